@@ -1,0 +1,194 @@
+// Package config reads the app's settings from the environment and checks
+// them once at start: a wrong value stops the binary with one line naming
+// the variable.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Config is everything the binary needs to start.
+type Config struct {
+	Port      int
+	PublicURL string // no trailing slash; OAuth redirect URI and push URLs start with it
+
+	ThingplusURL           string // empty: start the embedded sandbox and use it
+	ClientID               string
+	ClientSecret           string
+	SignupURL              string // where /register sends visitors
+	SessionSecret          []byte
+	SessionSecretGenerated bool
+
+	MemcachedServers []string // empty: in-process sessions
+	SandboxAddr      string   // host:port of the embedded sandbox
+	DataDir          string
+	WebhookKey       string // empty: generated once and kept in DataDir
+}
+
+// Error names the variable that is wrong.
+type Error struct {
+	Var, Msg string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Msg }
+
+// UsesSandbox reports whether the embedded sandbox stands in for Thing+.
+func (c Config) UsesSandbox() bool { return c.ThingplusURL == "" }
+
+// SecureCookies is true when the app is served over https.
+func (c Config) SecureCookies() bool { return strings.HasPrefix(c.PublicURL, "https://") }
+
+// RedirectURI is the OAuth callback, always built from PUBLIC_URL.
+func (c Config) RedirectURI() string { return c.PublicURL + "/auth/callback" }
+
+// SandboxURL is the embedded sandbox's API base.
+func (c Config) SandboxURL() string { return "http://" + c.SandboxAddr + "/v2" }
+
+// Load reads the configuration through getenv (os.Getenv in main).
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{}
+	var err error
+	if c.Port, err = port(getenv("PORT")); err != nil {
+		return c, err
+	}
+	if c.PublicURL, err = publicURL(getenv("PUBLIC_URL"), c.Port); err != nil {
+		return c, err
+	}
+	if c.ThingplusURL, err = thingplusURL(getenv("THINGPLUS_URL")); err != nil {
+		return c, err
+	}
+	c.ClientID = first(getenv("THINGPLUS_CLIENT_ID"), getenv("CLIENT_ID"))
+	c.ClientSecret = first(getenv("THINGPLUS_CLIENT_SECRET"), getenv("CLIENT_SECRET"))
+	if err = c.checkClient(); err != nil {
+		return c, err
+	}
+	if err = c.loadSessionSecret(getenv("SESSION_SECRET")); err != nil {
+		return c, err
+	}
+	if c.MemcachedServers, err = hostPorts("MEMCACHED_SERVERS", getenv("MEMCACHED_SERVERS")); err != nil {
+		return c, err
+	}
+	c.SandboxAddr = first(getenv("SANDBOX_ADDR"), "127.0.0.1:3001")
+	if _, err := hostPorts("SANDBOX_ADDR", c.SandboxAddr); err != nil {
+		return c, err
+	}
+	c.DataDir = first(getenv("DATA_DIR"), "./data")
+	c.WebhookKey = getenv("WEBHOOK_KEY")
+	if c.WebhookKey != "" && len(c.WebhookKey) < 16 {
+		return c, &Error{"WEBHOOK_KEY", "must be at least 16 characters"}
+	}
+	c.SignupURL = getenv("THINGPLUS_SIGNUP_URL")
+	if c.SignupURL == "" {
+		c.SignupURL = defaultSignup(c)
+	}
+	return c, nil
+}
+
+func (c *Config) checkClient() error {
+	if c.ThingplusURL == "" {
+		return nil // the sandbox registers whatever id we bring, or generates one
+	}
+	if c.ClientID == "" {
+		return &Error{"THINGPLUS_CLIENT_ID", "required when THINGPLUS_URL is set (run `thingplus-webapp client create`)"}
+	}
+	if c.ClientSecret == "" {
+		return &Error{"THINGPLUS_CLIENT_SECRET", "required when THINGPLUS_URL is set"}
+	}
+	return nil
+}
+
+func (c *Config) loadSessionSecret(v string) error {
+	switch {
+	case v != "" && len(v) < 32:
+		return &Error{"SESSION_SECRET", "must be at least 32 characters"}
+	case v != "":
+		c.SessionSecret = []byte(v)
+	case c.ThingplusURL != "":
+		return &Error{"SESSION_SECRET", "required when THINGPLUS_URL is set"}
+	default:
+		c.SessionSecret = []byte(RandomHex(32))
+		c.SessionSecretGenerated = true
+	}
+	return nil
+}
+
+func defaultSignup(c Config) string {
+	if c.UsesSandbox() {
+		return "http://" + c.SandboxAddr + "/signup"
+	}
+	return "https://thingplus.net/signup/"
+}
+
+func port(v string) (int, error) {
+	if v == "" {
+		return 3000, nil
+	}
+	p, err := strconv.Atoi(v)
+	if err != nil || p < 1 || p > 65535 {
+		return 0, &Error{"PORT", fmt.Sprintf("%q is not a port number (1-65535)", v)}
+	}
+	return p, nil
+}
+
+func publicURL(v string, port int) (string, error) {
+	if v == "" {
+		return fmt.Sprintf("http://localhost:%d", port), nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", &Error{"PUBLIC_URL", fmt.Sprintf("%q is not an absolute http(s) URL", v)}
+	}
+	return strings.TrimRight(v, "/"), nil
+}
+
+func thingplusURL(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", &Error{"THINGPLUS_URL", fmt.Sprintf("%q is not an absolute http(s) URL like https://api.thingplus.net/v2", v)}
+	}
+	return strings.TrimRight(v, "/"), nil
+}
+
+func hostPorts(name, v string) ([]string, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, hp := range strings.Split(v, ",") {
+		hp = strings.TrimSpace(hp)
+		host, p, err := net.SplitHostPort(hp)
+		if err != nil || host == "" {
+			return nil, &Error{name, fmt.Sprintf("%q is not host:port", hp)}
+		}
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, &Error{name, fmt.Sprintf("%q has a bad port", hp)}
+		}
+		out = append(out, hp)
+	}
+	return out, nil
+}
+
+func first(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// RandomHex returns n random bytes as hex (crypto/rand).
+func RandomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

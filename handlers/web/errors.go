@@ -1,0 +1,103 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/thingplus/thingplus-webapp/apperr"
+	"github.com/thingplus/thingplus-webapp/views/layout"
+	"github.com/thingplus/thingplus-webapp/views/text"
+)
+
+// The error convention, chosen once (htmx swaps 2xx, and our htmx config
+// also swaps 422, 409 and 503):
+//   - invalid input   → 422 with the form fragment re-rendered (handlers do it)
+//   - conflict        → 409, same
+//   - unavailable     → 503 with the panel's "unavailable, retrying" state
+//   - unauthorized    → the session is cleared and the browser sent to sign in
+//   - not found / forbidden / internal → the status, a page for normal
+//     requests and a toast for htmx requests
+var statusOf = map[apperr.Code]int{
+	apperr.Invalid:      http.StatusUnprocessableEntity,
+	apperr.NotFound:     http.StatusNotFound,
+	apperr.Forbidden:    http.StatusForbidden,
+	apperr.Unauthorized: http.StatusUnauthorized,
+	apperr.Conflict:     http.StatusConflict,
+	apperr.Unavailable:  http.StatusServiceUnavailable,
+	apperr.Internal:     http.StatusInternalServerError,
+}
+
+// StatusOf maps an error to its HTTP status.
+func StatusOf(err error) int {
+	if s, ok := statusOf[apperr.CodeOf(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// MessageOf is the user-safe message of err: its own for invalid input and
+// conflicts, the code's standard text otherwise (details go to the log).
+func MessageOf(err error) string {
+	code := apperr.CodeOf(err)
+	if code == apperr.Invalid || code == apperr.Conflict {
+		if m := apperr.MessageOf(err); m != "" {
+			return m
+		}
+	}
+	return text.T("err." + string(code))
+}
+
+// SignInAgain is called when Thing+ says the token is no longer good; the
+// auth layer installs it (clear the session, then redirect to sign in).
+type SignInAgain func(c *gin.Context)
+
+const signInAgainKey = "web.signInAgain"
+
+// WithSignInAgain installs the handler Fail uses for unauthorized errors.
+func WithSignInAgain(f SignInAgain) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Set(signInAgainKey, f)
+		c.Next()
+	}
+}
+
+// Fail answers a request that failed with err, by the convention above.
+// Handlers that can show the error in place (forms, panels) do so themselves
+// and call Fail only for the rest.
+func Fail(c *gin.Context, err error) {
+	status := StatusOf(err)
+	if status == http.StatusUnauthorized {
+		if f, ok := c.Get(signInAgainKey); ok {
+			f.(SignInAgain)(c)
+			return
+		}
+	}
+	log := slog.WarnContext
+	if status >= 500 {
+		log = slog.ErrorContext
+	}
+	log(c.Request.Context(), "request failed", "status", status, "err", err, "path", c.Request.URL.Path)
+	msg := MessageOf(err)
+	if IsFragment(c) {
+		Component(c, status, layout.Toast(msg))
+		return
+	}
+	Render(c, status, Page{Title: text.T("err.title")}, layout.ErrorBody(text.T("err.title"), msg, ""))
+}
+
+// Invalid builds a field validation error.
+func Invalid(field, msg string) error {
+	return &apperr.Error{Code: apperr.Invalid, Field: field, Message: msg}
+}
+
+// FieldOf returns the field name of a validation error.
+func FieldOf(err error) string {
+	var e *apperr.Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}

@@ -1,0 +1,45 @@
+// Package layout is the page shell every screen shares: head, navigation,
+// toast region, and the small notices (errors, "unavailable, retrying")
+// that htmx swaps in place.
+package layout
+
+// Shell is the view model of the page around a screen.
+type Shell struct {
+	Title   string
+	Active  string // nav key of the current screen: "gateways", "rules", "events", "trains"
+	User    *User  // nil when signed out
+	Assets  Assets
+	SSE     bool // load the htmx sse extension
+	Sandbox bool // connected to the built-in sandbox
+	Flash   Notice
+}
+
+// User is who is signed in, as the shell shows it.
+type User struct {
+	Name    string // nickname, or loginId
+	LoginID string
+}
+
+// Assets are the hashed URLs of the shared static files.
+type Assets struct {
+	CSS, JS, HTMX, SSE string
+}
+
+// Notice is a message shown in place. Kind is "ok", "warn" or "bad".
+type Notice struct {
+	Kind string
+	Text string
+}
+
+// htmxConfig is sent in a meta tag (no inline script, CSP). History restores
+// must not be treated as fragment requests; htmx must not inject inline
+// styles; 422/409/503 responses carry fragments meant to be swapped.
+const htmxConfig = `{"historyRestoreAsHxRequest":false,"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,` +
+	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"409","swap":true},{"code":"503","swap":true},{"code":"[45]..","swap":false,"error":true}]}`
+
+func navClass(active, key string) string {
+	if active == key {
+		return "page"
+	}
+	return ""
+}

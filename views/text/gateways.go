@@ -1,0 +1,4 @@
+package text
+
+// gateways is the gateways screens' English text.
+var gateways = map[string]string{}

@@ -1,0 +1,4 @@
+package text
+
+// rules is the rules screens' English text.
+var rules = map[string]string{}

@@ -1,0 +1,4 @@
+package text
+
+// trains is the trains screens' English text.
+var trains = map[string]string{}
