@@ -1,0 +1,553 @@
+package trains
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+)
+
+// DBFile is the database file name inside the data directory.
+const DBFile = "trains.db"
+
+// Options tune a Store. The zero value is usable.
+type Options struct {
+	// NoSeed skips the demo seed on a fresh database.
+	NoSeed bool
+	// MaxBatch caps how many queued operations one transaction takes (default 2048).
+	MaxBatch int
+	// Now replaces time.Now (tests).
+	Now func() time.Time
+}
+
+// Store is the trains database. It is safe for concurrent use.
+type Store struct {
+	path string
+	wdb  *sql.DB // one connection, used only by the writer goroutine
+	rdb  *sql.DB // read-only pool
+	hub  *Hub
+	now  func() time.Time
+
+	ops      chan *op
+	maxBatch int
+	quit     chan struct{}
+	done     chan struct{}
+
+	closeMu sync.RWMutex // held for reading while enqueueing; for writing by Close
+	closed  bool
+	seq     atomic.Uint64 // version of the last committed change
+}
+
+// Open opens (creating if needed) the database in dir, migrates the schema,
+// seeds a fresh database and starts the writer goroutine.
+func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("trains: data dir: %w", err)
+	}
+	path := filepath.Join(dir, DBFile)
+	// synchronous=FULL in WAL mode fsyncs the WAL on every commit, so an
+	// acknowledged push survives power loss as well as kill -9. NORMAL would
+	// survive kill -9 only. Group commit amortizes the fsync over every push
+	// queued while the previous commit was on disk, so FULL costs little.
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)"
+	wdsn := "file:" + url.PathEscape(path) + "?" + common + "&_pragma=synchronous(FULL)&_txlock=immediate"
+	rdsn := "file:" + url.PathEscape(path) + "?" + common + "&_pragma=query_only(1)"
+
+	wdb, err := sql.Open("sqlite", wdsn)
+	if err != nil {
+		return nil, fmt.Errorf("trains: open: %w", err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, wdb); err != nil {
+		wdb.Close()
+		return nil, err
+	}
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	if !opt.NoSeed {
+		if err := seed(ctx, wdb, now()); err != nil {
+			wdb.Close()
+			return nil, err
+		}
+	}
+	rdb, err := sql.Open("sqlite", rdsn)
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("trains: open: %w", err)
+	}
+	rdb.SetMaxOpenConns(8)
+	rdb.SetMaxIdleConns(8)
+
+	s := &Store{
+		path: path, wdb: wdb, rdb: rdb, hub: NewHub(), now: now,
+		ops: make(chan *op, 4096), maxBatch: opt.MaxBatch,
+		quit: make(chan struct{}), done: make(chan struct{}),
+	}
+	if s.maxBatch <= 0 {
+		s.maxBatch = 2048
+	}
+	w, err := newWriter(ctx, s)
+	if err != nil {
+		wdb.Close()
+		rdb.Close()
+		return nil, err
+	}
+	go w.run()
+	return s, nil
+}
+
+// Path is the database file path.
+func (s *Store) Path() string { return s.path }
+
+// Hub is the live-update hub: it carries every committed change.
+func (s *Store) Hub() *Hub { return s.hub }
+
+// Seq is the version of the last committed change.
+func (s *Store) Seq() uint64 { return s.seq.Load() }
+
+// Close stops the writer after the queued operations, then closes the
+// database. Operations submitted after Close fail with ErrClosed.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.closeMu.Unlock()
+	close(s.quit)
+	<-s.done
+	s.hub.Close()
+	return errors.Join(s.rdb.Close(), s.wdb.Close())
+}
+
+// ---- schema ----
+
+var migrations = []string{
+	// 1: initial schema
+	`CREATE TABLE trains (
+		id         INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		running    INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE TABLE cars (
+		id         INTEGER PRIMARY KEY,
+		train_id   INTEGER NOT NULL REFERENCES trains(id) ON DELETE CASCADE,
+		position   INTEGER NOT NULL,
+		capacity   INTEGER NOT NULL CHECK (capacity > 0),
+		count      INTEGER NOT NULL DEFAULT 0 CHECK (count >= 0),
+		updated_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX cars_train ON cars(train_id, position);
+	CREATE TABLE doors (
+		sensor_id  TEXT    PRIMARY KEY,
+		car_id     INTEGER NOT NULL REFERENCES cars(id) ON DELETE CASCADE,
+		label      TEXT    NOT NULL DEFAULT '',
+		inverted   INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX doors_car ON doors(car_id);
+	CREATE TABLE events (
+		id          INTEGER PRIMARY KEY,
+		time        INTEGER NOT NULL,
+		train_id    INTEGER NOT NULL DEFAULT 0,
+		car_id      INTEGER NOT NULL DEFAULT 0,
+		sensor_id   TEXT    NOT NULL DEFAULT '',
+		type        TEXT    NOT NULL,
+		outcome     TEXT    NOT NULL,
+		delta       INTEGER NOT NULL DEFAULT 0,
+		count_after INTEGER NOT NULL DEFAULT 0,
+		event_key   TEXT    NOT NULL DEFAULT '',
+		reason      TEXT    NOT NULL DEFAULT ''
+	);
+	CREATE INDEX events_train ON events(train_id, id);
+	CREATE INDEX events_car ON events(car_id, id);
+	CREATE INDEX events_outcome ON events(outcome, id);
+	-- keys of pushes that were counted (applied or clamped), for de-duplication
+	CREATE TABLE event_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;`,
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("trains: schema version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("trains: database schema version %d is newer than this binary (%d)", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("trains: migrate: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("trains: migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("trains: migration %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("trains: migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// Seed data: the original app's trains and cars, with the sandbox subway
+// gateway's door sensors on the first train.
+const (
+	SeedGateway = "b827ebd0a001"
+)
+
+// SeedSensorID is the sandbox id of door n (1..4) of car c (1..3) of 신림-성수.
+func SeedSensorID(car, door int) string {
+	return fmt.Sprintf("%s-%d-door%d", SeedGateway, car, door)
+}
+
+func seed(ctx context.Context, db *sql.DB, now time.Time) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("trains: seed: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM trains").Scan(&n); err != nil {
+		return fmt.Errorf("trains: seed: %w", err)
+	}
+	var seeded int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE type = 'SEED'").Scan(&seeded); err != nil {
+		return fmt.Errorf("trains: seed: %w", err)
+	}
+	if n > 0 || seeded > 0 { // seed only once, even if the user later deletes every train
+		return nil
+	}
+	type car struct {
+		id, train int64
+		pos, cap  int
+		doors     int // seed car number for sensors, 0 = none
+	}
+	trains := []struct {
+		id      int64
+		name    string
+		running bool
+	}{
+		{1000, "신림-성수", true},
+		{1002, "잠실-을지로3가", false},
+		{1004, "홍대입구-서울대입구", false},
+	}
+	// Small capacities so a handful of passengers walks a car through every
+	// crowd level (e.g. capacity 4: 0-3 spacious, 4-5 normal, 6 caution, 7+ crowded).
+	cars := []car{
+		{2000, 1000, 1, 4, 1}, {2001, 1000, 2, 5, 2}, {2002, 1000, 3, 6, 3},
+		{2003, 1002, 1, 4, 0}, {2004, 1002, 2, 5, 0}, {2005, 1002, 3, 6, 0},
+	}
+	for _, t := range trains {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running) VALUES(?,?,?)", t.id, t.name, t.running); err != nil {
+			return fmt.Errorf("trains: seed: %w", err)
+		}
+	}
+	for _, c := range cars {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO cars(id, train_id, position, capacity) VALUES(?,?,?,?)", c.id, c.train, c.pos, c.cap); err != nil {
+			return fmt.Errorf("trains: seed: %w", err)
+		}
+		for d := 1; c.doors > 0 && d <= 4; d++ {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO doors(sensor_id, car_id, label) VALUES(?,?,?)",
+				SeedSensorID(c.doors, d), c.id, fmt.Sprintf("Door %d", d)); err != nil {
+				return fmt.Errorf("trains: seed: %w", err)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO events(time, type, outcome, reason) VALUES(?, 'SEED', 'seeded', 'demo data')", now.UnixMilli()); err != nil {
+		return fmt.Errorf("trains: seed: %w", err)
+	}
+	return tx.Commit()
+}
+
+// ---- reads (read-only pool; WAL lets them run beside the writer) ----
+
+// Snapshot is every train with its cars and doors, and the version it is at
+// least as new as.
+type Snapshot struct {
+	Seq    uint64
+	Trains []Train
+}
+
+// Snapshot reads every train, its cars (in order) and their doors.
+func (s *Store) Snapshot(ctx context.Context) (Snapshot, error) {
+	seq := s.seq.Load() // read before the data: the data is at least this new
+	ts, err := s.Trains(ctx)
+	return Snapshot{Seq: seq, Trains: ts}, err
+}
+
+// Trains reads every train with its cars and doors, ordered by id.
+func (s *Store) Trains(ctx context.Context) ([]Train, error) {
+	return s.readTrains(ctx, 0)
+}
+
+// Train reads one train with its cars and doors.
+func (s *Store) Train(ctx context.Context, id int64) (Train, error) {
+	ts, err := s.readTrains(ctx, id)
+	if err != nil {
+		return Train{}, err
+	}
+	if len(ts) == 0 {
+		return Train{}, fmt.Errorf("%w: train %d", ErrNotFound, id)
+	}
+	return ts[0], nil
+}
+
+func (s *Store) readTrains(ctx context.Context, only int64) ([]Train, error) {
+	conn, err := s.rdb.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("trains: read: %w", err)
+	}
+	defer conn.Close()
+	// One read transaction, so trains, cars and doors are one consistent view.
+	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("trains: read: %w", err)
+	}
+	defer tx.Rollback()
+
+	where, args := "", []any{}
+	if only != 0 {
+		where, args = " WHERE id = ?", []any{only}
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT id, name, running FROM trains"+where+" ORDER BY id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("trains: read: %w", err)
+	}
+	var out []Train
+	idx := map[int64]int{}
+	for rows.Next() {
+		var t Train
+		if err := rows.Scan(&t.ID, &t.Name, &t.Running); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("trains: read: %w", err)
+		}
+		idx[t.ID] = len(out)
+		out = append(out, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("trains: read: %w", err)
+	}
+
+	cw := ""
+	if only != 0 {
+		cw = " WHERE train_id = ?"
+	}
+	cars, err := queryCars(ctx, tx, cw, args...)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cars {
+		if i, ok := idx[c.TrainID]; ok {
+			out[i].Cars = append(out[i].Cars, c)
+		}
+	}
+	return out, nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+// queryCars reads cars (with doors) matching where, ordered by train and position.
+func queryCars(ctx context.Context, q querier, where string, args ...any) ([]Car, error) {
+	rows, err := q.QueryContext(ctx, "SELECT id, train_id, position, capacity, count, updated_at FROM cars"+where+" ORDER BY train_id, position, id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("trains: read cars: %w", err)
+	}
+	var cars []Car
+	idx := map[int64]int{}
+	for rows.Next() {
+		var c Car
+		var upd int64
+		if err := rows.Scan(&c.ID, &c.TrainID, &c.Position, &c.Capacity, &c.Count, &upd); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("trains: read cars: %w", err)
+		}
+		c.UpdatedAt = msTime(upd)
+		idx[c.ID] = len(cars)
+		cars = append(cars, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("trains: read cars: %w", err)
+	}
+	if len(cars) == 0 {
+		return cars, nil
+	}
+	dw := ""
+	if where != "" {
+		dw = " WHERE car_id IN (SELECT id FROM cars" + where + ")"
+	}
+	drows, err := q.QueryContext(ctx, "SELECT sensor_id, car_id, label, inverted FROM doors"+dw+" ORDER BY car_id, label, sensor_id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("trains: read doors: %w", err)
+	}
+	defer drows.Close()
+	for drows.Next() {
+		var d Door
+		var car int64
+		if err := drows.Scan(&d.SensorID, &car, &d.Label, &d.Inverted); err != nil {
+			return nil, fmt.Errorf("trains: read doors: %w", err)
+		}
+		if i, ok := idx[car]; ok {
+			cars[i].Doors = append(cars[i].Doors, d)
+		}
+	}
+	if err := drows.Err(); err != nil {
+		return nil, fmt.Errorf("trains: read doors: %w", err)
+	}
+	return cars, nil
+}
+
+// Car reads one car with its doors.
+func (s *Store) Car(ctx context.Context, id int64) (Car, error) {
+	cars, err := queryCars(ctx, s.rdb, " WHERE id = ?", id)
+	if err != nil {
+		return Car{}, err
+	}
+	if len(cars) == 0 {
+		return Car{}, fmt.Errorf("%w: car %d", ErrNotFound, id)
+	}
+	return cars[0], nil
+}
+
+// DoorOf returns the door with the given sensor and the car holding it.
+func (s *Store) DoorOf(ctx context.Context, sensorID string) (Door, int64, error) {
+	var d Door
+	var car int64
+	err := s.rdb.QueryRowContext(ctx, "SELECT sensor_id, car_id, label, inverted FROM doors WHERE sensor_id = ?", sensorID).
+		Scan(&d.SensorID, &car, &d.Label, &d.Inverted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Door{}, 0, fmt.Errorf("%w: sensor %q", ErrUnknownSensor, sensorID)
+	}
+	if err != nil {
+		return Door{}, 0, fmt.Errorf("trains: read door: %w", err)
+	}
+	return d, car, nil
+}
+
+// EventFilter selects events. Zero fields match everything.
+type EventFilter struct {
+	TrainID  int64
+	CarID    int64
+	SensorID string
+	Outcome  Outcome
+	BeforeID int64 // only events with a smaller id (paging, newest first)
+	Limit    int   // default 100, at most 1000; ignored by EachEvent
+}
+
+func (f EventFilter) where() (string, []any) {
+	var conds []string
+	var args []any
+	add := func(c string, a any) { conds = append(conds, c); args = append(args, a) }
+	if f.TrainID != 0 {
+		add("train_id = ?", f.TrainID)
+	}
+	if f.CarID != 0 {
+		add("car_id = ?", f.CarID)
+	}
+	if f.SensorID != "" {
+		add("sensor_id = ?", f.SensorID)
+	}
+	if f.Outcome != "" {
+		add("outcome = ?", string(f.Outcome))
+	}
+	if f.BeforeID > 0 {
+		add("id < ?", f.BeforeID)
+	}
+	conds = append(conds, "type <> 'SEED'")
+	w := " WHERE "
+	for i, c := range conds {
+		if i > 0 {
+			w += " AND "
+		}
+		w += c
+	}
+	return w, args
+}
+
+const eventCols = "id, time, train_id, car_id, sensor_id, type, outcome, delta, count_after, event_key, reason"
+
+func scanEvent(rows *sql.Rows) (Event, error) {
+	var e Event
+	var t int64
+	var typ, out string
+	err := rows.Scan(&e.ID, &t, &e.TrainID, &e.CarID, &e.SensorID, &typ, &out, &e.Delta, &e.CountAfter, &e.EventKey, &e.Reason)
+	e.Time, e.Type, e.Outcome = msTime(t), EventType(typ), Outcome(out)
+	return e, err
+}
+
+// Events returns events matching f, newest first.
+func (s *Store) Events(ctx context.Context, f EventFilter) ([]Event, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	if f.Limit > 1000 {
+		f.Limit = 1000
+	}
+	var out []Event
+	err := s.eachEvent(ctx, f, f.Limit, func(e Event) error { out = append(out, e); return nil })
+	return out, err
+}
+
+// EachEvent calls fn for every event matching f, newest first (for exports).
+// fn's error stops the scan and is returned.
+func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(Event) error) error {
+	return s.eachEvent(ctx, f, -1, fn)
+}
+
+func (s *Store) eachEvent(ctx context.Context, f EventFilter, limit int, fn func(Event) error) error {
+	w, args := f.where()
+	args = append(args, limit)
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+eventCols+" FROM events"+w+" ORDER BY id DESC LIMIT ?", args...)
+	if err != nil {
+		return fmt.Errorf("trains: read events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return fmt.Errorf("trains: read events: %w", err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("trains: read events: %w", err)
+	}
+	return nil
+}
+
+func msTime(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+func timeMs(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
