@@ -1,0 +1,184 @@
+package handlers
+
+import (
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/views/layout"
+	"github.com/thingplus/thingplus-webapp/views/text"
+)
+
+// requestLog gives every request an id (echoed as X-Request-Id) and logs one
+// line when it ends. Query strings are not logged: they may carry keys.
+func requestLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id := hex.EncodeToString(b)
+		c.Header("X-Request-Id", id)
+		start := time.Now()
+		c.Next()
+		if c.Request.URL.Path == "/healthz" {
+			return
+		}
+		log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
+			slog.String("id", id), slog.String("method", c.Request.Method),
+			slog.String("path", c.Request.URL.Path), slog.Int("status", c.Writer.Status()),
+			slog.Duration("took", time.Since(start)))
+	}
+}
+
+// recovery turns a panic into a 500 without killing the process or leaking
+// the stack to the page.
+func recovery(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				log.Error("panic", "path", c.Request.URL.Path, "panic", r)
+				c.AbortWithStatus(http.StatusInternalServerError)
+			}
+		}()
+		c.Next()
+	}
+}
+
+// securityHeaders sets the CSP (no inline script or style), framing,
+// sniffing and referrer policies on every response.
+func securityHeaders(hsts bool) gin.HandlerFunc {
+	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		c.Next()
+	}
+}
+
+// csrf refuses cross-origin state-changing requests (Go's
+// CrossOriginProtection: Sec-Fetch-Site / Origin checks). The webhook is
+// exempt: Thing+ is not a browser and the webhook has its own key.
+func csrf(exempt ...string) gin.HandlerFunc {
+	cop := http.NewCrossOriginProtection()
+	return func(c *gin.Context) {
+		for _, p := range exempt {
+			if strings.HasPrefix(c.Request.URL.Path, p) {
+				c.Next()
+				return
+			}
+		}
+		if err := cop.Check(c.Request); err != nil {
+			c.Header("Vary", web.HeaderRequest)
+			if web.IsFragment(c) {
+				web.Component(c, http.StatusForbidden, layout.Toast(text.T("err.csrf")))
+			} else {
+				web.Component(c, http.StatusForbidden, layout.ErrorBody(text.T("err.title"), text.T("err.csrf"), ""))
+			}
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
+}
+
+// noStore keeps signed-in pages out of the browser cache, so the back button
+// after sign-out does not show them.
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+// gzipResponses compresses responses for clients that accept it, except the
+// SSE stream (compression would buffer events) and already-compressed assets.
+func gzipResponses(skip ...string) gin.HandlerFunc {
+	pool := sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression); return w }}
+	return func(c *gin.Context) {
+		if !strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") ||
+			strings.Contains(c.GetHeader("Accept"), "text/event-stream") || c.Request.Method == http.MethodHead {
+			c.Next()
+			return
+		}
+		for _, p := range skip {
+			if strings.HasSuffix(c.Request.URL.Path, p) {
+				c.Next()
+				return
+			}
+		}
+		gz := pool.Get().(*gzip.Writer)
+		defer pool.Put(gz)
+		gw := &gzipWriter{ResponseWriter: c.Writer, gz: gz}
+		c.Writer = gw
+		c.Next()
+		gw.finish()
+	}
+}
+
+// gzipWriter starts compressing at the first write, once the status and
+// content type are known; tiny, empty and no-content responses stay plain.
+type gzipWriter struct {
+	gin.ResponseWriter
+	gz      *gzip.Writer
+	started bool
+	plain   bool
+}
+
+func (w *gzipWriter) decide() {
+	if w.started || w.plain {
+		return
+	}
+	h := w.Header()
+	ct := h.Get("Content-Type")
+	if h.Get("Content-Encoding") != "" || strings.HasPrefix(ct, "text/event-stream") ||
+		w.Status() == http.StatusNoContent || w.Status() == http.StatusNotModified {
+		w.plain = true
+		return
+	}
+	w.started = true
+	h.Set("Content-Encoding", "gzip")
+	h.Add("Vary", "Accept-Encoding")
+	h.Del("Content-Length")
+	w.gz.Reset(w.ResponseWriter)
+}
+
+func (w *gzipWriter) Write(b []byte) (int, error) {
+	w.decide()
+	if w.plain {
+		return w.ResponseWriter.Write(b)
+	}
+	return w.gz.Write(b)
+}
+
+func (w *gzipWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
+
+func (w *gzipWriter) Flush() {
+	if w.started {
+		_ = w.gz.Flush()
+	}
+	w.ResponseWriter.Flush()
+}
+
+func (w *gzipWriter) finish() {
+	if w.started {
+		_ = w.gz.Close()
+	}
+}

@@ -1,0 +1,88 @@
+// Package handlers is the app's HTTP layer: one route table (this file), the
+// middleware chain, sign-in, and the feature handlers it mounts.
+package handlers
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-contrib/sessions"
+	"github.com/gin-gonic/gin"
+	"golang.org/x/oauth2"
+
+	"github.com/thingplus/thingplus-webapp/assets"
+	"github.com/thingplus/thingplus-webapp/handlers/session"
+	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/views/layout"
+)
+
+// Feature is a screen mounted on the signed-in routes.
+type Feature interface {
+	Register(authed gin.IRouter)
+}
+
+// PublicFeature also has routes for callers without a session (webhooks).
+type PublicFeature interface {
+	Register(public, authed gin.IRouter)
+}
+
+// Deps is everything the HTTP layer is built from.
+type Deps struct {
+	Log        *slog.Logger
+	Assets     *assets.Assets
+	Sessions   *session.Store
+	OAuth      *oauth2.Config
+	HTTPClient *http.Client // for the token exchange
+	Identity   Identity
+	SignupURL  string
+	Secure     bool // served over https
+	Sandbox    bool // the built-in sandbox stands in for Thing+
+	Ready      map[string]Checker
+	Features   []Feature
+	Public     []PublicFeature
+	Now        func() time.Time
+}
+
+// New builds the engine with the whole route table.
+func New(d Deps) *gin.Engine {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	auth := &Auth{oauth: d.OAuth, http: d.HTTPClient, identity: d.Identity, signupURL: d.SignupURL, log: d.Log, now: d.Now}
+	r := gin.New()
+	r.ContextWithFallback = true
+	r.HandleMethodNotAllowed = true
+	r.Use(recovery(d.Log), requestLog(d.Log), securityHeaders(d.Secure), gzipResponses(".min.js.gz"))
+
+	r.GET("/healthz", health)
+	r.GET("/readyz", ready(d.Ready))
+	r.GET(assets.Prefix+"*file", gin.WrapH(d.Assets.Handler()))
+
+	shell := layout.Shell{Sandbox: d.Sandbox, Assets: layout.Assets{
+		CSS: d.Assets.Path("app.css"), JS: d.Assets.Path("app.js"),
+		HTMX: d.Assets.Path("vendor/htmx-2.0.11.min.js"), SSE: d.Assets.Path("vendor/htmx-ext-sse-2.2.4.min.js"),
+	}}
+	app := r.Group("/",
+		func(c *gin.Context) { c.Request = session.TrackOutage(c.Request); c.Next() },
+		sessions.Sessions(session.Name, d.Sessions),
+		web.WithShell(shell), web.WithSignInAgain(auth.signInAgain),
+		csrf("/api/trigger"))
+
+	public := app.Group("/", auth.loadUser(false))
+	public.GET("/", noStore, homePage)
+	public.GET("/register", auth.register)
+	public.GET("/auth/login", noStore, auth.login)
+	public.GET("/auth/callback", noStore, auth.callback)
+	public.POST("/auth/logout", auth.logout)
+
+	authed := app.Group("/", noStore, auth.loadUser(true))
+	for _, f := range d.Features {
+		f.Register(authed)
+	}
+	hooks := app.Group("/")
+	for _, f := range d.Public {
+		f.Register(hooks, authed)
+	}
+	return r
+}

@@ -1,0 +1,80 @@
+package session
+
+import (
+	"sync"
+	"time"
+
+	"github.com/bradfitz/gomemcache/memcache"
+	gsm "github.com/bradleypeabody/gorilla-sessions-memcache"
+)
+
+type memcacheBackend struct {
+	*gsm.GoMemcacher
+	mc *memcache.Client
+}
+
+func (m *memcacheBackend) Delete(key string) error { return m.mc.Delete(key) }
+
+func (m *memcacheBackend) Ping() error { return m.mc.Ping() }
+
+// memoryBackend stands in for memcached on a single developer machine. It
+// honours expiry like memcached (seconds, relative) and forgets expired
+// items lazily and on a sweep.
+type memoryBackend struct {
+	mu    sync.Mutex
+	items map[string]memItem
+	sets  int
+}
+
+type memItem struct {
+	val     string
+	expires time.Time // zero: never
+}
+
+func newMemoryBackend() *memoryBackend { return &memoryBackend{items: map[string]memItem{}} }
+
+func (m *memoryBackend) Get(key string) (string, uint32, uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	it, ok := m.items[key]
+	if !ok || (!it.expires.IsZero() && time.Now().After(it.expires)) {
+		delete(m.items, key)
+		return "", 0, 0, memcache.ErrCacheMiss
+	}
+	return it.val, 0, 0, nil
+}
+
+func (m *memoryBackend) Set(key, val string, _ uint32, exp uint32, ocas uint64) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	it := memItem{val: val}
+	if exp > 0 {
+		it.expires = time.Now().Add(time.Duration(exp) * time.Second)
+	}
+	m.items[key] = it
+	if m.sets++; m.sets%1024 == 0 {
+		m.sweepLocked()
+	}
+	return ocas, nil
+}
+
+func (m *memoryBackend) Delete(key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.items[key]; !ok {
+		return memcache.ErrCacheMiss
+	}
+	delete(m.items, key)
+	return nil
+}
+
+func (m *memoryBackend) Ping() error { return nil }
+
+func (m *memoryBackend) sweepLocked() {
+	now := time.Now()
+	for k, it := range m.items {
+		if !it.expires.IsZero() && now.After(it.expires) {
+			delete(m.items, k)
+		}
+	}
+}

@@ -1,0 +1,275 @@
+// Command thingplus-webapp is a web app for Thing+ users: gateways, rules
+// and live subway crowding, signed in through Thing+ OAuth2. With no Thing+
+// configured it also runs a built-in Thing+ sandbox.
+//
+//	thingplus-webapp            run the app (and the sandbox when THINGPLUS_URL is empty)
+//	thingplus-webapp sandbox    run only the Thing+ sandbox
+//	thingplus-webapp client …   register OAuth clients with Thing+ (see README)
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // rule time zones resolve on machines without zoneinfo
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/oauth2"
+
+	"github.com/thingplus/thingplus-webapp/assets"
+	"github.com/thingplus/thingplus-webapp/config"
+	"github.com/thingplus/thingplus-webapp/handlers"
+	"github.com/thingplus/thingplus-webapp/handlers/session"
+	"github.com/thingplus/thingplus-webapp/thingplus"
+	"github.com/thingplus/thingplus-webapp/thingplus/sandbox"
+)
+
+func main() {
+	gin.SetMode(gin.ReleaseMode)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches the subcommand; it returns the exit status (2 for bad
+// configuration or usage).
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "", "serve":
+		return exitCode(serve(ctx, getenv, stderr), stderr)
+	case "sandbox":
+		return exitCode(serveSandboxOnly(ctx, getenv, stderr), stderr)
+	case "client":
+		return runClient(ctx, args[1:], getenv, stdin, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "usage: thingplus-webapp [serve | sandbox | client create|list|delete]\n")
+		return 2
+	}
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var cfgErr *config.Error
+	if errors.As(err, &cfgErr) {
+		fmt.Fprintf(stderr, "config: %s\n", cfgErr)
+		return 2
+	}
+	fmt.Fprintf(stderr, "thingplus-webapp: %v\n", err)
+	return 1
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// serve runs the app, and the sandbox when no Thing+ is configured.
+func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr)
+	slog.SetDefault(log)
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("DATA_DIR: %w", err)
+	}
+	if cfg.SessionSecretGenerated {
+		log.Warn("SESSION_SECRET not set: generated one for this run; sessions end when the process restarts")
+	}
+	if len(cfg.MemcachedServers) == 0 {
+		log.Warn("MEMCACHED_SERVERS not set: sessions are kept in process memory (fine for one developer machine)")
+	}
+	domain, err := openDomain(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer domain.Close()
+
+	servers := []*http.Server{}
+	if cfg.UsesSandbox() {
+		if cfg.ClientID == "" {
+			cfg.ClientID, cfg.ClientSecret = "thingplus-webapp-local", config.RandomHex(24)
+		}
+		sb := sandbox.New(sandboxOptions(cfg, domain.PushURL, log))
+		defer sb.Close()
+		srv, err := listen(cfg.SandboxAddr, sb.Handler())
+		if err != nil {
+			return fmt.Errorf("SANDBOX_ADDR: %w", err)
+		}
+		servers = append(servers, srv)
+		cfg.ThingplusURL = cfg.SandboxURL()
+		log.Info("Thing+ sandbox running", "url", "http://"+cfg.SandboxAddr, "demo_login", "demo", "demo_password", "demo")
+	}
+
+	tp, err := thingplus.New(cfg.ThingplusURL)
+	if err != nil {
+		return &config.Error{Var: "THINGPLUS_URL", Msg: err.Error()}
+	}
+	store := session.New(session.Options{Servers: cfg.MemcachedServers, Secret: cfg.SessionSecret, Secure: cfg.SecureCookies()})
+	engine := handlers.New(handlers.Deps{
+		Log: log, Assets: assets.New(), Sessions: store,
+		OAuth: &oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+			Endpoint: thingplus.Endpoint(cfg.ThingplusURL), RedirectURL: cfg.RedirectURI()},
+		HTTPClient: thingplus.NewHTTPClient(), Identity: tp, SignupURL: cfg.SignupURL,
+		Secure: cfg.SecureCookies(), Sandbox: cfg.UsesSandbox() || cfg.ThingplusURL == cfg.SandboxURL(),
+		Ready: map[string]handlers.Checker{
+			"sessions":  func(context.Context) error { return store.Ping() },
+			"thingplus": reachable(cfg.ThingplusURL),
+		},
+		Features: domain.Features(tp, cfg),
+		Public:   domain.PublicFeatures(tp, cfg),
+	})
+	srv, err := listen(fmt.Sprintf(":%d", cfg.Port), engine)
+	if err != nil {
+		return fmt.Errorf("PORT: %w", err)
+	}
+	servers = append(servers, srv)
+	log.Info("thingplus-webapp running: open this URL and sign in", "url", cfg.PublicURL)
+	<-ctx.Done()
+	log.Info("shutting down")
+	return shutdown(servers, domain)
+}
+
+// serveSandboxOnly runs the sandbox alone, for developers of other Thing+ clients.
+func serveSandboxOnly(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr)
+	if cfg.ClientID == "" {
+		cfg.ClientID, cfg.ClientSecret = "thingplus-webapp-local", config.RandomHex(24)
+		log.Info("generated the app's OAuth client", "client_id", cfg.ClientID)
+	}
+	key, err := webhookKey(cfg)
+	if err != nil {
+		return err
+	}
+	sb := sandbox.New(sandboxOptions(cfg, pushURL(cfg.PublicURL, key), log))
+	defer sb.Close()
+	srv, err := listen(cfg.SandboxAddr, sb.Handler())
+	if err != nil {
+		return fmt.Errorf("SANDBOX_ADDR: %w", err)
+	}
+	log.Info("Thing+ sandbox running", "url", "http://"+cfg.SandboxAddr+"/v2", "demo_login", "demo", "demo_password", "demo")
+	<-ctx.Done()
+	return shutdown([]*http.Server{srv}, nil)
+}
+
+func sandboxOptions(cfg config.Config, push func(sensorID, dir string) string, log *slog.Logger) sandbox.Options {
+	return sandbox.Options{
+		BaseURL: "http://" + cfg.SandboxAddr,
+		App: sandbox.AppClient{ID: cfg.ClientID, Secret: cfg.ClientSecret, Name: "Thing+ webapp",
+			RedirectURIs: []string{cfg.RedirectURI()}, Scopes: appScopes},
+		PushURL: push,
+		Logger:  log,
+	}
+}
+
+// appScopes are what the app's screens need (least privilege).
+var appScopes = []string{"user-profile-read", "gateway-read", "rule", "timeline-read"}
+
+// pushURL builds the webhook URL a Thing+ dataPush rule calls for a door.
+func pushURL(publicURL, key string) func(sensorID, dir string) string {
+	return func(sensorID, dir string) string {
+		return publicURL + "/api/trigger/" + url.PathEscape(sensorID) + "/" + dir + "?key=" + url.QueryEscape(key)
+	}
+}
+
+func listen(addr string, h http.Handler) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("server stopped", "addr", addr, "err", err)
+		}
+	}()
+	return srv, nil
+}
+
+func shutdown(servers []*http.Server, domain io.Closer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if domain != nil {
+		_ = domain.Close() // ends live streams so Shutdown does not wait on them
+	}
+	var errs []error
+	for _, s := range servers {
+		errs = append(errs, s.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// reachable checks that Thing+ answers HTTP at all (any status below 500).
+func reachable(base string) handlers.Checker {
+	client := thingplus.NewHTTPClient()
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/ruleAgents", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 500 {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+}
+
+// domain holds the app's own state (the trains database) and builds the
+// feature handlers on top of it.
+type domain struct {
+	PushURL func(sensorID, dir string) string
+}
+
+func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger) (*domain, error) {
+	key, err := webhookKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &domain{PushURL: pushURL(cfg.PublicURL, key)}, nil
+}
+
+func (d *domain) Close() error { return nil }
+
+func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature { return nil }
+
+func (d *domain) PublicFeatures(tp *thingplus.Client, cfg config.Config) []handlers.PublicFeature {
+	return nil
+}
+
+func webhookKey(cfg config.Config) (string, error) {
+	if cfg.WebhookKey != "" {
+		return cfg.WebhookKey, nil
+	}
+	return config.RandomHex(16), nil
+}
+
+func runClient(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "usage: thingplus-webapp client create|list|delete")
+	return 2
+}
