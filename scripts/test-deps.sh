@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Makes sure the programs the tests start are present: memcached (sessions),
+# Chromium and a CJK font (end-to-end tests). On Debian as root it installs
+# the missing ones; elsewhere it names them and fails.
+set -euo pipefail
+missing=()
+command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then missing+=(fonts-noto-cjk); fi
+[ ${#missing[@]} -eq 0 ] && { echo "test deps: all present"; exit 0; }
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "test deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" fontconfig >/dev/null
+  exit 0
+fi
+echo "test deps missing: ${missing[*]} — install these packages (Debian: apt-get install ${missing[*]}) and rerun" >&2
+exit 1
