@@ -179,7 +179,9 @@ func (e *env) signIn(b *apptest.Browser, next string) *apptest.Response {
 	return hops[len(hops)-1]
 }
 
-func (e *env) sessionCookie(b *apptest.Browser) *http.Cookie { return b.Cookie(e.app.URL, session.Name) }
+func (e *env) sessionCookie(b *apptest.Browser) *http.Cookie {
+	return b.Cookie(e.app.URL, session.Name)
+}
 
 // sessionID decodes the signed cookie into the server-side session id.
 func sessionID(t *testing.T, c *http.Cookie) string {
@@ -333,7 +335,9 @@ func TestCallbackStateChecks(t *testing.T) {
 	e := newEnv(t, envOpts{memory: true})
 	cases := map[string]func(b *apptest.Browser, cb string) string{
 		"missing state": func(_ *apptest.Browser, cb string) string { return withQuery(t, cb, map[string]string{"state": ""}) },
-		"wrong state":   func(_ *apptest.Browser, cb string) string { return withQuery(t, cb, map[string]string{"state": "x" + "abc"}) },
+		"wrong state": func(_ *apptest.Browser, cb string) string {
+			return withQuery(t, cb, map[string]string{"state": "x" + "abc"})
+		},
 		"state of another browser": func(_ *apptest.Browser, cb string) string {
 			other := apptest.NewBrowser(t)
 			return e.callbackURL(other) // its code and state, our cookie
@@ -401,8 +405,11 @@ func TestExpiredCode(t *testing.T) {
 
 func TestTokenEndpointFaults(t *testing.T) {
 	faults := map[string]http.HandlerFunc{
-		"garbage":  func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "<<<not json>>>") },
-		"html 500": func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500); _, _ = io.WriteString(w, "<h1>oops</h1>") },
+		"garbage": func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "<<<not json>>>") },
+		"html 500": func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(500)
+			_, _ = io.WriteString(w, "<h1>oops</h1>")
+		},
 		"no token": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, `{"token_type":"Bearer"}`)
