@@ -381,7 +381,7 @@ func TestOversizedBodyRefused(t *testing.T) {
 	if kindOf(err) != thingplus.KindUnavailable {
 		t.Fatalf("err = %v", err)
 	}
-	gws, _, err := f.client(thingplus.WithMaxBody(int64(len(big)) + 10)).Gateways(context.Background(), "tok", thingplus.Query{})
+	gws, _, err := f.client(thingplus.WithMaxBody(int64(len(big))+10)).Gateways(context.Background(), "tok", thingplus.Query{})
 	if err != nil || len(gws) != 2001 {
 		t.Errorf("within the limit: %d, %v", len(gws), err)
 	}
