@@ -31,6 +31,7 @@ import (
 	"github.com/thingplus/thingplus-webapp/handlers/session"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/thingplus/sandbox"
+	"github.com/thingplus/thingplus-webapp/trains"
 )
 
 func main() {
@@ -262,11 +263,14 @@ func (d *domain) PublicFeatures(tp *thingplus.Client, cfg config.Config) []handl
 	return nil
 }
 
+// webhookKey is WEBHOOK_KEY, or the key generated once and kept in DATA_DIR
+// (shared by the app and a separately started sandbox).
 func webhookKey(cfg config.Config) (string, error) {
-	if cfg.WebhookKey != "" {
-		return cfg.WebhookKey, nil
+	key, err := trains.LoadOrCreateKey(cfg.DataDir, cfg.WebhookKey)
+	if err != nil {
+		return "", &config.Error{Var: "WEBHOOK_KEY", Msg: err.Error()}
 	}
-	return config.RandomHex(16), nil
+	return key, nil
 }
 
 func runClient(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
