@@ -1,0 +1,95 @@
+package handlers
+
+import (
+	"compress/gzip"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+func TestSafeNext(t *testing.T) {
+	cases := map[string]string{
+		"":                              "",
+		"/rules?status=x":               "/rules?status=x",
+		"/trains":                       "/trains",
+		"//evil.example":                "",
+		"/\\evil.example":               "",
+		"https://evil.example/":         "",
+		"javascript:alert(1)":           "",
+		"rules":                         "",
+		"/a\r\nSet-Cookie: x":           "",
+		"/auth/logout":                  "",
+		"/" + strings.Repeat("a", 3000): "",
+	}
+	for in, want := range cases {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestTokenExpired(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	mk := func(payload string) string {
+		return "eyJhbGciOiJIUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + ".sig"
+	}
+	if !tokenExpired(mk(`{"exp":1699999999}`), now) {
+		t.Error("past exp not expired")
+	}
+	if tokenExpired(mk(`{"exp":1700000100}`), now) {
+		t.Error("future exp expired")
+	}
+	for _, junk := range []string{"", "abc", "a.b.c", mk(`{}`), mk(`not json`)} {
+		if tokenExpired(junk, now) {
+			t.Errorf("%q judged expired locally; Thing+ should judge it", junk)
+		}
+	}
+}
+
+func TestGzipSkipsEventStreamAndNoContent(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	r := gin.New()
+	r.Use(gzipResponses())
+	big := strings.Repeat("안녕 thing+ ", 500)
+	r.GET("/page", func(c *gin.Context) { c.Data(200, "text/html; charset=utf-8", []byte(big)) })
+	r.GET("/empty", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+	r.GET("/stream", func(c *gin.Context) {
+		c.Header("Content-Type", "text/event-stream")
+		_, _ = c.Writer.WriteString("data: x\n\n")
+		c.Writer.Flush()
+	})
+	get := func(path, accept string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		return w
+	}
+	w := get("/page", "")
+	if w.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("page not gzipped: %v", w.Header())
+	}
+	zr, err := gzip.NewReader(w.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := io.ReadAll(zr)
+	if string(plain) != big {
+		t.Fatal("gzip round trip differs")
+	}
+	if w := get("/empty", ""); w.Code != 204 || w.Header().Get("Content-Encoding") != "" || w.Body.Len() != 0 {
+		t.Fatalf("204 touched: %d %v %d", w.Code, w.Header(), w.Body.Len())
+	}
+	if w := get("/stream", "text/event-stream"); w.Header().Get("Content-Encoding") != "" || w.Body.String() != "data: x\n\n" {
+		t.Fatalf("SSE compressed: %v %q", w.Header(), w.Body.String())
+	}
+}
