@@ -1,0 +1,314 @@
+package trains
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/trains"
+)
+
+// The original app's JSON API (§7.3), for signed-in users or holders of the
+// webhook key, with its bugs fixed: every route answers, nothing is lost on
+// a failed move, no store internals leak. Failures are 400 with
+// {"error": "..."} as in the original (401 without a session or key).
+
+type apiTrain struct {
+	ID        int64   `json:"_id"`
+	Name      string  `json:"name"`
+	Cars      []int64 `json:"cars"`
+	IsRunning bool    `json:"isRunning"`
+}
+
+type apiTrainCounts struct {
+	apiTrain
+	Counts []int `json:"counts"`
+}
+
+type apiCar struct {
+	ID       int64    `json:"_id"`
+	Sensors  []string `json:"sensors"`
+	Count    int      `json:"count"`
+	Capacity int      `json:"capacity"`
+	TrainID  int64    `json:"trainId"`
+}
+
+func toAPITrain(t trains.Train) apiTrain {
+	a := apiTrain{ID: t.ID, Name: t.Name, IsRunning: t.Running, Cars: make([]int64, 0, len(t.Cars))}
+	for _, c := range t.Cars {
+		a.Cars = append(a.Cars, c.ID)
+	}
+	return a
+}
+
+func toAPICar(c trains.Car) apiCar {
+	a := apiCar{ID: c.ID, Count: c.Count, Capacity: c.Capacity, TrainID: c.TrainID, Sensors: make([]string, 0, len(c.Doors))}
+	for _, d := range c.Doors {
+		a.Sensors = append(a.Sensors, d.SensorID)
+	}
+	return a
+}
+
+func apiError(c *gin.Context, status int, msg string) {
+	c.JSON(status, gin.H{"error": msg})
+}
+
+// apiFail maps a store error: bad input, unknown ids and conflicts are 400
+// like the original; the rest is logged and 500.
+func (h *Handler) apiFail(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, trains.ErrInvalid), errors.Is(err, trains.ErrNotFound),
+		errors.Is(err, trains.ErrConflict), errors.Is(err, trains.ErrUnknownSensor):
+		apiError(c, http.StatusBadRequest, message(err))
+	default:
+		h.cfg.Log.ErrorContext(c.Request.Context(), "trains api", "err", err, "path", c.FullPath())
+		apiError(c, http.StatusInternalServerError, "internal error")
+	}
+}
+
+// apiAuth lets through signed-in users and holders of the webhook key.
+func (h *Handler) apiAuth(c *gin.Context) {
+	if _, ok := web.UserOf(c); ok || h.keyOK(c) {
+		c.Next()
+		return
+	}
+	apiError(c, http.StatusUnauthorized, "sign in or pass the webhook key")
+	c.Abort()
+}
+
+// apiBody reads a JSON or urlencoded body (at most MaxBody).
+func apiBody(c *gin.Context) (map[string]string, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			apiError(c, http.StatusRequestEntityTooLarge, "body over 64 KiB")
+		} else {
+			apiError(c, http.StatusBadRequest, "could not read body")
+		}
+		return nil, false
+	}
+	f, err := bodyFields(c.GetHeader("Content-Type"), body)
+	if err != nil {
+		apiError(c, http.StatusBadRequest, message(err))
+		return nil, false
+	}
+	return f, true
+}
+
+func parseID(c *gin.Context, s, what string) (int64, bool) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		apiError(c, http.StatusBadRequest, what+" must be a positive integer")
+		return 0, false
+	}
+	return id, true
+}
+
+func parseBool(c *gin.Context, s, what string) (bool, bool) {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		apiError(c, http.StatusBadRequest, what+` must be "true" or "false"`)
+		return false, false
+	}
+	return b, true
+}
+
+// GET /api/trains → {"data": [train…]}
+func (h *Handler) apiTrains(c *gin.Context) {
+	ts, err := h.store.Trains(c.Request.Context())
+	if err != nil {
+		h.apiFail(c, err)
+		return
+	}
+	out := make([]apiTrain, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, toAPITrain(t))
+	}
+	c.JSON(http.StatusOK, gin.H{"data": out})
+}
+
+// GET /api/train/:id → [train with counts in car order] (empty when none).
+func (h *Handler) apiTrain(c *gin.Context) {
+	id, ok := parseID(c, c.Param("id"), "trainId")
+	if !ok {
+		return
+	}
+	t, err := h.store.Train(c.Request.Context(), id)
+	if errors.Is(err, trains.ErrNotFound) {
+		c.JSON(http.StatusOK, []apiTrainCounts{})
+		return
+	}
+	if err != nil {
+		h.apiFail(c, err)
+		return
+	}
+	a := apiTrainCounts{apiTrain: toAPITrain(t), Counts: make([]int, 0, len(t.Cars))}
+	for _, car := range t.Cars {
+		a.Counts = append(a.Counts, car.Count)
+	}
+	c.JSON(http.StatusOK, []apiTrainCounts{a})
+}
+
+// GET /api/cars/:id → [car] (empty when none).
+func (h *Handler) apiCar(c *gin.Context) {
+	id, ok := parseID(c, c.Param("id"), "carId")
+	if !ok {
+		return
+	}
+	car, err := h.store.Car(c.Request.Context(), id)
+	if errors.Is(err, trains.ErrNotFound) {
+		c.JSON(http.StatusOK, []apiCar{})
+		return
+	}
+	if err != nil {
+		h.apiFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, []apiCar{toAPICar(car)})
+}
+
+// GET /api/sensors/:carId → ["sensor id", …]; 400 for an unknown car.
+func (h *Handler) apiSensors(c *gin.Context) {
+	id, ok := parseID(c, c.Param("carId"), "carId")
+	if !ok {
+		return
+	}
+	car, err := h.store.Car(c.Request.Context(), id)
+	if err != nil {
+		h.apiFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toAPICar(car).Sensors)
+}
+
+// PUT /api/sensor {sensorId, carId}: add a sensor that no car holds.
+func (h *Handler) apiAddSensor(c *gin.Context) {
+	f, ok := apiBody(c)
+	if !ok {
+		return
+	}
+	car, ok := parseID(c, f["carId"], "carId")
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	if _, holder, err := h.store.DoorOf(ctx, f["sensorId"]); err == nil {
+		apiError(c, http.StatusBadRequest, "sensor is already on car "+strconv.FormatInt(holder, 10))
+		return
+	}
+	if err := h.store.AssignDoor(ctx, car, trains.Door{SensorID: f["sensorId"], Label: f["label"]}); err != nil {
+		h.apiFail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// POST /api/sensor {sensorId, carId}: move a sensor to a car (the car is
+// checked first, so a bad carId loses nothing).
+func (h *Handler) apiMoveSensor(c *gin.Context) {
+	f, ok := apiBody(c)
+	if !ok {
+		return
+	}
+	car, ok := parseID(c, f["carId"], "carId")
+	if !ok {
+		return
+	}
+	if err := h.store.MoveDoor(c.Request.Context(), f["sensorId"], car); err != nil {
+		h.apiFail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// DELETE /api/sensor {sensorId}.
+func (h *Handler) apiDeleteSensor(c *gin.Context) {
+	f, ok := apiBody(c)
+	if !ok {
+		return
+	}
+	if err := h.store.UnassignDoor(c.Request.Context(), f["sensorId"]); err != nil {
+		h.apiFail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// POST /api/train {trainId, name?, isRunning?}: update.
+func (h *Handler) apiUpdateTrain(c *gin.Context) {
+	f, ok := apiBody(c)
+	if !ok {
+		return
+	}
+	id, ok := parseID(c, f["trainId"], "trainId")
+	if !ok {
+		return
+	}
+	var p trains.TrainPatch
+	if n, has := f["name"]; has {
+		p.Name = &n
+	}
+	if s, has := f["isRunning"]; has {
+		b, ok := parseBool(c, s, "isRunning")
+		if !ok {
+			return
+		}
+		p.Running = &b
+	}
+	if _, err := h.store.UpdateTrain(c.Request.Context(), id, p); err != nil {
+		h.apiFail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// PUT /api/train {trainId?, name, isRunning?}: create → 201 with the train.
+func (h *Handler) apiCreateTrain(c *gin.Context) {
+	f, ok := apiBody(c)
+	if !ok {
+		return
+	}
+	nt := trains.NewTrain{Name: f["name"]}
+	if s := f["trainId"]; s != "" {
+		if nt.ID, ok = parseID(c, s, "trainId"); !ok {
+			return
+		}
+	}
+	if s, has := f["isRunning"]; has {
+		if nt.Running, ok = parseBool(c, s, "isRunning"); !ok {
+			return
+		}
+	}
+	t, err := h.store.CreateTrain(c.Request.Context(), nt)
+	if err != nil {
+		h.apiFail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toAPITrain(t))
+}
+
+// POST /api/car {carId, trainId}: move a car to the end of another train.
+func (h *Handler) apiMoveCar(c *gin.Context) {
+	f, ok := apiBody(c)
+	if !ok {
+		return
+	}
+	car, ok := parseID(c, f["carId"], "carId")
+	if !ok {
+		return
+	}
+	train, ok := parseID(c, f["trainId"], "trainId")
+	if !ok {
+		return
+	}
+	if err := h.store.MoveCar(c.Request.Context(), car, train, 0); err != nil {
+		h.apiFail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

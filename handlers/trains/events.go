@@ -1,0 +1,149 @@
+package trains
+
+import (
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/trains"
+	"github.com/thingplus/thingplus-webapp/views/text"
+	vt "github.com/thingplus/thingplus-webapp/views/trains"
+)
+
+const eventsPage = 100
+
+// eventFilter reads ?train=&car=&outcome=&before= ; ok is false when a
+// value is malformed.
+func eventFilter(c *gin.Context) (trains.EventFilter, vt.EventFilter, bool) {
+	vf := vt.EventFilter{TrainID: c.Query("train"), CarID: c.Query("car"), Outcome: c.Query("outcome")}
+	var f trains.EventFilter
+	ok := true
+	num := func(s string) int64 {
+		if s == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			ok = false
+			return 0
+		}
+		return n
+	}
+	f.TrainID, f.CarID, f.BeforeID = num(vf.TrainID), num(vf.CarID), num(c.Query("before"))
+	if vf.Outcome != "" {
+		if !slices.Contains(trains.Outcomes, trains.Outcome(vf.Outcome)) {
+			ok = false
+		} else {
+			f.Outcome = trains.Outcome(vf.Outcome)
+		}
+	}
+	if !ok {
+		vf.Error = text.T("trains.events.badfilter")
+		f = trains.EventFilter{}
+	}
+	return f, vf, ok
+}
+
+func filterQuery(vf vt.EventFilter) url.Values {
+	q := url.Values{}
+	for k, v := range map[string]string{"train": vf.TrainID, "car": vf.CarID, "outcome": vf.Outcome} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
+// events is GET /trains/events: the log, newest first, filtered; the table
+// alone for htmx.
+func (h *Handler) events(c *gin.Context) {
+	ctx := c.Request.Context()
+	f, vf, ok := eventFilter(c)
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusUnprocessableEntity
+	}
+	f.Limit = eventsPage
+	evs, err := h.store.Events(ctx, f)
+	if err != nil {
+		web.Fail(c, appErr(err))
+		return
+	}
+	ts, err := h.store.Trains(ctx)
+	if err != nil {
+		web.Fail(c, appErr(err))
+		return
+	}
+	q := filterQuery(vf)
+	e := vt.Events{Filter: vf, CSVURL: "/trains/events.csv"}
+	if len(q) > 0 {
+		e.CSVURL += "?" + q.Encode()
+	}
+	for _, t := range ts {
+		e.Trains = append(e.Trains, vt.TrainOption{ID: t.ID, Name: t.Name})
+	}
+	for _, o := range trains.Outcomes {
+		e.Outcomes = append(e.Outcomes, string(o))
+	}
+	for _, ev := range evs {
+		e.Rows = append(e.Rows, vt.EventRow{
+			ID: ev.ID, Time: ev.Time.In(h.cfg.Location).Format("2006-01-02 15:04:05.000"), TimeMs: ev.Time.UnixMilli(),
+			TrainID: ev.TrainID, CarID: ev.CarID, SensorID: ev.SensorID, Type: string(ev.Type), Outcome: string(ev.Outcome),
+			Delta: ev.Delta, CountAfter: ev.CountAfter, EventKey: ev.EventKey, Reason: ev.Reason,
+		})
+	}
+	if len(evs) == eventsPage {
+		q.Set("before", strconv.FormatInt(evs[len(evs)-1].ID, 10))
+		e.NextURL = "/trains/events?" + q.Encode()
+	}
+	if web.IsFragment(c) {
+		c.Header("Vary", web.HeaderRequest)
+		web.Component(c, status, vt.EventsTable(e))
+		return
+	}
+	web.Render(c, status, web.Page{Title: text.T("trains.events.title"), Active: "trains"}, vt.EventsBody(e))
+}
+
+// csvSafe keeps a text cell from being read as a formula by spreadsheets
+// (sensor ids and keys of refused pushes come from outside).
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// eventsCSV is GET /trains/events.csv: every matching event, streamed.
+func (h *Handler) eventsCSV(c *gin.Context) {
+	f, _, ok := eventFilter(c)
+	if !ok {
+		plain(c, http.StatusBadRequest, text.T("trains.events.badfilter"))
+		return
+	}
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", `attachment; filename="train-events.csv"`)
+	c.Status(http.StatusOK)
+	w := csv.NewWriter(c.Writer)
+	w.Write([]string{"id", "time", "train_id", "car_id", "sensor_id", "type", "outcome", "delta", "count_after", "event_key", "reason"})
+	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
+	err := h.store.EachEvent(c.Request.Context(), f, func(e trains.Event) error {
+		w.Write([]string{
+			i64(e.ID), e.Time.UTC().Format(time.RFC3339Nano), i64(e.TrainID), i64(e.CarID), csvSafe(e.SensorID),
+			csvSafe(string(e.Type)), string(e.Outcome), strconv.Itoa(e.Delta), strconv.Itoa(e.CountAfter),
+			csvSafe(e.EventKey), csvSafe(e.Reason),
+		})
+		return w.Error()
+	})
+	w.Flush()
+	if err != nil {
+		// Headers are gone; the truncated file is all we can do. Log it.
+		h.cfg.Log.ErrorContext(c.Request.Context(), "trains: csv export", "err", err)
+	}
+}

@@ -1,0 +1,390 @@
+package trains
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/thingplus/thingplus-webapp/apperr"
+	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/trains"
+	"github.com/thingplus/thingplus-webapp/views/text"
+	vt "github.com/thingplus/thingplus-webapp/views/trains"
+)
+
+func (h *Handler) pageMeta() web.Page {
+	return web.Page{Title: text.T("trains.title"), Active: "trains", SSE: true}
+}
+
+// page is GET /trains.
+func (h *Handler) page(c *gin.Context) {
+	ts, err := h.store.Trains(c.Request.Context())
+	if err != nil {
+		web.Fail(c, appErr(err))
+		return
+	}
+	h.renderPage(c, http.StatusOK, h.listVM(ts))
+}
+
+func (h *Handler) renderPage(c *gin.Context, status int, l vt.List) {
+	tab := randomID()
+	template := func(dir string) string {
+		return h.cfg.PublicURL + "/api/trigger/{sensorId}/" + dir + "?key=" + h.cfg.WebhookKey
+	}
+	p := vt.Page{
+		List: l, PushIN: template("IN"), PushOUT: template("OUT"),
+		StreamURL: "/trains/stream?tab=" + tab, Tab: tab,
+		Sensors: h.sensorOptions(c),
+	}
+	web.Render(c, status, h.pageMeta(), vt.PageBody(p))
+}
+
+// sensorOptions asks Thing+ for the user's door sensors; the form still
+// takes a typed id when Thing+ is slow or down.
+func (h *Handler) sensorOptions(c *gin.Context) []vt.SensorOption {
+	if h.sensors == nil || web.TokenOf(c) == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	list, err := h.sensors.DoorSensors(ctx, web.TokenOf(c))
+	if err != nil {
+		h.cfg.Log.WarnContext(ctx, "trains: list door sensors", "err", err)
+		return nil
+	}
+	out := make([]vt.SensorOption, 0, len(list))
+	for _, s := range list {
+		out = append(out, vt.SensorOption{ID: s.ID, Name: s.Name})
+	}
+	return out
+}
+
+// list is GET /trains/list: the list fragment (a manual refresh).
+func (h *Handler) list(c *gin.Context) {
+	h.done(c, http.StatusOK, vt.Form{}, vt.Notice{})
+}
+
+// done answers a management form: the list fragment for htmx (with the
+// failed form's input and error, or a notice), a redirect back to /trains
+// after a plain POST that worked, the whole page after one that did not.
+func (h *Handler) done(c *gin.Context, status int, f vt.Form, n vt.Notice) {
+	if status < 300 && !web.IsFragment(c) && c.Request.Method == http.MethodPost {
+		web.Redirect(c, "/trains")
+		return
+	}
+	ts, err := h.store.Trains(c.Request.Context())
+	if err != nil {
+		web.Fail(c, appErr(err))
+		return
+	}
+	l := h.listVM(ts)
+	l.Form, l.Notice = f, n
+	if web.IsFragment(c) {
+		c.Header("Vary", web.HeaderRequest)
+		web.Component(c, status, vt.ListBody(l))
+		return
+	}
+	h.renderPage(c, status, l)
+}
+
+func (h *Handler) ok(c *gin.Context, msgKey string) {
+	h.done(c, http.StatusOK, vt.Form{}, vt.Notice{Kind: "ok", Text: text.T(msgKey)})
+}
+
+// failForm shows err next to the form it came from (422 invalid, 409
+// conflict or gone), keeping the user's input; anything else goes to the
+// shared error convention.
+func (h *Handler) failForm(c *gin.Context, formID string, err error) {
+	vals := map[string]string{}
+	for k, v := range c.Request.PostForm {
+		if len(v) > 0 {
+			vals[k] = v[0]
+		}
+	}
+	f := vt.Form{ID: formID, Values: vals}
+	switch {
+	case errors.Is(err, trains.ErrInvalid):
+		f.Error = message(err)
+		h.done(c, http.StatusUnprocessableEntity, f, vt.Notice{})
+	case errors.Is(err, trains.ErrConflict):
+		f.Error = text.T("trains.err.taken")
+		h.done(c, http.StatusConflict, f, vt.Notice{})
+	case errors.Is(err, trains.ErrNotFound):
+		h.done(c, http.StatusConflict, vt.Form{}, vt.Notice{Kind: "bad", Text: text.T("trains.err.notfound")})
+	case errors.Is(err, trains.ErrUnknownSensor):
+		h.done(c, http.StatusConflict, vt.Form{}, vt.Notice{Kind: "bad", Text: text.T("trains.err.notassigned")})
+	default:
+		web.Fail(c, appErr(err))
+	}
+}
+
+// pathID reads :id; a malformed id is a 404.
+func pathID(c *gin.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		web.Fail(c, apperr.E(apperr.NotFound, "no such id", err))
+		return 0, false
+	}
+	return id, true
+}
+
+func formInt(c *gin.Context, field string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(c.PostForm(field)))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s", trains.ErrInvalid, text.T("trains.err.number"))
+	}
+	return n, nil
+}
+
+func formBool(c *gin.Context, field string) bool {
+	switch strings.ToLower(c.PostForm(field)) {
+	case "true", "on", "1", "yes":
+		return true
+	}
+	return false
+}
+
+// withUser appends who did it to a reason kept in the log.
+func withUser(c *gin.Context, reason string) string {
+	name, _ := userOf(c)
+	if name == "" {
+		return reason
+	}
+	if reason == "" {
+		return "by " + name
+	}
+	return reason + " (by " + name + ")"
+}
+
+// ---- trains ----
+
+func (h *Handler) createTrain(c *gin.Context) {
+	_, err := h.store.CreateTrain(c.Request.Context(), trains.NewTrain{Name: c.PostForm("name"), Running: formBool(c, "running")})
+	if err != nil {
+		h.failForm(c, "create-train", err)
+		return
+	}
+	h.ok(c, "trains.ok.created")
+}
+
+func (h *Handler) renameTrain(c *gin.Context) {
+	id, ok := pathID(c)
+	if !ok {
+		return
+	}
+	name := c.PostForm("name")
+	if _, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Name: &name}); err != nil {
+		h.failForm(c, "rename-"+c.Param("id"), err)
+		return
+	}
+	h.ok(c, "trains.ok.saved")
+}
+
+func (h *Handler) setRunning(c *gin.Context) {
+	id, ok := pathID(c)
+	if !ok {
+		return
+	}
+	run := formBool(c, "running")
+	if _, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Running: &run}); err != nil {
+		h.failForm(c, "running-"+c.Param("id"), err)
+		return
+	}
+	h.ok(c, "trains.ok.saved")
+}
+
+func (h *Handler) resetTrain(c *gin.Context) {
+	id, ok := pathID(c)
+	if !ok {
+		return
+	}
+	if err := h.store.ResetTrain(c.Request.Context(), id, withUser(c, c.PostForm("reason"))); err != nil {
+		h.failForm(c, "reset-"+c.Param("id"), err)
+		return
+	}
+	h.ok(c, "trains.ok.saved")
+}
+
+func (h *Handler) deleteTrain(c *gin.Context) {
+	id, ok := pathID(c)
+	if !ok {
+		return
+	}
+	if err := h.store.DeleteTrain(c.Request.Context(), id); err != nil {
+		h.failForm(c, "delete-"+c.Param("id"), err)
+		return
+	}
+	h.ok(c, "trains.ok.saved")
+}
+
+func (h *Handler) addCar(c *gin.Context) {
+	id, ok := pathID(c)
+	if !ok {
+		return
+	}
+	form := "addcar-" + c.Param("id")
+	n, err := formInt(c, "capacity")
+	if err == nil {
+		_, err = h.store.AddCar(c.Request.Context(), id, n)
+	}
+	if err != nil {
+		h.failForm(c, form, err)
+		return
+	}
+	h.ok(c, "trains.ok.saved")
+}
+
+// ---- cars ----
+
+func (h *Handler) setCapacity(c *gin.Context) {
+	id, ok := pathID(c)
+	if !ok {
+		return
+	}
+	n, err := formInt(c, "capacity")
+	if err == nil {
+		err = h.store.SetCapacity(c.Request.Context(), id, n)
+	}
+	if err != nil {
+		h.failForm(c, "cap-"+c.Param("id"), err)
+		return
+	}
+	h.ok(c, "trains.ok.saved")
+}
+
+func (h *Handler) correct(c *gin.Context) {
+	id, ok := pathID(c)
+	if !ok {
+		return
+	}
+	n, err := formInt(c, "count")
+	if err == nil {
+		reason := strings.TrimSpace(c.PostForm("reason"))
+		if reason == "" {
+			err = fmt.Errorf("%w: a reason is required", trains.ErrInvalid)
+		} else {
+			err = h.store.CorrectCount(c.Request.Context(), id, n, withUser(c, reason))
+		}
+	}
+	if err != nil {
+		h.failForm(c, "correct-"+c.Param("id"), err)
+		return
+	}
+	h.ok(c, "trains.ok.saved")
+}
+
+func (h *Handler) resetCar(c *gin.Context) {
+	id, ok := pathID(c)
+	if !ok {
+		return
+	}
+	if err := h.store.ResetCar(c.Request.Context(), id, withUser(c, c.PostForm("reason"))); err != nil {
+		h.failForm(c, "resetcar-"+c.Param("id"), err)
+		return
+	}
+	h.ok(c, "trains.ok.saved")
+}
+
+func (h *Handler) reorder(c *gin.Context) {
+	id, ok := pathID(c)
+	if !ok {
+		return
+	}
+	n, err := formInt(c, "position")
+	if err == nil {
+		err = h.store.ReorderCar(c.Request.Context(), id, n)
+	}
+	if err != nil {
+		h.failForm(c, "position-"+c.Param("id"), err)
+		return
+	}
+	h.ok(c, "trains.ok.saved")
+}
+
+func (h *Handler) moveCar(c *gin.Context) {
+	id, ok := pathID(c)
+	if !ok {
+		return
+	}
+	to, err := strconv.ParseInt(c.PostForm("trainId"), 10, 64)
+	if err != nil {
+		err = fmt.Errorf("%w: choose a train", trains.ErrInvalid)
+	} else {
+		err = h.store.MoveCar(c.Request.Context(), id, to, 0)
+	}
+	if err != nil {
+		h.failForm(c, "move-"+c.Param("id"), err)
+		return
+	}
+	h.ok(c, "trains.ok.saved")
+}
+
+func (h *Handler) removeCar(c *gin.Context) {
+	id, ok := pathID(c)
+	if !ok {
+		return
+	}
+	if err := h.store.RemoveCar(c.Request.Context(), id); err != nil {
+		h.failForm(c, "removecar-"+c.Param("id"), err)
+		return
+	}
+	h.ok(c, "trains.ok.saved")
+}
+
+// ---- doors ----
+
+func (h *Handler) assignDoor(c *gin.Context) {
+	id, ok := pathID(c)
+	if !ok {
+		return
+	}
+	d := trains.Door{SensorID: strings.TrimSpace(c.PostForm("sensorId")), Label: c.PostForm("label"), Inverted: formBool(c, "inverted")}
+	if err := h.store.AssignDoor(c.Request.Context(), id, d); err != nil {
+		h.failForm(c, "door-"+c.Param("id"), err)
+		return
+	}
+	h.ok(c, "trains.ok.saved")
+}
+
+func (h *Handler) unassignDoor(c *gin.Context) {
+	sensor := c.PostForm("sensorId")
+	if err := h.store.UnassignDoor(c.Request.Context(), sensor); err != nil {
+		h.failForm(c, "unassign-"+sensor, err)
+		return
+	}
+	h.ok(c, "trains.ok.saved")
+}
+
+// wireDoor creates the door's IN and OUT dataPush rules in Thing+.
+func (h *Handler) wireDoor(c *gin.Context) {
+	sensor := c.PostForm("sensorId")
+	form := "wire-" + sensor
+	if h.wirer == nil {
+		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: text.T("trains.err.nowire")}, vt.Notice{})
+		return
+	}
+	if _, _, err := h.store.DoorOf(c.Request.Context(), sensor); err != nil {
+		h.failForm(c, form, err)
+		return
+	}
+	_, tz := userOf(c)
+	err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(sensor, "IN"), h.pushURL(sensor, "OUT"))
+	switch code := apperr.CodeOf(err); {
+	case err == nil:
+		h.done(c, http.StatusOK, vt.Form{}, vt.Notice{Kind: "ok", Text: fmt.Sprintf(text.T("trains.ok.wired"), sensor)})
+	case code == apperr.Unauthorized:
+		web.Fail(c, err)
+	case code == apperr.Invalid || code == apperr.Conflict || code == apperr.Forbidden || code == apperr.NotFound:
+		h.cfg.Log.WarnContext(c.Request.Context(), "trains: wire door", "err", err)
+		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: web.MessageOf(err)}, vt.Notice{})
+	default:
+		h.cfg.Log.ErrorContext(c.Request.Context(), "trains: wire door", "err", err)
+		h.done(c, http.StatusServiceUnavailable, vt.Form{ID: form, Error: text.T("err.unavailable")}, vt.Notice{})
+	}
+}

@@ -1,0 +1,318 @@
+package trains
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gin-gonic/gin"
+
+	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/trains"
+	vt "github.com/thingplus/thingplus-webapp/views/trains"
+)
+
+// The live stream. One goroutine (the broadcaster) subscribes to the store's
+// hub, renders each committed change once — the changed cars' CarLive
+// fragments, or the whole list when trains, cars or doors changed — and
+// hands the bytes to every open stream without blocking. A stream that
+// falls behind is told to resync and sends itself a full snapshot.
+
+// frame is one or more rendered SSE events.
+type frame struct {
+	seq  uint64
+	data []byte
+}
+
+type sseClient struct {
+	tab    string
+	ch     chan frame
+	resync chan struct{}
+}
+
+type broadcaster struct {
+	h       *Handler
+	mu      sync.Mutex
+	clients map[*sseClient]struct{}
+	tabs    map[string]int // open streams per tab id
+	closed  bool
+	sub     *trains.Subscription
+}
+
+func newBroadcaster(h *Handler) *broadcaster {
+	return &broadcaster{
+		h: h, clients: map[*sseClient]struct{}{}, tabs: map[string]int{},
+		sub: h.store.Hub().Subscribe(4096),
+	}
+}
+
+// clientBuffer is how many frames a stream may lag before it resyncs.
+const clientBuffer = 256
+
+func (b *broadcaster) run() {
+	defer func() {
+		b.mu.Lock()
+		b.closed = true
+		for c := range b.clients {
+			close(c.ch)
+			delete(b.clients, c)
+		}
+		b.mu.Unlock()
+	}()
+	for {
+		select {
+		case u, ok := <-b.sub.Updates():
+			if !ok {
+				return
+			}
+			f, err := b.render(u)
+			if err != nil {
+				b.h.cfg.Log.Error("trains: render live update", "err", err)
+				b.resyncAll()
+				continue
+			}
+			b.send(f)
+		case <-b.sub.Resync():
+			// We fell behind the hub: drop the backlog; every stream takes a
+			// fresh snapshot instead.
+			for drained := false; !drained; {
+				select {
+				case _, ok := <-b.sub.Updates():
+					if !ok {
+						return
+					}
+				default:
+					drained = true
+				}
+			}
+			b.resyncAll()
+		}
+	}
+}
+
+func (b *broadcaster) render(u trains.Update) (frame, error) {
+	var buf bytes.Buffer
+	ctx := context.Background()
+	if u.Structure {
+		snap, err := b.h.store.Snapshot(ctx)
+		if err != nil {
+			return frame{}, err
+		}
+		if err := writeEvent(ctx, &buf, "snapshot", u.Seq, vt.ListBody(b.h.listVM(snap.Trains))); err != nil {
+			return frame{}, err
+		}
+		return frame{seq: u.Seq, data: buf.Bytes()}, nil
+	}
+	for _, c := range u.Cars {
+		// The live part has no position controls, so the train's car count is not needed.
+		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(c.ID, 10), u.Seq, vt.CarLive(b.h.carVM(c, 0), false)); err != nil {
+			return frame{}, err
+		}
+	}
+	return frame{seq: u.Seq, data: buf.Bytes()}, nil
+}
+
+func (b *broadcaster) send(f frame) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.clients {
+		select {
+		case c.ch <- f:
+		default:
+			select {
+			case c.resync <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+func (b *broadcaster) resyncAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.clients {
+		select {
+		case c.resync <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (b *broadcaster) add(tab string) (*sseClient, bool) {
+	c := &sseClient{tab: tab, ch: make(chan frame, clientBuffer), resync: make(chan struct{}, 1)}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, false
+	}
+	b.clients[c] = struct{}{}
+	if tab != "" {
+		b.tabs[tab]++
+	}
+	return c, true
+}
+
+func (b *broadcaster) remove(c *sseClient) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.clients[c]; ok {
+		delete(b.clients, c)
+	}
+	if c.tab != "" {
+		if b.tabs[c.tab]--; b.tabs[c.tab] <= 0 {
+			delete(b.tabs, c.tab)
+		}
+	}
+}
+
+// live reports whether tab has an open stream.
+func (b *broadcaster) live(tab string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return tab != "" && b.tabs[tab] > 0
+}
+
+// Streams is the number of open SSE streams.
+func (h *Handler) Streams() int {
+	h.bc.mu.Lock()
+	defer h.bc.mu.Unlock()
+	return len(h.bc.clients)
+}
+
+// writeEvent renders comp as one SSE event (one data: line per line).
+func writeEvent(ctx context.Context, w *bytes.Buffer, event string, seq uint64, comp templ.Component) error {
+	var html bytes.Buffer
+	if err := comp.Render(ctx, &html); err != nil {
+		return err
+	}
+	w.WriteString("event: ")
+	w.WriteString(event)
+	w.WriteString("\nid: ")
+	w.WriteString(strconv.FormatUint(seq, 10))
+	w.WriteByte('\n')
+	for line := range bytes.Lines(html.Bytes()) {
+		w.WriteString("data: ")
+		w.Write(bytes.TrimRight(line, "\r\n"))
+		w.WriteByte('\n')
+	}
+	if html.Len() == 0 {
+		w.WriteString("data: \n")
+	}
+	w.WriteByte('\n')
+	return nil
+}
+
+// snapshotFrame renders the whole list as a "snapshot" event.
+func (h *Handler) snapshotFrame(ctx context.Context) (frame, error) {
+	snap, err := h.store.Snapshot(ctx)
+	if err != nil {
+		return frame{}, err
+	}
+	var buf bytes.Buffer
+	err = writeEvent(ctx, &buf, "snapshot", snap.Seq, vt.ListBody(h.listVM(snap.Trains)))
+	return frame{seq: snap.Seq, data: buf.Bytes()}, err
+}
+
+// stream is GET /trains/stream: Server-Sent Events for one tab. It starts
+// with a full snapshot (also after every reconnect), then sends each changed
+// car's fragment, a snapshot when the structure changed or the stream fell
+// behind, and a heartbeat comment every Heartbeat.
+func (h *Handler) stream(c *gin.Context) {
+	ctx := c.Request.Context()
+	client, ok := h.bc.add(c.Query("tab"))
+	if !ok {
+		plain(c, http.StatusServiceUnavailable, "shutting down")
+		return
+	}
+	defer h.bc.remove(client)
+
+	rc := http.NewResponseController(c.Writer)
+	// The server's WriteTimeout must not cut a stream that lives for hours.
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		h.cfg.Log.WarnContext(ctx, "trains: clear write deadline", "err", err)
+	}
+	hd := c.Writer.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Accel-Buffering", "no") // no proxy buffering
+	hd.Del("Content-Length")
+	c.Status(http.StatusOK)
+
+	write := func(b []byte) bool {
+		if _, err := c.Writer.Write(b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	var sent uint64
+	snapshot := func() bool {
+		f, err := h.snapshotFrame(ctx)
+		if err != nil {
+			h.cfg.Log.ErrorContext(ctx, "trains: snapshot", "err", err)
+			return false
+		}
+		sent = f.seq
+		return write(f.data)
+	}
+	// Tell the client how soon to reconnect, then the snapshot.
+	if !write([]byte("retry: 2000\n\n")) || !snapshot() {
+		return
+	}
+	beat := time.NewTicker(h.cfg.Heartbeat)
+	defer beat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f, ok := <-client.ch:
+			if !ok {
+				return // shutting down
+			}
+			if f.seq <= sent {
+				continue // already in the snapshot
+			}
+			if !write(f.data) {
+				return
+			}
+		case <-client.resync:
+			// Frames were dropped: discard the backlog and start over.
+			for drained := false; !drained; {
+				select {
+				case <-client.ch:
+				default:
+					drained = true
+				}
+			}
+			if !snapshot() {
+				return
+			}
+		case <-beat.C:
+			if !write([]byte(": heartbeat\n\n")) {
+				return
+			}
+		}
+	}
+}
+
+// poll is the polling fallback: 204 while this tab's stream is live, else
+// every car's live part as out-of-band swaps, or the whole list when the
+// structure changed since the page drew it.
+func (h *Handler) poll(c *gin.Context) {
+	c.Header("Vary", web.HeaderRequest)
+	if h.bc.live(c.Query("tab")) {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	ts, err := h.store.Trains(c.Request.Context())
+	if err != nil {
+		web.Fail(c, appErr(err))
+		return
+	}
+	l := h.listVM(ts)
+	web.Component(c, http.StatusOK, vt.PollAnswer(l, c.Query("sh") != structureHash(ts)))
+}

@@ -1,0 +1,185 @@
+// Package trains renders the trains screens: live car cards, management
+// forms and the event log. Views take view models and do no I/O; the page
+// composes the same components that the SSE stream and htmx responses send.
+package trains
+
+import "strconv"
+
+// Page is the view model of /trains.
+type Page struct {
+	List      List
+	PushIN    string         // example push URL for an IN rule, with the key
+	PushOUT   string         // same for OUT
+	StreamURL string         // SSE stream URL (one per tab)
+	Tab       string         // this tab's id: the stream and the polling fallback carry it
+	Sensors   []SensorOption // the user's Thing+ sensors, offered when assigning a door
+}
+
+// List is everything inside the live trains region: it is also the SSE
+// "snapshot" event and the htmx response of every management form.
+type List struct {
+	Trains  []Train
+	Options []TrainOption // every train, for "move car to"
+	CanWire bool
+	PollURL string // polling fallback (answers 204 while this tab's stream is live)
+	PollSec int
+	Form    Form   // the form that failed validation, with its input
+	Notice  Notice // a message above the list
+}
+
+// Notice is a message shown in place.
+type Notice struct {
+	Kind string // ok, warn, bad
+	Text string
+}
+
+// Form is the state of one submitted form: its id, the user's input and the
+// error to show next to it.
+type Form struct {
+	ID     string
+	Values map[string]string
+	Error  string
+}
+
+// Value returns the user's input for field when the form is formID.
+func (f Form) Value(formID, field, def string) string {
+	if f.ID == formID {
+		if v, ok := f.Values[field]; ok {
+			return v
+		}
+	}
+	return def
+}
+
+// ErrorFor returns the error of formID, or "".
+func (f Form) ErrorFor(formID string) string {
+	if f.ID == formID {
+		return f.Error
+	}
+	return ""
+}
+
+// Train is one train with its cars.
+type Train struct {
+	ID       int64
+	Name     string
+	Running  bool
+	Cars     []Car
+	Count    int // passengers in all cars
+	Capacity int
+}
+
+// IDString is the id for URLs and element ids.
+func (t Train) IDString() string { return strconv.FormatInt(t.ID, 10) }
+
+// Car is one car card.
+type Car struct {
+	ID        int64
+	TrainID   int64
+	Position  int
+	Cars      int // cars in the train, for "move down"
+	Capacity  int
+	Count     int
+	Percent   int
+	Level     string // spacious, normal, caution, crowded
+	MeterLow  string // meter thresholds in passengers (crowd level bounds)
+	MeterHigh string
+	MeterMax  string
+	UpdatedMs int64  // 0 = never
+	Updated   string // absolute time, for title and no-JS
+	Doors     []Door
+}
+
+// IDString is the id for URLs and element ids.
+func (c Car) IDString() string { return strconv.FormatInt(c.ID, 10) }
+
+// Door is a door sensor on a car.
+type Door struct {
+	SensorID string
+	Label    string
+	Inverted bool
+	PushIN   string
+	PushOUT  string
+}
+
+// TrainOption is a train in a select.
+type TrainOption struct {
+	ID   int64
+	Name string
+}
+
+// SensorOption is a Thing+ sensor offered for assignment.
+type SensorOption struct {
+	ID   string
+	Name string
+}
+
+// Events is the view model of /trains/events.
+type Events struct {
+	Filter    EventFilter
+	Trains    []TrainOption
+	Outcomes  []string
+	Rows      []EventRow
+	NextURL   string // older events, "" at the end
+	CSVURL    string
+	FilterURL string // the current filter, for the table's refresh
+}
+
+// EventFilter is the filter form's state.
+type EventFilter struct {
+	TrainID string
+	CarID   string
+	Outcome string
+	Error   string
+}
+
+// EventRow is one log line.
+type EventRow struct {
+	ID         int64
+	Time       string
+	TimeMs     int64
+	TrainID    int64
+	CarID      int64
+	SensorID   string
+	Type       string
+	Outcome    string
+	Delta      int
+	CountAfter int
+	EventKey   string
+	Reason     string
+}
+
+// LevelBadge maps a crowd level to the shared badge class (colour plus shape).
+func LevelBadge(level string) string {
+	switch level {
+	case "spacious":
+		return "badge ok"
+	case "normal":
+		return "badge info"
+	case "caution":
+		return "badge warn"
+	}
+	return "badge bad"
+}
+
+// OutcomeBadge maps an event outcome to a badge class.
+func OutcomeBadge(o string) string {
+	switch o {
+	case "applied", "corrected", "reset":
+		return "badge ok"
+	case "clamped", "duplicate":
+		return "badge info"
+	case "unknown_sensor", "invalid":
+		return "badge warn"
+	}
+	return "badge bad"
+}
+
+func itoa(n int) string  { return strconv.Itoa(n) }
+func i64(n int64) string { return strconv.FormatInt(n, 10) }
+func signed(n int) string {
+	if n > 0 {
+		return "+" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
+}
