@@ -1,0 +1,839 @@
+package trains
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/gin-gonic/gin"
+
+	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/thingplus"
+	"github.com/thingplus/thingplus-webapp/trains"
+)
+
+const testKey = "test-webhook-key-0123456789abcdef"
+
+type env struct {
+	t     testing.TB
+	store *trains.Store
+	h     *Handler
+	srv   *httptest.Server
+}
+
+type fakeWirer struct {
+	mu    sync.Mutex
+	calls []string
+	err   error
+}
+
+func (f *fakeWirer) WireDoor(_ context.Context, token, tz, sensor, in, out string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, strings.Join([]string{token, tz, sensor, in, out}, " "))
+	return f.err
+}
+
+type fakeSensors []SensorChoice
+
+func (f fakeSensors) DoorSensors(context.Context, string) ([]SensorChoice, error) { return f, nil }
+
+func newEnv(t testing.TB, mod func(*Deps, *Config)) *env {
+	t.Helper()
+	gin.SetMode(gin.TestMode)
+	st, err := trains.Open(context.Background(), t.TempDir(), trains.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Deps{Store: st}
+	cfg := Config{PublicURL: "http://localhost:3000/", WebhookKey: testKey, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Location: time.UTC}
+	if mod != nil {
+		mod(&d, &cfg)
+	}
+	h := New(d, cfg)
+	r := gin.New()
+	// A signed-in session is simulated by a header, as the auth layer
+	// would set the user from the session cookie.
+	loadUser := func(c *gin.Context) {
+		if c.GetHeader("X-Test-User") != "" {
+			web.SetSignedIn(c, thingplus.User{ID: "1", LoginID: "demo", Nickname: "Demo", Timezone: "+9.00"}, "token-1")
+		}
+		c.Next()
+	}
+	requireUser := func(c *gin.Context) {
+		if _, ok := web.UserOf(c); !ok {
+			web.Redirect(c, "/auth/login")
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
+	public := r.Group("/")
+	authed := r.Group("/", loadUser, requireUser)
+	h.cfg.OptionalUser = loadUser
+	h.Register(public, authed)
+	srv := httptest.NewServer(r)
+	e := &env{t: t, store: st, h: h, srv: srv}
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+		st.Close()
+	})
+	return e
+}
+
+type req struct {
+	method, path, body, ctype string
+	user, htmx                bool
+	header                    map[string]string
+}
+
+func (e *env) do(r req) (*http.Response, string) {
+	e.t.Helper()
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	hr, err := http.NewRequest(r.method, e.srv.URL+r.path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if r.ctype != "" {
+		hr.Header.Set("Content-Type", r.ctype)
+	}
+	if r.user {
+		hr.Header.Set("X-Test-User", "1")
+	}
+	if r.htmx {
+		hr.Header.Set("HX-Request", "true")
+	}
+	for k, v := range r.header {
+		hr.Header.Set(k, v)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(hr)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func (e *env) count(car int64) int {
+	e.t.Helper()
+	c, err := e.store.Car(context.Background(), car)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c.Count
+}
+
+func sensor(car, door int) string { return trains.SeedSensorID(car, door) }
+
+func TestWebhookStatuses(t *testing.T) {
+	e := newEnv(t, nil)
+	k := "?key=" + testKey
+	big := `{"event":"` + strings.Repeat("x", MaxBody) + `"}`
+	cases := []struct {
+		name   string
+		r      req
+		status int
+		count  int // car 2000 after the request
+	}{
+		{"IN by path", req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN" + k}, 204, 1},
+		{"lower-case type", req{method: "POST", path: "/api/trigger/" + sensor(1, 2) + "/in" + k}, 204, 2},
+		{"OUT by path", req{method: "POST", path: "/api/trigger/" + sensor(1, 3) + "/OUT" + k}, 204, 1},
+		{"key in header", req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN", header: map[string]string{KeyHeader: testKey}}, 204, 2},
+		{"JSON body", req{method: "POST", path: "/api/trigger" + k, ctype: "application/json", body: `{"sensorId":"` + sensor(1, 4) + `","type":"IN"}`}, 204, 3},
+		{"form body", req{method: "POST", path: "/api/trigger" + k, ctype: "application/x-www-form-urlencoded", body: "sensorId=" + sensor(1, 4) + "&type=out"}, 204, 2},
+		{"dataPush body", req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN" + k, ctype: "application/json",
+			body: `{"event":"tl-1","rule":{"id":"7","name":"Door"},"severity":"information","gateway":"b827ebd0a001","sensor":"` + sensor(1, 1) + `","value":"1","time":1700000000000,"trigger":"over"}`}, 204, 3},
+		{"duplicate event", req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN" + k, ctype: "application/json", body: `{"event":"tl-1"}`}, 204, 3},
+		{"duplicate event, numeric id", req{method: "POST", path: "/api/trigger" + k, ctype: "application/json", body: `{"sensorId":"` + sensor(1, 1) + `","type":"IN","event":42}`}, 204, 4},
+		{"duplicate numeric id again", req{method: "POST", path: "/api/trigger" + k, ctype: "application/json", body: `{"sensorId":"` + sensor(1, 1) + `","type":"IN","event":"42"}`}, 204, 4},
+		{"unknown type", req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/UP" + k}, 400, 4},
+		{"RESET is not a push type", req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/RESET" + k}, 400, 4},
+		{"unknown sensor", req{method: "POST", path: "/api/trigger/nope-1-door1/IN" + k}, 400, 4},
+		{"original integer sensor id", req{method: "POST", path: "/api/trigger" + k, ctype: "application/json", body: `{"sensorId":1,"type":"IN"}`}, 400, 4},
+		{"body missing type", req{method: "POST", path: "/api/trigger" + k, ctype: "application/json", body: `{"sensorId":"` + sensor(1, 1) + `"}`}, 400, 4},
+		{"malformed JSON body", req{method: "POST", path: "/api/trigger" + k, ctype: "application/json", body: `{"sensorId":`}, 400, 4},
+		{"no key", req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN"}, 401, 4},
+		{"wrong key", req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN?key=" + testKey + "x"}, 401, 4},
+		{"wrong header key", req{method: "POST", path: "/api/trigger", header: map[string]string{KeyHeader: "nope"}, ctype: "application/json", body: `{"sensorId":"` + sensor(1, 1) + `","type":"IN"}`}, 401, 4},
+		{"body over 64 KiB", req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN" + k, ctype: "application/json", body: big}, 413, 4},
+		{"GET is not a push", req{method: "GET", path: "/api/trigger/" + sensor(1, 1) + "/IN" + k}, 404, 4},
+	}
+	for _, c := range cases {
+		resp, body := e.do(c.r)
+		if resp.StatusCode != c.status {
+			t.Errorf("%s: status %d (%q), want %d", c.name, resp.StatusCode, body, c.status)
+		}
+		if got := e.count(2000); got != c.count {
+			t.Errorf("%s: count %d, want %d", c.name, got, c.count)
+		}
+	}
+	// Every push is in the log with its outcome.
+	evs, _ := e.store.Events(context.Background(), trains.EventFilter{Limit: 100})
+	seen := map[trains.Outcome]int{}
+	for _, ev := range evs {
+		seen[ev.Outcome]++
+	}
+	want := map[trains.Outcome]int{trains.OutcomeApplied: 8, trains.OutcomeDuplicate: 2, trains.OutcomeBadKey: 3,
+		trains.OutcomeUnknownSensor: 2, trains.OutcomeInvalid: 5}
+	for o, n := range want {
+		if seen[o] != n {
+			t.Errorf("%s events: %d, want %d (all: %v)", o, seen[o], n, seen)
+		}
+	}
+	for _, ev := range evs {
+		if strings.Contains(ev.Reason+ev.EventKey+ev.SensorID, testKey) {
+			t.Fatal("webhook key written to the log")
+		}
+	}
+}
+
+func TestWebhookChunkedBodyTooLarge(t *testing.T) {
+	e := newEnv(t, nil)
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write([]byte(`{"event":"`))
+		for range 80 {
+			pw.Write([]byte(strings.Repeat("y", 1024)))
+		}
+		pw.Write([]byte(`"}`))
+		pw.Close()
+	}()
+	hr, _ := http.NewRequest("POST", e.srv.URL+"/api/trigger/"+sensor(1, 1)+"/IN?key="+testKey, pr)
+	hr.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 || e.count(2000) != 0 {
+		t.Fatalf("status %d, count %d", resp.StatusCode, e.count(2000))
+	}
+}
+
+func TestWebhookConcurrency(t *testing.T) {
+	e := newEnv(t, nil)
+	const senders, each = 64, 40
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
+	post := func(path, body string) int {
+		resp, err := client.Post(e.srv.URL+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	var ok204 atomic.Int64
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Go(func() {
+			for i := range each {
+				car, door := s%3+1, i%4+1
+				// Every push is sent twice with the same event id (a retry): counted once.
+				body := fmt.Sprintf(`{"event":"ev-%d-%d"}`, s, i)
+				for range 2 {
+					if post("/api/trigger/"+sensor(car, door)+"/IN?key="+testKey, body) == 204 {
+						ok204.Add(1)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if ok204.Load() != 2*senders*each {
+		t.Fatalf("%d of %d pushes acknowledged", ok204.Load(), 2*senders*each)
+	}
+	sum := e.count(2000) + e.count(2001) + e.count(2002)
+	if sum != senders*each {
+		t.Fatalf("sum of counts %d, want %d (no lost or double counts)", sum, senders*each)
+	}
+	// OUTs in parallel, more than the cars hold: counts reach zero, never below.
+	for s := range senders {
+		wg.Go(func() {
+			for i := range each + 10 {
+				post(fmt.Sprintf("/api/trigger/%s/OUT?key=%s", sensor(s%3+1, i%4+1), testKey), "")
+			}
+		})
+	}
+	wg.Wait()
+	for _, id := range []int64{2000, 2001, 2002} {
+		if n := e.count(id); n != 0 {
+			t.Fatalf("car %d = %d after more OUTs than INs", id, n)
+		}
+	}
+	applied, _ := e.store.Events(context.Background(), trains.EventFilter{Outcome: trains.OutcomeApplied, Limit: 1000})
+	clamped, _ := e.store.Events(context.Background(), trains.EventFilter{Outcome: trains.OutcomeClamped, Limit: 1000})
+	if len(clamped) != senders*10 {
+		t.Fatalf("%d clamped, want %d (applied rows seen: %d)", len(clamped), senders*10, len(applied))
+	}
+}
+
+// sseReader reads events from a live stream.
+type sseReader struct {
+	resp *http.Response
+	sc   *bufio.Scanner
+}
+
+type sseEvent struct {
+	name, id, data string
+	comment        bool
+}
+
+func (e *env) openStream(tab string) *sseReader {
+	e.t.Helper()
+	hr, _ := http.NewRequest("GET", e.srv.URL+"/trains/stream?tab="+tab, nil)
+	hr.Header.Set("Accept", "text/event-stream")
+	hr.Header.Set("X-Test-User", "1")
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		e.t.Fatalf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" {
+		e.t.Fatalf("stream is encoded: %s", ce)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	return &sseReader{resp: resp, sc: sc}
+}
+
+// next returns the next event (or heartbeat comment), failing after d.
+func (r *sseReader) next(t testing.TB, d time.Duration) sseEvent {
+	t.Helper()
+	ch := make(chan sseEvent, 1)
+	go func() {
+		var ev sseEvent
+		var data []string
+		for r.sc.Scan() {
+			line := r.sc.Text()
+			switch {
+			case line == "":
+				if ev.name != "" || ev.comment || len(data) > 0 {
+					ev.data = strings.Join(data, "\n")
+					ch <- ev
+					return
+				}
+			case strings.HasPrefix(line, ":"):
+				ev.comment = true
+			case strings.HasPrefix(line, "event: "):
+				ev.name = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "id: "):
+				ev.id = strings.TrimPrefix(line, "id: ")
+			case strings.HasPrefix(line, "data: "):
+				data = append(data, strings.TrimPrefix(line, "data: "))
+			}
+		}
+		close(ch)
+	}()
+	select {
+	case ev, ok := <-ch:
+		if !ok {
+			t.Fatal("stream ended")
+		}
+		return ev
+	case <-time.After(d):
+		t.Fatal("no event in time")
+	}
+	return sseEvent{}
+}
+
+// until reads events until one named name arrives.
+func (r *sseReader) until(t testing.TB, name string) sseEvent {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if ev := r.next(t, time.Until(deadline)); ev.name == name {
+			return ev
+		}
+	}
+	t.Fatalf("no %s event", name)
+	return sseEvent{}
+}
+
+func (r *sseReader) close() { r.resp.Body.Close() }
+
+func doc(t testing.TB, html string) *goquery.Document {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(strings.NewReader(html))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestStream(t *testing.T) {
+	e := newEnv(t, func(_ *Deps, c *Config) { c.Heartbeat = 150 * time.Millisecond })
+	s := e.openStream("tab-1")
+	first := s.until(t, "snapshot")
+	d := doc(t, first.data)
+	if n := d.Find(`[data-testid="car"]`).Length(); n != 6 {
+		t.Fatalf("snapshot has %d cars", n)
+	}
+	if d.Find(`[data-testid="train-name"]`).First().Text() != "신림-성수" {
+		t.Fatal("snapshot lacks the Korean train name")
+	}
+	// A push reaches the stream as the changed car's fragment only.
+	resp, _ := e.do(req{method: "POST", path: "/api/trigger/" + sensor(2, 1) + "/IN?key=" + testKey})
+	if resp.StatusCode != 204 {
+		t.Fatal(resp.Status)
+	}
+	ev := s.until(t, "car-2001")
+	cd := doc(t, ev.data)
+	live := cd.Find(`[data-testid="car-live"]`)
+	if live.Length() != 1 || live.AttrOr("data-count", "") != "1" || live.AttrOr("sse-swap", "") != "car-2001" ||
+		live.AttrOr("id", "") != "car-2001-live" || cd.Find(`[data-testid="car"]`).Length() != 0 {
+		t.Fatalf("car event = %s", ev.data)
+	}
+	if cd.Find(`[data-testid="car-level"]`).Text() != "Spacious" {
+		t.Fatalf("level text: %q", cd.Find(`[data-testid="car-level"]`).Text())
+	}
+	// Heartbeats keep the connection alive.
+	if hb := s.next(t, 2*time.Second); !hb.comment {
+		t.Fatalf("want heartbeat, got %+v", hb)
+	}
+	// While the stream is open, polling for this tab answers 204.
+	if resp, _ := e.do(req{method: "GET", path: "/trains/poll?tab=tab-1", user: true, htmx: true}); resp.StatusCode != 204 {
+		t.Fatalf("poll with live stream: %d", resp.StatusCode)
+	}
+	// A structure change sends a snapshot.
+	if err := e.store.RenameTrain(context.Background(), 1002, "2호선"); err != nil {
+		t.Fatal(err)
+	}
+	snap := s.until(t, "snapshot")
+	if !strings.Contains(snap.data, "2호선") {
+		t.Fatal("snapshot after rename lacks the new name")
+	}
+	s.close()
+
+	// Reconnect: the first event is a full snapshot with the current counts.
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(2, 1) + "/IN?key=" + testKey})
+	s2 := e.openStream("tab-1")
+	defer s2.close()
+	again := doc(t, s2.until(t, "snapshot").data)
+	if got := again.Find(`#car-2001-live`).AttrOr("data-count", ""); got != "2" {
+		t.Fatalf("reconnect snapshot count = %q", got)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for e.h.Streams() != 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := e.h.Streams(); n != 1 {
+		t.Fatalf("%d streams open after the first closed", n)
+	}
+}
+
+func TestStreamSlowClientResyncs(t *testing.T) {
+	e := newEnv(t, nil)
+	s := e.openStream("slow")
+	defer s.close()
+	s.until(t, "snapshot")
+	// Do not read while many updates are published: the client's buffer
+	// overflows, it drops frames and sends itself a snapshot instead.
+	for i := range clientBuffer + 50 {
+		if _, err := e.store.Apply(context.Background(), trains.Push{SensorID: sensor(3, i%4+1), Type: trains.TypeIn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := ""
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		ev := s.next(t, 5*time.Second)
+		if ev.name == "snapshot" {
+			last = doc(t, ev.data).Find("#car-2002-live").AttrOr("data-count", "")
+		} else if ev.name == "car-2002" {
+			last = doc(t, ev.data).Find("#car-2002-live").AttrOr("data-count", "")
+		}
+		if last == fmt.Sprint(clientBuffer+50) {
+			return
+		}
+	}
+	t.Fatalf("stream did not converge, last count %q", last)
+}
+
+func TestPollFallback(t *testing.T) {
+	e := newEnv(t, nil)
+	_, page := e.do(req{method: "GET", path: "/trains", user: true})
+	d := doc(t, page)
+	poll := d.Find(`[data-testid="poll"]`)
+	pollURL := poll.AttrOr("hx-get", "")
+	if !strings.HasPrefix(pollURL, "/trains/poll?sh=") || poll.AttrOr("hx-include", "") != "#trains-tab" {
+		t.Fatalf("poll element: %v", poll.Nodes)
+	}
+	tab := d.Find("#trains-tab").AttrOr("value", "")
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN?key=" + testKey})
+	resp, body := e.do(req{method: "GET", path: pollURL + "&tab=" + tab, user: true, htmx: true})
+	if resp.StatusCode != 200 {
+		t.Fatal(resp.Status)
+	}
+	pd := doc(t, body)
+	if n := pd.Find(`[hx-swap-oob="true"][data-testid="car-live"]`).Length(); n != 6 {
+		t.Fatalf("%d out-of-band cars: %s", n, body)
+	}
+	if pd.Find("#car-2000-live").AttrOr("data-count", "") != "1" {
+		t.Fatal("poll count")
+	}
+	// After a structure change, the whole list comes back.
+	e.store.AddCar(context.Background(), 1004, 5)
+	_, body = e.do(req{method: "GET", path: pollURL + "&tab=" + tab, user: true, htmx: true})
+	if doc(t, body).Find(`#trains-list[hx-swap-oob="innerHTML"]`).Length() != 1 {
+		t.Fatalf("no whole-list swap after a structure change: %s", body)
+	}
+}
+
+func TestPage(t *testing.T) {
+	e := newEnv(t, func(d *Deps, _ *Config) {
+		d.Sensors = fakeSensors{{ID: sensor(1, 1), Name: "Car 1 door 1"}}
+	})
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN?key=" + testKey})
+	resp, body := e.do(req{method: "GET", path: "/trains", user: true})
+	if resp.StatusCode != 200 {
+		t.Fatal(resp.Status)
+	}
+	d := doc(t, body)
+	if d.Find("main#main").Length() != 1 {
+		t.Fatal("not a full page")
+	}
+	if got := d.Find(`[data-testid="push-url-in"]`).AttrOr("value", ""); got != "http://localhost:3000/api/trigger/{sensorId}/IN?key="+testKey {
+		t.Fatalf("push URL = %q", got)
+	}
+	live := d.Find(`[data-testid="live-region"]`)
+	if live.AttrOr("hx-ext", "") != "sse" || !strings.HasPrefix(live.AttrOr("sse-connect", ""), "/trains/stream?tab=") {
+		t.Fatal("sse attributes")
+	}
+	if d.Find(`#trains-list[sse-swap="snapshot"]`).Length() != 1 {
+		t.Fatal("list does not take snapshots")
+	}
+	badge := d.Find(`[data-testid="live-badge"]`)
+	if badge.AttrOr("data-live-badge", "x") != "" || badge.AttrOr("role", "") != "status" {
+		t.Fatal("badge")
+	}
+	trainsSel := d.Find(`[data-testid="train"]`)
+	if trainsSel.Length() != 3 {
+		t.Fatalf("%d trains", trainsSel.Length())
+	}
+	car := d.Find(`#car-2000-live`)
+	if car.Find(`[data-testid="car-count"]`).Text() != "1" || car.Find(`[data-testid="car-level"]`).Text() != "Spacious" ||
+		car.Find("time[data-since]").Length() != 1 || car.Find("meter").AttrOr("max", "") != "6" {
+		t.Fatalf("car 2000: %s", must(car.Html()))
+	}
+	if d.Find(`#car-2003-live [data-testid="car-updated"]`).Text() != "never" {
+		t.Fatal("never-updated car")
+	}
+	if d.Find(`datalist#trains-sensors option`).AttrOr("value", "") != sensor(1, 1) {
+		t.Fatal("sensor choices")
+	}
+	if d.Find(`[data-train-id="1004"] [data-testid="no-cars"]`).Length() != 1 {
+		t.Fatal("empty train")
+	}
+	// Per-door push URLs.
+	if !strings.Contains(body, "http://localhost:3000/api/trigger/"+sensor(1, 1)+"/OUT?key="+testKey) {
+		t.Fatal("door push URL missing")
+	}
+	// htmx (not boosted) gets the body alone.
+	_, frag := e.do(req{method: "GET", path: "/trains", user: true, htmx: true})
+	if strings.Contains(frag, "<html") || !strings.Contains(frag, `data-testid="trains-page"`) {
+		t.Fatal("fragment")
+	}
+	// Without a session: sent to sign in.
+	if resp, _ := e.do(req{method: "GET", path: "/trains"}); resp.StatusCode != 303 {
+		t.Fatalf("anonymous: %d", resp.StatusCode)
+	}
+}
+
+func must(s string, _ error) string { return s }
+
+func TestLevelsOnPage(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	for count, want := range map[int]string{3: "Spacious", 5: "Normal", 6: "Caution", 7: "Crowded"} {
+		e.store.CorrectCount(ctx, 2000, count, "test")
+		_, body := e.do(req{method: "GET", path: "/trains/list", user: true, htmx: true})
+		lv := doc(t, body).Find(`#car-2000-live [data-testid="car-level"]`)
+		if lv.Text() != want || !strings.HasPrefix(lv.AttrOr("class", ""), "badge ") {
+			t.Errorf("count %d: level %q class %q", count, lv.Text(), lv.AttrOr("class", ""))
+		}
+	}
+}
+
+func form(vals ...string) string {
+	q := url.Values{}
+	for i := 0; i+1 < len(vals); i += 2 {
+		q.Set(vals[i], vals[i+1])
+	}
+	return q.Encode()
+}
+
+const formType = "application/x-www-form-urlencoded"
+
+func TestManageForms(t *testing.T) {
+	w := &fakeWirer{}
+	e := newEnv(t, func(d *Deps, _ *Config) { d.Wirer = w })
+	ctx := context.Background()
+	post := func(path, body string, htmx bool) (*http.Response, *goquery.Document) {
+		resp, b := e.do(req{method: "POST", path: path, body: body, ctype: formType, user: true, htmx: htmx})
+		return resp, doc(t, b)
+	}
+	// Create (htmx): the list comes back with the new train and a notice.
+	resp, d := post("/trains", form("name", "9호선", "running", "true"), true)
+	if resp.StatusCode != 200 || d.Find(`[data-train-id="1006"] [data-testid="train-name"]`).Text() != "9호선" ||
+		d.Find(`[data-testid="trains-notice"]`).Length() != 1 || d.Find("main#main").Length() != 0 {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	// Invalid: 422, the form keeps the input and shows the error.
+	resp, d = post("/trains/1006/cars", form("capacity", "lots"), true)
+	in := d.Find("#addcar-1006-capacity")
+	if resp.StatusCode != 422 || in.AttrOr("value", "") != "lots" || in.AttrOr("aria-invalid", "") != "true" ||
+		d.Find(`[data-testid="form-error"]`).Text() != "Enter a whole number." {
+		t.Fatalf("invalid capacity: %d %v", resp.StatusCode, in.Nodes)
+	}
+	resp, d = post("/trains/1006/rename", form("name", "  "), true)
+	if resp.StatusCode != 422 || !strings.Contains(d.Find(`[data-testid="form-error"]`).Text(), "name must be") {
+		t.Fatalf("empty name: %d", resp.StatusCode)
+	}
+	// Plain POST (no JavaScript): 303 back to /trains.
+	resp, _ = post("/trains/1006/cars", form("capacity", "8"), false)
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/trains" {
+		t.Fatalf("plain post: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	tr, _ := e.store.Train(ctx, 1006)
+	if len(tr.Cars) != 1 || tr.Cars[0].Capacity != 8 {
+		t.Fatalf("car not added: %+v", tr)
+	}
+	car := fmt.Sprint(tr.Cars[0].ID)
+	// Plain POST that fails: the whole page with 422.
+	resp, d = post("/trains/cars/"+car+"/capacity", form("capacity", "0"), false)
+	if resp.StatusCode != 422 || d.Find("main#main").Length() != 1 {
+		t.Fatalf("plain invalid: %d", resp.StatusCode)
+	}
+	steps := []struct {
+		path, body string
+		status     int
+	}{
+		{"/trains/1006/rename", form("name", "Line 9"), 200},
+		{"/trains/1006/running", form("running", "false"), 200},
+		{"/trains/cars/" + car + "/capacity", form("capacity", "12"), 200},
+		{"/trains/cars/" + car + "/doors", form("sensorId", "door-x", "label", "Front", "inverted", "true"), 200},
+		{"/trains/cars/" + car + "/doors", form("sensorId", sensor(1, 1)), 409},
+		{"/trains/cars/" + car + "/correct", form("count", "5", "reason", ""), 422},
+		{"/trains/cars/" + car + "/correct", form("count", "5", "reason", "head count"), 200},
+		{"/trains/cars/" + car + "/move", form("trainId", "1004"), 200},
+		{"/trains/cars/" + car + "/move", form("trainId", "99999"), 409},
+		{"/trains/cars/2001/position", form("position", "1"), 200},
+		{"/trains/cars/2000/reset", "", 200},
+		{"/trains/1000/reset", "", 200},
+		{"/trains/doors/wire", form("sensorId", "door-x"), 200},
+		{"/trains/doors/unassign", form("sensorId", "door-x"), 200},
+		{"/trains/doors/unassign", form("sensorId", "door-x"), 409},
+		{"/trains/cars/" + car + "/delete", "", 200},
+		{"/trains/cars/" + car + "/delete", "", 409},
+		{"/trains/1006/delete", "", 200},
+		{"/trains/abc/delete", "", 404},
+	}
+	for _, s := range steps {
+		if s.status == 0 {
+			s.status = 200
+		}
+		resp, _ := post(s.path, s.body, true)
+		if resp.StatusCode != s.status {
+			t.Errorf("%s %s: %d, want %d", s.path, s.body, resp.StatusCode, s.status)
+		}
+	}
+	if len(w.calls) != 1 || w.calls[0] != "token-1 +9.00 door-x http://localhost:3000/api/trigger/door-x/IN?key="+testKey+" http://localhost:3000/api/trigger/door-x/OUT?key="+testKey {
+		t.Fatalf("wire calls: %v", w.calls)
+	}
+	tr, _ = e.store.Train(ctx, 1000)
+	if tr.Cars[0].ID != 2001 {
+		t.Fatalf("reorder: %+v", tr.Cars)
+	}
+	evs, _ := e.store.Events(ctx, trains.EventFilter{Outcome: trains.OutcomeCorrected})
+	if len(evs) != 1 || evs[0].Reason != "head count (by Demo)" {
+		t.Fatalf("correction log: %+v", evs)
+	}
+	if _, err := e.store.Train(ctx, 1006); err == nil {
+		t.Fatal("train not deleted")
+	}
+}
+
+func TestEventsPageAndCSV(t *testing.T) {
+	e := newEnv(t, nil)
+	k := "?key=" + testKey
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN" + k})
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(2, 1) + "/OUT" + k})
+	e.do(req{method: "POST", path: "/api/trigger/=HYPERLINK(1)/IN?key=bad"})
+	resp, body := e.do(req{method: "GET", path: "/trains/events", user: true})
+	d := doc(t, body)
+	if resp.StatusCode != 200 || d.Find(`[data-testid="event"]`).Length() != 3 {
+		t.Fatalf("events: %d %d", resp.StatusCode, d.Find(`[data-testid="event"]`).Length())
+	}
+	if d.Find(`[data-testid="event"]`).First().AttrOr("data-outcome", "") != "bad_key" {
+		t.Fatal("not newest first")
+	}
+	resp, body = e.do(req{method: "GET", path: "/trains/events?train=1000&outcome=applied", user: true, htmx: true})
+	d = doc(t, body)
+	if resp.StatusCode != 200 || d.Find(`[data-testid="event"]`).Length() != 1 || d.Find("form").Length() != 0 {
+		t.Fatalf("filtered fragment: %d %s", resp.StatusCode, body)
+	}
+	if href := d.Find(`[data-testid="csv"]`).AttrOr("href", ""); href != "/trains/events.csv?outcome=applied&train=1000" {
+		t.Fatalf("csv link %q", href)
+	}
+	if resp, _ := e.do(req{method: "GET", path: "/trains/events?outcome=nope", user: true}); resp.StatusCode != 422 {
+		t.Fatalf("bad filter: %d", resp.StatusCode)
+	}
+	resp, body = e.do(req{method: "GET", path: "/trains/events.csv", user: true})
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatal(resp.Status)
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(rows) != 4 || rows[0][6] != "outcome" {
+		t.Fatalf("csv: %v %v", rows, err)
+	}
+	if rows[1][4] != "'=HYPERLINK(1)" {
+		t.Fatalf("formula not neutralised: %q", rows[1][4])
+	}
+	if rows[2][6] != "clamped" || rows[3][6] != "applied" || rows[3][7] != "1" {
+		t.Fatalf("csv rows: %v", rows)
+	}
+}
+
+func TestCompatAPI(t *testing.T) {
+	e := newEnv(t, nil)
+	k := "?key=" + testKey
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 2) + "/IN" + k})
+	// Neither session nor key: 401.
+	if resp, _ := e.do(req{method: "GET", path: "/api/trains"}); resp.StatusCode != 401 {
+		t.Fatalf("anonymous: %d", resp.StatusCode)
+	}
+	if resp, _ := e.do(req{method: "GET", path: "/api/trains?key=wrong"}); resp.StatusCode != 401 {
+		t.Fatalf("wrong key: %d", resp.StatusCode)
+	}
+	// Signed in (session) or key holder.
+	_, body := e.do(req{method: "GET", path: "/api/trains", user: true})
+	var all struct {
+		Data []map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(body), &all); err != nil || len(all.Data) != 3 {
+		t.Fatalf("/api/trains: %s", body)
+	}
+	first := all.Data[0]
+	if first["_id"] != 1000.0 || first["name"] != "신림-성수" || first["isRunning"] != true || fmt.Sprint(first["cars"]) != "[2000 2001 2002]" {
+		t.Fatalf("train shape: %v", first)
+	}
+	if len(first) != 4 {
+		t.Fatalf("extra train fields leak: %v", first)
+	}
+	if fmt.Sprint(all.Data[2]["cars"]) != "[]" {
+		t.Fatalf("empty cars: %v", all.Data[2])
+	}
+	_, body = e.do(req{method: "GET", path: "/api/train/1000" + k})
+	var one []map[string]any
+	json.Unmarshal([]byte(body), &one)
+	if len(one) != 1 || fmt.Sprint(one[0]["counts"]) != "[1 0 0]" {
+		t.Fatalf("/api/train/1000: %s", body)
+	}
+	if _, body = e.do(req{method: "GET", path: "/api/train/9" + k}); body != "[]" {
+		t.Fatalf("missing train: %s", body)
+	}
+	_, body = e.do(req{method: "GET", path: "/api/cars/2000" + k})
+	var cars []map[string]any
+	json.Unmarshal([]byte(body), &cars)
+	if len(cars) != 1 || cars[0]["_id"] != 2000.0 || cars[0]["count"] != 1.0 || len(cars[0]["sensors"].([]any)) != 4 {
+		t.Fatalf("/api/cars/2000: %s", body)
+	}
+	if _, body = e.do(req{method: "GET", path: "/api/cars/9" + k}); body != "[]" {
+		t.Fatalf("missing car: %s", body)
+	}
+	_, body = e.do(req{method: "GET", path: "/api/sensors/2001" + k})
+	var sensors []string
+	json.Unmarshal([]byte(body), &sensors)
+	if len(sensors) != 4 || sensors[0] != sensor(2, 1) {
+		t.Fatalf("/api/sensors/2001: %s", body)
+	}
+	j := "application/json"
+	steps := []struct {
+		method, path, ctype, body string
+		status                    int
+	}{
+		{"GET", "/api/sensors/9", "", "", 400},
+		{"PUT", "/api/sensor", j, `{"sensorId":"new-1","carId":2003}`, 204},
+		{"PUT", "/api/sensor", j, `{"sensorId":"new-1","carId":2004}`, 400},
+		{"PUT", "/api/sensor", formType, "sensorId=new-2&carId=9", 400},
+		{"POST", "/api/sensor", j, `{"sensorId":"new-1","carId":9}`, 400},
+		{"POST", "/api/sensor", j, `{"sensorId":"new-1","carId":"2004"}`, 204},
+		{"DELETE", "/api/sensor", j, `{"sensorId":"new-1"}`, 204},
+		{"DELETE", "/api/sensor", j, `{"sensorId":"new-1"}`, 400},
+		{"POST", "/api/train", j, `{"trainId":1002,"name":"2호선","isRunning":"true"}`, 204},
+		{"POST", "/api/train", formType, "trainId=1002&isRunning=maybe", 400},
+		{"POST", "/api/train", j, `{"trainId":9,"name":"x"}`, 400},
+		{"PUT", "/api/train", j, `{"trainId":1010,"name":"3호선","isRunning":false}`, 201},
+		{"PUT", "/api/train", j, `{"trainId":1010,"name":"dup"}`, 400},
+		{"POST", "/api/car", j, `{"carId":2005,"trainId":1010}`, 204},
+		{"POST", "/api/car", j, `{"carId":2005,"trainId":9}`, 400},
+	}
+	for _, s := range steps {
+		resp, body := e.do(req{method: s.method, path: s.path + k, ctype: s.ctype, body: s.body})
+		if resp.StatusCode != s.status {
+			t.Errorf("%s %s %s: %d %s, want %d", s.method, s.path, s.body, resp.StatusCode, body, s.status)
+		}
+		if resp.StatusCode == 400 && !strings.Contains(body, `"error"`) {
+			t.Errorf("%s %s: 400 without error body", s.method, s.path)
+		}
+	}
+	// The failed move (bad carId) did not lose the sensor.
+	if _, car, err := e.store.DoorOf(context.Background(), sensor(1, 1)); err != nil || car != 2000 {
+		t.Fatal("sensor lost")
+	}
+	t2, _ := e.store.Train(context.Background(), 1002)
+	if t2.Name != "2호선" || !t2.Running || len(t2.Cars) != 2 {
+		t.Fatalf("train 1002: %+v", t2)
+	}
+	t3, _ := e.store.Train(context.Background(), 1010)
+	if t3.Name != "3호선" || len(t3.Cars) != 1 || t3.Cars[0].ID != 2005 {
+		t.Fatalf("train 1010: %+v", t3)
+	}
+}
+
+func TestDoorRules(t *testing.T) {
+	in, out := DoorRules("+9.00", sensor(2, 3), "http://a/in", "http://a/out")
+	for _, r := range []thingplus.Rule{in, out} {
+		if err := r.Validate(); err != nil {
+			t.Fatalf("%s: %v", r.Name, err)
+		}
+	}
+	if in.Trigger.Method.ID != "over" || out.Trigger.Method.ID != "under" || in.Trigger.Type != "countEvent" ||
+		in.Trigger.Method.Param("degree") != "0" || in.Actions[0][0].Method.Param("url") != "http://a/in" ||
+		in.Trigger.Filter.Sensor[0] != sensor(2, 3) {
+		t.Fatalf("rules: %+v / %+v", in, out)
+	}
+	if !strings.Contains(in.Trigger.Method.Param("target"), `"id":"b827ebd0a001"`) {
+		t.Fatalf("target: %s", in.Trigger.Method.Param("target"))
+	}
+}
+
+func TestPushURL(t *testing.T) {
+	if got := PushURL("https://app.example/", "k&y", "a b", "IN"); got != "https://app.example/api/trigger/a%20b/IN?key=k%26y" {
+		t.Fatal(got)
+	}
+}
