@@ -94,7 +94,7 @@ func (f *TemplateFlag) UnmarshalJSON(b []byte) error {
 type Rule struct {
 	ID         string       `json:"id,omitempty"`
 	Name       string       `json:"name"`
-	Desc       string       `json:"desc,omitempty"`
+	Desc       string       `json:"desc"` // always sent: an update merges, so "" is how a description is cleared
 	Severity   Severity     `json:"severity"`
 	Timezone   string       `json:"timezone"`
 	Status     RuleStatus   `json:"status"`

@@ -1,0 +1,120 @@
+package rules
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/thingplus"
+	views "github.com/thingplus/thingplus-webapp/views/rules"
+	"github.com/thingplus/thingplus-webapp/views/text"
+)
+
+// eventsPerPage is how many firings one page of /events shows.
+const eventsPerPage = 50
+
+var digits = regexp.MustCompile(`^[0-9]{1,19}$`)
+
+func eventsURL(severity, maxID string) string {
+	v := url.Values{}
+	if severity != "" {
+		v.Set("severity", severity)
+	}
+	if maxID != "" {
+		v.Set("maxId", maxID)
+	}
+	if len(v) == 0 {
+		return "/events"
+	}
+	return "/events?" + v.Encode()
+}
+
+type eventsSnapshot struct {
+	page thingplus.TimelinePage
+}
+
+// events serves GET /events: the timeline of rule firings, newest first,
+// refreshed in place every 15 s while the newest page is shown.
+func (h *Handler) events(c *gin.Context) {
+	sev := ""
+	if s := thingplus.Severity(c.Query("severity")); s.Valid() {
+		sev = string(s)
+	}
+	maxID := c.Query("maxId")
+	if !digits.MatchString(maxID) {
+		maxID = ""
+	}
+	q := thingplus.TimelineQuery{MaxID: maxID, Count: eventsPerPage}
+	if sev != "" {
+		q.Severity = []thingplus.Severity{thingplus.Severity(sev)}
+	}
+	vm := views.Events{
+		Severity: sev, Newest: maxID == "", NewestURL: eventsURL(sev, ""), PanelURL: eventsURL(sev, maxID),
+		UpdatedMs: h.now().UnixMilli(),
+	}
+	status := http.StatusOK
+	key := "events:" + userKey(c) + ":" + sev + ":" + maxID
+	page, err := h.timelines.Timelines(c.Request.Context(), web.TokenOf(c), q)
+	if err != nil {
+		if !thingplus.IsKind(err, thingplus.KindUnavailable) {
+			web.Fail(c, err)
+			return
+		}
+		status = http.StatusServiceUnavailable
+		vm.Stale = &views.Stale{}
+		vm.UpdatedMs = 0
+		if snap, ok := h.lastGood.get(key); ok {
+			page = snap.data.(eventsSnapshot).page
+			vm.Stale.AsOfMs = snap.at.UnixMilli()
+			vm.Stale.AsOf = snap.at.In(userLoc(c)).Format("15:04:05")
+			vm.UpdatedMs = vm.Stale.AsOfMs
+		}
+	} else {
+		h.lastGood.put(key, h.now(), eventsSnapshot{page: page})
+	}
+	n, loc := h.env(c).names(), userLoc(c)
+	for _, e := range page.Entries {
+		vm.Entries = append(vm.Entries, h.event(e, n, loc))
+	}
+	if len(page.Entries) >= eventsPerPage {
+		last := page.Entries[len(page.Entries)-1].ID
+		if id, err := strconv.ParseUint(last, 10, 64); err == nil && id > 0 {
+			vm.OlderURL = eventsURL(sev, strconv.FormatUint(id-1, 10))
+		}
+	}
+	if web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetEvents {
+		web.Component(c, status, views.EventsPanel(vm))
+		return
+	}
+	web.Render(c, status, web.Page{Title: text.T("events.title"), Active: "events"}, views.EventsBody(vm))
+}
+
+var tags = regexp.MustCompile(`<[^>]*>`)
+
+func (h *Handler) event(e thingplus.TimelineEntry, n names, loc *time.Location) views.Event {
+	t, iso := formatTime(e.Time, loc)
+	v := views.Event{
+		ID: e.ID, Time: t, TimeISO: iso, Severity: string(e.Severity), RuleID: e.Rule.ID, RuleName: e.Rule.Name,
+		Sensor: n.of(e.Sensor()), Value: string(e.Value), Success: bool(e.Success), RuleMissing: e.Rule.ID == "",
+	}
+	if v.RuleName == "" {
+		v.RuleName = e.Rule.ID
+	}
+	if v.Value == "" {
+		// Thing+ puts the value in its HTML message; show that as text.
+		v.Value = clipN(strings.Join(strings.Fields(html.UnescapeString(tags.ReplaceAllString(e.Message, " "))), " "), 160)
+	}
+	if k := "rules.agent." + e.Rule.What; text.Has(k) {
+		v.Action = text.T(k)
+	} else {
+		v.Action = e.Rule.What
+	}
+	return v
+}

@@ -1,0 +1,281 @@
+package rules
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/thingplus"
+	views "github.com/thingplus/thingplus-webapp/views/rules"
+	"github.com/thingplus/thingplus-webapp/views/text"
+)
+
+// maxFormBody bounds a posted rule form (the raw JSON is at most 256 KiB).
+const maxFormBody = 1 << 20
+
+// newRule is the form of a rule that does not exist yet.
+func (h *Handler) newRule(c *gin.Context, env formEnv) views.Form {
+	zone := "Asia/Seoul"
+	if u, ok := web.UserOf(c); ok && u.Timezone != "" {
+		zone = env.zones.zoneFor(u.Timezone, env.now)
+	}
+	f := views.Form{
+		Tab: tabForm, Severity: string(thingplus.SeverityInformation), Status: string(thingplus.RuleActivated), Zone: zone,
+		Trigger: views.Sensorish{Prefix: "t", Method: thingplus.MethodOver},
+	}
+	kind := kindURL
+	if h.push.build != nil {
+		kind = kindApp
+	}
+	f.Actions = []views.Action{{Kind: kind, Dir: DirIn}}
+	renumber(&f)
+	return f
+}
+
+// newForm serves GET /rules/new[?template=ID]: an empty form, or one filled
+// from a template ("start from template").
+func (h *Handler) newForm(c *gin.Context) {
+	ctx, token := c.Request.Context(), web.TokenOf(c)
+	env := h.env(c)
+	f := h.newRule(c, env)
+	if tid := c.Query("template"); tid != "" {
+		t, err := h.rules.GetRule(ctx, token, tid)
+		if err != nil {
+			web.Fail(c, err)
+			return
+		}
+		t.ID, t.Template = "", thingplus.TemplateFalse
+		t.User, t.Site, t.Service, t.Ctime, t.Mtime = "", "", "", 0, 0
+		f = env.fill(t)
+		f.Template = false
+	}
+	f.Action = "/rules"
+	if all, err := h.rules.ListRules(ctx, token); err == nil {
+		for _, r := range all {
+			if r.IsTemplate() {
+				f.Templates = append(f.Templates, views.Option{Value: r.ID, Label: r.Name})
+			}
+		}
+	}
+	h.renderForm(c, http.StatusOK, env, f, c.Query("template"))
+}
+
+// editForm serves GET /rules/:id/edit (and /rules/:id).
+func (h *Handler) editForm(c *gin.Context) {
+	r, err := h.rules.GetRule(c.Request.Context(), web.TokenOf(c), c.Param("id"))
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	env := h.env(c)
+	f := env.fill(r)
+	f.ID, f.Action = r.ID, "/rules/"+r.ID
+	h.renderForm(c, http.StatusOK, env, f, "")
+}
+
+func (h *Handler) create(c *gin.Context) { h.submit(c, "") }
+
+func (h *Handler) update(c *gin.Context) { h.submit(c, c.Param("id")) }
+
+// submit handles every POST of the form: op names what the user did
+// (save, switch tab, add or remove a row, refresh the pickers).
+func (h *Handler) submit(c *gin.Context, id string) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBody)
+	if err := c.Request.ParseForm(); err != nil {
+		web.Fail(c, web.Invalid("form", text.T("rules.err.toolarge")))
+		return
+	}
+	f := parseForm(c.Request.PostForm)
+	f.ID, f.Action = id, "/rules"
+	if id != "" {
+		f.Action = "/rules/" + id
+	}
+	env := h.env(c)
+	op := c.Request.PostForm.Get("op")
+	switch op {
+	case "", "save":
+		h.save(c, env, f)
+	case "tab-advanced":
+		if f.Tab == tabForm {
+			r, _, _ := env.build(f)
+			f.Raw, f.Tab = env.maskedJSON(r, true), tabAdvanced
+		}
+		h.renderForm(c, http.StatusOK, env, f, "")
+	case "tab-form":
+		if f.Tab != tabAdvanced {
+			h.renderForm(c, http.StatusOK, env, f, "")
+			return
+		}
+		r, msg, usable := env.parseRaw(f.Raw)
+		if !usable {
+			f.Errors = map[string]string{"raw": msg}
+			h.renderForm(c, http.StatusUnprocessableEntity, env, f, "")
+			return
+		}
+		g := env.fill(r)
+		g.ID, g.Action = f.ID, f.Action
+		status := http.StatusOK
+		if msg != "" {
+			_, g.Errors, _ = env.build(g)
+			status = http.StatusUnprocessableEntity
+		}
+		h.renderForm(c, status, env, g, "")
+	default:
+		if !env.applyOp(&f, op) {
+			web.Fail(c, web.Invalid("op", text.T("err.invalid")))
+			return
+		}
+		h.renderForm(c, http.StatusOK, env, f, "")
+	}
+}
+
+// save validates, then creates or updates the rule. Problems are shown in
+// the form (422), Thing+ rejections with its message and code (422), an
+// unavailable Thing+ keeps the form as typed (503).
+func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
+	var r thingplus.Rule
+	var fm fieldMap
+	var errs map[string]string
+	if f.Tab == tabAdvanced {
+		var msg string
+		r, msg, _ = env.parseRaw(f.Raw)
+		if msg != "" {
+			errs = map[string]string{"raw": msg}
+		}
+	} else {
+		r, errs, fm = env.build(f)
+	}
+	if len(errs) > 0 {
+		f.Errors = errs
+		h.renderForm(c, http.StatusUnprocessableEntity, env, f, "")
+		return
+	}
+	ctx, token := c.Request.Context(), web.TokenOf(c)
+	var err error
+	var saved thingplus.Rule
+	if f.ID == "" {
+		saved, err = h.rules.CreateRule(ctx, token, r)
+	} else {
+		r.ID = f.ID
+		saved, err = h.rules.UpdateRule(ctx, token, r)
+	}
+	if err != nil {
+		var te *thingplus.Error
+		switch {
+		case errors.As(err, &te) && (te.Kind == thingplus.KindInvalid || te.Kind == thingplus.KindConflict):
+			f.Upstream = &views.Upstream{Code: te.Code, Message: te.Message}
+			if f.Upstream.Message == "" {
+				f.Upstream.Message = http.StatusText(te.Status)
+			}
+			f.Errors = map[string]string{}
+			if path, msg, ok := strings.Cut(te.Message, ": "); ok && !strings.ContainsAny(path, " \t") {
+				field := "raw"
+				if f.Tab == tabForm {
+					field = fm.field(path)
+				}
+				if field != "form" {
+					f.Errors[field] = msg
+				}
+			}
+			h.renderForm(c, http.StatusUnprocessableEntity, env, f, "")
+		case thingplus.IsKind(err, thingplus.KindUnavailable):
+			f.Upstream = &views.Upstream{Message: text.T("err.unavailable")}
+			h.renderForm(c, http.StatusServiceUnavailable, env, f, "")
+		default:
+			web.Fail(c, err)
+		}
+		return
+	}
+	done := "created"
+	if f.ID != "" {
+		done = "updated"
+	}
+	_ = saved
+	web.Redirect(c, "/rules?done="+done)
+}
+
+// renderForm adds the choices to the form and answers the form alone (an
+// htmx request aimed at it) or the whole page.
+func (h *Handler) renderForm(c *gin.Context, status int, env formEnv, f views.Form, fromTemplate string) {
+	h.decorate(&f, env)
+	if web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetForm {
+		web.Component(c, status, views.RuleForm(f))
+		return
+	}
+	title := text.T("rules.new.title")
+	if f.ID != "" {
+		title = text.T("rules.edit.title")
+	}
+	web.Render(c, status, web.Page{Title: title, Active: "rules"}, views.FormPage(f, fromTemplate))
+}
+
+// decorate fills the choices a form offers.
+func (h *Handler) decorate(f *views.Form, env formEnv) {
+	f.Zones = env.zones.options(f.Zone, env.now)
+	f.PickerDown = env.down
+	f.MaxItems, f.MaxGroups = thingplus.MaxItemsInGroup, thingplus.MaxGroups
+	if h.push.build != nil {
+		f.PushHint = text.T("rules.form.apphint")
+	}
+	n := env.names()
+	f.TriggerLabel = n.of(f.Trigger.Sensor)
+	seen := map[string]bool{}
+	for _, g := range env.picker {
+		label := g.Name
+		if label == "" {
+			label = g.ID
+		}
+		f.Gateways = append(f.Gateways, views.Option{Value: g.ID, Label: label})
+		seen[g.ID] = true
+	}
+	addSensors := func(s *views.Sensorish) {
+		if s.Raw != "" {
+			return
+		}
+		if s.Gateway == "" && s.Sensor != "" {
+			if gw, _, ok := env.sensor(s.Sensor); ok {
+				s.Gateway = gw
+			}
+		}
+		if s.Gateway != "" && !seen[s.Gateway] {
+			f.Gateways = append(f.Gateways, views.Option{Value: s.Gateway, Label: s.Gateway})
+			seen[s.Gateway] = true
+		}
+		s.Sensors = nil
+		found := false
+		for _, g := range env.picker {
+			if g.ID != s.Gateway {
+				continue
+			}
+			for _, sc := range g.Sensors {
+				label := sc.Name
+				if label == "" {
+					label = sc.ID
+				}
+				s.Sensors = append(s.Sensors, views.Option{Value: sc.ID, Label: label + " (" + sc.Type + ")"})
+				if sc.ID == s.Sensor {
+					found, s.Type = true, sc.Type
+				}
+			}
+		}
+		if s.Sensor != "" && !found {
+			if env.picker != nil && s.Gateway != "" && slices.ContainsFunc(env.picker, func(g GatewayChoice) bool { return g.ID == s.Gateway }) {
+				// the gateway changed: the old sensor is not one of it
+				s.Sensor = ""
+				return
+			}
+			s.Sensors = append(s.Sensors, views.Option{Value: s.Sensor, Label: s.Sensor})
+		}
+	}
+	if f.TriggerLocked == "" {
+		addSensors(&f.Trigger)
+		f.TriggerLabel = n.of(f.Trigger.Sensor)
+	}
+	for i := range f.Conditions {
+		addSensors(&f.Conditions[i])
+	}
+}

@@ -1,0 +1,283 @@
+package rules
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/thingplus"
+	"github.com/thingplus/thingplus-webapp/views/layout"
+	views "github.com/thingplus/thingplus-webapp/views/rules"
+	"github.com/thingplus/thingplus-webapp/views/text"
+)
+
+// Element ids that htmx targets; a request aimed at one gets that part only.
+const (
+	targetTables = "rules-tables"
+	targetForm   = "rule-form"
+	targetEvents = "events-panel"
+)
+
+// pickerTTL is how long a user's sensor list is reused (names in summaries,
+// pickers); a failed reload falls back to the older list.
+const pickerTTL = time.Minute
+
+// picker returns the user's gateways and sensors, cached briefly. down
+// reports that the list could not be loaded (nil choices then).
+func (h *Handler) picker(c *gin.Context) (choices []GatewayChoice, down bool) {
+	if h.sensors == nil {
+		return nil, false
+	}
+	key := "picker:" + userKey(c)
+	snap, ok := h.lastGood.get(key)
+	if ok && h.now().Sub(snap.at) < pickerTTL {
+		return snap.data.([]GatewayChoice), false
+	}
+	list, err := h.sensors.SensorChoices(c.Request.Context(), web.TokenOf(c))
+	if err != nil {
+		if ok {
+			return snap.data.([]GatewayChoice), false
+		}
+		return nil, true
+	}
+	if list == nil {
+		list = []GatewayChoice{}
+	}
+	h.lastGood.put(key, h.now(), list)
+	return list, false
+}
+
+func (h *Handler) env(c *gin.Context) formEnv {
+	choices, down := h.picker(c)
+	return formEnv{push: h.push, zones: h.zones, now: h.now(), picker: choices, down: down}
+}
+
+// userKey identifies the signed-in user for the per-user caches.
+func userKey(c *gin.Context) string {
+	if u, ok := web.UserOf(c); ok && u.ID != "" {
+		return u.ID
+	}
+	return "token:" + fmt.Sprint(len(web.TokenOf(c))) // no user: never shared in practice
+}
+
+// userLoc is the signed-in user's Thing+ time zone ("+9.00"), UTC if unknown.
+func userLoc(c *gin.Context) *time.Location {
+	if u, ok := web.UserOf(c); ok {
+		if sec, err := thingplus.ParseTimezone(u.Timezone); err == nil {
+			return time.FixedZone(thingplus.FormatTimezone(sec), sec)
+		}
+	}
+	return time.UTC
+}
+
+func formatTime(ms thingplus.Millis, loc *time.Location) (string, string) {
+	t := ms.Time()
+	if t.IsZero() {
+		return "", ""
+	}
+	return t.In(loc).Format("2006-01-02 15:04"), t.UTC().Format(time.RFC3339)
+}
+
+// parseFilter reads the list filters from the URL, dropping unknown values.
+func parseFilter(c *gin.Context) views.Filter {
+	f := views.Filter{Q: strings.TrimSpace(clipN(c.Query("q"), 100))}
+	if s := thingplus.RuleStatus(c.Query("status")); s.Valid() {
+		f.Status = string(s)
+	}
+	if s := thingplus.Severity(c.Query("severity")); s.Valid() {
+		f.Severity = string(s)
+	}
+	return f
+}
+
+func filterURL(f views.Filter) string {
+	v := url.Values{}
+	if f.Q != "" {
+		v.Set("q", f.Q)
+	}
+	if f.Status != "" {
+		v.Set("status", f.Status)
+	}
+	if f.Severity != "" {
+		v.Set("severity", f.Severity)
+	}
+	if len(v) == 0 {
+		return "/rules"
+	}
+	return "/rules?" + v.Encode()
+}
+
+// row is the view model of one rule.
+func (h *Handler) row(r thingplus.Rule, n names, loc *time.Location) views.Row {
+	mod, iso := formatTime(r.Mtime, loc)
+	return views.Row{
+		ID: r.ID, Name: r.Name, Desc: r.Desc, Summary: Summary(r, n), Severity: string(r.Severity),
+		Active: r.Status == thingplus.RuleActivated, Template: r.IsTemplate(), Modified: mod, ModifiedISO: iso,
+	}
+}
+
+func matches(r thingplus.Rule, row views.Row, f views.Filter) bool {
+	if f.Status != "" && string(r.Status) != f.Status {
+		return false
+	}
+	if f.Severity != "" && string(r.Severity) != f.Severity {
+		return false
+	}
+	if f.Q != "" {
+		q := strings.ToLower(f.Q)
+		hay := strings.ToLower(r.Name + "\n" + r.Desc + "\n" + row.Summary + "\n" + r.ID)
+		return strings.Contains(hay, q)
+	}
+	return true
+}
+
+type listSnapshot struct {
+	rules []thingplus.Rule
+}
+
+// list serves GET /rules: the page, or just the tables for the filter form.
+func (h *Handler) list(c *gin.Context) {
+	filter := parseFilter(c)
+	env := h.env(c)
+	key := "rules:" + userKey(c)
+	status := http.StatusOK
+	vm := views.List{Filter: filter}
+	rules, err := h.rules.ListRules(c.Request.Context(), web.TokenOf(c))
+	if err != nil {
+		if !thingplus.IsKind(err, thingplus.KindUnavailable) {
+			web.Fail(c, err)
+			return
+		}
+		status = http.StatusServiceUnavailable
+		vm.Stale = &views.Stale{}
+		if snap, ok := h.lastGood.get(key); ok {
+			rules = snap.data.(listSnapshot).rules
+			vm.Stale.AsOfMs = snap.at.UnixMilli()
+			vm.Stale.AsOf = snap.at.In(userLoc(c)).Format("15:04:05")
+		}
+		vm.RefreshURL = filterURL(filter)
+	} else {
+		h.lastGood.put(key, h.now(), listSnapshot{rules: rules})
+	}
+	n, loc := env.names(), userLoc(c)
+	slices.SortStableFunc(rules, func(a, b thingplus.Rule) int { return cmp.Compare(b.Mtime, a.Mtime) })
+	for _, r := range rules {
+		row := h.row(r, n, loc)
+		if r.IsTemplate() {
+			vm.TotalTemplates++
+		} else {
+			vm.TotalRules++
+		}
+		if !matches(r, row, filter) {
+			continue
+		}
+		if r.IsTemplate() {
+			vm.Templates = append(vm.Templates, row)
+		} else {
+			vm.Rules = append(vm.Rules, row)
+		}
+	}
+	if done := c.Query("done"); done != "" && text.Has("rules.done."+done) {
+		vm.Notice = layout.Notice{Kind: "ok", Text: text.T("rules.done." + done)}
+	}
+	if web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetTables {
+		web.Component(c, status, views.Tables(vm))
+		return
+	}
+	web.Render(c, status, web.Page{Title: text.T("rules.title"), Active: "rules"}, views.ListPage(vm))
+}
+
+// toggle serves POST /rules/:id/status: it reads the rule, sets the status
+// and PUTs the full rule back, then answers the row (htmx swaps it in place).
+func (h *Handler) toggle(c *gin.Context) {
+	ctx, token, id := c.Request.Context(), web.TokenOf(c), c.Param("id")
+	want := thingplus.RuleStatus(c.PostForm("status"))
+	if !want.Valid() {
+		h.rowFail(c, web.Invalid("status", text.T("rules.err.status")))
+		return
+	}
+	r, err := h.rules.GetRule(ctx, token, id)
+	if err != nil {
+		h.rowFail(c, err)
+		return
+	}
+	r.Status = want
+	out, err := h.rules.UpdateRule(ctx, token, r)
+	if err != nil {
+		h.rowFail(c, err)
+		return
+	}
+	if out.Name == "" { // a reply without the rule: show what was sent
+		out = r
+	}
+	if !web.IsFragment(c) {
+		web.Redirect(c, "/rules?done="+string(want))
+		return
+	}
+	web.Component(c, http.StatusOK, views.RuleRow(h.row(out, h.env(c).names(), userLoc(c))))
+}
+
+// confirmDelete serves GET /rules/:id/delete: the confirmation page for
+// browsers without JavaScript (htmx asks with hx-confirm instead).
+func (h *Handler) confirmDelete(c *gin.Context) {
+	r, err := h.rules.GetRule(c.Request.Context(), web.TokenOf(c), c.Param("id"))
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	row := h.row(r, h.env(c).names(), userLoc(c))
+	web.Render(c, http.StatusOK, web.Page{Title: text.T("rules.delete.title"), Active: "rules"}, views.DeletePage(row))
+}
+
+// delete serves POST /rules/:id/delete. A rule already gone counts as deleted.
+func (h *Handler) delete(c *gin.Context) {
+	id := c.Param("id")
+	err := h.rules.DeleteRule(c.Request.Context(), web.TokenOf(c), id)
+	if err != nil && !thingplus.IsKind(err, thingplus.KindNotFound) {
+		h.rowFail(c, err)
+		return
+	}
+	if !web.IsFragment(c) {
+		web.Redirect(c, "/rules?done=deleted")
+		return
+	}
+	web.Component(c, http.StatusOK, views.RuleRow(views.Row{ID: id, Name: clip(c.PostForm("name")), Deleted: true}))
+}
+
+// rowFail reports a failed row action as a toast and leaves the row as it
+// was (the request targeted the row; the toast is retargeted).
+func (h *Handler) rowFail(c *gin.Context, err error) {
+	status := web.StatusOf(err)
+	if status == http.StatusUnauthorized || !web.IsFragment(c) {
+		web.Fail(c, err)
+		return
+	}
+	c.Header("HX-Retarget", "#toasts")
+	c.Header("HX-Reswap", "beforeend")
+	web.Component(c, status, layout.Toast(upstreamMessage(err)))
+}
+
+// upstreamMessage is what the user reads about a failed Thing+ call: Thing+'s
+// own message and code for rejections, the standard text otherwise.
+func upstreamMessage(err error) string {
+	var te *thingplus.Error
+	if errors.As(err, &te) && (te.Kind == thingplus.KindInvalid || te.Kind == thingplus.KindConflict) {
+		msg := te.Message
+		if msg == "" {
+			msg = http.StatusText(te.Status)
+		}
+		if te.Code != "" {
+			return fmt.Sprintf(text.T("rules.err.upstream"), msg, te.Code)
+		}
+		return msg
+	}
+	return web.MessageOf(err)
+}
