@@ -351,7 +351,7 @@ func (a *authArea) signupSubmit(w http.ResponseWriter, r *http.Request) {
 	case v.LoginID == "":
 		v.Errors["loginId"] = "Choose a login ID."
 	case !signupLoginIDPattern.MatchString(v.LoginID):
-		v.Errors["loginId"] = "Use 3 to 32 letters, digits, dots, dashes or underscores."
+		v.Errors["loginId"] = "This login ID does not fit the rule above."
 	}
 	if addr, err := mail.ParseAddress(v.Email); err != nil || addr.Address != v.Email || addr.Name != "" {
 		v.Errors["email"] = "Enter an e-mail address like name@example.com."
@@ -361,9 +361,9 @@ func (a *authArea) signupSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	switch n := utf8.RuneCountInString(pw); {
 	case n < 8:
-		v.Errors["password"] = "Use at least 8 characters."
+		v.Errors["password"] = "This password is too short."
 	case n > 128:
-		v.Errors["password"] = "Use at most 128 characters."
+		v.Errors["password"] = "This password is too long (at most 128 characters)."
 	}
 	if confirm != pw {
 		v.Errors["confirm"] = "The two passwords differ."
