@@ -416,3 +416,32 @@ func TestEngineCloseAbortsPushes(t *testing.T) {
 		t.Fatalf("Close took %v with pushes in flight", d)
 	}
 }
+
+// TestEngineFiresOnSeriesPut: a value PUT through the sandbox API (the
+// devices area's series route) fires the seeded door rule, and the push
+// carries the sensor's gateway. Skips while the devices area has no series route.
+func TestEngineFiresOnSeriesPut(t *testing.T) {
+	rc := rtNewReceiver(t, http.StatusNoContent)
+	e := rtNew(t, rtPushURL(rc.srv.URL))
+	path := "/v2/gateways/b827ebd0a001/sensors/b827ebd0a001-3-door4/series"
+	at := time.Now().Add(time.Minute).UnixMilli()
+	r := e.do("PUT", path, e.tok1, map[string]any{"value": "1", "time": at})
+	if r.status == http.StatusNotFound || r.status == http.StatusMethodNotAllowed {
+		t.Skipf("no series route yet: %d %s", r.status, r.raw)
+	}
+	e.wantStatus(r, http.StatusOK)
+	e.wantStatus(e.do("PUT", path, e.tok1, []any{map[string]any{"value": "-1", "time": at + 1}}), http.StatusOK)
+	got := rc.waitFor(t, 2, 5*time.Second)
+	var first, second DataPushBody
+	_ = json.Unmarshal(got[0].body, &first)
+	_ = json.Unmarshal(got[1].body, &second)
+	if got[0].path != "/api/trigger/b827ebd0a001-3-door4/IN" || got[1].path != "/api/trigger/b827ebd0a001-3-door4/OUT" ||
+		first.Gateway != "b827ebd0a001" || first.Value != "1" || first.Time != at || first.Rule.Name != "Car 3 door 4 IN" ||
+		second.Value != "-1" || second.Trigger != "under" {
+		t.Fatalf("pushes %v / %+v / %+v", got, first, second)
+	}
+	e.idle()
+	if tl := e.timeline(""); len(tl) != 2 || tl[0]["success"] != "y" {
+		t.Fatalf("timeline %v", tl)
+	}
+}

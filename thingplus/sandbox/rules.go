@@ -24,8 +24,10 @@ import (
 //	                            filter[severity|rule|success]; newest first
 //	GET    /v2/timelines/{id}
 //
-// Another user's rule or timeline entry is 403 ACCESSGROUP_DENY; a missing
-// one 404 NOT_FOUND (ownership is checked first, §8).
+// Scopes (§3.4): rule-read for GETs of rules, rule for writes, timeline-read
+// for timelines; a token whose client lacks it gets 403 ACL_DENY. Another
+// user's rule or timeline entry is 403 ACCESSGROUP_DENY; a missing one 404
+// NOT_FOUND (ownership is checked first, §8).
 //
 // PUT merges the body's top-level keys into the stored rule and validates
 // the result as a whole, so both a full body (as Thing+ clients send, read
@@ -121,16 +123,25 @@ func newRuleArea(s *Sandbox) *ruleArea {
 }
 
 func (ra *ruleArea) routes(mux *http.ServeMux) {
-	s := ra.s
-	mux.HandleFunc("GET /v2/rules", s.requireUser(ra.handleList))
-	mux.HandleFunc("POST /v2/rules", s.requireUser(ra.handleCreate))
-	mux.HandleFunc("GET /v2/rules/{id}", s.requireUser(ra.handleGet))
-	mux.HandleFunc("PUT /v2/rules/{id}", s.requireUser(ra.handleUpdate))
-	mux.HandleFunc("DELETE /v2/rules/{id}", s.requireUser(ra.handleDelete))
+	mux.HandleFunc("GET /v2/rules", ra.scoped("rule-read", ra.handleList))
+	mux.HandleFunc("POST /v2/rules", ra.scoped("rule", ra.handleCreate))
+	mux.HandleFunc("GET /v2/rules/{id}", ra.scoped("rule-read", ra.handleGet))
+	mux.HandleFunc("PUT /v2/rules/{id}", ra.scoped("rule", ra.handleUpdate))
+	mux.HandleFunc("DELETE /v2/rules/{id}", ra.scoped("rule", ra.handleDelete))
 	mux.HandleFunc("GET /v2/ruleAgents", ra.handleRuleAgents)
 	mux.HandleFunc("GET /v2/ruleAgents/{id}", ra.handleRuleAgent)
-	mux.HandleFunc("GET /v2/timelines", s.requireUser(ra.handleTimelines))
-	mux.HandleFunc("GET /v2/timelines/{id}", s.requireUser(ra.handleTimeline))
+	mux.HandleFunc("GET /v2/timelines", ra.scoped("timeline-read", ra.handleTimelines))
+	mux.HandleFunc("GET /v2/timelines/{id}", ra.scoped("timeline-read", ra.handleTimeline))
+}
+
+// scoped admits a signed-in caller whose token carries scope (rule implies
+// rule-read); otherwise 401, the jsonwebtoken 403, or 403 ACL_DENY.
+func (ra *ruleArea) scoped(scope string, h http.HandlerFunc) http.HandlerFunc {
+	return ra.s.requireUser(func(w http.ResponseWriter, r *http.Request) {
+		if ra.s.requireScope(w, r, scope) {
+			h(w, r)
+		}
+	})
 }
 
 func (ra *ruleArea) start() { ra.engine.start() }

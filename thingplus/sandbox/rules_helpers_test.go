@@ -24,6 +24,8 @@ type rtEnv struct {
 func rtNew(t *testing.T, pushURL func(sensorID, direction string) string) *rtEnv {
 	t.Helper()
 	sb := New(Options{SimulatorPace: -1, PushURL: pushURL, Seed: 1,
+		App: AppClient{ID: "rules-test", Secret: "rules-test-secret", Name: "rules test",
+			Scopes: []string{"rule", "timeline-read", "gateway-read", "gateway-update"}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(sb.Handler())
 	t.Cleanup(func() {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func rtPushURL(base string) func(string, string) string {
@@ -188,6 +189,21 @@ func TestRulesAccess(t *testing.T) {
 		t.Fatalf("bad token: %d %s", r.status, r.raw)
 	}
 	e.wantStatus(e.do("GET", "/v2/rules/"+id, e.tok1, nil), 200)
+
+	// Scopes: rule-read reads, only rule writes; timelines need timeline-read.
+	e.sb.mu.Lock()
+	e.sb.clients["read-only"] = &Client{ID: "read-only", Secret: "x", Scopes: []string{"rule-read"}}
+	e.sb.mu.Unlock()
+	ro, err := e.sb.issueToken("1", "read-only", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wantStatus(e.do("GET", "/v2/rules/"+id, ro, nil), 200)
+	e.wantStatus(e.do("GET", "/v2/rules", ro, nil), 200)
+	e.wantError(e.do("PUT", "/v2/rules/"+id, ro, map[string]any{"status": "deactivated"}), 403, "ACL_DENY")
+	e.wantError(e.do("DELETE", "/v2/rules/"+id, ro, nil), 403, "ACL_DENY")
+	e.wantError(e.do("POST", "/v2/rules", ro, rtRule("x", "s", "g", rtOver(1), rtEmail("a@b.c"))), 403, "ACL_DENY")
+	e.wantError(e.do("GET", "/v2/timelines", ro, nil), 403, "ACL_DENY")
 }
 
 // rtMutate returns a deep copy of a valid rule changed by f.
@@ -476,4 +492,29 @@ func TestRulesTargetOwnership(t *testing.T) {
 	e.wantStatus(e.do("POST", "/v2/rules", e.tok2, body), 201)
 	// Unknown sensors are accepted.
 	e.wantStatus(e.do("POST", "/v2/rules", e.tok1, rtRule("Later", "not-yet-registered", "g", rtOver(1), rtEmail("a@b.c"))), 201)
+}
+
+func TestRulesLimit(t *testing.T) {
+	e := rtNew(t, nil)
+	body := rtRule("many", "s", "g", rtOver(1), rtEmail("a@b.c"))
+	m, _ := json.Marshal(body)
+	parsed, err := parseRuleJSON(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := validateRule(parsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range maxRulesPerUser - 1 { // user 2 has one seeded rule
+		if _, err := e.sb.rules.add("2", cr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := e.do("POST", "/v2/rules", e.tok2, body)
+	if msg := e.wantError(r, 471, "BILLING"); !strings.Contains(msg, "rule limit") {
+		t.Fatalf("message %q", msg)
+	}
+	// Another user is not affected.
+	e.wantStatus(e.do("POST", "/v2/rules", e.tok1, body), 201)
 }
