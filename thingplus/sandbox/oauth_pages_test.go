@@ -228,3 +228,26 @@ func TestStylesheetServed(t *testing.T) {
 		t.Error("unhashed CSS URL must not be immutable")
 	}
 }
+
+// FuzzSafeNext: whatever comes in, what goes out is the default or a path
+// on this host (a browser resolving it against the sandbox stays there).
+func FuzzSafeNext(f *testing.F) {
+	for _, s := range []string{"/account", "//evil.example", "/\\evil", "https://evil.example", "/v2/oauth2/authorize?a=b",
+		"/%2F%2Fevil", "/\t/evil", " /x", "/x#y", "javascript:alert(1)"} {
+		f.Add(s)
+	}
+	base, _ := url.Parse("http://127.0.0.1:3001/signup")
+	f.Fuzz(func(t *testing.T, raw string) {
+		got := safeNext(raw, "/default")
+		if got == "/default" {
+			return
+		}
+		if got != raw {
+			t.Fatalf("safeNext changed %q into %q", raw, got)
+		}
+		u, err := base.Parse(got)
+		if err != nil || u.Host != base.Host || u.Scheme != base.Scheme {
+			t.Fatalf("safeNext(%q) leaves the sandbox: %v %v", raw, u, err)
+		}
+	})
+}
