@@ -6,8 +6,10 @@ package apptest
 import (
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -56,7 +58,19 @@ func (m *Memcached) Kill() {
 
 // Pause freezes the process (SIGSTOP): connections hang, as with a
 // memcached that stopped answering.
-func (m *Memcached) Pause() { _ = m.cmd.Process.Signal(syscall.SIGSTOP) }
+func (m *Memcached) Pause() {
+	_ = m.cmd.Process.Signal(syscall.SIGSTOP)
+	// Signals are delivered asynchronously: wait until the kernel reports
+	// the process stopped, so the next request surely meets a hung server.
+	stat := fmt.Sprintf("/proc/%d/stat", m.cmd.Process.Pid)
+	for i := 0; i < 200; i++ {
+		b, err := os.ReadFile(stat)
+		if err != nil || strings.Contains(string(b), ") T ") {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
 
 // Resume continues a paused process.
 func (m *Memcached) Resume() { _ = m.cmd.Process.Signal(syscall.SIGCONT) }

@@ -214,8 +214,15 @@ func TestSignInFlowThroughSandbox(t *testing.T) {
 	if before == nil {
 		t.Fatal("no session cookie after /auth/login")
 	}
-	if !before.HttpOnly || before.SameSite != http.SameSiteLaxMode || before.Secure {
-		t.Fatalf("cookie flags: HttpOnly=%v SameSite=%v Secure=%v", before.HttpOnly, before.SameSite, before.Secure)
+	// The jar keeps only name and value: read the flags off Set-Cookie.
+	var set *http.Cookie
+	for _, c := range apptest.NewBrowser(t).Get(e.app.URL + "/auth/login").Cookies() {
+		if c.Name == session.Name {
+			set = c
+		}
+	}
+	if set == nil || !set.HttpOnly || set.SameSite != http.SameSiteLaxMode || set.Secure || set.MaxAge <= 0 || set.MaxAge > 15*24*3600 {
+		t.Fatalf("cookie flags: %+v", set)
 	}
 	consent := e.signInAtSandbox(b, page, "demo", "demo")
 	if !strings.Contains(consent.Body, "Test webapp") || !strings.Contains(consent.Body, "gateway-read") {
