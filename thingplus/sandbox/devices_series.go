@@ -211,7 +211,7 @@ func parseSeriesQuery(q url.Values, now int64) (sq seriesQuery, given bool, err 
 	if !has("dataStart") && !has("dataEnd") && !has("interval") && !has("intervalFunc") && !has("count") {
 		return sq, false, nil
 	}
-	sq.end = now
+	sq.end = now + 1 // by default a value stamped now is included
 	if v := q.Get("dataEnd"); v != "" {
 		if sq.end, err = parseQueryTime(v); err != nil {
 			return sq, true, schemaErr("dataEnd: " + err.Error())

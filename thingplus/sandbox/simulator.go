@@ -109,7 +109,7 @@ func (sim *simulator) climateFor(sn *sensor) *climateModel {
 	var m *climateModel
 	switch {
 	case sn.Type == "humidity":
-		m = &climateModel{base: 52 + 6*jitter, amp: -7, noise: 0.6, peakHour: 15, lo: 15, hi: 95}
+		m = &climateModel{base: 52 + 6*jitter, amp: -7, noise: 0.25, peakHour: 15, lo: 15, hi: 95}
 	case sn.Owner == OfflineGatewayID:
 		m = &climateModel{base: 13, amp: 4, noise: 0.15, peakHour: 15, lo: -20, hi: 45}
 	default:
