@@ -24,6 +24,9 @@ type Options struct {
 	NoSeed bool
 	// MaxBatch caps how many queued operations one transaction takes (default 2048).
 	MaxBatch int
+	// MaxDelay is the longest the writer holds a batch open to let it grow to
+	// the size of recent batches (default 1 ms; negative disables).
+	MaxDelay time.Duration
 	// Now replaces time.Now (tests).
 	Now func() time.Time
 }
@@ -38,12 +41,27 @@ type Store struct {
 
 	ops      chan *op
 	maxBatch int
+	maxDelay time.Duration
 	quit     chan struct{}
 	done     chan struct{}
 
 	closeMu sync.RWMutex // held for reading while enqueueing; for writing by Close
 	closed  bool
 	seq     atomic.Uint64 // version of the last committed change
+
+	statCommits, statOps, statCommitNs atomic.Int64
+}
+
+// Stats are the writer's counters since Open.
+type Stats struct {
+	Commits    int64         // push transactions committed (one fsync each)
+	Ops        int64         // pushes and rejections in them
+	CommitTime time.Duration // total time spent in COMMIT
+}
+
+// Stats returns the writer's counters.
+func (s *Store) Stats() Stats {
+	return Stats{Commits: s.statCommits.Load(), Ops: s.statOps.Load(), CommitTime: time.Duration(s.statCommitNs.Load())}
 }
 
 // Open opens (creating if needed) the database in dir, migrates the schema,
@@ -98,6 +116,12 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	}
 	if s.maxBatch <= 0 {
 		s.maxBatch = 2048
+	}
+	switch s.maxDelay = opt.MaxDelay; {
+	case s.maxDelay == 0:
+		s.maxDelay = time.Millisecond
+	case s.maxDelay < 0:
+		s.maxDelay = 0
 	}
 	w, err := newWriter(ctx, s)
 	if err != nil {

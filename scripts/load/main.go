@@ -1,0 +1,422 @@
+// Command load measures the trains webhook over loopback: durable ingest
+// throughput with 64 concurrent senders, and the latency from a push's 204
+// to its SSE event with 100 stream clients connected. It starts the real
+// trains store (SQLite in a temporary directory) and the real trains
+// handler on 127.0.0.1, runs a few rounds, checks that no push was lost or
+// counted twice, and prints each round and the medians.
+//
+//	go run ./scripts/load                  # 3 rounds, 100,000 pushes each
+//	go run ./scripts/load -runs 5 -n 50000
+//
+// It is bounded: -n pushes per round, -timeout for the whole run, loopback
+// only. The app's outer middleware (sessions, request log, gzip) is not in
+// the path; the webhook does not use sessions.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	trainsh "github.com/thingplus/thingplus-webapp/handlers/trains"
+	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/thingplus"
+	"github.com/thingplus/thingplus-webapp/trains"
+)
+
+const key = "load-test-webhook-key-0123456789"
+
+type opts struct {
+	runs, n, senders, clients, probes int
+	rate                              int // background pushes/s during the latency phase
+	timeout                           time.Duration
+}
+
+func main() {
+	var o opts
+	flag.IntVar(&o.runs, "runs", 3, "rounds (medians are reported)")
+	flag.IntVar(&o.n, "n", 100_000, "pushes per ingest round")
+	flag.IntVar(&o.senders, "senders", 64, "concurrent webhook senders")
+	flag.IntVar(&o.clients, "clients", 100, "SSE clients during the latency phase")
+	flag.IntVar(&o.probes, "probes", 300, "timed pushes per latency round")
+	flag.IntVar(&o.rate, "rate", 1000, "background pushes per second during the latency phase")
+	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Parse()
+	if o.runs < 1 || o.runs > 20 || o.n < 1 || o.n > 2_000_000 || o.senders < 1 || o.senders > 1024 ||
+		o.clients < 1 || o.clients > 2000 || o.probes < 1 || o.probes > 100_000 || o.rate < 0 || o.rate > 100_000 {
+		fmt.Fprintln(os.Stderr, "load: a flag is out of range")
+		os.Exit(2)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+type server struct {
+	store *trains.Store
+	h     *trainsh.Handler
+	url   string
+	srv   *http.Server
+}
+
+func start(ctx context.Context, dir string) (*server, error) {
+	st, err := trains.Open(ctx, dir, trains.Options{})
+	if err != nil {
+		return nil, err
+	}
+	gin.SetMode(gin.ReleaseMode)
+	h := trainsh.New(trainsh.Deps{Store: st}, trainsh.Config{
+		PublicURL: "http://127.0.0.1", WebhookKey: key,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	r := gin.New()
+	signedIn := func(c *gin.Context) {
+		web.SetSignedIn(c, thingplus.User{ID: "1", LoginID: "load"}, "")
+		c.Next()
+	}
+	h.Register(r.Group("/"), r.Group("/", signedIn))
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // loopback only
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	srv := &http.Server{Handler: r, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	go srv.Serve(ln)
+	return &server{store: st, h: h, url: "http://" + ln.Addr().String(), srv: srv}, nil
+}
+
+func (s *server) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s.srv.Shutdown(ctx)
+	s.srv.Close()
+	s.store.Close()
+}
+
+func run(ctx context.Context, o opts) error {
+	dir, err := os.MkdirTemp("", "trains-load-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	s, err := start(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: o.senders * 2, MaxIdleConnsPerHost: o.senders * 2, DisableCompression: true,
+	}}
+	fmt.Printf("trains load: %d rounds; ingest %d pushes with %d senders; latency %d probes with %d SSE clients and %d pushes/s in the background; GOMAXPROCS=%d\n",
+		o.runs, o.n, o.senders, o.probes, o.clients, o.rate, runtime.GOMAXPROCS(0))
+	var rates, p50s, p99s, maxs []float64
+	for i := 1; i <= o.runs; i++ {
+		rate, err := ingest(ctx, s, client, o, i)
+		if err != nil {
+			return err
+		}
+		lat, err := latency(ctx, s, client, o, i)
+		if err != nil {
+			return err
+		}
+		p50, p99, mx := pct(lat, 50), pct(lat, 99), pct(lat, 100)
+		fmt.Printf("round %d: ingest %.0f pushes/s (exact sums) | push 204 → SSE event: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d samples)\n",
+			i, rate, p50, p99, mx, len(lat))
+		rates, p50s, p99s, maxs = append(rates, rate), append(p50s, p50), append(p99s, p99), append(maxs, mx)
+	}
+	fmt.Printf("median of %d rounds: ingest %.0f pushes/s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		o.runs, median(rates), median(p50s), median(p99s), median(maxs))
+	return nil
+}
+
+// ingest sends o.n pushes (90 % IN, 10 % OUT, every one with a unique event
+// id) from o.senders goroutines and checks the sums against the log.
+func ingest(ctx context.Context, s *server, client *http.Client, o opts, round int) (float64, error) {
+	for _, id := range []int64{1000} {
+		if err := s.store.ResetTrain(ctx, id, "load round"); err != nil {
+			return 0, err
+		}
+	}
+	before, err := s.store.Events(ctx, trains.EventFilter{Limit: 1})
+	if err != nil {
+		return 0, err
+	}
+	var lastID int64
+	if len(before) > 0 {
+		lastID = before[0].ID
+	}
+	var next, inOK, outOK, failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range o.senders {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := next.Add(1)
+				if i > int64(o.n) {
+					return
+				}
+				typ := "IN"
+				if i%10 == 0 {
+					typ = "OUT"
+				}
+				url := fmt.Sprintf("%s/api/trigger/%s/%s?key=%s", s.url, trains.SeedSensorID(int(i%3)+1, w%4+1), typ, key)
+				body := fmt.Sprintf(`{"event":"r%d-%d"}`, round, i)
+				resp, err := client.Post(url, "application/json", strings.NewReader(body))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				switch {
+				case resp.StatusCode != http.StatusNoContent:
+					failed.Add(1)
+				case typ == "IN":
+					inOK.Add(1)
+				default:
+					outOK.Add(1)
+				}
+			}
+		})
+	}
+	st0 := s.store.Stats()
+	wg.Wait()
+	took := time.Since(start)
+	st := s.store.Stats()
+	if commits := st.Commits - st0.Commits; commits > 0 {
+		fmt.Printf("  ingest round %d: %d commits, %.1f pushes per commit, %.2f ms per COMMIT (fsync)\n", round, commits,
+			float64(st.Ops-st0.Ops)/float64(commits), float64((st.CommitTime-st0.CommitTime).Microseconds())/1000/float64(commits))
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("timed out during ingest: %w", err)
+	}
+	if failed.Load() > 0 {
+		return 0, fmt.Errorf("round %d: %d pushes not acknowledged", round, failed.Load())
+	}
+	// Exactness: the counts equal applied IN minus applied OUT, and every
+	// acknowledged IN was applied once.
+	var appliedIn, appliedOut, clamped int64
+	err = s.store.EachEvent(ctx, trains.EventFilter{TrainID: 1000}, func(e trains.Event) error {
+		if e.ID <= lastID {
+			return errStop
+		}
+		switch {
+		case e.Outcome == trains.OutcomeApplied && e.Delta > 0:
+			appliedIn++
+		case e.Outcome == trains.OutcomeApplied:
+			appliedOut++
+		case e.Outcome == trains.OutcomeClamped:
+			clamped++
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return 0, err
+	}
+	t, err := s.store.Train(ctx, 1000)
+	if err != nil {
+		return 0, err
+	}
+	var sum int64
+	for _, c := range t.Cars {
+		sum += int64(c.Count)
+	}
+	if appliedIn != inOK.Load() || appliedOut+clamped != outOK.Load() || sum != appliedIn-appliedOut {
+		return 0, fmt.Errorf("round %d: sums do not match: sum %d, IN acked %d applied %d, OUT acked %d applied %d clamped %d",
+			round, sum, inOK.Load(), appliedIn, outOK.Load(), appliedOut, clamped)
+	}
+	return float64(o.n) / took.Seconds(), nil
+}
+
+var errStop = errors.New("stop")
+
+var countRe = regexp.MustCompile(`data-count="(\d+)"`)
+
+// latency connects o.clients SSE streams, then sends o.probes timed pushes
+// (one at a time, to car 2002) while a background sender pushes to the other
+// cars at o.rate; for every probe and client it measures from the 204 to
+// the event's arrival.
+func latency(ctx context.Context, s *server, client *http.Client, o opts, round int) ([]float64, error) {
+	if err := s.store.ResetTrain(ctx, 1000, "load latency round"); err != nil {
+		return nil, err
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	type arrival struct {
+		count int
+		at    time.Time
+	}
+	arrivals := make([][]arrival, o.clients)
+	var ready sync.WaitGroup
+	var readers sync.WaitGroup
+	streamClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.clients, DisableCompression: true}}
+	errs := make(chan error, o.clients)
+	for i := range o.clients {
+		ready.Add(1)
+		readers.Go(func() {
+			req, _ := http.NewRequestWithContext(sctx, "GET", fmt.Sprintf("%s/trains/stream?tab=load-%d", s.url, i), nil)
+			req.Header.Set("Accept", "text/event-stream")
+			resp, err := streamClient.Do(req)
+			if err != nil {
+				errs <- err
+				ready.Done()
+				return
+			}
+			defer resp.Body.Close()
+			sc := bufio.NewScanner(resp.Body)
+			sc.Buffer(make([]byte, 1<<20), 1<<20)
+			event, gotSnapshot := "", false
+			for sc.Scan() {
+				line := sc.Text()
+				switch {
+				case strings.HasPrefix(line, "event: "):
+					event = line[len("event: "):]
+				case strings.HasPrefix(line, "data: ") && event == "car-2002":
+					if m := countRe.FindStringSubmatch(line); m != nil {
+						n, _ := strconv.Atoi(m[1])
+						arrivals[i] = append(arrivals[i], arrival{n, time.Now()})
+					}
+				case line == "":
+					if event == "snapshot" && !gotSnapshot {
+						gotSnapshot = true
+						ready.Done()
+					}
+					event = ""
+				}
+			}
+			if !gotSnapshot {
+				ready.Done()
+			}
+		})
+	}
+	ready.Wait()
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+	}
+	if n := s.h.Streams(); n != o.clients {
+		return nil, fmt.Errorf("%d of %d streams open", n, o.clients)
+	}
+	// Background load on cars 2000 and 2001.
+	bg := make(chan struct{})
+	var inflight sync.WaitGroup
+	go func() {
+		defer close(bg)
+		defer inflight.Wait() // no background push may land in the next round
+		if o.rate == 0 {
+			return
+		}
+		tick := time.NewTicker(time.Second / time.Duration(o.rate))
+		defer tick.Stop()
+		var i int
+		for {
+			select {
+			case <-sctx.Done():
+				return
+			case <-tick.C:
+				i++
+				typ := "IN"
+				if i%2 == 0 {
+					typ = "OUT"
+				}
+				url := fmt.Sprintf("%s/api/trigger/%s/%s?key=%s", s.url, trains.SeedSensorID(i%2+1, 1), typ, key)
+				inflight.Go(func() { post(client, url) })
+			}
+		}
+	}()
+	acked := make(map[int]time.Time, o.probes)
+	for p := 1; p <= o.probes; p++ {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if code := post(client, fmt.Sprintf("%s/api/trigger/%s/IN?key=%s", s.url, trains.SeedSensorID(3, p%4+1), key)); code != http.StatusNoContent {
+			return nil, fmt.Errorf("probe %d: status %d", p, code)
+		}
+		acked[p] = time.Now()
+		time.Sleep(3 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // let the last events arrive
+	stop()
+	<-bg
+	readers.Wait()
+	var lat []float64
+	missing := 0
+	for i := range o.clients {
+		seen := map[int]time.Time{}
+		for _, a := range arrivals[i] {
+			if _, dup := seen[a.count]; !dup {
+				seen[a.count] = a.at
+			}
+		}
+		for p, t0 := range acked {
+			at, ok := seen[p]
+			if !ok {
+				missing++
+				continue
+			}
+			// The event may leave before the 204 arrives (publish precedes
+			// the reply): that is zero latency.
+			lat = append(lat, max(0, float64(at.Sub(t0).Microseconds())/1000))
+		}
+	}
+	if missing > 0 {
+		return nil, fmt.Errorf("round %d: %d probe events never reached a client (of %d)", round, missing, o.probes*o.clients)
+	}
+	return lat, nil
+}
+
+func post(client *http.Client, url string) int {
+	resp, err := client.Post(url, "application/json", nil)
+	if err != nil {
+		return 0
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func pct(v []float64, p float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	i := int(float64(len(s)-1) * p / 100)
+	return s[i]
+}
+
+func median(v []float64) float64 { return pct(v, 50) }
