@@ -26,9 +26,13 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/thingplus/thingplus-webapp/assets"
+	"github.com/thingplus/thingplus-webapp/cli"
 	"github.com/thingplus/thingplus-webapp/config"
 	"github.com/thingplus/thingplus-webapp/handlers"
+	"github.com/thingplus/thingplus-webapp/handlers/gateways"
+	"github.com/thingplus/thingplus-webapp/handlers/rules"
 	"github.com/thingplus/thingplus-webapp/handlers/session"
+	trainsweb "github.com/thingplus/thingplus-webapp/handlers/trains"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/thingplus/sandbox"
 	"github.com/thingplus/thingplus-webapp/trains"
@@ -177,14 +181,11 @@ func sandboxOptions(cfg config.Config, push func(sensorID, dir string) string, l
 	return sandbox.Options{
 		BaseURL: "http://" + cfg.SandboxAddr,
 		App: sandbox.AppClient{ID: cfg.ClientID, Secret: cfg.ClientSecret, Name: "Thing+ webapp",
-			RedirectURIs: []string{cfg.RedirectURI()}, Scopes: appScopes},
+			RedirectURIs: []string{cfg.RedirectURI()}, Scopes: thingplus.AppScopes()},
 		PushURL: push,
 		Logger:  log,
 	}
 }
-
-// appScopes are what the app's screens need (least privilege).
-var appScopes = []string{"user-profile-read", "gateway-read", "rule", "timeline-read"}
 
 // pushURL builds the webhook URL a Thing+ dataPush rule calls for a door.
 func pushURL(publicURL, key string) func(sensorID, dir string) string {
@@ -242,9 +243,12 @@ func reachable(base string) handlers.Checker {
 }
 
 // domain holds the app's own state (the trains database) and builds the
-// feature handlers on top of it.
+// feature handlers on top of it and the Thing+ client.
 type domain struct {
+	trains  *trains.Store
+	key     string
 	PushURL func(sensorID, dir string) string
+	log     *slog.Logger
 }
 
 func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger) (*domain, error) {
@@ -252,15 +256,35 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger) (*doma
 	if err != nil {
 		return nil, err
 	}
-	return &domain{PushURL: pushURL(cfg.PublicURL, key)}, nil
+	store, err := trains.Open(ctx, cfg.DataDir, trains.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("DATA_DIR: %w", err)
+	}
+	return &domain{trains: store, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log}, nil
 }
 
-func (d *domain) Close() error { return nil }
+// Close ends live streams and closes the database after the last commit.
+func (d *domain) Close() error { return d.trains.Close() }
 
-func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature { return nil }
+// Features are the signed-in screens.
+func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature {
+	return []handlers.Feature{
+		gateways.New(tp, gateways.Options{}),
+		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL),
+	}
+}
 
+// PublicFeatures are screens with routes for callers without a session.
 func (d *domain) PublicFeatures(tp *thingplus.Client, cfg config.Config) []handlers.PublicFeature {
-	return nil
+	seoul, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		seoul = time.UTC
+	}
+	adapter := trainsweb.Thingplus{API: tp}
+	return []handlers.PublicFeature{
+		trainsweb.New(trainsweb.Deps{Store: d.trains, Sensors: adapter, Wirer: adapter},
+			trainsweb.Config{PublicURL: cfg.PublicURL, WebhookKey: d.key, Log: d.log, Location: seoul}),
+	}
 }
 
 // webhookKey is WEBHOOK_KEY, or the key generated once and kept in DATA_DIR
@@ -274,6 +298,5 @@ func webhookKey(cfg config.Config) (string, error) {
 }
 
 func runClient(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "usage: thingplus-webapp client create|list|delete")
-	return 2
+	return cli.Run(ctx, args, getenv, stdin, stdout, stderr)
 }

@@ -80,9 +80,11 @@ func New(d Deps) *gin.Engine {
 	for _, f := range d.Features {
 		f.Register(authed)
 	}
-	hooks := app.Group("/")
+	// Public features get the optional-user group: the webhook ignores the
+	// session (Thing+ sends no cookie), the compatibility API accepts either
+	// a signed-in user or the webhook key.
 	for _, f := range d.Public {
-		f.Register(hooks, authed)
+		f.Register(public, authed)
 	}
 	return r
 }
