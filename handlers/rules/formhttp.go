@@ -166,7 +166,10 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 	if err != nil {
 		var te *thingplus.Error
 		switch {
-		case errors.As(err, &te) && (te.Kind == thingplus.KindInvalid || te.Kind == thingplus.KindConflict):
+		case errors.As(err, &te) && te.Kind != thingplus.KindUnavailable && te.Kind != thingplus.KindUnauthorized && te.Status >= 400:
+			// a rejection (400 SCHEMA_VALIDATE, 403 ACCESSGROUP_DENY on a
+			// target, 404, 409, 471 BILLING): shown in the form, as 422 so
+			// htmx swaps it and nothing typed is lost
 			f.Upstream = &views.Upstream{Code: te.Code, Message: te.Message}
 			if f.Upstream.Message == "" {
 				f.Upstream.Message = http.StatusText(te.Status)
