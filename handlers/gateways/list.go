@@ -1,0 +1,298 @@
+package gateways
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/thingplus"
+	vt "github.com/thingplus/thingplus-webapp/views/gateways"
+	"github.com/thingplus/thingplus-webapp/views/text"
+)
+
+// listData is a user's gateways as last fetched.
+type listData struct {
+	rows []gwRow
+}
+
+// detailData is a gateway's expanded detail as last fetched.
+type detailData struct {
+	detail vt.Detail
+}
+
+// gatewaysQuery is the list call: every gateway with its status leaf.
+var gatewaysQuery = thingplus.Query{Embed: []string{"status"}}
+
+// sensorsQuery embeds the status and latest value of each sensor.
+var sensorsQuery = thingplus.Query{Embed: []string{"status", "series"}}
+
+// loadRows fetches the user's gateways and the model names concurrently.
+// A failing model catalogue only costs the names.
+func (h *Handler) loadRows(ctx context.Context, token string) ([]gwRow, error) {
+	var gws []thingplus.Gateway
+	var models []thingplus.GatewayModel
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		gws, err = h.src.AllGateways(gctx, token, gatewaysQuery)
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		if models, err = h.src.GatewayModels(gctx); err != nil && gctx.Err() == nil {
+			slog.WarnContext(ctx, "gateway models unavailable", "err", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return rowsOf(gws, modelNames(models)), nil
+}
+
+// loadDetail fetches a gateway's devices, sensors (with status and latest
+// value) and the sensor types, concurrently.
+func (h *Handler) loadDetail(ctx context.Context, token, gwID string, v viewer) (vt.Detail, error) {
+	var devs []thingplus.Device
+	var sensors []thingplus.Sensor
+	var types []thingplus.SensorType
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		devs, err = h.src.Devices(gctx, token, gwID, thingplus.Query{})
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		sensors, err = h.src.Sensors(gctx, token, gwID, sensorsQuery)
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		if types, err = h.src.SensorTypes(gctx); err != nil && gctx.Err() == nil {
+			slog.WarnContext(ctx, "sensor types unavailable", "err", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return vt.Detail{}, err
+	}
+	return v.detailOf(gwID, devs, sensors, typeIndex(types)), nil
+}
+
+// detailOrLast loads a detail and keeps it as the user's last good one; on
+// an outage it returns the last good detail marked "as of …" (or an empty
+// one saying so) and unavailable=true.
+func (h *Handler) detailOrLast(ctx context.Context, c *gin.Context, gwID string, v viewer) (d vt.Detail, unavailable bool, err error) {
+	key := userKey(c) + "|detail|" + gwID
+	d, err = h.loadDetail(ctx, web.TokenOf(c), gwID, v)
+	if err == nil {
+		h.last.put(key, detailData{d}, v.now)
+		return d, false, nil
+	}
+	if !isUnavailable(err) {
+		return d, false, err
+	}
+	if last, at, ok := lastOf[detailData](h.last, key); ok {
+		d = last.detail
+		d.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T("gw.asof"), v.absolute(at))}
+	} else {
+		d = vt.Detail{Notice: vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}}
+	}
+	return d, true, nil
+}
+
+// list serves /gateways: the page, or (htmx) the table fragment alone.
+func (h *Handler) list(c *gin.Context) {
+	ctx := c.Request.Context()
+	v := h.viewerOf(c)
+	st := parseListState(c.Request.URL.Query(), h.maxOpen)
+	key := userKey(c) + "|list"
+
+	status := http.StatusOK
+	at := v.now
+	var notice vt.Notice
+	rows, err := h.loadRows(ctx, web.TokenOf(c))
+	switch {
+	case err == nil:
+		h.last.put(key, listData{rows}, v.now)
+	case isUnavailable(err):
+		status = http.StatusServiceUnavailable
+		slog.WarnContext(ctx, "gateways: Thing+ unavailable", "err", err)
+		if last, lastAt, ok := lastOf[listData](h.last, key); ok {
+			rows, at = last.rows, lastAt
+			notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T("gw.asof"), v.absolute(lastAt))}
+		} else {
+			notice = vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}
+		}
+	default:
+		web.Fail(c, err)
+		return
+	}
+
+	table := h.tableOf(rows, st, v, at)
+	table.Notice = notice
+	if status == http.StatusOK && len(st.Open) > 0 {
+		if err := h.openRows(c, &table, st.Open, v); err != nil {
+			web.Fail(c, err)
+			return
+		}
+	}
+	if web.IsFragment(c) {
+		c.Header("Vary", web.HeaderRequest)
+		web.Component(c, status, vt.GatewaysTable(table))
+		return
+	}
+	page := vt.Page{
+		Filter: vt.Filter{Q: st.Q, Status: st.Status, Sort: st.Sort, Dir: st.Dir, Options: statusOptions(st.Status)},
+		Table:  table,
+	}
+	web.Render(c, status, web.Page{Title: text.T("gw.title"), Active: "gateways"}, vt.GatewaysPage(page))
+}
+
+// openRows loads the details of the open rows that are shown, concurrently.
+// A row whose detail is unavailable shows its last good detail.
+func (h *Handler) openRows(c *gin.Context, t *vt.Table, open []string, v viewer) error {
+	g, ctx := errgroup.WithContext(c.Request.Context())
+	g.SetLimit(4)
+	for i := range t.Rows {
+		if !slices.Contains(open, t.Rows[i].ID) {
+			continue
+		}
+		g.Go(func() error {
+			d, _, err := h.detailOrLast(ctx, c, t.Rows[i].ID, v)
+			if err != nil {
+				if thingplus.IsKind(err, thingplus.KindNotFound) || thingplus.IsKind(err, thingplus.KindForbidden) {
+					return nil // gone since the page was loaded: show it closed
+				}
+				return err
+			}
+			t.Rows[i] = openRow(t.Rows[i], d)
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// loadGatewayRow fetches one gateway (with status) and the model names.
+func (h *Handler) loadGatewayRow(ctx context.Context, token, id string) (gwRow, error) {
+	var gw thingplus.Gateway
+	var models []thingplus.GatewayModel
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		gw, err = h.src.Gateway(gctx, token, id, gatewaysQuery)
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		if models, err = h.src.GatewayModels(gctx); err != nil && gctx.Err() == nil {
+			slog.WarnContext(ctx, "gateway models unavailable", "err", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return gwRow{}, err
+	}
+	return rowsOf([]thingplus.Gateway{gw}, modelNames(models))[0], nil
+}
+
+// rowOrLast is loadGatewayRow with the outage fallback: the row kept from
+// this gateway's page or from the user's last list.
+func (h *Handler) rowOrLast(ctx context.Context, c *gin.Context, id string) (r gwRow, unavailable bool, err error) {
+	key := userKey(c) + "|row|" + id
+	r, err = h.loadGatewayRow(ctx, web.TokenOf(c), id)
+	if err == nil {
+		h.last.put(key, r, h.now())
+		return r, false, nil
+	}
+	if !isUnavailable(err) {
+		return r, false, err
+	}
+	if last, _, ok := lastOf[gwRow](h.last, key); ok {
+		return last, true, nil
+	}
+	if list, _, ok := lastOf[listData](h.last, userKey(c)+"|list"); ok {
+		for _, x := range list.rows {
+			if x.ID == id {
+				return x, true, nil
+			}
+		}
+	}
+	return r, true, err
+}
+
+// gateway serves /gateways/{id}: for htmx the row opened in place, else the
+// gateway's own page showing that same row, open. The row and its detail
+// load concurrently.
+func (h *Handler) gateway(c *gin.Context) {
+	id := c.Param("gw")
+	v := h.viewerOf(c)
+	var (
+		r                gwRow
+		d                vt.Detail
+		rowDown, detDown bool
+	)
+	g, ctx := errgroup.WithContext(c.Request.Context())
+	g.Go(func() error {
+		var err error
+		r, rowDown, err = h.rowOrLast(ctx, c, id)
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		d, detDown, err = h.detailOrLast(ctx, c, id, v)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		web.Fail(c, err)
+		return
+	}
+	status := http.StatusOK
+	if rowDown || detDown {
+		status = http.StatusServiceUnavailable
+		if d.Notice.Text == "" {
+			d.Notice = vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}
+		}
+	}
+	row := openRow(v.rowView(&r, r.Status.key(v.now)), d)
+	if web.IsFragment(c) {
+		c.Header("Vary", web.HeaderRequest)
+		web.Component(c, status, vt.GatewayRow(row))
+		return
+	}
+	page := vt.GatewayPage{Title: r.Name, Back: "/gateways", BackLbl: text.T("gw.back"),
+		Columns: plainColumns(), Row: row}
+	web.Render(c, status, web.Page{Title: r.Name, Active: "gateways"}, vt.GatewayPageView(page))
+}
+
+// row serves /gateways/{id}/row: the row closed (the collapse toggle).
+func (h *Handler) row(c *gin.Context) {
+	v := h.viewerOf(c)
+	r, down, err := h.rowOrLast(c.Request.Context(), c, c.Param("gw"))
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	status := http.StatusOK
+	if down {
+		status = http.StatusServiceUnavailable
+	}
+	c.Header("Vary", web.HeaderRequest)
+	web.Component(c, status, vt.GatewayRow(v.rowView(&r, r.Status.key(v.now))))
+}
+
+// plainColumns are the table's headers without sort links.
+func plainColumns() []vt.Column {
+	cols := listState{}.columns()
+	for i := range cols {
+		cols[i].Href, cols[i].Sort = "", ""
+	}
+	return cols
+}

@@ -1,0 +1,502 @@
+package gateways
+
+import (
+	"cmp"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/thingplus/thingplus-webapp/thingplus"
+	vt "github.com/thingplus/thingplus-webapp/views/gateways"
+	"github.com/thingplus/thingplus-webapp/views/text"
+)
+
+// Status keys, as the filter and the badges know them.
+const (
+	stOn    = "on"
+	stOff   = "off"
+	stError = "error"
+	stStale = "stale"
+)
+
+var statusKeys = []string{stOn, stOff, stError, stStale}
+
+// staleGrace is added to 1.5 report intervals before a report counts as late.
+const staleGrace = 10 * time.Second
+
+// gwRow is a gateway reduced to what the table shows. A user's rows are also
+// their "last good" data, re-rendered against the clock during an outage.
+type gwRow struct {
+	ID, Name, Model  string
+	lname, lid       string // lower case, for search and sort
+	Status           statusIn
+	Devices, Sensors int
+}
+
+// statusIn is a status leaf and the report interval it is judged by.
+type statusIn struct {
+	Value    string
+	Time     thingplus.Millis
+	ExpireAt thingplus.Millis
+	Loaded   bool
+	Interval time.Duration
+}
+
+func statusOf(st *thingplus.Status, interval time.Duration) statusIn {
+	if !st.Loaded() {
+		return statusIn{Interval: interval}
+	}
+	return statusIn{Value: strings.ToLower(string(st.Value)), Time: st.Time, ExpireAt: st.ExpireAt, Loaded: true, Interval: interval}
+}
+
+// key is the status shown at now: error and off as reported; on, unless the
+// leaf has expired or (without an expiry) the last report is older than the
+// report interval allows, which is stale. No status at all is off.
+func (s statusIn) key(now time.Time) string {
+	if !s.Loaded {
+		return stOff
+	}
+	switch s.Value {
+	case "err", "error":
+		return stError
+	case "on":
+	default:
+		return stOff
+	}
+	if s.ExpireAt > 0 {
+		if now.UnixMilli() > int64(s.ExpireAt) {
+			return stStale
+		}
+		return stOn
+	}
+	if s.Interval > 0 && s.Time > 0 && now.Sub(s.Time.Time()) > s.Interval*3/2+staleGrace {
+		return stStale
+	}
+	return stOn
+}
+
+func statusRank(key string) int {
+	switch key {
+	case stError:
+		return 0
+	case stStale:
+		return 1
+	case stOff:
+		return 2
+	}
+	return 3
+}
+
+func badgeOf(key string) vt.Badge {
+	switch key {
+	case stOn:
+		return vt.Badge{Kind: "ok", Text: text.T("gw.status.on")}
+	case stError:
+		return vt.Badge{Kind: "bad", Text: text.T("gw.status.error")}
+	case stStale:
+		return vt.Badge{Kind: "warn", Text: text.T("gw.status.stale")}
+	}
+	return vt.Badge{Kind: "off", Text: text.T("gw.status.off")}
+}
+
+// modelNames maps gatewayModel ids to display names.
+func modelNames(ms []thingplus.GatewayModel) map[string]string {
+	m := make(map[string]string, len(ms))
+	for _, x := range ms {
+		name := x.DisplayName
+		if name == "" {
+			name = x.Model
+		}
+		if name != "" {
+			m[string(x.ID)] = name
+		}
+	}
+	return m
+}
+
+func modelName(id string, names map[string]string) string {
+	if id == "" {
+		return text.T("gw.novalue")
+	}
+	if n, ok := names[id]; ok {
+		return n
+	}
+	return fmt.Sprintf(text.T("gw.model.unknown"), id)
+}
+
+// rowsOf reduces gateways to table rows.
+func rowsOf(gws []thingplus.Gateway, models map[string]string) []gwRow {
+	rows := make([]gwRow, 0, len(gws))
+	for i := range gws {
+		g := &gws[i]
+		name := clip(g.Name, 200)
+		if strings.TrimSpace(name) == "" {
+			name = g.ID
+		}
+		rows = append(rows, gwRow{
+			ID: g.ID, Name: name, Model: modelName(string(g.Model), models),
+			lname: strings.ToLower(name), lid: strings.ToLower(g.ID),
+			Status:  statusOf(g.Status, g.Interval()),
+			Devices: g.Devices.Len(), Sensors: g.Sensors.Len(),
+		})
+	}
+	return rows
+}
+
+// clip shortens s to at most n runes (untrusted names can be huge).
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i, count := 0, 0
+	for i < len(s) && count < n {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		count++
+	}
+	if i >= len(s) {
+		return s
+	}
+	return s[:i] + "…"
+}
+
+// listState is the table's state, all of it in the URL.
+type listState struct {
+	Q      string
+	Status string // "" or a status key
+	Sort   string // a column key
+	Dir    string // asc | desc
+	Open   []string
+}
+
+var sortKeys = []string{"name", "id", "model", "status", "last", "devices", "sensors"}
+
+func parseListState(q url.Values, maxOpen int) listState {
+	s := listState{Q: clip(strings.TrimSpace(q.Get("q")), 100), Sort: "name", Dir: "asc"}
+	if v := q.Get("status"); slices.Contains(statusKeys, v) {
+		s.Status = v
+	}
+	if v := q.Get("sort"); slices.Contains(sortKeys, v) {
+		s.Sort = v
+	}
+	if q.Get("dir") == "desc" {
+		s.Dir = "desc"
+	}
+	for _, id := range q["open"] {
+		if id != "" && len(id) <= 200 && !slices.Contains(s.Open, id) && len(s.Open) < maxOpen {
+			s.Open = append(s.Open, id)
+		}
+	}
+	return s
+}
+
+// href is the canonical URL of the state with another sort (open rows are
+// not part of it: they ride along from the page).
+func (s listState) href(sort, dir string) string {
+	v := url.Values{}
+	if s.Q != "" {
+		v.Set("q", s.Q)
+	}
+	if s.Status != "" {
+		v.Set("status", s.Status)
+	}
+	if sort != "name" {
+		v.Set("sort", sort)
+	}
+	if dir != "asc" {
+		v.Set("dir", dir)
+	}
+	if len(v) == 0 {
+		return "/gateways"
+	}
+	return "/gateways?" + v.Encode()
+}
+
+func (s listState) columns() []vt.Column {
+	cols := make([]vt.Column, 0, len(sortKeys))
+	for _, k := range sortKeys {
+		c := vt.Column{Key: k, Label: text.T("gw.col." + k), Num: k == "devices" || k == "sensors"}
+		dir := "asc"
+		if s.Sort == k {
+			c.Sort = "ascending"
+			if s.Dir == "desc" {
+				c.Sort = "descending"
+			} else {
+				dir = "desc"
+			}
+		}
+		c.Href = s.href(k, dir)
+		cols = append(cols, c)
+	}
+	return cols
+}
+
+func statusOptions(cur string) []vt.Option {
+	opts := []vt.Option{{Value: "", Label: text.T("gw.filter.all"), Selected: cur == ""}}
+	for _, k := range statusKeys {
+		opts = append(opts, vt.Option{Value: k, Label: text.T("gw.status." + k), Selected: cur == k})
+	}
+	return opts
+}
+
+// shown is a row that passed the filter, with its status at now.
+type shown struct {
+	r   *gwRow
+	key string
+}
+
+// filterSort applies the search, the status filter and the order.
+func filterSort(rows []gwRow, s listState, now time.Time) []shown {
+	q := strings.ToLower(s.Q)
+	out := make([]shown, 0, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		if q != "" && !strings.Contains(r.lname, q) && !strings.Contains(r.lid, q) {
+			continue
+		}
+		key := r.Status.key(now)
+		if s.Status != "" && key != s.Status {
+			continue
+		}
+		out = append(out, shown{r, key})
+	}
+	by := func(a, b shown) int {
+		switch s.Sort {
+		case "id":
+			return cmp.Compare(a.r.lid, b.r.lid)
+		case "model":
+			return cmp.Compare(a.r.Model, b.r.Model)
+		case "status":
+			return cmp.Compare(statusRank(a.key), statusRank(b.key))
+		case "last":
+			return cmp.Compare(a.r.Status.Time, b.r.Status.Time)
+		case "devices":
+			return cmp.Compare(a.r.Devices, b.r.Devices)
+		case "sensors":
+			return cmp.Compare(a.r.Sensors, b.r.Sensors)
+		}
+		return 0
+	}
+	slices.SortStableFunc(out, func(a, b shown) int {
+		c := by(a, b)
+		if s.Dir == "desc" {
+			c = -c
+		}
+		if c == 0 {
+			c = cmp.Or(cmp.Compare(a.r.lname, b.r.lname), cmp.Compare(a.r.ID, b.r.ID))
+		}
+		return c
+	})
+	return out
+}
+
+func gatewayHref(id string) string { return "/gateways/" + url.PathEscape(id) }
+
+func sensorHref(gw, id string) string {
+	return "/gateways/" + url.PathEscape(gw) + "/sensors/" + url.PathEscape(id)
+}
+
+// rowView is one table row at the viewer's clock.
+func (v viewer) rowView(r *gwRow, key string) vt.Row {
+	href := gatewayHref(r.ID)
+	return vt.Row{
+		ID: r.ID, Name: r.Name, Model: r.Model,
+		Status: badgeOf(key), Last: v.ago(r.Status.Time),
+		Devices: strconv.Itoa(r.Devices), Sensors: strconv.Itoa(r.Sensors),
+		Toggle: href, Href: href,
+	}
+}
+
+// openRow marks a row open with its detail (the toggle then collapses it).
+func openRow(row vt.Row, d vt.Detail) vt.Row {
+	row.Open = true
+	row.Toggle = row.Href + "/row"
+	row.Detail = &d
+	return row
+}
+
+// tableOf builds the panel for the rows at the viewer's clock.
+func (h *Handler) tableOf(rows []gwRow, s listState, v viewer, at time.Time) vt.Table {
+	list := filterSort(rows, s, v.now)
+	t := vt.Table{
+		URL: s.href(s.Sort, s.Dir), PollSec: int(h.poll / time.Second),
+		SortBy: s.Sort, SortDir: s.Dir,
+		Columns: s.columns(),
+		Rows:    make([]vt.Row, len(list)),
+		Updated: v.ago(thingplus.Millis(at.UnixMilli())),
+	}
+	for i, x := range list {
+		t.Rows[i] = v.rowView(x.r, x.key)
+	}
+	if len(list) == len(rows) {
+		t.Shown = fmt.Sprintf(text.T("gw.shown.all"), len(rows))
+	} else {
+		t.Shown = fmt.Sprintf(text.T("gw.shown"), len(list), len(rows))
+	}
+	if len(rows) == 0 {
+		t.Empty = text.T("gw.empty.none")
+	} else if len(list) == 0 {
+		t.Empty = text.T("gw.empty.nomatch")
+	}
+	return t
+}
+
+// typeIndex maps sensorType ids to their types.
+func typeIndex(ts []thingplus.SensorType) map[string]thingplus.SensorType {
+	m := make(map[string]thingplus.SensorType, len(ts))
+	for _, t := range ts {
+		m[t.ID] = t
+	}
+	return m
+}
+
+// typeLabel is "temperature (°C)", or the type alone without a unit.
+func typeLabel(id string, types map[string]thingplus.SensorType) string {
+	if id == "" {
+		return text.T("gw.novalue")
+	}
+	if t, ok := types[id]; ok && t.Unit != "" {
+		return id + " (" + t.Unit + ")"
+	}
+	return id
+}
+
+// formatNumber writes v with the type's decimal places, or as short as it
+// is exact up to 2 decimals when the type does not say.
+func formatNumber(v float64, dp int) string {
+	if dp > 0 && dp <= 6 {
+		return strconv.FormatFloat(v, 'f', dp, 64)
+	}
+	if v == float64(int64(v)) && v < 1e15 && v > -1e15 {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	s := strconv.FormatFloat(v, 'f', 2, 64)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
+
+// valueText is a latest value for people: display values (door "1" →
+// "opened"), decimals, and the unit.
+func valueText(raw string, t thingplus.SensorType, known bool) string {
+	if raw == "" {
+		return text.T("gw.novalue")
+	}
+	if known {
+		if d := t.Display(raw); d != raw {
+			return clip(d, 60)
+		}
+	}
+	s := clip(raw, 60)
+	if f, err := strconv.ParseFloat(raw, 64); err == nil && !isNaNOrInf(f) {
+		s = formatNumber(f, int(t.DecimalPlace))
+	}
+	if known && t.Unit != "" {
+		s += " " + t.Unit
+	}
+	return s
+}
+
+// detailOf groups a gateway's sensors under its devices.
+func (v viewer) detailOf(gwID string, devs []thingplus.Device, sensors []thingplus.Sensor, types map[string]thingplus.SensorType) vt.Detail {
+	groups := make([]vt.DeviceGroup, 0, len(devs)+1)
+	index := make(map[string]int, len(devs))
+	for _, d := range devs {
+		if _, dup := index[d.ID]; dup {
+			continue
+		}
+		name := clip(d.Name, 200)
+		if strings.TrimSpace(name) == "" {
+			name = d.ID
+		}
+		index[d.ID] = len(groups)
+		groups = append(groups, vt.DeviceGroup{ID: d.ID, Name: name})
+	}
+	other := -1
+	for i := range sensors {
+		s := &sensors[i]
+		row := v.sensorRow(gwID, s, types)
+		gi, ok := index[s.DeviceID]
+		if !ok {
+			if other < 0 {
+				other = len(groups)
+				groups = append(groups, vt.DeviceGroup{Name: text.T("gw.device.other")})
+			}
+			gi = other
+		}
+		groups[gi].Sensors = append(groups[gi].Sensors, row)
+	}
+	for i := range groups {
+		slices.SortStableFunc(groups[i].Sensors, func(a, b vt.SensorRow) int { return naturalOrder(a.Name, b.Name) })
+	}
+	// Devices in natural name order; "Other sensors" stays last.
+	end := len(groups)
+	if other >= 0 {
+		end = other
+	}
+	slices.SortStableFunc(groups[:end], func(a, b vt.DeviceGroup) int { return naturalOrder(a.Name, b.Name) })
+	d := vt.Detail{Groups: groups}
+	if len(groups) == 0 {
+		d.Empty = text.T("gw.detail.empty")
+	}
+	return d
+}
+
+func (v viewer) sensorRow(gwID string, s *thingplus.Sensor, types map[string]thingplus.SensorType) vt.SensorRow {
+	t, known := types[s.Type]
+	name := clip(s.Name, 200)
+	if strings.TrimSpace(name) == "" {
+		name = s.ID
+	}
+	row := vt.SensorRow{
+		ID: s.ID, Name: name, Href: sensorHref(gwID, s.ID),
+		Type:   typeLabel(s.Type, types),
+		Value:  text.T("gw.novalue"),
+		Age:    vt.Ago{Text: text.T("gw.novalue")},
+		Status: badgeOf(statusOf(s.Status, 0).key(v.now)),
+	}
+	if s.Series.Loaded() {
+		row.Value = valueText(string(s.Series.Value), t, known)
+		row.Age = v.ago(s.Series.Time)
+	}
+	return row
+}
+
+// naturalCompare orders "door 2" before "door 10".
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digits(a), digits(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if c := cmp.Or(cmp.Compare(len(na), len(nb)), cmp.Compare(na, nb)); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		ra, sa := utf8.DecodeRuneInString(a)
+		rb, sb := utf8.DecodeRuneInString(b)
+		if c := cmp.Compare(ra, rb); c != 0 {
+			return c
+		}
+		a, b = a[sa:], b[sb:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// naturalOrder is naturalCompare with a plain comparison to break ties.
+func naturalOrder(a, b string) int { return cmp.Or(naturalCompare(a, b), strings.Compare(a, b)) }
+
+func digits(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}

@@ -1,0 +1,204 @@
+// Package gateways renders the gateway console: the live gateways table with
+// rows that expand in place to devices and sensors, the gateway page, and
+// the sensor page with its server-rendered SVG chart. Views take view models
+// built by handlers/gateways and do no I/O; the page composes the same
+// components that htmx requests receive.
+package gateways
+
+import "strconv"
+
+// Page is the view model of /gateways.
+type Page struct {
+	Filter Filter
+	Table  Table
+}
+
+// Filter is the search form's state (also kept in the URL).
+type Filter struct {
+	Q       string
+	Status  string // "", on, off, error, stale
+	Sort    string
+	Dir     string
+	Options []Option // status choices
+}
+
+// Option is one choice of a select.
+type Option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// Table is the live panel: the element htmx polls and replaces.
+type Table struct {
+	URL     string // this state's URL: the poll target
+	PollSec int
+	SortBy  string // current sort column and direction (hidden inputs for the form)
+	SortDir string
+	Columns []Column
+	Rows    []Row
+	Shown   string // "3 of 4 gateways"
+	Updated Ago    // when the data was fetched
+	Notice  Notice // "as of …, Thing+ unavailable, retrying"
+	Empty   string // text when there are no rows
+}
+
+// Column is a sortable header cell.
+type Column struct {
+	Key, Label string
+	Href       string // URL sorting by this column (toggling the direction when current)
+	Sort       string // aria-sort: "ascending", "descending" or ""
+	Num        bool
+}
+
+// Row is one gateway (a <tbody>: its row, and its detail when open).
+type Row struct {
+	ID       string
+	Name     string
+	Model    string
+	Status   Badge
+	Last     Ago
+	Devices  string
+	Sensors  string
+	Open     bool
+	Toggle   string // hx-get of the name button: expand (the gateway URL) or collapse (its row URL)
+	Href     string // the gateway page
+	Detail   *Detail
+	Loading  string // "Loading…" label for the indicator
+	ExpandLb string // accessible label of the toggle
+}
+
+// Detail is a gateway's devices and sensors.
+type Detail struct {
+	Groups []DeviceGroup
+	Notice Notice
+	Empty  string
+}
+
+// DeviceGroup is a device and its sensors (or "Other sensors" without one).
+type DeviceGroup struct {
+	ID      string
+	Name    string
+	Sensors []SensorRow
+}
+
+// SensorRow is one sensor in an expanded gateway.
+type SensorRow struct {
+	ID     string
+	Name   string
+	Href   string
+	Type   string // "temperature (°C)"
+	Value  string // "21.5 °C", or "—"
+	Age    Ago
+	Status Badge
+}
+
+// Badge is a status: Kind is the CSS kind (ok, off, bad, warn), Text the word.
+type Badge struct {
+	Kind, Text string
+}
+
+// Ago is a time shown as "12 s ago" with the absolute time as its title.
+// Ms is the epoch ms for app.js's live "ago" (0 = never: shows Text only).
+type Ago struct {
+	Text  string
+	Title string
+	Ms    string
+}
+
+// Notice is a message shown in place.
+type Notice struct {
+	Kind string // ok, warn, bad
+	Text string
+}
+
+// GatewayPage is the view model of /gateways/{id}: the gateway's row, open.
+type GatewayPage struct {
+	Title   string
+	Back    string
+	BackLbl string
+	Columns []Column
+	Row     Row
+}
+
+// SensorPage is the view model of /gateways/{gw}/sensors/{id}.
+type SensorPage struct {
+	Title       string
+	GatewayName string
+	GatewayHref string
+	ID          string
+	Type        string
+	Value       string
+	Age         Ago
+	Status      Badge
+	Ranges      []RangeLink
+	Chart       Chart
+	Stats       []Stat
+	CSVHref     string
+	CSVLabel    string
+	Notice      Notice
+	Points      []PointRow // the chart's data as a table
+	Summary     string     // "60 points, one per minute (average)"
+}
+
+// RangeLink switches the chart's range.
+type RangeLink struct {
+	Label, Href string
+	Current     bool
+}
+
+// Stat is one summary figure (min, max, average, latest).
+type Stat struct {
+	Label, Value, Testid string
+}
+
+// PointRow is one point in the data table.
+type PointRow struct {
+	Time, Value string
+}
+
+// Chart is an SVG line chart with every coordinate computed by the handler.
+type Chart struct {
+	ViewBox string // "0 0 720 260"
+	Title   string
+	Desc    string
+	Lines   []string // polyline "x,y x,y …" per unbroken run
+	Dots    []Dot    // lone points
+	YTicks  []Tick
+	XTicks  []Tick
+	Frame   Frame
+	Empty   string // text shown when there is nothing to draw
+}
+
+// Dot is one point drawn alone.
+type Dot struct{ X, Y string }
+
+// Tick is an axis label and its grid line.
+type Tick struct {
+	X, Y  string // label anchor
+	Label string
+	X1    string // grid line start/end
+	Y1    string
+	X2    string
+	Y2    string
+}
+
+// Frame is the plot area's rectangle.
+type Frame struct{ X, Y, W, H string }
+
+// Poll is the refresh period in htmx syntax ("15s").
+func (t Table) Poll() string {
+	if t.PollSec <= 0 {
+		return "15s"
+	}
+	return strconv.Itoa(t.PollSec) + "s"
+}
+
+// Class is the badge's class attribute.
+func (b Badge) Class() string { return "badge " + b.Kind }
+
+func ariaBool(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
