@@ -307,7 +307,7 @@ func TestFilterStateInURL(t *testing.T) {
 		t.Error("sort state not in hidden inputs")
 	}
 	for _, l := range []string{"gw-q", "gw-status"} {
-		id := r.doc.Find(`[data-testid="` + l + `"]`).AttrOr("id", "")
+		id := r.doc.Find(`[data-testid="`+l+`"]`).AttrOr("id", "")
 		if r.doc.Find(`label[for="`+id+`"]`).Length() != 1 {
 			t.Errorf("%s has no label", l)
 		}
