@@ -86,7 +86,10 @@ func newEnv(t testing.TB, mod func(*Deps, *Config)) *env {
 	authed := r.Group("/", loadUser, requireUser)
 	h.cfg.OptionalUser = loadUser
 	h.Register(public, authed)
-	srv := httptest.NewServer(r)
+	srv := httptest.NewUnstartedServer(r)
+	// Production-like server timeouts: the stream must outlive them.
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 400*time.Millisecond, 400*time.Millisecond
+	srv.Start()
 	e := &env{t: t, store: st, h: h, srv: srv}
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
@@ -410,9 +413,12 @@ func TestStream(t *testing.T) {
 	if cd.Find(`[data-testid="car-level"]`).Text() != "Spacious" {
 		t.Fatalf("level text: %q", cd.Find(`[data-testid="car-level"]`).Text())
 	}
-	// Heartbeats keep the connection alive.
-	if hb := s.next(t, 2*time.Second); !hb.comment {
-		t.Fatalf("want heartbeat, got %+v", hb)
+	// Heartbeats keep the connection alive, past the server's read and
+	// write timeouts (400 ms).
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
+		if hb := s.next(t, 2*time.Second); !hb.comment {
+			t.Fatalf("want heartbeat, got %+v", hb)
+		}
 	}
 	// While the stream is open, polling for this tab answers 204.
 	if resp, _ := e.do(req{method: "GET", path: "/trains/poll?tab=tab-1", user: true, htmx: true}); resp.StatusCode != 204 {

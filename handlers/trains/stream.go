@@ -233,6 +233,8 @@ func (h *Handler) stream(c *gin.Context) {
 
 	rc := http.NewResponseController(c.Writer)
 	// The server's WriteTimeout must not cut a stream that lives for hours.
+	// (Its read deadline is already cleared by net/http once the request
+	// body has been read.)
 	if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		h.cfg.Log.WarnContext(ctx, "trains: clear write deadline", "err", err)
 	}
