@@ -46,7 +46,7 @@ func (d *deviceArea) listDevices(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	page, meta := lq.apply(items)
-	out := make([]map[string]any, len(page))
+	out := make([]any, len(page))
 	for i, it := range page {
 		out[i] = lq.project(it.view)
 	}
@@ -65,7 +65,7 @@ func (d *deviceArea) getDevice(w http.ResponseWriter, r *http.Request) {
 	}
 	d.mu.RLock()
 	_, dv, err := d.deviceOfLocked(principalOf(r).UserID, r.PathValue("owner"), r.PathValue("id"))
-	var v map[string]any
+	var v any
 	if err == nil {
 		v = lq.project(deviceView(dv, false))
 	}
@@ -261,9 +261,9 @@ func (d *deviceArea) listSensors(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	page, meta := lq.apply(items)
-	out := make([]map[string]any, len(page))
+	out := make([]any, len(page))
 	for i, it := range page {
-		d.embedSensorLocked(it.view, it.ref.(*sensor), opts)
+		d.embedSensorLocked(it.view.(*sensorJSON), it.ref.(*sensor), opts)
 		out[i] = lq.project(it.view)
 	}
 	d.mu.RUnlock()
@@ -297,11 +297,11 @@ func (d *deviceArea) showSensor(w http.ResponseWriter, r *http.Request, status b
 	}
 	d.mu.RLock()
 	_, sn, err := d.sensorOfLocked(principalOf(r).UserID, r.PathValue("owner"), r.PathValue("id"))
-	var v map[string]any
+	var v any
 	if err == nil {
-		v = sensorView(sn, false)
-		d.embedSensorLocked(v, sn, opts)
-		v = lq.project(v)
+		sv := sensorView(sn, false)
+		d.embedSensorLocked(sv, sn, opts)
+		v = lq.project(sv)
 	}
 	d.mu.RUnlock()
 	if err != nil {

@@ -61,21 +61,21 @@ func (d *deviceArea) parseSensorEmbeds(q url.Values, lq listQuery) (embedOpts, e
 }
 
 // embedGatewayLocked inlines status, devices and sensors into a gateway view.
-func (d *deviceArea) embedGatewayLocked(v map[string]any, gw *gateway, opts embedOpts) {
+func (d *deviceArea) embedGatewayLocked(v *gatewayJSON, gw *gateway, opts embedOpts) {
 	if opts.gateway["status"] {
-		v["status"] = d.statusView(gw.Status, gw, nil)
+		v.Status = d.statusView(gw.Status, gw, nil)
 	}
 	if opts.gateway["devices"] {
-		list := make([]map[string]any, 0, len(gw.DeviceIDs))
+		list := make([]*deviceJSON, 0, len(gw.DeviceIDs))
 		for _, id := range gw.DeviceIDs {
 			if dv := d.devices[id]; dv != nil {
 				list = append(list, deviceView(dv, false))
 			}
 		}
-		v["devices"] = list
+		v.Devices = list
 	}
 	if opts.gateway["sensors"] {
-		list := make([]map[string]any, 0, len(gw.SensorIDs))
+		list := make([]*sensorJSON, 0, len(gw.SensorIDs))
 		for _, id := range gw.SensorIDs {
 			if sn := d.sensors[id]; sn != nil {
 				sv := sensorView(sn, false)
@@ -83,16 +83,16 @@ func (d *deviceArea) embedGatewayLocked(v map[string]any, gw *gateway, opts embe
 				list = append(list, sv)
 			}
 		}
-		v["sensors"] = list
+		v.Sensors = list
 	}
 }
 
-func (d *deviceArea) embedSensorLocked(v map[string]any, sn *sensor, opts embedOpts) {
+func (d *deviceArea) embedSensorLocked(v *sensorJSON, sn *sensor, opts embedOpts) {
 	if opts.sensor["status"] {
-		v["status"] = d.statusView(sn.Status, nil, sn)
+		v.Status = d.statusView(sn.Status, nil, sn)
 	}
 	if opts.sensor["series"] {
-		v["series"] = seriesView(sn, opts.series)
+		v.Series = seriesView(sn, opts.series)
 	}
 }
 
@@ -126,9 +126,9 @@ func (d *deviceArea) listGateways(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	page, meta := lq.apply(items)
-	out := make([]map[string]any, len(page))
+	out := make([]any, len(page))
 	for i, it := range page {
-		d.embedGatewayLocked(it.view, it.ref.(*gateway), opts)
+		d.embedGatewayLocked(it.view.(*gatewayJSON), it.ref.(*gateway), opts)
 		out[i] = lq.project(it.view)
 	}
 	d.mu.RUnlock()
@@ -172,9 +172,9 @@ func (d *deviceArea) showGateway(w http.ResponseWriter, r *http.Request, force [
 	}
 	v := d.gatewayView(gw, false)
 	d.embedGatewayLocked(v, gw, opts)
-	v = lq.project(v)
+	out := lq.project(v)
 	d.mu.RUnlock()
-	writeData(w, http.StatusOK, v, nil)
+	writeData(w, http.StatusOK, out, nil)
 }
 
 // gatewayPut is the PUT /gateways/{id} body (§5.3). The read-only fields a

@@ -147,7 +147,8 @@ func subQuery(q url.Values, prefix string) url.Values {
 // listItem is one row of a collection: its view plus the values used for
 // filtering and sorting where they differ from the view (status).
 type listItem struct {
-	view  map[string]any
+	view  any            // the view struct
+	m     map[string]any // the view as a map, made when a query needs it
 	ctime int64
 	// status is the effective status value; filter[status] and
 	// orderBy=status use it (the view holds only the leaf id).
@@ -159,7 +160,11 @@ type listItem struct {
 // (nil unless a query was given or the result was truncated).
 func (lq listQuery) apply(items []listItem) ([]listItem, any) {
 	kept := items[:0:0]
+	needMap := len(lq.filterKeys) > 0 || lq.orderBy != ""
 	for _, it := range items {
+		if needMap {
+			it.m = asMap(it.view)
+		}
 		if lq.start != 0 && it.ctime < lq.start || lq.end != 0 && it.ctime >= lq.end {
 			continue
 		}
@@ -209,13 +214,18 @@ func (it listItem) fieldMatches(key, want string) bool {
 	if key == "status" && it.status != "" && it.status == want {
 		return true
 	}
-	v, ok := it.view[key]
+	v, ok := it.m[key]
 	if !ok {
 		return false
 	}
 	switch x := v.(type) {
-	case []string:
-		return slices.Contains(x, want)
+	case []any:
+		for _, e := range x {
+			if scalarString(e) == want {
+				return true
+			}
+		}
+		return false
 	default:
 		return scalarString(v) == want
 	}
@@ -225,7 +235,7 @@ func (it listItem) sortValue(key string) string {
 	if key == "status" && it.status != "" {
 		return it.status
 	}
-	v, ok := it.view[key]
+	v, ok := it.m[key]
 	if !ok {
 		return ""
 	}
@@ -265,11 +275,25 @@ func compareField(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// project keeps id, the requested fields and the embedded keys.
-func (lq listQuery) project(v map[string]any) map[string]any {
-	if len(lq.fields) == 0 {
-		return v
+// asMap turns a view into the map its JSON makes (filters, orderBy, fields).
+func asMap(view any) map[string]any {
+	b, err := json.Marshal(view)
+	if err != nil {
+		return nil
 	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+// project keeps id, the requested fields and the embedded keys.
+func (lq listQuery) project(view any) any {
+	if len(lq.fields) == 0 {
+		return view
+	}
+	v := asMap(view)
 	out := map[string]any{"id": v["id"]}
 	for _, f := range lq.fields {
 		if x, ok := v[f]; ok {

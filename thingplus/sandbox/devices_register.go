@@ -143,22 +143,20 @@ func (d *deviceArea) registerGateway(w http.ResponseWriter, r *http.Request) {
 		d.freshenLocked(gw, now)
 	}
 	v := d.gatewayView(gw, true)
-	delete(v, "status")
-	delete(v, "devices")
-	delete(v, "sensors")
+	v.Status, v.Devices, v.Sensors = nil, nil, nil
 	if len(devs) > 0 {
-		list := make([]map[string]any, len(devs))
+		list := make([]*deviceJSON, len(devs))
 		for i, dv := range devs {
 			list[i] = deviceView(dv, true)
 		}
-		v["devices"] = list
+		v.Devices = list
 	}
 	if len(sns) > 0 {
-		list := make([]map[string]any, len(sns))
+		list := make([]*sensorJSON, len(sns))
 		for i, sn := range sns {
 			list[i] = sensorView(sn, true)
 		}
-		v["sensors"] = list
+		v.Sensors = list
 	}
 	writeData(w, http.StatusCreated, v, nil)
 }

@@ -165,22 +165,20 @@ func (d *deviceArea) sensorTypeOf(sensorID string) (sensorTypeDef, bool) {
 
 // seriesView is the series leaf (§5.8): the latest value, and with a query
 // also data and _meta.
-func seriesView(sn *sensor, q *seriesQuery) map[string]any {
+func seriesView(sn *sensor, q *seriesQuery) *seriesJSON {
 	leaf := sn.Series
-	m := map[string]any{"type": "series", "srcType": sn.Type, "srcCategory": sn.Category,
-		"srcDbType": "sensor", "series": sn.ID, "owner": sn.Owner, "sensor": sn.ID, "id": leaf.ID}
+	v := &seriesJSON{Type: "series", SrcType: sn.Type, SrcCategory: sn.Category, SrcDbType: "sensor",
+		Series: sn.ID, Owner: sn.Owner, Sensor: sn.ID, ID: leaf.ID}
 	if p, ok := leaf.last(); ok {
-		m["value"] = leaf.valueOut(p.v)
-		m["time"] = msTime(p.t, false)
-		m["ctime"] = msTime(leaf.Ctime, false)
-		m["mtime"] = msTime(leaf.Mtime, false)
+		v.Value = leaf.valueOut(p.v)
+		v.Time = strconv.FormatInt(p.t, 10)
+		v.Ctime = strconv.FormatInt(leaf.Ctime, 10)
+		v.Mtime = strconv.FormatInt(leaf.Mtime, 10)
 	}
 	if q != nil {
-		data, meta := leaf.query(*q)
-		m["data"] = data
-		m["_meta"] = meta
+		v.Data, v.Meta = leaf.query(*q)
 	}
-	return m
+	return v
 }
 
 // seriesQuery is §4.3 without the statistics form.
@@ -400,9 +398,9 @@ func (d *deviceArea) getSeries(w http.ResponseWriter, r *http.Request) {
 		sq = &q
 	}
 	leaf := seriesView(sn, sq)
-	v["series"] = leaf
+	v.Series = leaf
 	d.mu.RUnlock()
-	writeData(w, http.StatusOK, v, leaf["_meta"])
+	writeData(w, http.StatusOK, v, leaf.Meta)
 }
 
 // seriesInput is one pushed value: value a string (an object for object
@@ -527,7 +525,7 @@ func (d *deviceArea) putSeries(w http.ResponseWriter, r *http.Request) {
 		for i, pt := range pts {
 			pack[i] = map[string]any{"value": sn.Series.valueOut(pt.v), "time": pt.t}
 		}
-		leaf["seriesPack"] = pack
+		leaf.SeriesPack = pack
 	}
 	info := d.infoLocked(sn)
 	d.mu.Unlock()

@@ -57,36 +57,112 @@ func msTime(v int64, num bool) any {
 	return strconv.FormatInt(v, 10)
 }
 
-func (d *deviceArea) gatewayView(gw *gateway, num bool) map[string]any {
-	m := map[string]any{
-		"id": gw.ID, "name": gw.Name, "model": gw.Model, "tree": gw.ID,
-		"_site": gw.Site, "_service": gw.Service,
-		"reportInterval":         strconv.FormatInt(gw.ReportInterval, 10),
-		"virtual":                gw.Virtual,
-		"autoCreateDiscoverable": gw.AutoCreateDiscoverable,
-		"delegate":               gw.Delegate,
-		"deviceModels":           nonNil(gw.DeviceModels),
-		"devices":                nonNil(gw.DeviceIDs),
-		"sensors":                nonNil(gw.SensorIDs),
-		"status":                 gw.Status.ID,
-		"ctime":                  msTime(gw.Ctime, num), "mtime": msTime(gw.Mtime, num),
+// The views are structs (not maps) so that large lists encode fast; their
+// field order is the JSON order. Status, devices, sensors and series hold a
+// leaf id or id list, or the embedded objects.
+
+type gatewayJSON struct {
+	ID                     string           `json:"id"`
+	Name                   string           `json:"name"`
+	Model                  string           `json:"model"`
+	Desc                   *string          `json:"desc,omitempty"`
+	Mobile                 *string          `json:"mobile,omitempty"`
+	Tree                   string           `json:"tree"`
+	Site                   string           `json:"_site"`
+	Service                string           `json:"_service"`
+	ReportInterval         string           `json:"reportInterval"`
+	Virtual                string           `json:"virtual"`
+	AutoCreateDiscoverable string           `json:"autoCreateDiscoverable"`
+	Delegate               string           `json:"delegate"`
+	DelegateInfo           any              `json:"delegateInfo,omitempty"`
+	Location               any              `json:"location,omitempty"`
+	CustomFields           any              `json:"customFields,omitempty"`
+	DeviceModels           []deviceModelRef `json:"deviceModels"`
+	Status                 any              `json:"status,omitempty"`
+	Devices                any              `json:"devices,omitempty"`
+	Sensors                any              `json:"sensors,omitempty"`
+	Ctime                  any              `json:"ctime"`
+	Mtime                  any              `json:"mtime"`
+}
+
+type deviceJSON struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Model   string `json:"model"`
+	Owner   string `json:"owner"`
+	Address string `json:"address,omitempty"`
+	Ctime   any    `json:"ctime"`
+	Mtime   any    `json:"mtime"`
+}
+
+type sensorJSON struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Owner        string `json:"owner"`
+	DeviceID     string `json:"deviceId,omitempty"`
+	Type         string `json:"type"`
+	Category     string `json:"category"`
+	Network      string `json:"network,omitempty"`
+	DriverName   string `json:"driverName,omitempty"`
+	Model        string `json:"model,omitempty"`
+	Sequence     string `json:"sequence,omitempty"`
+	Address      string `json:"address,omitempty"`
+	Virtual      string `json:"virtual,omitempty"`
+	Delegate     string `json:"delegate,omitempty"`
+	DelegateInfo any    `json:"delegateInfo,omitempty"`
+	Options      any    `json:"options,omitempty"`
+	Status       any    `json:"status,omitempty"`
+	Series       any    `json:"series,omitempty"`
+	Ctime        any    `json:"ctime"`
+	Mtime        any    `json:"mtime"`
+}
+
+type statusJSON struct {
+	Type        string `json:"type"`
+	Value       string `json:"value"`
+	SrcType     string `json:"srcType,omitempty"`
+	SrcCategory string `json:"srcCategory,omitempty"`
+	SrcDbType   string `json:"srcDbType"`
+	Time        string `json:"time"`
+	ExpireAt    string `json:"expireAt"`
+	Vtime       string `json:"vtime"`
+	Status      string `json:"status"`
+	Owner       string `json:"owner"`
+	Gateway     string `json:"gateway,omitempty"`
+	Sensor      string `json:"sensor,omitempty"`
+	Ctime       string `json:"ctime"`
+	Mtime       string `json:"mtime"`
+	ID          string `json:"id"`
+}
+
+type seriesJSON struct {
+	Type        string `json:"type"`
+	Value       any    `json:"value,omitempty"`
+	Time        string `json:"time,omitempty"`
+	SrcType     string `json:"srcType"`
+	SrcCategory string `json:"srcCategory"`
+	SrcDbType   string `json:"srcDbType"`
+	Series      string `json:"series"`
+	Owner       string `json:"owner"`
+	Sensor      string `json:"sensor"`
+	Data        any    `json:"data,omitempty"`
+	Meta        any    `json:"_meta,omitempty"`
+	SeriesPack  any    `json:"seriesPack,omitempty"`
+	Ctime       string `json:"ctime,omitempty"`
+	Mtime       string `json:"mtime,omitempty"`
+	ID          string `json:"id"`
+}
+
+func (d *deviceArea) gatewayView(gw *gateway, num bool) *gatewayJSON {
+	return &gatewayJSON{
+		ID: gw.ID, Name: gw.Name, Model: gw.Model, Desc: gw.Desc, Mobile: gw.Mobile, Tree: gw.ID,
+		Site: gw.Site, Service: gw.Service, ReportInterval: strconv.FormatInt(gw.ReportInterval, 10),
+		Virtual: gw.Virtual, AutoCreateDiscoverable: gw.AutoCreateDiscoverable, Delegate: gw.Delegate,
+		DelegateInfo: gw.DelegateInfo, Location: gw.Location, CustomFields: gw.CustomFields,
+		DeviceModels: nonNil(gw.DeviceModels), Status: gw.Status.ID,
+		Devices: nonNil(gw.DeviceIDs), Sensors: nonNil(gw.SensorIDs),
+		Ctime: msTime(gw.Ctime, num), Mtime: msTime(gw.Mtime, num),
 	}
-	if gw.Desc != nil {
-		m["desc"] = *gw.Desc
-	}
-	if gw.Mobile != nil {
-		m["mobile"] = *gw.Mobile
-	}
-	if gw.Location != nil {
-		m["location"] = gw.Location
-	}
-	if gw.DelegateInfo != nil {
-		m["delegateInfo"] = gw.DelegateInfo
-	}
-	if gw.CustomFields != nil {
-		m["customFields"] = gw.CustomFields
-	}
-	return m
 }
 
 func nonNil[T any](s []T) []T {
@@ -96,64 +172,38 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-func deviceView(dv *device, num bool) map[string]any {
-	m := map[string]any{"id": dv.ID, "name": dv.Name, "model": dv.Model, "owner": dv.Owner,
-		"ctime": msTime(dv.Ctime, num), "mtime": msTime(dv.Mtime, num)}
-	if dv.Address != "" {
-		m["address"] = dv.Address
-	}
-	return m
+func deviceView(dv *device, num bool) *deviceJSON {
+	return &deviceJSON{ID: dv.ID, Name: dv.Name, Model: dv.Model, Owner: dv.Owner, Address: dv.Address,
+		Ctime: msTime(dv.Ctime, num), Mtime: msTime(dv.Mtime, num)}
 }
 
 // sensorView is the sensor object; create answers (num) leave out the leaf
 // ids, as TG-HTTPS shows.
-func sensorView(sn *sensor, num bool) map[string]any {
-	m := map[string]any{"id": sn.ID, "name": sn.Name, "owner": sn.Owner, "type": sn.Type,
-		"category": sn.Category, "ctime": msTime(sn.Ctime, num), "mtime": msTime(sn.Mtime, num)}
-	opt := map[string]string{"deviceId": sn.DeviceID, "network": sn.Network, "driverName": sn.DriverName,
-		"model": sn.Model, "sequence": sn.Sequence, "address": sn.Address, "virtual": sn.Virtual,
-		"delegate": sn.Delegate}
-	for k, v := range opt {
-		if v != "" {
-			m[k] = v
-		}
-	}
-	if sn.DelegateInfo != nil {
-		m["delegateInfo"] = sn.DelegateInfo
-	}
-	if sn.Options != nil {
-		m["options"] = sn.Options
-	}
+func sensorView(sn *sensor, num bool) *sensorJSON {
+	v := &sensorJSON{ID: sn.ID, Name: sn.Name, Owner: sn.Owner, DeviceID: sn.DeviceID, Type: sn.Type,
+		Category: sn.Category, Network: sn.Network, DriverName: sn.DriverName, Model: sn.Model,
+		Sequence: sn.Sequence, Address: sn.Address, Virtual: sn.Virtual, Delegate: sn.Delegate,
+		DelegateInfo: sn.DelegateInfo, Options: sn.Options,
+		Ctime: msTime(sn.Ctime, num), Mtime: msTime(sn.Mtime, num)}
 	if !num {
-		m["status"] = sn.Status.ID
-		m["series"] = sn.Series.ID
+		v.Status = sn.Status.ID
+		v.Series = sn.Series.ID
 	}
-	return m
+	return v
 }
 
 // statusView renders a status leaf as GET shows it (§5.4, §5.7).
-func (d *deviceArea) statusView(l *statusLeaf, gw *gateway, sn *sensor) map[string]any {
+func (d *deviceArea) statusView(l *statusLeaf, gw *gateway, sn *sensor) *statusJSON {
 	value, vtime := l.effective(d.s.nowMs())
-	m := map[string]any{"type": "status", "value": value, "time": msTime(l.Time, false),
-		"vtime": msTime(vtime, false), "ctime": msTime(l.Ctime, false), "mtime": msTime(l.Mtime, false),
-		"id": l.ID}
-	if l.ExpireAt < 0 {
-		m["expireAt"] = "-1"
-	} else {
-		m["expireAt"] = msTime(l.ExpireAt, false)
-	}
+	v := &statusJSON{Type: "status", Value: value, Time: strconv.FormatInt(l.Time, 10),
+		ExpireAt: strconv.FormatInt(l.ExpireAt, 10), Vtime: strconv.FormatInt(vtime, 10),
+		Ctime: strconv.FormatInt(l.Ctime, 10), Mtime: strconv.FormatInt(l.Mtime, 10), ID: l.ID}
 	if sn != nil {
-		m["srcDbType"] = "sensor"
-		m["srcType"] = sn.Type
-		m["srcCategory"] = sn.Category
-		m["status"] = sn.ID
-		m["owner"] = sn.Owner
-		m["sensor"] = sn.ID
+		v.SrcDbType, v.SrcType, v.SrcCategory = "sensor", sn.Type, sn.Category
+		v.Status, v.Owner, v.Sensor = sn.ID, sn.Owner, sn.ID
 	} else {
-		m["srcDbType"] = "gateway"
-		m["status"] = gw.ID
-		m["owner"] = gw.ID
-		m["gateway"] = gw.ID
+		v.SrcDbType = "gateway"
+		v.Status, v.Owner, v.Gateway = gw.ID, gw.ID, gw.ID
 	}
-	return m
+	return v
 }
