@@ -184,7 +184,10 @@ func (lq listQuery) apply(items []listItem) ([]listItem, any) {
 		slices.Reverse(kept)
 	}
 	total := len(kept)
-	from := min(lq.page*lq.count, total)
+	from := total
+	if lq.page <= total/lq.count { // (no overflow for a huge page)
+		from = lq.page * lq.count
+	}
 	to := min(from+lq.count, total)
 	page := kept[from:to]
 	if !lq.given && total <= maxCollection {

@@ -69,6 +69,7 @@ func TestGatewaysCollectionQueries(t *testing.T) {
 		{"count=2", []string{SubwayGatewayID, ClimateGatewayID}, map[string]float64{"count": 2, "page": 0, "total": 3}},
 		{"count=2&page=1", []string{OfflineGatewayID}, map[string]float64{"count": 1, "page": 1, "total": 3}},
 		{"count=2&page=5", []string{}, map[string]float64{"count": 0, "page": 5, "total": 3}},
+		{"count=4000&page=9223372036854775807", []string{}, map[string]float64{"count": 0, "total": 3}},
 		{"count=9999", []string{SubwayGatewayID, ClimateGatewayID, OfflineGatewayID}, map[string]float64{"count": 3, "total": 3}},
 		{"orderBy=name", []string{ClimateGatewayID, OfflineGatewayID, SubwayGatewayID}, map[string]float64{"total": 3}},
 		{"orderBy=name&orderDir=desc", []string{SubwayGatewayID, OfflineGatewayID, ClimateGatewayID}, map[string]float64{"total": 3}},

@@ -222,3 +222,36 @@ func TestSimulatorDisabled(t *testing.T) {
 		t.Fatalf("status %v", v)
 	}
 }
+
+// The simulator, the API and the status refresh share the store; run them
+// together (go test -race finds any unguarded access).
+func TestSimulatorConcurrentWithAPI(t *testing.T) {
+	opts := devOptions(nil)
+	opts.SimulatorPace = time.Millisecond
+	_, c := newDevSandbox(t, opts)
+	stop := time.Now().Add(300 * time.Millisecond)
+	var wg sync.WaitGroup
+	paths := []string{
+		"/v2/gateways?embed=status,sensors,devices&sensors[embed]=status,series",
+		"/v2/gateways?orderBy=status&filter[model]=52&fields=name",
+		subwayPath + "/sensors?embed=series&series[count]=50",
+		subwayPath + "/sensors/" + door11 + "/series?dataStart=" + iso(time.Now().Add(-time.Hour)) + "&interval=1m&intervalFunc=sum",
+	}
+	for i, p := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				if r := c.call("GET", p, ""); r.status != 200 {
+					t.Errorf("GET %s: %d %s", p, r.status, r.raw)
+					return
+				}
+				if i == 0 {
+					c.call("PUT", climatePath+"/status", `{"value":"on","timeout":90}`)
+					c.call("PUT", subwayPath, `{"name":"Subway 신림-성수 line"}`)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
