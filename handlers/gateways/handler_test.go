@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +22,7 @@ import (
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/views/layout"
+	"github.com/thingplus/thingplus-webapp/views/text"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -731,5 +735,44 @@ func TestURLsEscapeIDs(t *testing.T) {
 	st := parseListState(url.Values{"q": {strings.Repeat("x", 500)}, "open": {"a", "a", "b"}}, 10)
 	if len([]rune(st.Q)) != 101 || len(st.Open) != 2 {
 		t.Errorf("state = %d runes, open %v", len([]rune(st.Q)), st.Open)
+	}
+}
+
+func TestHandlerTextKeysExist(t *testing.T) {
+	re := regexp.MustCompile(`text\.T\("([^"]+)"\)`)
+	files, _ := filepath.Glob("*.go")
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			n++
+			if !text.Has(m[1]) {
+				t.Errorf("%s uses missing text %q", f, m[1])
+			}
+		}
+	}
+	// Keys built from parts.
+	for _, k := range append(append([]string{}, sortKeys...), "name") {
+		if !text.Has("gw.col." + k) {
+			t.Errorf("missing gw.col.%s", k)
+		}
+	}
+	for _, r := range ranges {
+		for _, k := range []string{"gw.range." + r.Key, "gw.range." + r.Key + ".noun", "gw.every." + r.Interval} {
+			if !text.Has(k) {
+				t.Errorf("missing %s", k)
+			}
+		}
+	}
+	for _, k := range append(statusKeys, "average", "sum", "count") {
+		if !text.Has("gw.status."+k) && !text.Has("gw.func."+k) {
+			t.Errorf("missing text for %s", k)
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d keys found", n)
 	}
 }
