@@ -39,8 +39,8 @@ func byID(doc *goquery.Document, id string) *goquery.Selection {
 func sampleRow() Row {
 	return Row{
 		ID: "b827ebd0a001", Name: "Subway 신림-성수 line", Model: "Open API Gateway",
-		Status: Badge{Kind: "ok", Text: "on"},
-		Last:   Ago{Text: "12 s ago", Title: "2025-03-01 11:59:48 KST", Ms: "1740797988000"},
+		Status:  Badge{Kind: "ok", Text: "on"},
+		Last:    Ago{Text: "12 s ago", Title: "2025-03-01 11:59:48 KST", Ms: "1740797988000"},
 		Devices: "3", Sensors: "12", Toggle: "/gateways/b827ebd0a001", Href: "/gateways/b827ebd0a001",
 	}
 }
