@@ -33,7 +33,7 @@ const (
 
 // env is the app, the sandbox and memcached, all real, on loopback.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	app      *httptest.Server
 	sb       *httptest.Server
 	sandbox  *sandbox.Sandbox
@@ -47,7 +47,7 @@ type envOpts struct {
 	memory   bool   // in-process sessions instead of memcached
 }
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	e := &env{t: t, appClock: &apptest.Clock{}, sbClock: &apptest.Clock{}}
@@ -602,3 +602,18 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 var _ = context.Background
+
+
+// BenchmarkSignIn measures the whole sign-in round trip over loopback: the
+// app's /auth/login, the sandbox's login page, the consent page, the
+// decision and the callback (token exchange + users/me), sessions in
+// memcached. go test -run '^$' -bench SignIn ./handlers/
+func BenchmarkSignIn(b *testing.B) {
+	e := newEnv(b, envOpts{})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := e.signIn(apptest.NewBrowser(b), ""); r.StatusCode != http.StatusOK {
+			b.Fatalf("final page %d", r.StatusCode)
+		}
+	}
+}
