@@ -27,16 +27,17 @@ const webhookKey = "secret-webhook-key-0123456789"
 // against the real sandbox over HTTP, behind the same cross-origin
 // protection the app uses.
 type harness struct {
-	t      *testing.T
-	sb     *sandbox.Sandbox
-	c      *thingplus.Client
-	token  string
-	h      *Handler
-	engine *gin.Engine
-	store  *flaky
-	hook   *httptest.Server
-	pushes atomic.Int64
-	push   func(sensorID, dir string) string
+	t       *testing.T
+	sb      *sandbox.Sandbox
+	c       *thingplus.Client
+	token   string
+	h       *Handler
+	engine  *gin.Engine
+	store   *flaky
+	hook    *httptest.Server
+	pushes  atomic.Int64
+	failing atomic.Bool // the webhook answers 500
+	push    func(sensorID, dir string) string
 }
 
 // flaky lets a test take Thing+ down after a good read.
@@ -78,6 +79,10 @@ func newHarness(t *testing.T) *harness {
 	hs := &harness{t: t}
 	hs.hook = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hs.pushes.Add(1)
+		if hs.failing.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(hs.hook.Close)
