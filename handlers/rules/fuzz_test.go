@@ -13,7 +13,9 @@ import (
 
 func fuzzEnv() formEnv {
 	return formEnv{
-		push:  pushURLs{build: func(s, d string) string { return "http://localhost:3000/api/trigger/" + url.PathEscape(s) + "/" + d + "?key=k" }},
+		push: pushURLs{build: func(s, d string) string {
+			return "http://localhost:3000/api/trigger/" + url.PathEscape(s) + "/" + d + "?key=k"
+		}},
 		zones: newZones(), now: time.Unix(1700000000, 0),
 		picker: []GatewayChoice{{ID: "gw", Name: "Subway", Sensors: []SensorChoice{{ID: "gw-1-door1", Name: "Car 1 door 1", Type: "countEvent"}}}},
 	}
