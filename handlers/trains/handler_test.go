@@ -53,6 +53,13 @@ func (f fakeSensors) DoorSensors(context.Context, string) ([]SensorChoice, error
 
 func newEnv(t testing.TB, mod func(*Deps, *Config)) *env {
 	t.Helper()
+	return newEnvTimeouts(t, mod, 30*time.Second)
+}
+
+// newEnvTimeouts sets the server's read and write timeouts (the SSE test
+// uses short ones: the stream must outlive them).
+func newEnvTimeouts(t testing.TB, mod func(*Deps, *Config), timeout time.Duration) *env {
+	t.Helper()
 	gin.SetMode(gin.TestMode)
 	st, err := trains.Open(context.Background(), t.TempDir(), trains.Options{})
 	if err != nil {
@@ -87,8 +94,7 @@ func newEnv(t testing.TB, mod func(*Deps, *Config)) *env {
 	h.cfg.OptionalUser = loadUser
 	h.Register(public, authed)
 	srv := httptest.NewUnstartedServer(r)
-	// Production-like server timeouts: the stream must outlive them.
-	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 400*time.Millisecond, 400*time.Millisecond
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout, srv.Config.IdleTimeout = timeout, timeout, time.Minute
 	srv.Start()
 	e := &env{t: t, store: st, h: h, srv: srv}
 	t.Cleanup(func() {
@@ -388,7 +394,7 @@ func doc(t testing.TB, html string) *goquery.Document {
 }
 
 func TestStream(t *testing.T) {
-	e := newEnv(t, func(_ *Deps, c *Config) { c.Heartbeat = 150 * time.Millisecond })
+	e := newEnvTimeouts(t, func(_ *Deps, c *Config) { c.Heartbeat = 150 * time.Millisecond }, 400*time.Millisecond)
 	s := e.openStream("tab-1")
 	first := s.until(t, "snapshot")
 	d := doc(t, first.data)
@@ -448,6 +454,18 @@ func TestStream(t *testing.T) {
 	}
 	if n := e.h.Streams(); n != 1 {
 		t.Fatalf("%d streams open after the first closed", n)
+	}
+	// Close (server shutdown) ends open streams; new ones get 503.
+	e.h.Close()
+	ended := make(chan struct{})
+	go func() { io.Copy(io.Discard, s2.resp.Body); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(3 * time.Second):
+		t.Fatal("stream still open after Close")
+	}
+	if resp, _ := e.do(req{method: "GET", path: "/trains/stream", user: true}); resp.StatusCode != 503 {
+		t.Fatalf("stream after Close: %d", resp.StatusCode)
 	}
 }
 

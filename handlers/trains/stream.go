@@ -54,16 +54,19 @@ func newBroadcaster(h *Handler) *broadcaster {
 // clientBuffer is how many frames a stream may lag before it resyncs.
 const clientBuffer = 256
 
+// shutdown ends every stream and refuses new ones.
+func (b *broadcaster) shutdown() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	for c := range b.clients {
+		close(c.ch)
+		delete(b.clients, c)
+	}
+}
+
 func (b *broadcaster) run() {
-	defer func() {
-		b.mu.Lock()
-		b.closed = true
-		for c := range b.clients {
-			close(c.ch)
-			delete(b.clients, c)
-		}
-		b.mu.Unlock()
-	}()
+	defer b.shutdown()
 	for {
 		select {
 		case u, ok := <-b.sub.Updates():
@@ -175,6 +178,15 @@ func (b *broadcaster) live(tab string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return tab != "" && b.tabs[tab] > 0
+}
+
+// Close ends every open SSE stream (their handlers return at once) and
+// stops the broadcaster. Call it when the server shuts down —
+// http.Server.RegisterOnShutdown(h.Close) — or Shutdown waits for the
+// streams until its deadline.
+func (h *Handler) Close() {
+	h.bc.shutdown()
+	h.bc.sub.Close()
 }
 
 // Streams is the number of open SSE streams.

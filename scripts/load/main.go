@@ -331,12 +331,22 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 	if n := s.h.Streams(); n != o.clients {
 		return nil, fmt.Errorf("%d of %d streams open", n, o.clients)
 	}
-	// Background load on cars 2000 and 2001.
+	// Background load on cars 2000 and 2001: a ticker feeds a fixed pool of
+	// senders (bounded connections); ticks the pool cannot take are skipped.
 	bg := make(chan struct{})
-	var inflight sync.WaitGroup
+	work := make(chan string, 64)
+	var pool sync.WaitGroup
+	for range 16 {
+		pool.Go(func() {
+			for url := range work {
+				post(client, url)
+			}
+		})
+	}
 	go func() {
 		defer close(bg)
-		defer inflight.Wait() // no background push may land in the next round
+		defer pool.Wait() // no background push may land in the next round
+		defer close(work)
 		if o.rate == 0 {
 			return
 		}
@@ -353,8 +363,10 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 				if i%2 == 0 {
 					typ = "OUT"
 				}
-				url := fmt.Sprintf("%s/api/trigger/%s/%s?key=%s", s.url, trains.SeedSensorID(i%2+1, 1), typ, key)
-				inflight.Go(func() { post(client, url) })
+				select {
+				case work <- fmt.Sprintf("%s/api/trigger/%s/%s?key=%s", s.url, trains.SeedSensorID(i%2+1, 1), typ, key):
+				default:
+				}
 			}
 		}
 	}()
