@@ -117,6 +117,11 @@ func (r *Refs[T]) UnmarshalJSON(b []byte) error {
 	for _, el := range raw {
 		el = bytes.TrimSpace(el)
 		if len(el) > 0 && el[0] == '"' {
+			// Ids are plain strings: skip reflection unless escaped.
+			if n := len(el); n >= 2 && bytes.IndexByte(el[1:n-1], '\\') < 0 {
+				r.IDs = append(r.IDs, string(el[1:n-1]))
+				continue
+			}
 			var id string
 			if err := json.Unmarshal(el, &id); err != nil {
 				return err

@@ -2,6 +2,7 @@ package thingplus_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -510,5 +511,19 @@ func TestNewRejectsBadBase(t *testing.T) {
 	_, _, err = c.Gateways(context.Background(), "tok", thingplus.Query{})
 	if kindOf(err) != thingplus.KindUnavailable {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestRefsEscapedAndPlainIDs(t *testing.T) {
+	var g thingplus.Gateway
+	err := json.Unmarshal([]byte(`{"id":"g","devices":["plain","a\u002fb","\"q\""],"sensors":[{"id":"5","name":"n"}]}`), &g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(g.Devices.IDs, "|") != `plain|a/b|"q"` || g.Sensors.IDs[0] != "5" || g.Sensors.Items[0].Name != "n" {
+		t.Errorf("refs = %+v %+v", g.Devices, g.Sensors)
+	}
+	if err := json.Unmarshal([]byte(`{"devices":[1]}`), &g); err == nil {
+		t.Error("a number as a device object decoded")
 	}
 }

@@ -155,13 +155,13 @@ func poisson(rng *rand.Rand, mean float64) int {
 // random door. It does not change occupancy; emitting does. The plan
 // reuses the train's previous one.
 func (t *train) planStop(rng *rand.Rand, at time.Time, endOfLine bool, dwell int) [][]doorMove {
-	plan := t.plan[:0]
-	for k := range dwell {
-		if k < cap(plan) {
-			plan = append(plan, plan[:k+1][k][:0])
-		} else {
-			plan = append(plan, nil)
-		}
+	plan := t.plan[:cap(t.plan)]
+	if len(plan) < dwell {
+		plan = append(plan, make([][]doorMove, dwell-len(plan))...)
+	}
+	plan = plan[:dwell]
+	for k := range plan {
+		plan[k] = plan[k][:0]
 	}
 	half := max(dwell/2, 1)
 	for c := range t.cars {
