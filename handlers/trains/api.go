@@ -100,6 +100,16 @@ func apiBody(c *gin.Context) (map[string]string, bool) {
 	return f, true
 }
 
+// apiBodyID reads the body and the positive integer in its field.
+func apiBodyID(c *gin.Context, field string) (map[string]string, int64, bool) {
+	f, ok := apiBody(c)
+	if !ok {
+		return nil, 0, false
+	}
+	id, ok := parseID(c, f[field], field)
+	return f, id, ok
+}
+
 func parseID(c *gin.Context, s, what string) (int64, bool) {
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
@@ -188,11 +198,7 @@ func (h *Handler) apiSensors(c *gin.Context) {
 
 // PUT /api/sensor {sensorId, carId}: add a sensor that no car holds.
 func (h *Handler) apiAddSensor(c *gin.Context) {
-	f, ok := apiBody(c)
-	if !ok {
-		return
-	}
-	car, ok := parseID(c, f["carId"], "carId")
+	f, car, ok := apiBodyID(c, "carId")
 	if !ok {
 		return
 	}
@@ -211,11 +217,7 @@ func (h *Handler) apiAddSensor(c *gin.Context) {
 // POST /api/sensor {sensorId, carId}: move a sensor to a car (the car is
 // checked first, so a bad carId loses nothing).
 func (h *Handler) apiMoveSensor(c *gin.Context) {
-	f, ok := apiBody(c)
-	if !ok {
-		return
-	}
-	car, ok := parseID(c, f["carId"], "carId")
+	f, car, ok := apiBodyID(c, "carId")
 	if !ok {
 		return
 	}
@@ -241,11 +243,7 @@ func (h *Handler) apiDeleteSensor(c *gin.Context) {
 
 // POST /api/train {trainId, name?, isRunning?}: update.
 func (h *Handler) apiUpdateTrain(c *gin.Context) {
-	f, ok := apiBody(c)
-	if !ok {
-		return
-	}
-	id, ok := parseID(c, f["trainId"], "trainId")
+	f, id, ok := apiBodyID(c, "trainId")
 	if !ok {
 		return
 	}
@@ -294,11 +292,7 @@ func (h *Handler) apiCreateTrain(c *gin.Context) {
 
 // POST /api/car {carId, trainId}: move a car to the end of another train.
 func (h *Handler) apiMoveCar(c *gin.Context) {
-	f, ok := apiBody(c)
-	if !ok {
-		return
-	}
-	car, ok := parseID(c, f["carId"], "carId")
+	f, car, ok := apiBodyID(c, "carId")
 	if !ok {
 		return
 	}

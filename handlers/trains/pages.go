@@ -162,6 +162,22 @@ func withUser(c *gin.Context, reason string) string {
 	return reason + " (by " + name + ")"
 }
 
+// act builds a management handler for /…/:id routes: run fn with the id,
+// then answer with the list, or show the error at the form formPrefix+id.
+func (h *Handler) act(formPrefix string, fn func(c *gin.Context, id int64) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := pathID(c)
+		if !ok {
+			return
+		}
+		if err := fn(c, id); err != nil {
+			h.failForm(c, formPrefix+c.Param("id"), err)
+			return
+		}
+		h.ok(c, "trains.ok.saved")
+	}
+}
+
 // ---- trains ----
 
 func (h *Handler) createTrain(c *gin.Context) {
@@ -173,183 +189,86 @@ func (h *Handler) createTrain(c *gin.Context) {
 	h.ok(c, "trains.ok.created")
 }
 
-func (h *Handler) renameTrain(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
+func (h *Handler) renameTrain(c *gin.Context, id int64) error {
 	name := c.PostForm("name")
-	if _, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Name: &name}); err != nil {
-		h.failForm(c, "rename-"+c.Param("id"), err)
-		return
-	}
-	h.ok(c, "trains.ok.saved")
+	_, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Name: &name})
+	return err
 }
 
-func (h *Handler) setRunning(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
+func (h *Handler) setRunning(c *gin.Context, id int64) error {
 	run := formBool(c, "running")
-	if _, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Running: &run}); err != nil {
-		h.failForm(c, "running-"+c.Param("id"), err)
-		return
-	}
-	h.ok(c, "trains.ok.saved")
+	_, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Running: &run})
+	return err
 }
 
-func (h *Handler) resetTrain(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
-	if err := h.store.ResetTrain(c.Request.Context(), id, withUser(c, c.PostForm("reason"))); err != nil {
-		h.failForm(c, "reset-"+c.Param("id"), err)
-		return
-	}
-	h.ok(c, "trains.ok.saved")
+func (h *Handler) resetTrain(c *gin.Context, id int64) error {
+	return h.store.ResetTrain(c.Request.Context(), id, withUser(c, c.PostForm("reason")))
 }
 
-func (h *Handler) deleteTrain(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
-	if err := h.store.DeleteTrain(c.Request.Context(), id); err != nil {
-		h.failForm(c, "delete-"+c.Param("id"), err)
-		return
-	}
-	h.ok(c, "trains.ok.saved")
+func (h *Handler) deleteTrain(c *gin.Context, id int64) error {
+	return h.store.DeleteTrain(c.Request.Context(), id)
 }
 
-func (h *Handler) addCar(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
-	form := "addcar-" + c.Param("id")
+func (h *Handler) addCar(c *gin.Context, id int64) error {
 	n, err := formInt(c, "capacity")
-	if err == nil {
-		_, err = h.store.AddCar(c.Request.Context(), id, n)
-	}
 	if err != nil {
-		h.failForm(c, form, err)
-		return
+		return err
 	}
-	h.ok(c, "trains.ok.saved")
+	_, err = h.store.AddCar(c.Request.Context(), id, n)
+	return err
 }
 
 // ---- cars ----
 
-func (h *Handler) setCapacity(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
+func (h *Handler) setCapacity(c *gin.Context, id int64) error {
 	n, err := formInt(c, "capacity")
-	if err == nil {
-		err = h.store.SetCapacity(c.Request.Context(), id, n)
-	}
 	if err != nil {
-		h.failForm(c, "cap-"+c.Param("id"), err)
-		return
+		return err
 	}
-	h.ok(c, "trains.ok.saved")
+	return h.store.SetCapacity(c.Request.Context(), id, n)
 }
 
-func (h *Handler) correct(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
+func (h *Handler) correct(c *gin.Context, id int64) error {
 	n, err := formInt(c, "count")
-	if err == nil {
-		reason := strings.TrimSpace(c.PostForm("reason"))
-		if reason == "" {
-			err = fmt.Errorf("%w: a reason is required", trains.ErrInvalid)
-		} else {
-			err = h.store.CorrectCount(c.Request.Context(), id, n, withUser(c, reason))
-		}
-	}
 	if err != nil {
-		h.failForm(c, "correct-"+c.Param("id"), err)
-		return
+		return err
 	}
-	h.ok(c, "trains.ok.saved")
+	reason := strings.TrimSpace(c.PostForm("reason"))
+	if reason == "" {
+		return fmt.Errorf("%w: a reason is required", trains.ErrInvalid)
+	}
+	return h.store.CorrectCount(c.Request.Context(), id, n, withUser(c, reason))
 }
 
-func (h *Handler) resetCar(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
-	if err := h.store.ResetCar(c.Request.Context(), id, withUser(c, c.PostForm("reason"))); err != nil {
-		h.failForm(c, "resetcar-"+c.Param("id"), err)
-		return
-	}
-	h.ok(c, "trains.ok.saved")
+func (h *Handler) resetCar(c *gin.Context, id int64) error {
+	return h.store.ResetCar(c.Request.Context(), id, withUser(c, c.PostForm("reason")))
 }
 
-func (h *Handler) reorder(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
+func (h *Handler) reorder(c *gin.Context, id int64) error {
 	n, err := formInt(c, "position")
-	if err == nil {
-		err = h.store.ReorderCar(c.Request.Context(), id, n)
-	}
 	if err != nil {
-		h.failForm(c, "position-"+c.Param("id"), err)
-		return
+		return err
 	}
-	h.ok(c, "trains.ok.saved")
+	return h.store.ReorderCar(c.Request.Context(), id, n)
 }
 
-func (h *Handler) moveCar(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
+func (h *Handler) moveCar(c *gin.Context, id int64) error {
 	to, err := strconv.ParseInt(c.PostForm("trainId"), 10, 64)
 	if err != nil {
-		err = fmt.Errorf("%w: choose a train", trains.ErrInvalid)
-	} else {
-		err = h.store.MoveCar(c.Request.Context(), id, to, 0)
+		return fmt.Errorf("%w: choose a train", trains.ErrInvalid)
 	}
-	if err != nil {
-		h.failForm(c, "move-"+c.Param("id"), err)
-		return
-	}
-	h.ok(c, "trains.ok.saved")
+	return h.store.MoveCar(c.Request.Context(), id, to, 0)
 }
 
-func (h *Handler) removeCar(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
-	if err := h.store.RemoveCar(c.Request.Context(), id); err != nil {
-		h.failForm(c, "removecar-"+c.Param("id"), err)
-		return
-	}
-	h.ok(c, "trains.ok.saved")
+func (h *Handler) removeCar(c *gin.Context, id int64) error {
+	return h.store.RemoveCar(c.Request.Context(), id)
 }
 
 // ---- doors ----
 
-func (h *Handler) assignDoor(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
+func (h *Handler) assignDoor(c *gin.Context, id int64) error {
 	d := trains.Door{SensorID: strings.TrimSpace(c.PostForm("sensorId")), Label: c.PostForm("label"), Inverted: formBool(c, "inverted")}
-	if err := h.store.AssignDoor(c.Request.Context(), id, d); err != nil {
-		h.failForm(c, "door-"+c.Param("id"), err)
-		return
-	}
-	h.ok(c, "trains.ok.saved")
+	return h.store.AssignDoor(c.Request.Context(), id, d)
 }
 
 func (h *Handler) unassignDoor(c *gin.Context) {
