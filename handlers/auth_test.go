@@ -603,7 +603,6 @@ func TestSecurityHeaders(t *testing.T) {
 
 var _ = context.Background
 
-
 // BenchmarkSignIn measures the whole sign-in round trip over loopback: the
 // app's /auth/login, the sandbox's login page, the consent page, the
 // decision and the callback (token exchange + users/me), sessions in
