@@ -676,6 +676,8 @@ func TestStatusKey(t *testing.T) {
 		{statusIn{Loaded: true, Value: "on", Time: at(-time.Hour), ExpireAt: thingplus.Never}, stOn},
 		{statusIn{Loaded: true, Value: "err", Time: at(-time.Hour), ExpireAt: at(-time.Second)}, stError},
 		{statusIn{Loaded: true, Value: "off", Time: at(-time.Second)}, stOff},
+		{statusIn{Loaded: true, Value: "off", Time: at(-72 * time.Hour), ExpireAt: at(-71 * time.Hour), Interval: time.Minute}, stStale},
+		{statusIn{Loaded: true, Value: "on", Time: at(-time.Hour), ExpireAt: at(time.Hour), Interval: time.Minute}, stStale},
 		{statusIn{Loaded: true, Value: "banana"}, stOff},
 	}
 	for i, tc := range cases {

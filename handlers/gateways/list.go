@@ -99,13 +99,18 @@ func (h *Handler) detailOrLast(ctx context.Context, c *gin.Context, gwID string,
 	if !isUnavailable(err) {
 		return d, false, err
 	}
-	if last, at, ok := lastOf[detailData](h.last, key); ok {
-		d = last.detail
+	return h.lastDetail(c, gwID, v), true, nil
+}
+
+// lastDetail is the user's last good detail of a gateway marked "as of …",
+// or an empty one saying Thing+ is unavailable.
+func (h *Handler) lastDetail(c *gin.Context, gwID string, v viewer) vt.Detail {
+	if last, at, ok := lastOf[detailData](h.last, userKey(c)+"|detail|"+gwID); ok {
+		d := last.detail
 		d.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T("gw.asof"), v.absolute(at))}
-	} else {
-		d = vt.Detail{Notice: vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}}
+		return d
 	}
-	return d, true, nil
+	return vt.Detail{Notice: vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}}
 }
 
 // list serves /gateways: the page, or (htmx) the table fragment alone.
@@ -142,6 +147,13 @@ func (h *Handler) list(c *gin.Context) {
 		if err := h.openRows(c, &table, st.Open, v); err != nil {
 			web.Fail(c, err)
 			return
+		}
+	} else if len(st.Open) > 0 {
+		// Thing+ is down: open rows show their last good detail at once.
+		for i := range table.Rows {
+			if slices.Contains(st.Open, table.Rows[i].ID) {
+				table.Rows[i] = openRow(table.Rows[i], h.lastDetail(c, table.Rows[i].ID, v))
+			}
 		}
 	}
 	if web.IsFragment(c) {

@@ -53,30 +53,29 @@ func statusOf(st *thingplus.Status, interval time.Duration) statusIn {
 	return statusIn{Value: strings.ToLower(string(st.Value)), Time: st.Time, ExpireAt: st.ExpireAt, Loaded: true, Interval: interval}
 }
 
-// key is the status shown at now: error and off as reported; on, unless the
-// leaf has expired or (without an expiry) the last report is older than the
-// report interval allows, which is stale. No status at all is off.
+// key is the status shown at now. A report later than the report interval
+// allows (1.5 intervals plus a grace), or past its expireAt, is stale: the
+// gateway stopped reporting (Thing+ then reads the expired status as "off",
+// which would hide that). Otherwise error and off are as reported, and on
+// is on. No status at all is off.
 func (s statusIn) key(now time.Time) string {
 	if !s.Loaded {
 		return stOff
 	}
-	switch s.Value {
-	case "err", "error":
+	if s.Value == "err" || s.Value == "error" {
 		return stError
-	case "on":
-	default:
-		return stOff
 	}
-	if s.ExpireAt > 0 {
-		if now.UnixMilli() > int64(s.ExpireAt) {
-			return stStale
-		}
+	late := s.ExpireAt > 0 && now.UnixMilli() > int64(s.ExpireAt)
+	if s.Interval > 0 && s.Time > 0 && now.Sub(s.Time.Time()) > s.Interval*3/2+staleGrace {
+		late = true
+	}
+	switch {
+	case late:
+		return stStale
+	case s.Value == "on":
 		return stOn
 	}
-	if s.Interval > 0 && s.Time > 0 && now.Sub(s.Time.Time()) > s.Interval*3/2+staleGrace {
-		return stStale
-	}
-	return stOn
+	return stOff
 }
 
 func statusRank(key string) int {

@@ -1,0 +1,143 @@
+package gateways
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/thingplus/thingplus-webapp/thingplus"
+	vt "github.com/thingplus/thingplus-webapp/views/gateways"
+	"github.com/thingplus/thingplus-webapp/views/layout"
+)
+
+// Run: go test -run '^$' -bench . -benchmem ./handlers/gateways/
+
+var benchModels = map[string]string{"52": "Open API Gateway", "18": "Raspberry Pi-Developer", "6": "Virtual Gateway-Basic"}
+
+func decodedGateways(tb testing.TB, n int) []thingplus.Gateway {
+	raw, _ := json.Marshal(genGateways(n, testNow))
+	var gws []thingplus.Gateway
+	if err := json.Unmarshal(raw, &gws); err != nil {
+		tb.Fatal(err)
+	}
+	return gws
+}
+
+func benchPage(h *Handler, rows []gwRow) vt.Page {
+	v := viewer{now: testNow, loc: Timezone("+9.00")}
+	st := listState{Sort: "name", Dir: "asc"}
+	return vt.Page{Filter: vt.Filter{Sort: st.Sort, Dir: st.Dir, Options: statusOptions("")}, Table: h.tableOf(rows, st, v, testNow)}
+}
+
+var benchShell = layout.Shell{Title: "Gateways", Active: "gateways", User: &layout.User{Name: "Demo", LoginID: "demo"},
+	Assets: layout.Assets{CSS: "/assets/app.0123456789.css", JS: "/assets/app.0123456789.js", HTMX: "/assets/vendor/htmx-2.0.11.0123456789.min.js"}}
+
+// The gateways page for 1,000 gateways: render alone (view model ready).
+func BenchmarkRenderGatewaysPage1000(b *testing.B) {
+	h := New(nil, Options{})
+	page := layout.Page(benchShell, vt.GatewaysPage(benchPage(h, rowsOf(decodedGateways(b, 1000), benchModels))))
+	var buf bytes.Buffer
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if err := page.Render(ctx, &buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len()), "bytes/page")
+}
+
+// View model (filter, sort, times) plus render, from decoded gateways.
+func BenchmarkBuildAndRenderGatewaysPage1000(b *testing.B) {
+	h := New(nil, Options{})
+	gws := decodedGateways(b, 1000)
+	var buf bytes.Buffer
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		rows := rowsOf(gws, benchModels)
+		if err := layout.Page(benchShell, vt.GatewaysPage(benchPage(h, rows))).Render(ctx, &buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Decoding Thing+'s JSON for 1,000 gateways (the v2 envelope, then data).
+func BenchmarkDecodeGateways1000(b *testing.B) {
+	body := envelope(genGateways(1000, testNow))
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var env thingplus.Envelope
+		if err := json.Unmarshal(body, &env); err != nil {
+			b.Fatal(err)
+		}
+		var gws []thingplus.Gateway
+		if err := json.Unmarshal(env.Data, &gws); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The full request: app over loopback HTTP → Thing+ stand-in over loopback
+// (uncached client: every request fetches and decodes 1,000 gateways) →
+// view model → render. Serial and with parallel clients.
+func BenchmarkFullRequestGatewaysPage1000(b *testing.B) {
+	up := newUpstream(b, 1000, time.Now())
+	h := New(up.client(), Options{})
+	srv := httptest.NewServer(app(h, demoUser(), goodToken))
+	b.Cleanup(srv.Close)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	get := func() {
+		resp, err := client.Get(srv.URL + "/gateways")
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || n < 100_000 {
+			b.Fatalf("status %d, %d bytes", resp.StatusCode, n)
+		}
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			get()
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.SetParallelism(8)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				get()
+			}
+		})
+	})
+}
+
+// The table fragment for 50 gateways (the 15 s poll), full request.
+func BenchmarkFullRequestFragment50(b *testing.B) {
+	up := newUpstream(b, 50, time.Now())
+	h := New(up.client(), Options{})
+	srv := httptest.NewServer(app(h, demoUser(), goodToken))
+	b.Cleanup(srv.Close)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/gateways", nil)
+	req.Header.Set("HX-Request", "true")
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+}
