@@ -42,8 +42,15 @@ type browser struct {
 	reqs      map[network.RequestID]*request
 	order     []network.RequestID
 	dialogs   []string
+	sse       map[string]sseMessage // last message per event name
 	onDialog  func(msg string) bool // answers confirm(); nil dismisses
 	artifacts int
+}
+
+type sseMessage struct {
+	Data string
+	N    int // messages of this name so far
+	At   time.Time
 }
 
 type request struct {
@@ -52,6 +59,9 @@ type request struct {
 	Status   int64
 	Headers  network.Headers
 	Bytes    float64 // encoded (transferred) bytes, headers included
+	head     float64 // header bytes (from the response)
+	body     float64 // body bytes so far (for streams that never finish)
+	sseBytes float64 // bytes of the server-sent events received so far
 	Finished bool
 	Failed   string
 }
@@ -154,6 +164,20 @@ func (b *browser) listen(ev any) {
 		go func() {
 			_, _ = chromedp.Call(b.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept})
 		}()
+	case *network.EventEventSourceMessageReceived:
+		b.mu.Lock()
+		if b.sse == nil {
+			b.sse = map[string]sseMessage{}
+		}
+		m := b.sse[ev.EventName]
+		b.sse[ev.EventName] = sseMessage{Data: ev.Data, N: m.N + 1, At: time.Now()}
+		if r, ok := b.reqs[ev.RequestID]; ok && !r.Finished {
+			// Chrome does not always report dataReceived for event streams:
+			// count the messages' own bytes ("event:", "id:", "data:" lines).
+			r.sseBytes += float64(len("event: \nid: \ndata: \n\n") + len(ev.EventName) + len(ev.EventID) + len(ev.Data))
+			r.Bytes = r.head + max(r.body, r.sseBytes)
+		}
+		b.mu.Unlock()
 	case *network.EventRequestWillBeSent:
 		b.mu.Lock()
 		defer b.mu.Unlock()
@@ -173,12 +197,21 @@ func (b *browser) listen(ev any) {
 		b.mu.Lock()
 		if r, ok := b.reqs[ev.RequestID]; ok {
 			r.Status, r.Headers = ev.Response.Status, ev.Response.Headers
+			r.head = ev.Response.EncodedDataLength
+			if !r.Finished {
+				r.Bytes = r.head + max(r.body, r.sseBytes)
+			}
 		}
 		b.mu.Unlock()
 	case *network.EventDataReceived:
 		b.mu.Lock()
 		if r, ok := b.reqs[ev.RequestID]; ok && !r.Finished {
-			r.Bytes += float64(ev.EncodedDataLength)
+			n := ev.EncodedDataLength
+			if n == 0 { // not reported for event streams: the plain length (streams are not compressed)
+				n = ev.DataLength
+			}
+			r.body += float64(n)
+			r.Bytes = r.head + max(r.body, r.sseBytes)
 		}
 		b.mu.Unlock()
 	case *network.EventLoadingFinished:
@@ -260,6 +293,17 @@ func (b *browser) assertClean(where string) {
 	}
 }
 
+// takeProblems returns and forgets the problems seen so far (for tests
+// that provoke them on purpose).
+func (b *browser) takeProblems() []string {
+	time.Sleep(100 * time.Millisecond)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.problems
+	b.problems = nil
+	return p
+}
+
 // run performs actions with a time limit and fails the test on error.
 func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
@@ -303,6 +347,12 @@ func call[P, R any](b *browser, cmd cdp.Command[P, R], params P) R {
 func evalJS[T any](b *browser, js string) T {
 	b.t.Helper()
 	return get(b, "evaluate "+firstLine(js), chromedp.Evaluate[T](js))
+}
+
+// exec runs JS statements in the page.
+func (b *browser) exec(js string) {
+	b.t.Helper()
+	evalJS[bool](b, "(() => { "+js+"; return true; })()")
 }
 
 // visit opens an app path, waits for the page, and checks the console.
@@ -430,6 +480,14 @@ func (b *browser) dialogMessages() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]string(nil), b.dialogs...)
+}
+
+// lastSSE is the last server-sent event of that name the tab received.
+func (b *browser) lastSSE(name string) (sseMessage, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m, ok := b.sse[name]
+	return m, ok
 }
 
 // startRecording forgets the requests seen so far.

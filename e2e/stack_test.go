@@ -3,12 +3,14 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -62,7 +64,7 @@ func startStack(t *testing.T, o stackOptions) *stack {
 	if o.separateSandbox {
 		env = append(env, "THINGPLUS_CLIENT_ID=e2e-webapp", "THINGPLUS_CLIENT_SECRET=e2e-client-secret-0123456789abcdef")
 		s.Sandbox = &proc{name: "sandbox", args: []string{"sandbox"}, env: env,
-			log: filepath.Join(logs, "sandbox.log"), ready: s.SandboxURL + "/v2/oauth2/authorize", anyStatus: true}
+			log: filepath.Join(logs, "sandbox.log"), ready: s.SandboxURL + "/healthz"}
 		env = append(env, "THINGPLUS_URL="+s.SandboxURL+"/v2")
 	}
 	s.App = &proc{name: "app", env: env, log: filepath.Join(logs, "app.log"), ready: s.URL + "/healthz"}
@@ -81,7 +83,7 @@ func startStack(t *testing.T, o stackOptions) *stack {
 	}
 	s.App.start(t)
 	if s.Sandbox == nil {
-		waitHTTP(t, s.SandboxURL+"/v2/oauth2/authorize", true, 10*time.Second, nil)
+		waitHTTP(t, s.SandboxURL+"/healthz", false, 10*time.Second, nil)
 	}
 	return s
 }
@@ -109,6 +111,27 @@ func (s *stack) Push(sensorID, direction, event string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// CarCount is what the app's store holds for a car (the original app's JSON
+// API, with the webhook key), to tell a wrong count from a page that did
+// not update.
+func (s *stack) CarCount(carID string) string {
+	s.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/api/cars/"+carID, nil)
+	req.Header.Set("X-Webhook-Key", s.WebhookKey())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "(api: " + err.Error() + ")"
+	}
+	defer resp.Body.Close()
+	var cars []struct {
+		Count int `json:"count"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&cars); err != nil || len(cars) != 1 {
+		return fmt.Sprintf("(api: status %d, %v)", resp.StatusCode, err)
+	}
+	return strconv.Itoa(cars[0].Count)
 }
 
 // FlushSessions empties memcached, so every session is gone (as when it
