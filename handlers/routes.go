@@ -58,9 +58,11 @@ func New(d Deps) *gin.Engine {
 	r.GET("/healthz", health)
 	r.GET("/readyz", ready(d.Ready))
 	r.GET(assets.Prefix+"*file", gin.WrapH(d.Assets.Handler()))
+	icon := d.Assets.Path("favicon.svg")
+	r.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, icon) })
 
 	shell := layout.Shell{Sandbox: d.Sandbox, Assets: layout.Assets{
-		CSS: d.Assets.Path("app.css"), JS: d.Assets.Path("app.js"),
+		CSS: d.Assets.Path("app.css"), JS: d.Assets.Path("app.js"), Icon: d.Assets.Path("favicon.svg"),
 		HTMX: d.Assets.Path("vendor/htmx-2.0.11.min.js"), SSE: d.Assets.Path("vendor/htmx-ext-sse-2.2.4.min.js"),
 	}}
 	app := r.Group("/",

@@ -3,6 +3,12 @@
 (function () {
   "use strict";
 
+  // A page restored from the back/forward cache may show a signed-in screen
+  // after sign-out: ask the server again (it redirects to sign-in if needed).
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) window.location.reload();
+  });
+
   // "n s ago" texts: every element with data-since="<ms epoch>" is kept fresh.
   function ago(ms) {
     var s = Math.max(0, Math.round((Date.now() - ms) / 1000));

@@ -22,7 +22,7 @@ type User struct {
 
 // Assets are the hashed URLs of the shared static files.
 type Assets struct {
-	CSS, JS, HTMX, SSE string
+	CSS, JS, HTMX, SSE, Icon string
 }
 
 // Notice is a message shown in place. Kind is "ok", "warn" or "bad".
