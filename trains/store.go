@@ -49,6 +49,7 @@ type Store struct {
 	closed  bool
 	seq     atomic.Uint64 // version of the last committed change
 
+	inflight                           atomic.Int64 // callers inside submit
 	statCommits, statOps, statCommitNs atomic.Int64
 }
 

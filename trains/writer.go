@@ -43,6 +43,8 @@ type opResult struct {
 
 // submit queues o for the writer and waits until it is committed (or failed).
 func (s *Store) submit(ctx context.Context, o *op) opResult {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
 	o.res = make(chan opResult, 1)
 	s.closeMu.RLock()
 	if s.closed {
@@ -155,7 +157,7 @@ func (w *writer) run() {
 	defer close(s.done)
 	defer func() { w.insKey.Close(); w.insEvent.Close(); w.updCar.Close() }()
 	batch := make([]*op, 0, s.maxBatch)
-	var prev [2]int // sizes of the last two batches
+	prev, peak := 0, 0 // size of the last batch; recent peak of callers in submit
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -184,12 +186,16 @@ func (w *writer) run() {
 				break fill
 			}
 		}
-		// With N senders in flight, consecutive batches split N between
-		// them: half come back while the other half is on disk, so each
-		// fsync carries about N/2. The last two batches together estimate N;
-		// wait up to maxDelay for three quarters of it, so one fsync carries
-		// most senders. A lone sender (batches of 1) never waits.
-		if target := min((prev[0]+prev[1])*3/4, s.maxBatch); len(batch) < target && s.maxDelay > 0 {
+		// With N senders in flight, the ones answered by the last commit
+		// (prev) come back a moment later, while the others are already
+		// queued (now in batch). Committing at once would split N over two
+		// fsyncs; instead wait up to maxDelay for three quarters of
+		// prev+queued. A lone sender (prev 1, nothing queued) never waits.
+		// prev may overlap the queued ones (a fast sender is back already),
+		// so the estimate is capped by the recent peak of callers inside
+		// Apply, which never exceeds N.
+		peak = max(int(s.inflight.Load()), peak*7/8)
+		if target := min(min(prev+len(batch), peak)*3/4, s.maxBatch); len(batch) < target && s.maxDelay > 0 {
 			timer.Reset(s.maxDelay)
 		wait:
 			for len(batch) < target {
@@ -202,7 +208,7 @@ func (w *writer) run() {
 			}
 			timer.Stop()
 		}
-		prev[0], prev[1] = prev[1], len(batch)
+		prev = len(batch)
 		w.process(batch)
 		clear(batch)
 	}
