@@ -663,3 +663,25 @@ func TestSchemaVersion(t *testing.T) {
 		t.Fatal("opened a newer schema")
 	}
 }
+
+// A lone sender never waits for a batch to fill: with a huge MaxDelay, 20
+// sequential pushes still finish quickly.
+func TestLoneSenderDoesNotWait(t *testing.T) {
+	s, err := Open(context.Background(), t.TempDir(), Options{MaxDelay: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	for range 20 {
+		if _, err := s.Apply(context.Background(), Push{SensorID: SeedSensorID(1, 1), Type: TypeIn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("20 sequential pushes took %v: the writer waited for batches", d)
+	}
+	if st := s.Stats(); st.Commits != 20 || st.Ops != 20 {
+		t.Fatalf("stats %+v", st)
+	}
+}
