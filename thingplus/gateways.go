@@ -109,6 +109,10 @@ func (r *Refs[T]) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(b, []byte("null")) {
 		return nil
 	}
+	if ids, ok := plainStrings(b); ok {
+		r.IDs = ids
+		return nil
+	}
 	var raw []json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
@@ -141,6 +145,58 @@ func (r *Refs[T]) UnmarshalJSON(b []byte) error {
 		r.Items = append(r.Items, item)
 	}
 	return nil
+}
+
+// plainStrings reads a JSON array of strings without escapes (a list of
+// ids) with two allocations; anything else (objects, escapes, numbers,
+// bad syntax) returns false for the general path to handle.
+func plainStrings(b []byte) ([]string, bool) {
+	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
+		return nil, false
+	}
+	all := string(b) // one copy; the ids are substrings of it
+	n := bytes.Count(b, []byte{','}) + 1
+	ids := make([]string, 0, n)
+	i := skipSpace(all, 1)
+	if i < len(all) && all[i] == ']' {
+		return ids, i == len(all)-1
+	}
+	for i < len(all) {
+		if all[i] != '"' {
+			return nil, false
+		}
+		j := i + 1
+		for j < len(all) && all[j] != '"' {
+			if all[j] == '\\' || all[j] < 0x20 {
+				return nil, false
+			}
+			j++
+		}
+		if j >= len(all) {
+			return nil, false
+		}
+		ids = append(ids, all[i+1:j])
+		i = skipSpace(all, j+1)
+		if i >= len(all) {
+			return nil, false
+		}
+		switch all[i] {
+		case ',':
+			i = skipSpace(all, i+1)
+		case ']':
+			return ids, i == len(all)-1
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 func (r Refs[T]) MarshalJSON() ([]byte, error) {

@@ -527,3 +527,25 @@ func TestRefsEscapedAndPlainIDs(t *testing.T) {
 		t.Error("a number as a device object decoded")
 	}
 }
+
+func TestRefsPlainStringsFastPath(t *testing.T) {
+	for in, want := range map[string]string{
+		`[]`: ``, `[ ]`: ``, `["a"]`: `a`, `[ "a" , "b" ]`: `a|b`, `["신림","x-1-door2"]`: `신림|x-1-door2`,
+		`["a\"b"]`: `a"b`, `["a", {"id":"o"}]`: `a|o`, `["a\u0041"]`: `aA`,
+	} {
+		var r thingplus.Refs[thingplus.Device]
+		if err := json.Unmarshal([]byte(in), &r); err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if got := strings.Join(r.IDs, "|"); got != want || r.Len() != len(r.IDs) {
+			t.Errorf("%s → %q, want %q", in, got, want)
+		}
+	}
+	for _, bad := range []string{`["a",]`, `[1]`, `"a"`, `[,"a"]`} {
+		var r thingplus.Refs[thingplus.Device]
+		if err := json.Unmarshal([]byte(bad), &r); err == nil {
+			t.Errorf("%s decoded to %v", bad, r.IDs)
+		}
+	}
+}

@@ -27,6 +27,7 @@ type upstream struct {
 	mu   sync.Mutex
 	mode string // "", slow, fail, garbage, huge, expired
 	list []byte // GET /gateways body
+	proj []byte // the same with fields=… (the handler's projection)
 	gws  map[string]map[string]any
 
 	calls atomic.Int64
@@ -66,6 +67,17 @@ func (u *upstream) setGateways(gws []map[string]any) {
 		u.gws[g["id"].(string)] = g
 	}
 	u.list = envelope(gws)
+	var proj []map[string]any
+	for _, g := range gws {
+		p := map[string]any{"id": g["id"]}
+		for _, f := range gatewaysQuery.Fields {
+			if v, ok := g[f]; ok {
+				p[f] = v
+			}
+		}
+		proj = append(proj, p)
+	}
+	u.proj = envelope(proj)
 }
 
 func (u *upstream) client(opts ...thingplus.Option) *thingplus.Client {
@@ -202,6 +214,9 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
 	if len(parts) == 1 {
 		u.mu.Lock()
 		b := u.list
+		if len(r.URL.Query()["fields"]) > 0 {
+			b = u.proj
+		}
 		u.mu.Unlock()
 		w.Write(b)
 		return
