@@ -861,3 +861,26 @@ func TestPushURL(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// The tab that made a change already shows it (the form's answer): its stream
+// does not redraw the list under the user's hands; other tabs get a snapshot.
+func TestStructureSnapshotSkipsActingTab(t *testing.T) {
+	e := newEnv(t, nil)
+	actor, other := e.openStream("actor"), e.openStream("other")
+	defer actor.close()
+	defer other.close()
+	actor.until(t, "snapshot")
+	other.until(t, "snapshot")
+	resp, _ := e.do(req{method: "POST", path: "/trains/1004/rename", body: form("name", "6호선", "tab", "actor"), ctype: formType, user: true, htmx: true})
+	if resp.StatusCode != 200 {
+		t.Fatal(resp.Status)
+	}
+	if ev := other.until(t, "snapshot"); !strings.Contains(ev.data, "6호선") {
+		t.Fatal("other tab's snapshot lacks the change")
+	}
+	// The actor's stream: the next event is the car update below, not a snapshot.
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN?key=" + testKey})
+	if ev := actor.next(t, 3*time.Second); ev.name != "car-2000" {
+		t.Fatalf("acting tab got %q first, want car-2000", ev.name)
+	}
+}

@@ -86,6 +86,8 @@ func (h *Handler) done(c *gin.Context, status int, f vt.Form, n vt.Notice) {
 	l := h.listVM(ts)
 	l.Form, l.Notice = f, n
 	if web.IsFragment(c) {
+		// The form carries its tab id: that tab's stream need not redraw it.
+		h.bc.markShown(c.PostForm("tab"), structureHash(ts))
 		c.Header("Vary", web.HeaderRequest)
 		web.Component(c, status, vt.ListBody(l))
 		return

@@ -25,14 +25,16 @@ import (
 
 // frame is one or more rendered SSE events.
 type frame struct {
-	seq  uint64
-	data []byte
+	seq       uint64
+	data      []byte
+	structure string // for a snapshot: the structure hash of the list it carries
 }
 
 type sseClient struct {
 	tab    string
 	ch     chan frame
 	resync chan struct{}
+	shown  string // structure hash of the list this tab shows (guarded by broadcaster.mu)
 }
 
 type broadcaster struct {
@@ -65,17 +67,42 @@ func (b *broadcaster) shutdown() {
 	}
 }
 
+// structureDelay holds back the snapshot after a structure change, so the
+// tab that made the change (whose form answer already shows it) is marked
+// as up to date first and is not redrawn under the user's hands; it also
+// folds bursts of changes into one snapshot.
+const structureDelay = 150 * time.Millisecond
+
 func (b *broadcaster) run() {
 	defer b.shutdown()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	pending := false
 	for {
 		select {
 		case u, ok := <-b.sub.Updates():
 			if !ok {
 				return
 			}
-			f, err := b.render(u)
+			if u.Structure && !pending {
+				pending = true
+				timer.Reset(structureDelay)
+			}
+			if len(u.Cars) == 0 {
+				continue
+			}
+			f, err := b.renderCars(u)
 			if err != nil {
 				b.h.cfg.Log.Error("trains: render live update", "err", err)
+				b.resyncAll()
+				continue
+			}
+			b.send(f)
+		case <-timer.C:
+			pending = false
+			f, err := b.h.snapshotFrame(context.Background())
+			if err != nil {
+				b.h.cfg.Log.Error("trains: render snapshot", "err", err)
 				b.resyncAll()
 				continue
 			}
@@ -98,19 +125,10 @@ func (b *broadcaster) run() {
 	}
 }
 
-func (b *broadcaster) render(u trains.Update) (frame, error) {
+// renderCars renders the changed cars' live parts, once for every stream.
+func (b *broadcaster) renderCars(u trains.Update) (frame, error) {
 	var buf bytes.Buffer
 	ctx := context.Background()
-	if u.Structure {
-		snap, err := b.h.store.Snapshot(ctx)
-		if err != nil {
-			return frame{}, err
-		}
-		if err := writeEvent(ctx, &buf, "snapshot", u.Seq, vt.ListBody(b.h.listVM(snap.Trains))); err != nil {
-			return frame{}, err
-		}
-		return frame{seq: u.Seq, data: buf.Bytes()}, nil
-	}
 	for _, c := range u.Cars {
 		// The live part has no position controls, so the train's car count is not needed.
 		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(c.ID, 10), u.Seq, vt.CarLive(b.h.carVM(c, 0), false)); err != nil {
@@ -124,6 +142,12 @@ func (b *broadcaster) send(f frame) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for c := range b.clients {
+		if f.structure != "" {
+			if c.shown == f.structure {
+				continue // this tab already shows this structure
+			}
+			c.shown = f.structure
+		}
 		select {
 		case c.ch <- f:
 		default:
@@ -171,6 +195,27 @@ func (b *broadcaster) remove(c *sseClient) {
 			delete(b.tabs, c.tab)
 		}
 	}
+}
+
+// markShown records that tab now shows the list with structure hash h (a
+// form answer drew it), so the next snapshot with the same structure skips it.
+func (b *broadcaster) markShown(tab, h string) {
+	if tab == "" {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.clients {
+		if c.tab == tab {
+			c.shown = h
+		}
+	}
+}
+
+func (b *broadcaster) setShown(c *sseClient, h string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c.shown = h
 }
 
 // live reports whether tab has an open stream.
@@ -227,7 +272,7 @@ func (h *Handler) snapshotFrame(ctx context.Context) (frame, error) {
 	}
 	var buf bytes.Buffer
 	err = writeEvent(ctx, &buf, "snapshot", snap.Seq, vt.ListBody(h.listVM(snap.Trains)))
-	return frame{seq: snap.Seq, data: buf.Bytes()}, err
+	return frame{seq: snap.Seq, data: buf.Bytes(), structure: structureHash(snap.Trains)}, err
 }
 
 // stream is GET /trains/stream: Server-Sent Events for one tab. It starts
@@ -271,6 +316,7 @@ func (h *Handler) stream(c *gin.Context) {
 			return false
 		}
 		sent = f.seq
+		h.bc.setShown(client, f.structure)
 		return write(f.data)
 	}
 	// Tell the client how soon to reconnect, then the snapshot.
