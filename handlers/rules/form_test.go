@@ -498,8 +498,14 @@ func TestFormOps(t *testing.T) {
 	if r.find("f-t.from").Length() != 1 || r.find("f-t.to").Length() != 1 {
 		t.Fatal("changed parameters not shown")
 	}
-	if r := hs.do("POST", "/rules", with(validForm(), "op", "explode"), targetForm); r.Code != http.StatusUnprocessableEntity {
+	if r := hs.do("POST", "/rules", with(validForm(), "op", "explode"), targetForm); r.Code != http.StatusUnprocessableEntity ||
+		r.find("rule-form").Length() != 1 || r.find("err-form").Length() != 1 || r.find("f-name").AttrOr("value", "") != "Car 2 door 3 leaving" {
 		t.Fatalf("unknown op: %d", r.Code)
+	}
+	// a body over the limit: a toast aimed at the toast region, the form stays
+	huge := with(validForm(), "raw", strings.Repeat("x", maxFormBody+1))
+	if r := hs.do("POST", "/rules", huge, targetForm); r.Code != http.StatusUnprocessableEntity || r.Header().Get("HX-Retarget") != "#toasts" || r.find("toast").Length() != 1 {
+		t.Fatalf("huge body: %d %v", r.Code, r.Header())
 	}
 }
 

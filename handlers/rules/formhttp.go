@@ -86,7 +86,8 @@ func (h *Handler) update(c *gin.Context) { h.submit(c, c.Param("id")) }
 func (h *Handler) submit(c *gin.Context, id string) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBody)
 	if err := c.Request.ParseForm(); err != nil {
-		web.Fail(c, web.Invalid("form", text.T("rules.err.toolarge")))
+		// nothing to re-render: a toast, and the form on the page stays
+		h.rowFail(c, web.Invalid("form", text.T("rules.err.toolarge")))
 		return
 	}
 	f := parseForm(c.Request.PostForm)
@@ -126,7 +127,8 @@ func (h *Handler) submit(c *gin.Context, id string) {
 		h.renderForm(c, status, env, g, "")
 	default:
 		if !env.applyOp(&f, op) {
-			web.Fail(c, web.Invalid("op", text.T("err.invalid")))
+			f.Errors = map[string]string{"form": text.T("err.invalid")}
+			h.renderForm(c, http.StatusUnprocessableEntity, env, f, "")
 			return
 		}
 		h.renderForm(c, http.StatusOK, env, f, "")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/thingplus/thingplus-webapp/apperr"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/views/layout"
@@ -265,7 +266,11 @@ func (h *Handler) rowFail(c *gin.Context, err error) {
 	}
 	c.Header("HX-Retarget", "#toasts")
 	c.Header("HX-Reswap", "beforeend")
-	web.Component(c, status, layout.Toast(upstreamMessage(err)))
+	msg := upstreamMessage(err)
+	if m := apperr.MessageOf(err); m != "" {
+		msg = m
+	}
+	web.Component(c, status, layout.Toast(msg))
 }
 
 // upstreamMessage is what the user reads about a failed Thing+ call: Thing+'s
