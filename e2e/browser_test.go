@@ -442,10 +442,17 @@ func (b *browser) click(sel string) {
 	b.run("click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 
-// typeInto clears a field and types value into it.
+// typeInto replaces a field's text as a user does: focus, select all,
+// delete, type (so the page gets real key and input events).
 func (b *browser) typeInto(sel, value string) {
 	b.t.Helper()
-	b.run("type into "+sel, chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), value))
+	b.run("focus "+sel, chromedp.Focus(chromedp.CSS(sel)))
+	if evalJS[bool](b, fmt.Sprintf(`(() => { const e = document.querySelector(%s); e.select(); return e.value !== ""; })()`, jsString(sel))) {
+		b.keys(kb.Backspace)
+	}
+	if value != "" {
+		b.run("type into "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
+	}
 }
 
 // keys sends key presses to the focused element (kb.Tab, kb.Enter, text).

@@ -79,16 +79,19 @@ const layoutJS = `(() => {
 		}
 		return false;
 	};
+	const wide = [];
 	for (const el of document.body.querySelectorAll("*")) {
 		const r = el.getBoundingClientRect();
 		if (r.width === 0 || r.height === 0) continue;
 		const s = getComputedStyle(el);
 		if (s.visibility === "hidden" || s.position === "fixed") continue;
+		if (r.right > cw + 1) wide.push(describe(el) + " reaches x=" + Math.round(r.right));
 		if (r.right > cw + 1 && r.left < cw && !scrolls(el)) {
 			out.offenders.push(describe(el) + " reaches x=" + Math.round(r.right));
 			if (out.offenders.length >= 8) break;
 		}
 	}
+	if (out.sw > cw && out.offenders.length === 0) out.offenders = wide.slice(0, 8);
 	return out;
 })()`
 
