@@ -5,12 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/thingplus/thingplus-webapp/thingplus"
+	"github.com/thingplus/thingplus-webapp/thingplus/sandbox"
 	vt "github.com/thingplus/thingplus-webapp/views/gateways"
 	"github.com/thingplus/thingplus-webapp/views/layout"
 )
@@ -147,5 +153,48 @@ func BenchmarkFullRequestFragment50(b *testing.B) {
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
+	}
+}
+
+// TestServeForLoad serves the gateways screens for a load tool (wrk) when
+// GW_LOAD_ADDR is set, e.g.
+//
+//	GW_LOAD_ADDR=127.0.0.1:3999 GW_LOAD_N=1000 GW_LOAD_SECONDS=60 go test -run TestServeForLoad ./handlers/gateways/
+//	wrk -t2 -c4 -d10s --latency http://127.0.0.1:3999/gateways
+//
+// GW_LOAD_N gateways come from the stand-in (0 = the real sandbox's demo
+// account); GW_LOAD_CACHED=1 puts the per-user cache in front.
+func TestServeForLoad(t *testing.T) {
+	addr := os.Getenv("GW_LOAD_ADDR")
+	if addr == "" {
+		t.Skip("GW_LOAD_ADDR not set")
+	}
+	n, _ := strconv.Atoi(os.Getenv("GW_LOAD_N"))
+	secs, _ := strconv.Atoi(os.Getenv("GW_LOAD_SECONDS"))
+	if secs <= 0 {
+		secs = 60
+	}
+	gin.SetMode(gin.ReleaseMode)
+	var c *thingplus.Client
+	token := goodToken
+	if n > 0 {
+		c = newUpstream(t, n, time.Now()).client()
+	} else {
+		sb := sandbox.New(sandbox.Options{SimulatorPace: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		t.Cleanup(sb.Close)
+		srv := httptest.NewServer(sb.Handler())
+		t.Cleanup(srv.Close)
+		c, _ = thingplus.New(srv.URL + "/v2")
+		token, _ = sb.TokenFor("1")
+	}
+	var src Source = c
+	if os.Getenv("GW_LOAD_CACHED") == "1" {
+		src = thingplus.NewCached(c, thingplus.CacheOptions{})
+	}
+	h := New(src, Options{})
+	server := &http.Server{Addr: addr, Handler: app(h, demoUser(), token)}
+	go func() { time.Sleep(time.Duration(secs) * time.Second); server.Close() }()
+	if err := server.ListenAndServe(); err != http.ErrServerClosed {
+		t.Fatal(err)
 	}
 }
