@@ -63,6 +63,7 @@ type Manager interface {
 // Live is the source of committed changes.
 type Live interface {
 	Hub() *trains.Hub
+	Seq() uint64
 }
 
 // Store is everything the handler needs from the trains store
@@ -113,6 +114,7 @@ type Handler struct {
 	cfg     Config
 	keySum  [32]byte
 	bc      *broadcaster
+	epoch   string // this process's SSE version prefix
 }
 
 // Deps are the handler's collaborators; Sensors and Wirer may be nil.
@@ -144,7 +146,7 @@ func New(d Deps, cfg Config) *Handler {
 		cfg.Location = time.Local
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, cfg: cfg, keySum: sha256.Sum256([]byte(cfg.WebhookKey))}
+	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, cfg: cfg, keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: randomID()[:8]}
 	h.bc = newBroadcaster(h)
 	go h.bc.run()
 	return h

@@ -884,3 +884,52 @@ func TestStructureSnapshotSkipsActingTab(t *testing.T) {
 		t.Fatalf("acting tab got %q first, want car-2000", ev.name)
 	}
 }
+
+// A stream opened by the page it was drawn with (?v=) or resumed with the
+// last event id it saw skips the snapshot while nothing changed; a stale or
+// foreign version (another process) gets one.
+func TestStreamSkipsSnapshotWhenCurrent(t *testing.T) {
+	e := newEnv(t, nil)
+	_, page := e.do(req{method: "GET", path: "/trains", user: true})
+	connect := doc(t, page).Find(`[data-testid="live-region"]`).AttrOr("sse-connect", "")
+	v, _ := url.ParseQuery(connect[strings.Index(connect, "?")+1:])
+	if !strings.HasPrefix(v.Get("v"), e.h.epoch+".") {
+		t.Fatalf("stream URL %q carries no version", connect)
+	}
+	open := func(query, lastID string) *sseReader {
+		hr, _ := http.NewRequest("GET", e.srv.URL+"/trains/stream?"+query, nil)
+		hr.Header.Set("Accept", "text/event-stream")
+		hr.Header.Set("X-Test-User", "1")
+		if lastID != "" {
+			hr.Header.Set("Last-Event-ID", lastID)
+		}
+		resp, err := http.DefaultClient.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		return &sseReader{resp: resp, sc: sc}
+	}
+	s := open("tab=a&v="+url.QueryEscape(v.Get("v")), "")
+	if ev := s.next(t, 3*time.Second); !ev.comment {
+		t.Fatalf("current page got %q, want no snapshot", ev.name)
+	}
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN?key=" + testKey})
+	ev := s.until(t, "car-2000")
+	s.close()
+	// Resume with the last id seen: nothing new, no snapshot.
+	s = open("tab=a&v="+url.QueryEscape(v.Get("v")), ev.id)
+	if ev := s.next(t, 3*time.Second); !ev.comment {
+		t.Fatalf("resumed stream got %q, want no snapshot", ev.name)
+	}
+	s.close()
+	// The page's version is stale now, and another process's id never matches.
+	for _, q := range []struct{ query, last string }{{"tab=a&v=" + url.QueryEscape(v.Get("v")), ""}, {"tab=a", "other." + strings.SplitN(ev.id, ".", 2)[1]}} {
+		s = open(q.query, q.last)
+		if ev := s.next(t, 3*time.Second); ev.name != "snapshot" {
+			t.Fatalf("%+v: got %q, want snapshot", q, ev.name)
+		}
+		s.close()
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -24,22 +25,29 @@ func (h *Handler) pageMeta() web.Page {
 
 // page is GET /trains.
 func (h *Handler) page(c *gin.Context) {
-	ts, err := h.store.Trains(c.Request.Context())
+	snap, err := h.store.Snapshot(c.Request.Context())
 	if err != nil {
 		web.Fail(c, appErr(err))
 		return
 	}
-	h.renderPage(c, http.StatusOK, h.listVM(ts))
+	h.renderPage(c, http.StatusOK, h.listVM(snap.Trains), h.version(snap.Seq))
 }
 
-func (h *Handler) renderPage(c *gin.Context, status int, l vt.List) {
+// renderPage draws the whole page. version is the store version the list
+// is at least as new as ("" when unknown): the stream skips its first
+// snapshot when nothing changed since.
+func (h *Handler) renderPage(c *gin.Context, status int, l vt.List, version string) {
 	tab := randomID()
 	template := func(dir string) string {
 		return h.cfg.PublicURL + "/api/trigger/{sensorId}/" + dir + "?key=" + h.cfg.WebhookKey
 	}
+	stream := "/trains/stream?tab=" + tab
+	if version != "" {
+		stream += "&v=" + url.QueryEscape(version)
+	}
 	p := vt.Page{
 		List: l, PushIN: template("IN"), PushOUT: template("OUT"),
-		StreamURL: "/trains/stream?tab=" + tab, Tab: tab,
+		StreamURL: stream, Tab: tab,
 		Sensors: h.sensorOptions(c),
 	}
 	web.Render(c, status, h.pageMeta(), vt.PageBody(p))
@@ -92,7 +100,7 @@ func (h *Handler) done(c *gin.Context, status int, f vt.Form, n vt.Notice) {
 		web.Component(c, status, vt.ListBody(l))
 		return
 	}
-	h.renderPage(c, status, l)
+	h.renderPage(c, status, l, "")
 }
 
 func (h *Handler) ok(c *gin.Context, msgKey string) {

@@ -131,7 +131,7 @@ func (b *broadcaster) renderCars(u trains.Update) (frame, error) {
 	ctx := context.Background()
 	for _, c := range u.Cars {
 		// The live part has no position controls, so the train's car count is not needed.
-		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(c.ID, 10), u.Seq, vt.CarLive(b.h.carVM(c, 0), false)); err != nil {
+		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(c.ID, 10), b.h.version(u.Seq), vt.CarLive(b.h.carVM(c, 0), false)); err != nil {
 			return frame{}, err
 		}
 	}
@@ -242,7 +242,7 @@ func (h *Handler) Streams() int {
 }
 
 // writeEvent renders comp as one SSE event (one data: line per line).
-func writeEvent(ctx context.Context, w *bytes.Buffer, event string, seq uint64, comp templ.Component) error {
+func writeEvent(ctx context.Context, w *bytes.Buffer, event, id string, comp templ.Component) error {
 	var html bytes.Buffer
 	if err := comp.Render(ctx, &html); err != nil {
 		return err
@@ -250,7 +250,7 @@ func writeEvent(ctx context.Context, w *bytes.Buffer, event string, seq uint64, 
 	w.WriteString("event: ")
 	w.WriteString(event)
 	w.WriteString("\nid: ")
-	w.WriteString(strconv.FormatUint(seq, 10))
+	w.WriteString(id)
 	w.WriteByte('\n')
 	for line := range bytes.Lines(html.Bytes()) {
 		w.WriteString("data: ")
@@ -264,6 +264,13 @@ func writeEvent(ctx context.Context, w *bytes.Buffer, event string, seq uint64, 
 	return nil
 }
 
+// version names a store version for SSE ids and the page's stream URL:
+// this process's epoch and the sequence number, so a version seen before a
+// restart never matches one after it.
+func (h *Handler) version(seq uint64) string {
+	return h.epoch + "." + strconv.FormatUint(seq, 10)
+}
+
 // snapshotFrame renders the whole list as a "snapshot" event.
 func (h *Handler) snapshotFrame(ctx context.Context) (frame, error) {
 	snap, err := h.store.Snapshot(ctx)
@@ -271,7 +278,7 @@ func (h *Handler) snapshotFrame(ctx context.Context) (frame, error) {
 		return frame{}, err
 	}
 	var buf bytes.Buffer
-	err = writeEvent(ctx, &buf, "snapshot", snap.Seq, vt.ListBody(h.listVM(snap.Trains)))
+	err = writeEvent(ctx, &buf, "snapshot", h.version(snap.Seq), vt.ListBody(h.listVM(snap.Trains)))
 	return frame{seq: snap.Seq, data: buf.Bytes(), structure: structureHash(snap.Trains)}, err
 }
 
@@ -319,8 +326,22 @@ func (h *Handler) stream(c *gin.Context) {
 		h.bc.setShown(client, f.structure)
 		return write(f.data)
 	}
-	// Tell the client how soon to reconnect, then the snapshot.
-	if !write([]byte("retry: 2000\n\n")) || !snapshot() {
+	// Tell the client how soon to reconnect, then the snapshot — unless the
+	// client already shows the current version: the page it was just drawn
+	// with (?v=), or the last event it got before a reconnect (Last-Event-ID).
+	if !write([]byte("retry: 2000\n\n")) {
+		return
+	}
+	seen := c.GetHeader("Last-Event-ID")
+	if seen == "" {
+		seen = c.Query("v")
+	}
+	if cur := h.store.Seq(); seen != "" && seen == h.version(cur) {
+		sent = cur
+		if !write([]byte(": up to date\n\n")) {
+			return
+		}
+	} else if !snapshot() {
 		return
 	}
 	beat := time.NewTicker(h.cfg.Heartbeat)

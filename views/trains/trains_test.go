@@ -46,7 +46,7 @@ func sampleList() List {
 func TestCarLive(t *testing.T) {
 	d, html := render(t, CarLive(sampleList().Trains[0].Cars[0], false))
 	live := d.Find(`[data-testid="car-live"]`)
-	if live.AttrOr("id", "") != "car-2000-live" || live.AttrOr("sse-swap", "") != "car-2000" || live.AttrOr("hx-swap", "") != "outerHTML" {
+	if live.AttrOr("id", "") != "car-2000-live" || live.AttrOr("sse-swap", "") != "car-2000" || live.AttrOr("hx-swap", "") != "outerHTML settle:0ms" {
 		t.Fatalf("live attrs: %s", html)
 	}
 	if _, oob := live.Attr("hx-swap-oob"); oob {
