@@ -91,6 +91,11 @@ func (s *Store) New(r *http.Request, name string) (*gsessions.Session, error) {
 	sess.ID, sess.Values, sess.Options, sess.IsNew = loaded.ID, loaded.Values, loaded.Options, loaded.IsNew
 	if err != nil {
 		sess.ID = "" // never reuse an id we could not load: a fresh one is made at save
+		if !isOutage(err) {
+			// No such session, or a cookie that does not decode: simply a
+			// visitor without a session, nothing for gin-contrib to log.
+			err = nil
+		}
 	}
 	return sess, err
 }
