@@ -778,3 +778,20 @@ func TestHandlerTextKeysExist(t *testing.T) {
 		t.Errorf("only %d keys found", n)
 	}
 }
+
+func TestFilterFormPushesCanonicalURL(t *testing.T) {
+	hs := newHarness(t, 3)
+	req := httptest.NewRequest(http.MethodGet, "/gateways?q=gate&status=&sort=name&dir=asc&open=b827ebd0a002", nil)
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-Trigger", "gw-filter")
+	rec := httptest.NewRecorder()
+	hs.eng.ServeHTTP(rec, req)
+	if got := rec.Header().Get("HX-Push-Url"); got != "/gateways?q=gate&open=b827ebd0a002" {
+		t.Errorf("HX-Push-Url = %q", got)
+	}
+	// The poll never pushes.
+	r := hs.get("/gateways?q=gate", true)
+	if got := r.Header().Get("HX-Push-Url"); got != "" {
+		t.Errorf("poll pushes %q", got)
+	}
+}

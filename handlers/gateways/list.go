@@ -160,6 +160,11 @@ func (h *Handler) list(c *gin.Context) {
 	}
 	if web.IsFragment(c) {
 		c.Header("Vary", web.HeaderRequest)
+		if c.GetHeader("HX-Trigger") == "gw-filter" {
+			// The form pushes its raw query (status=&sort=name…): push
+			// the canonical URL of the same state instead.
+			c.Header("HX-Push-Url", st.canonical())
+		}
 		web.Component(c, status, vt.GatewaysTable(table))
 		return
 	}

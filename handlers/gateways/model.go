@@ -215,6 +215,19 @@ func (s listState) href(sort, dir string) string {
 	return "/gateways?" + v.Encode()
 }
 
+// canonical is the state's URL with its open rows: what the address bar shows.
+func (s listState) canonical() string {
+	u := s.href(s.Sort, s.Dir)
+	if len(s.Open) == 0 {
+		return u
+	}
+	v := url.Values{"open": s.Open}
+	if strings.Contains(u, "?") {
+		return u + "&" + v.Encode()
+	}
+	return u + "?" + v.Encode()
+}
+
 func (s listState) columns() []vt.Column {
 	cols := make([]vt.Column, 0, len(sortKeys))
 	for _, k := range sortKeys {
