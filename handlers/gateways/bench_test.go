@@ -198,3 +198,40 @@ func TestServeForLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The full request against the real sandbox on loopback (the demo account:
+// 3 gateways), uncached: two Thing+ calls, decode, view model, render.
+func BenchmarkFullRequestSandboxDemo(b *testing.B) {
+	sb := sandbox.New(sandbox.Options{SimulatorPace: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	b.Cleanup(sb.Close)
+	api := httptest.NewServer(sb.Handler())
+	b.Cleanup(api.Close)
+	c, _ := thingplus.New(api.URL + "/v2")
+	token, _ := sb.TokenFor("1")
+	srv := httptest.NewServer(app(New(c, Options{}), demoUser(), token))
+	b.Cleanup(srv.Close)
+	for _, htmx := range []bool{false, true} {
+		name := "page"
+		if htmx {
+			name = "fragment"
+		}
+		b.Run(name, func(b *testing.B) {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/gateways?open=b827ebd0a001", nil)
+			if htmx {
+				req.Header.Set("HX-Request", "true")
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					b.Fatalf("status %d", resp.StatusCode)
+				}
+			}
+		})
+	}
+}
