@@ -431,6 +431,17 @@ func (b *browser) back() {
 	b.waitFor("the previous page to load", `document.readyState === "complete"`, step)
 }
 
+// waitHtmxIdle waits until htmx has no request in flight and no swap or
+// settle going on (twice in a row, 50 ms apart).
+func (b *browser) waitHtmxIdle() {
+	b.t.Helper()
+	const idle = `!document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")`
+	for i := 0; i < 2; i++ {
+		time.Sleep(50 * time.Millisecond)
+		b.waitFor("htmx to finish", idle, step)
+	}
+}
+
 // waitVisible waits for sel to be visible.
 func (b *browser) waitVisible(sel string) {
 	b.t.Helper()

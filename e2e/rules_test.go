@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp/kb"
 )
@@ -25,6 +24,7 @@ func (b *browser) choose(sel, value string) {
 	if !ok {
 		b.t.Fatalf("%s has no option %q", sel, value)
 	}
+	b.waitHtmxIdle()
 }
 
 // value is a form control's current value.
@@ -100,7 +100,6 @@ func TestRules(t *testing.T) {
 	b.choose(`#rf-t-gateway`, gateway)
 	b.waitFor("the gateway's sensors in the picker", `!!document.querySelector('#rf-t-sensor option[value="`+sensor+`"]')`, step)
 	b.choose(`#rf-t-sensor`, sensor)
-	time.Sleep(300 * time.Millisecond) // the sensor picker may refresh the form too
 	b.waitFor("the sensor chosen", `document.querySelector("#rf-t-sensor").value === "`+sensor+`"`, step)
 	b.choose(`#rf-t-method`, "over")
 	b.waitFor("the threshold field", `!!document.querySelector("#rf-t-degree")`, step)
