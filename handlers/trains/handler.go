@@ -102,7 +102,6 @@ type Config struct {
 	// (the compatibility API accepts a session or the webhook key).
 	OptionalUser gin.HandlerFunc
 	Log          *slog.Logger
-	Now          func() time.Time
 	Location     *time.Location // for times shown on pages (default: local)
 }
 
@@ -138,9 +137,6 @@ func New(d Deps, cfg Config) *Handler {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.Local
