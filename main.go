@@ -269,7 +269,7 @@ func (d *domain) Close() error { return d.trains.Close() }
 // Features are the signed-in screens.
 func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature {
 	return []handlers.Feature{
-		gateways.New(tp, gateways.Options{}),
+		gateways.New(thingplus.NewCached(tp, thingplus.CacheOptions{}), gateways.Options{}),
 		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL),
 	}
 }

@@ -116,7 +116,10 @@ func (c *Client) Call(ctx context.Context, req Request, out any, meta *Meta) err
 	var err error
 	if req.Method == http.MethodGet {
 		key := req.Token + "\x00" + req.Path + "?" + req.Query.Encode()
-		v, ferr, _ := c.flight.Do(key, func() (any, error) { return c.roundTrip(ctx, req) })
+		// The shared call must not die with the first caller's request: it
+		// runs detached from its cancellation, bounded by the client timeout.
+		shared := context.WithoutCancel(ctx)
+		v, ferr, _ := c.flight.Do(key, func() (any, error) { return c.roundTrip(shared, req) })
 		env, err = v.(*Envelope), ferr
 	} else {
 		env, err = c.roundTrip(ctx, req)

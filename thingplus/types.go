@@ -45,6 +45,10 @@ func (s *Str) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if b[0] == '"' {
+		if plain, ok := plainQuoted(b); ok {
+			*s = Str(plain)
+			return nil
+		}
 		var v string
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err
@@ -94,9 +98,11 @@ func parseIntish(b []byte) (int64, error) {
 		return 0, nil
 	}
 	if b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return 0, err
+		s, ok := plainQuoted(b)
+		if !ok {
+			if err := json.Unmarshal(b, &s); err != nil {
+				return 0, err
+			}
 		}
 		if s == "" {
 			return 0, nil
@@ -112,4 +118,20 @@ func parseIntish(b []byte) (int64, error) {
 	}
 	f, err := n.Float64()
 	return int64(f), err
+}
+
+// plainQuoted returns the inside of a JSON string without escapes or control
+// characters: the common case ("1490769625019", "on"), decoded without a
+// second trip through encoding/json.
+func plainQuoted(b []byte) (string, bool) {
+	if len(b) < 2 || b[len(b)-1] != '"' {
+		return "", false
+	}
+	inner := b[1 : len(b)-1]
+	for _, c := range inner {
+		if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
+			return "", false
+		}
+	}
+	return string(inner), true
 }
