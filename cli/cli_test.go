@@ -198,7 +198,7 @@ func TestCreateSignInListDelete(t *testing.T) {
 	if env["THINGPLUS_URL"] != f.base {
 		t.Fatalf("THINGPLUS_URL line %q", env["THINGPLUS_URL"])
 	}
-	if !strings.Contains(r.stdout, "# scopes: user-profile-read gateway-read rule timeline-read") ||
+	if !strings.Contains(r.stdout, "# scopes: user-profile-read gateway site-read rule timeline-read") ||
 		!strings.Contains(r.stdout, appRedirect) {
 		t.Fatalf("create output:\n%s", r.stdout)
 	}
@@ -216,7 +216,7 @@ func TestCreateSignInListDelete(t *testing.T) {
 
 	// list shows it (without the secret).
 	r = f.run(nil, "", "list")
-	if r.code != 0 || !strings.Contains(r.stdout, id) || !strings.Contains(r.stdout, "user-profile-read,gateway-read,rule,timeline-read") {
+	if r.code != 0 || !strings.Contains(r.stdout, id) || !strings.Contains(r.stdout, "user-profile-read,gateway,site-read,rule,timeline-read") {
 		t.Fatalf("list: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if strings.Contains(r.stdout, secret) {
@@ -372,7 +372,7 @@ func TestScopesCommand(t *testing.T) {
 		t.Fatalf("scopes: %d %s", r.code, r.stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if len(lines) != 16 || !regexp.MustCompile(`(?m)^gateway-read\s+yes\s+read your gateways`).MatchString(r.stdout) {
+	if len(lines) != 16 || !regexp.MustCompile(`(?m)^gateway\s+yes\s+create, change and delete your gateways`).MatchString(r.stdout) {
 		t.Fatalf("scopes output:\n%s", r.stdout)
 	}
 }

@@ -24,13 +24,12 @@ type Portal struct {
 var ErrWrongCredentials = errors.New("wrong loginId or password")
 
 // AppScopes are the scopes thingplus-webapp's screens need, and no more:
-// user-profile-read (greet the user: GET /users/me), gateway-read (gateways,
-// devices, sensors, status and series pages), rule (list, create, edit,
-// switch and delete rules, and "wire this door"), timeline-read (the events
-// page). Gateway management (register, rename, delete a gateway) needs
-// "gateway" and "site-read" on top; they are not requested by default.
+// user-profile-read (greet the user: GET /users/me), gateway (the gateway
+// pages, and registering, renaming and deleting gateways), site-read (the
+// site a new gateway joins), rule (list, create, edit, switch and delete
+// rules, and "wire this door"), timeline-read (the events page).
 func AppScopes() []string {
-	return []string{"user-profile-read", "gateway-read", "rule", "timeline-read"}
+	return []string{"user-profile-read", "gateway", "site-read", "rule", "timeline-read"}
 }
 
 // PasswordMD5 is the lowercase hex MD5 that /login and the password grant
