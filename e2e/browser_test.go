@@ -286,6 +286,9 @@ func (b *browser) assertClean(where string) {
 	b.problems, b.offsite = nil, nil
 	b.mu.Unlock()
 	for _, p := range problems {
+		if strings.Contains(p, "status of 503") {
+			p += " (the app answers 503 when memcached or Thing+ did not answer in time: see the app log in test-output/)"
+		}
 		b.t.Errorf("%s: %s", where, p)
 	}
 	for _, u := range offsite {

@@ -16,6 +16,7 @@ func (b *browser) signIn() {
 	b.waitVisible(`#loginId`)
 	b.onSandbox("login page")
 	b.assertClean("sandbox login page")
+	b.checkLabels("sandbox login page")
 	b.typeInto(`#loginId`, "demo")
 	b.typeInto(`#password`, "demo")
 	b.click(`[data-testid="login-form"] button[type="submit"]`)
@@ -25,6 +26,7 @@ func (b *browser) signIn() {
 		b.t.Errorf("the consent page does not name the app")
 	}
 	b.assertClean("sandbox consent page")
+	b.checkLabels("sandbox consent page")
 	b.click(`[data-testid="decision-form"] button[name="allow"]`)
 	b.waitVisible(`[data-testid="greeting"]`)
 	b.assertClean("home after sign-in")

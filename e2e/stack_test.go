@@ -45,6 +45,7 @@ type stackOptions struct {
 // the test ends. On failure their logs go to test-output/.
 func startStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
+	_ = os.RemoveAll(artifactDir(t)) // no stale screenshots from an earlier run
 	mc := apptest.StartMemcached(t)
 	appAddr, sbAddr := apptest.FreeAddr(t), apptest.FreeAddr(t)
 	_, appPort, _ := net.SplitHostPort(appAddr)

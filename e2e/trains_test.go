@@ -426,3 +426,44 @@ func atoi(s string) int {
 	fmt.Sscan(s, &n)
 	return n
 }
+
+// Without Server-Sent Events (a proxy that buffers or blocks them), the page
+// says so and the polling fallback still brings pushes in.
+func TestTrainsPollingFallback(t *testing.T) {
+	st := startStack(t, stackOptions{})
+	b := newBrowser(t, st)
+	b.signIn()
+	release := b.allow(`ERR_BLOCKED_BY_CLIENT|/trains/stream|console.error: "\[object Event\]"`)
+	defer release()
+	call(b, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{
+		{URLPattern: "*://*:*/trains/stream*", Block: true}}})
+	b.visit("/trains")
+	b.waitFor("the badge to show the stream is not live",
+		`document.querySelector('[data-testid="live-badge"]').dataset.state === "offline"`, 10*time.Second)
+	// A car of 신림-성수 holds door sensor 1 of car 1; the simulator may move
+	// it too, so the check is "the page catches up with the store".
+	carID := evalJS[string](b, `(() => { const d = document.querySelector('[data-testid="door"][data-sensor-id="b827ebd0a001-1-door1"]');
+		return d ? d.closest('[data-testid="car"]').dataset.carId : ""; })()`)
+	if carID == "" {
+		t.Fatalf("no car holds the seeded door sensor b827ebd0a001-1-door1")
+	}
+	for i := 0; i < 3; i++ {
+		if code := st.Push("b827ebd0a001-1-door1", "IN", fmt.Sprintf("fallback-%d", i)); code != 204 {
+			t.Fatalf("push: status %d", code)
+		}
+	}
+	start := time.Now()
+	deadline := start.Add(25 * time.Second)
+	for {
+		want := st.CarCount(carID)
+		if b.car(carID).Count == want {
+			t.Logf("the polling fallback showed count %s after %s", want, time.Since(start).Round(time.Millisecond))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("with the stream blocked the page still shows %s for car %s after 25 s; the store has %s",
+				b.car(carID).Count, carID, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
