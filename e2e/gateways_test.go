@@ -170,7 +170,14 @@ func TestGateways(t *testing.T) {
 	b.waitVisible(`#gateways a[data-testid="gw-sensor-link"][href*="b827ebd0a002-0-temperature"]`)
 	b.click(`#gateways a[data-testid="gw-sensor-link"][href*="b827ebd0a002-0-temperature"]`)
 	b.waitVisible(`[data-testid="chart-svg"]`)
-	chart := evalJS[map[string]any](b, `(() => {
+	type chartShape struct {
+		W      float64 `json:"w"`
+		H      float64 `json:"h"`
+		Marks  int     `json:"marks"`
+		Points int     `json:"points"`
+		Title  string  `json:"title"`
+	}
+	chart := evalJS[chartShape](b, `(() => {
 		const svg = document.querySelector('[data-testid="chart-svg"]');
 		const r = svg.getBoundingClientRect();
 		const marks = svg.querySelectorAll("polyline, path, circle, rect:not(.chart-frame)");
@@ -179,8 +186,8 @@ func TestGateways(t *testing.T) {
 		for (const m of svg.querySelectorAll("path")) points += ((m.getAttribute("d") || "").match(/[ML]/g) || []).length;
 		return {w: r.width, h: r.height, marks: marks.length, points: points, title: svg.querySelector("title").textContent};
 	})()`)
-	if chart["w"].(float64) < 200 || chart["h"].(float64) < 100 || chart["points"].(float64) < 10 {
-		t.Errorf("the sensor chart is empty or tiny: %v", chart)
+	if chart.W < 200 || chart.H < 100 || chart.Points < 10 {
+		t.Errorf("the sensor chart is empty or tiny: %+v", chart)
 	}
 	b.checkPage("sensor page")
 
