@@ -47,12 +47,29 @@ type Source interface {
 	Catalog
 }
 
+// Manager changes the signed-in user's gateways: the sites a new one can
+// join, registering, renaming, re-timing and deleting. *thingplus.Cached
+// implements it (and drops the user's cached reads after each change), as
+// does *thingplus.Client.
+type Manager interface {
+	Sites(ctx context.Context, token string) ([]thingplus.Site, error)
+	RegisterGateway(ctx context.Context, token string, r thingplus.Registration) (thingplus.Gateway, error)
+	UpdateGateway(ctx context.Context, token, id string, u thingplus.GatewayUpdate) (thingplus.Gateway, error)
+	SetReportInterval(ctx context.Context, token, id string, every time.Duration) error
+	DeleteGateway(ctx context.Context, token, id string) error
+}
+
 // Options tune a Handler; zero values take the defaults.
 type Options struct {
 	Now      func() time.Time // clock; default time.Now
 	Poll     time.Duration    // table refresh period; default 15 s
 	LastGood int              // per-user "last good" entries kept; default 1024
 	MaxOpen  int              // open rows refreshed with the table; default 10
+
+	// Manager changes gateways (manage.go). Nil means the Source itself
+	// when it is one (*thingplus.Cached and *thingplus.Client are); with
+	// neither, the management routes are not mounted.
+	Manager Manager
 }
 
 // Handler serves the gateway screens.
@@ -62,6 +79,7 @@ type Handler struct {
 	poll    time.Duration
 	maxOpen int
 	last    *lastGood
+	manage  Manager // nil: no gateway management
 }
 
 // New builds a Handler reading from src.
@@ -78,7 +96,10 @@ func New(src Source, o Options) *Handler {
 	if o.MaxOpen <= 0 {
 		o.MaxOpen = 10
 	}
-	return &Handler{src: src, now: o.Now, poll: o.Poll, maxOpen: o.MaxOpen, last: newLastGood(o.LastGood)}
+	if o.Manager == nil {
+		o.Manager, _ = src.(Manager)
+	}
+	return &Handler{src: src, now: o.Now, poll: o.Poll, maxOpen: o.MaxOpen, last: newLastGood(o.LastGood), manage: o.Manager}
 }
 
 // Register mounts the routes; r must already require a signed-in user.
@@ -88,6 +109,9 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.GET("/gateways/:gw/row", h.row)
 	r.GET("/gateways/:gw/sensors/:id", h.sensor)
 	r.GET("/gateways/:gw/sensors/:id/series.csv", h.csv)
+	if h.manage != nil {
+		h.registerManage(r)
+	}
 }
 
 // isUnavailable reports whether err means "Thing+ is slow or down": the

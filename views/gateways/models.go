@@ -65,6 +65,8 @@ type Row struct {
 	Detail   *Detail
 	Loading  string // "Loading…" label for the indicator
 	ExpandLb string // accessible label of the toggle
+
+	Manage *Manage // an open row's management panel, shown open (nil: the link that opens it)
 }
 
 // Detail is a gateway's devices and sensors.

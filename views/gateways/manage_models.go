@@ -1,0 +1,78 @@
+package gateways
+
+import (
+	"encoding/hex"
+	"net/url"
+)
+
+// View models of gateway management: adding a gateway, and renaming,
+// re-timing and deleting one from its open row or its own page.
+
+// AddForm is the "Add a virtual gateway" section of /gateways: closed (a
+// button that opens the form in place), or the form with what the user
+// typed, the messages next to the fields and the outcome.
+type AddForm struct {
+	Open     bool
+	Page     bool // on its own page (no JavaScript): the heading is the h1
+	Name     string
+	Model    string
+	ID       string
+	Site     string
+	Minutes  string
+	Models   []OptionGroup
+	Sites    []Option
+	SiteText bool              // the sites could not be read: a text input instead of a choice
+	Errors   map[string]string // by field: name, model, id, site, minutes
+	Notice   Notice            // Thing+'s refusal in words, or the success
+	Added    *Link             // the gateway just added
+}
+
+// OptionGroup is an <optgroup>.
+type OptionGroup struct {
+	Label   string
+	Options []Option
+}
+
+// Link is a link's text and target.
+type Link struct {
+	Text, Href string
+}
+
+// Err is the message of a field ("" when it is fine).
+func (f AddForm) Err(field string) string { return f.Errors[field] }
+
+// Manage is one gateway's management panel: rename, report interval,
+// delete. It sits in the gateway's open row (and on /gateways/{id}/manage).
+type Manage struct {
+	ID      string
+	Title   string // the gateway's current name
+	Name    string // the rename field's value
+	Minutes string // the interval field's value
+	Current string // "Now every 5 min."
+	Errors  map[string]string
+	Notice  Notice
+	Page    bool   // on its own page: no heading of its own, deletes via the confirmation page
+	Confirm string // the question asked before deleting
+}
+
+// Err is the message of a field ("" when it is fine).
+func (m Manage) Err(field string) string { return m.Errors[field] }
+
+// DomID is the panel's element id: the gateway id hex-encoded, since
+// Thing+ ids may hold ':' and '.', which CSS selectors (and htmx's
+// hx-preserve) would misread.
+func (m Manage) DomID() string { return ManageDomID(m.ID) }
+
+// ManageDomID is the element id of gateway id's management slot.
+func ManageDomID(id string) string { return "gwm-" + hex.EncodeToString([]byte(id)) }
+
+// ManageURL is a gateway's management URL plus suffix ("/name", "/delete").
+func ManageURL(id, suffix string) string { return "/gateways/" + url.PathEscape(id) + suffix }
+
+// DeleteConfirm is the confirmation page for browsers without JavaScript.
+type DeleteConfirm struct {
+	ID       string
+	Name     string
+	Question string // Delete the gateway "…"?
+	Details  string // what goes with it
+}
