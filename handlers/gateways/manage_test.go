@@ -227,7 +227,7 @@ func TestManageLifecycleHTMX(t *testing.T) {
 	if r.Header().Get("HX-Reswap") != "delete" || r.Header().Get("HX-Trigger") != "gw-changed" {
 		t.Errorf("delete headers %v", r.Header())
 	}
-	if ch := testid(r, "gw-changes"); ch.Text() != "Deleted the gateway “Renamed 잠실”." || ch.AttrOr("hx-swap-oob", "") != "true" {
+	if ch := testid(r, "gw-changes"); ch.Text() != "Deleted the gateway “Renamed 잠실”." || ch.AttrOr("hx-swap-oob", "") != "innerHTML" {
 		t.Errorf("delete status = %q", ch.Text())
 	}
 	if _, ok := m.rowByName("Renamed 잠실"); ok {

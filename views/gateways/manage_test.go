@@ -182,7 +182,7 @@ func TestManageBarOnPage(t *testing.T) {
 		t.Error("status line or add section")
 	}
 	_, doc = render(t, Changed("Deleted “x”."))
-	if c := byID(doc, "gw-changes"); c.AttrOr("hx-swap-oob", "") != "true" || c.AttrOr("id", "") != "gw-changes" {
+	if c := byID(doc, "gw-changes"); c.AttrOr("hx-swap-oob", "") != "innerHTML" || c.AttrOr("id", "") != "gw-changes" {
 		t.Error("out-of-band status")
 	}
 }
