@@ -130,5 +130,4 @@ var gateways = map[string]string{
 	"gw.err.duplicate":          "A gateway with the id %s already exists in Thing+.",
 	"gw.err.refused":            "Thing+ refused this: %s (%s).",
 	"gw.err.unavailable":        "Thing+ did not answer. Nothing may have changed: check the table in a moment, then try again.",
-	"gw.err.nomanager":          "Managing gateways is not available here.",
 }
