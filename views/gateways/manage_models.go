@@ -41,6 +41,20 @@ type Link struct {
 // Err is the message of a field ("" when it is fine).
 func (f AddForm) Err(field string) string { return f.Errors[field] }
 
+// addFields are the form's fields in page order.
+var addFields = []string{"name", "model", "id", "site", "minutes"}
+
+// Focus reports whether field gets the focus when the form appears: the
+// first field with a mistake, else the name.
+func (f AddForm) Focus(field string) bool {
+	for _, k := range addFields {
+		if f.Errors[k] != "" {
+			return k == field
+		}
+	}
+	return field == "name"
+}
+
 // Manage is one gateway's management panel: rename, report interval,
 // delete. It sits in the gateway's open row (and on /gateways/{id}/manage).
 type Manage struct {

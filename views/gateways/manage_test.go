@@ -64,6 +64,9 @@ func TestAddSection(t *testing.T) {
 	if byID(doc, "gw-add-name").AttrOr("aria-invalid", "") != "false" || byID(doc, "gw-add-name-error").Length() != 0 {
 		t.Error("name flagged without an error")
 	}
+	if af := doc.Find("[autofocus]"); af.Length() != 1 || af.AttrOr("id", "") != "gw-add-id" {
+		t.Errorf("focus goes to the first mistake, not %v", af.AttrOr("id", ""))
+	}
 	if n := byID(doc, "gw-add-notice"); n.AttrOr("role", "") != "alert" || !n.HasClass("bad") {
 		t.Error("refusal notice")
 	}
