@@ -85,9 +85,11 @@ func (m *mgHarness) do(method, path string, form url.Values, headers ...string) 
 	return parse(m.t, rec)
 }
 
-var hx = []string{"HX-Request", "true", "HX-Current-URL", "http://localhost:3000/gateways"}
+var hxHeaders = []string{"HX-Request", "true", "HX-Current-URL", "http://localhost:3000/gateways"}
 
-func (m *mgHarness) hx(method, path string, form url.Values) resp { return m.do(method, path, form, hx...) }
+func (m *mgHarness) hx(method, path string, form url.Values) resp {
+	return m.do(method, path, form, hxHeaders...)
+}
 
 func testid(r resp, id string) *goquery.Selection { return r.doc.Find(`[data-testid="` + id + `"]`) }
 
