@@ -2,7 +2,7 @@
 # Regenerates the templ views and fails when the committed *_templ.go differ.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go tool templ generate -path views >/dev/null
+go tool templ generate >/dev/null
 stale=$(git status --porcelain -- '*_templ.go')
 if [ -n "$stale" ]; then
   echo "$stale"
