@@ -248,7 +248,7 @@ func GatewaysTable(t Table) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "\" hx-target=\"this\" hx-swap=\"outerHTML\" hx-push-url=\"false\" hx-include=\"[name=open]\" aria-labelledby=\"gw-title\"><p class=\"muted\"><span data-testid=\"gw-shown\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "\" hx-target=\"this\" hx-swap=\"outerHTML\" hx-push-url=\"false\" hx-include=\"[name=open], [data-testid=gw-updated]\" aria-labelledby=\"gw-title\"><p class=\"muted\"><span data-testid=\"gw-shown\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -62,7 +62,7 @@ func TestGatewaysTable(t *testing.T) {
 	panel := byID(doc, "gw-panel")
 	for attr, want := range map[string]string{
 		"id": "gateways", "hx-get": "/gateways?q=a%26b&sort=id", "hx-trigger": "every 15s",
-		"hx-swap": "outerHTML", "hx-push-url": "false", "hx-include": "[name=open]",
+		"hx-swap": "outerHTML", "hx-push-url": "false", "hx-include": "[name=open], [data-testid=gw-updated]",
 	} {
 		if got := panel.AttrOr(attr, ""); got != want {
 			t.Errorf("panel %s = %q, want %q", attr, got, want)
