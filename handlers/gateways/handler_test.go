@@ -396,7 +396,7 @@ func TestPollKeepsOpenRows(t *testing.T) {
 	if n := r.doc.Find(`[data-testid="gw-sensor"]`).Length(); n != 24 {
 		t.Errorf("%d sensors shown", n)
 	}
-	if r.doc.Find(`[data-testid="gw-panel"]`).AttrOr("hx-include", "") != "[name=open]" {
+	if r.doc.Find(`[data-testid="gw-panel"]`).AttrOr("hx-include", "") != "[name=open], [data-testid=gw-updated]" {
 		t.Error("poll does not include open rows")
 	}
 }
