@@ -5,6 +5,7 @@ package apptest
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -75,14 +76,23 @@ func (m *Memcached) Pause() {
 // Resume continues a paused process.
 func (m *Memcached) Resume() { _ = m.cmd.Process.Signal(syscall.SIGCONT) }
 
+// freePort finds a port for a process the test starts later. It picks from
+// below Linux's ephemeral range (32768–60999): a port the kernel handed out
+// for ":0" is just as likely to be taken, between our check and the child's
+// bind, as the local end of any outgoing connection of a parallel test.
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return port
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port between 20000 and 32000")
+	return 0
 }
 
 func waitListening(t testing.TB, addr string) {
