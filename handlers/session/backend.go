@@ -1,6 +1,8 @@
 package session
 
 import (
+	"errors"
+	"net"
 	"sync"
 	"time"
 
@@ -8,12 +10,50 @@ import (
 	gsm "github.com/bradleypeabody/gorilla-sessions-memcache"
 )
 
+// memcacheBackend talks to memcached with a short timeout (100 ms) and one
+// retry after a timeout: a busy host can miss one deadline, and a retry is
+// cheaper for the user than a 503; a memcached that is really down or hung
+// still answers within ~200 ms.
 type memcacheBackend struct {
 	*gsm.GoMemcacher
 	mc *memcache.Client
 }
 
-func (m *memcacheBackend) Delete(key string) error { return m.mc.Delete(key) }
+func (m *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64, err error) {
+	for try := 0; try < 2; try++ {
+		if val, flags, cas, err = m.GoMemcacher.Get(key); !isTimeout(err) {
+			return
+		}
+	}
+	return
+}
+
+func (m *memcacheBackend) Set(key, val string, flags, exp uint32, ocas uint64) (cas uint64, err error) {
+	for try := 0; try < 2; try++ {
+		if cas, err = m.GoMemcacher.Set(key, val, flags, exp, ocas); !isTimeout(err) {
+			return
+		}
+	}
+	return
+}
+
+func (m *memcacheBackend) Delete(key string) (err error) {
+	for try := 0; try < 2; try++ {
+		if err = m.mc.Delete(key); !isTimeout(err) {
+			return
+		}
+	}
+	return
+}
+
+func isTimeout(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ct *memcache.ConnectTimeoutError
+	var ne net.Error
+	return errors.As(err, &ct) || (errors.As(err, &ne) && ne.Timeout())
+}
 
 func (m *memcacheBackend) Ping() error { return m.mc.Ping() }
 
