@@ -182,8 +182,9 @@ func sandboxOptions(cfg config.Config, push func(sensorID, dir string) string, l
 		BaseURL: "http://" + cfg.SandboxAddr,
 		App: sandbox.AppClient{ID: cfg.ClientID, Secret: cfg.ClientSecret, Name: "Thing+ webapp",
 			RedirectURIs: []string{cfg.RedirectURI()}, Scopes: thingplus.AppScopes()},
-		PushURL: push,
-		Logger:  log,
+		PushURL:       push,
+		SimulatorPace: cfg.SimulatorPace,
+		Logger:        log,
 	}
 }
 

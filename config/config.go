@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is everything the binary needs to start.
@@ -25,8 +26,9 @@ type Config struct {
 	SessionSecret          []byte
 	SessionSecretGenerated bool
 
-	MemcachedServers []string // empty: in-process sessions
-	SandboxAddr      string   // host:port of the embedded sandbox
+	MemcachedServers []string      // empty: in-process sessions
+	SandboxAddr      string        // host:port of the embedded sandbox
+	SimulatorPace    time.Duration // sandbox simulator tick; 0 = its default, negative = off
 	DataDir          string
 	WebhookKey       string // empty: generated once and kept in DataDir
 }
@@ -78,6 +80,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if _, err := hostPorts("SANDBOX_ADDR", c.SandboxAddr); err != nil {
 		return c, err
 	}
+	if c.SimulatorPace, err = simulatorPace(getenv("SANDBOX_SIMULATOR")); err != nil {
+		return c, err
+	}
 	c.DataDir = first(getenv("DATA_DIR"), "./data")
 	c.WebhookKey = getenv("WEBHOOK_KEY")
 	if c.WebhookKey != "" && len(c.WebhookKey) < 16 {
@@ -123,6 +128,22 @@ func defaultSignup(c Config) string {
 		return "http://" + c.SandboxAddr + "/signup"
 	}
 	return "https://thingplus.net/signup/"
+}
+
+// simulatorPace reads SANDBOX_SIMULATOR: empty for the default pace, "off"
+// to stop the simulated traffic, or a Go duration such as "500ms".
+func simulatorPace(v string) (time.Duration, error) {
+	switch v {
+	case "":
+		return 0, nil
+	case "off":
+		return -1, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 50*time.Millisecond || d > time.Hour {
+		return 0, &Error{"SANDBOX_SIMULATOR", fmt.Sprintf("%q is not \"off\" or a duration between 50ms and 1h", v)}
+	}
+	return d, nil
 }
 
 func port(v string) (int, error) {

@@ -63,12 +63,23 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"MEMCACHED_SERVERS": "a:1,b:x"}, "MEMCACHED_SERVERS"},
 		{map[string]string{"SANDBOX_ADDR": "3001"}, "SANDBOX_ADDR"},
 		{map[string]string{"WEBHOOK_KEY": "short"}, "WEBHOOK_KEY"},
+		{map[string]string{"SANDBOX_SIMULATOR": "fast"}, "SANDBOX_SIMULATOR"},
+		{map[string]string{"SANDBOX_SIMULATOR": "1ms"}, "SANDBOX_SIMULATOR"},
 	}
 	for _, tc := range cases {
 		_, err := Load(env(tc.env))
 		var ce *Error
 		if !errors.As(err, &ce) || ce.Var != tc.want {
 			t.Errorf("%v: got %v, want an error naming %s", tc.env, err, tc.want)
+		}
+	}
+}
+
+func TestSimulatorPace(t *testing.T) {
+	for v, want := range map[string]string{"": "0s", "off": "-1ns", "500ms": "500ms"} {
+		c, err := Load(env(map[string]string{"SANDBOX_SIMULATOR": v}))
+		if err != nil || c.SimulatorPace.String() != want {
+			t.Errorf("%q: %v %v", v, c.SimulatorPace, err)
 		}
 	}
 }
