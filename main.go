@@ -148,7 +148,11 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	log.Info("thingplus-webapp running: open this URL and sign in", "url", cfg.PublicURL)
 	<-ctx.Done()
 	log.Info("shutting down")
-	return shutdown(servers, domain)
+	// Live streams never finish by themselves: end them first, then let
+	// in-flight requests (webhook pushes among them) finish, and only then
+	// close the database (deferred above).
+	domain.EndStreams()
+	return shutdown(servers)
 }
 
 // serveSandboxOnly runs the sandbox alone, for developers of other Thing+ clients.
@@ -174,7 +178,7 @@ func serveSandboxOnly(ctx context.Context, getenv func(string) string, stderr io
 	}
 	log.Info("Thing+ sandbox running", "url", "http://"+cfg.SandboxAddr+"/v2", "demo_login", "demo", "demo_password", "demo")
 	<-ctx.Done()
-	return shutdown([]*http.Server{srv}, nil)
+	return shutdown([]*http.Server{srv})
 }
 
 func sandboxOptions(cfg config.Config, push func(sensorID, dir string) string, log *slog.Logger) sandbox.Options {
@@ -210,12 +214,9 @@ func listen(addr string, h http.Handler) (*http.Server, error) {
 	return srv, nil
 }
 
-func shutdown(servers []*http.Server, domain io.Closer) error {
+func shutdown(servers []*http.Server) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if domain != nil {
-		_ = domain.Close() // ends live streams so Shutdown does not wait on them
-	}
 	var errs []error
 	for _, s := range servers {
 		errs = append(errs, s.Shutdown(ctx))
@@ -264,7 +265,11 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger) (*doma
 	return &domain{trains: store, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log}, nil
 }
 
-// Close ends live streams and closes the database after the last commit.
+// EndStreams closes every open live stream (they would hold a graceful
+// shutdown until its deadline).
+func (d *domain) EndStreams() { d.trains.Hub().Close() }
+
+// Close closes the database after the last commit.
 func (d *domain) Close() error { return d.trains.Close() }
 
 // Features are the signed-in screens.
