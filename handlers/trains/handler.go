@@ -86,9 +86,10 @@ type SensorSource interface {
 	DoorSensors(ctx context.Context, token string) ([]SensorChoice, error)
 }
 
-// DoorWirer creates a door's IN and OUT rules in Thing+ (optional).
+// DoorWirer creates a door's IN and OUT rules in Thing+ (optional),
+// skipping a direction whose rule already pushes to this app.
 type DoorWirer interface {
-	WireDoor(ctx context.Context, token, timezone, sensorID, inURL, outURL string) error
+	WireDoor(ctx context.Context, token, timezone, sensorID, inURL, outURL string) (WireResult, error)
 }
 
 // Config is the handler's settings.

@@ -40,11 +40,11 @@ type fakeWirer struct {
 	err   error
 }
 
-func (f *fakeWirer) WireDoor(_ context.Context, token, tz, sensor, in, out string) error {
+func (f *fakeWirer) WireDoor(_ context.Context, token, tz, sensor, in, out string) (WireResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, strings.Join([]string{token, tz, sensor, in, out}, " "))
-	return f.err
+	return WireResult{Created: []string{"IN", "OUT"}}, f.err
 }
 
 type fakeSensors []SensorChoice

@@ -290,6 +290,17 @@ func (h *Handler) unassignDoor(c *gin.Context) {
 	h.ok(c, "trains.ok.saved")
 }
 
+// wiredText says what wiring a door did.
+func wiredText(sensor string, res WireResult) string {
+	switch {
+	case len(res.Created) == 0:
+		return fmt.Sprintf(text.T("trains.ok.wired.already"), sensor)
+	case len(res.Existing) > 0:
+		return fmt.Sprintf(text.T("trains.ok.wired.partly"), res.Created[0], sensor, res.Existing[0])
+	}
+	return fmt.Sprintf(text.T("trains.ok.wired"), sensor)
+}
+
 // wireDoor creates the door's IN and OUT dataPush rules in Thing+.
 func (h *Handler) wireDoor(c *gin.Context) {
 	sensor := c.PostForm("sensorId")
@@ -303,10 +314,10 @@ func (h *Handler) wireDoor(c *gin.Context) {
 		return
 	}
 	_, tz := userOf(c)
-	err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(sensor, "IN"), h.pushURL(sensor, "OUT"))
+	res, err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(sensor, "IN"), h.pushURL(sensor, "OUT"))
 	switch code := apperr.CodeOf(err); {
 	case err == nil:
-		h.done(c, http.StatusOK, vt.Form{}, vt.Notice{Kind: "ok", Text: fmt.Sprintf(text.T("trains.ok.wired"), sensor)})
+		h.done(c, http.StatusOK, vt.Form{}, vt.Notice{Kind: "ok", Text: wiredText(sensor, res)})
 	case code == apperr.Unauthorized:
 		web.Fail(c, err)
 	case code == apperr.Invalid || code == apperr.Conflict || code == apperr.Forbidden || code == apperr.NotFound:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -17,6 +18,7 @@ const DoorSensorType = "countEvent"
 type ThingplusAPI interface {
 	AllGateways(ctx context.Context, token string, q thingplus.Query) ([]thingplus.Gateway, error)
 	Sensors(ctx context.Context, token, gatewayID string, q thingplus.Query) ([]thingplus.Sensor, error)
+	ListRules(ctx context.Context, token string) ([]thingplus.Rule, error)
 	CreateRule(ctx context.Context, token string, r thingplus.Rule) (thingplus.Rule, error)
 }
 
@@ -81,15 +83,53 @@ func DoorRules(timezone, sensorID, inURL, outURL string) (in, out thingplus.Rule
 	return rule("IN", thingplus.MethodOver, inURL), rule("OUT", thingplus.MethodUnder, outURL)
 }
 
-// WireDoor creates the door's IN and OUT rules. If the OUT rule fails, the
-// error says the IN rule was created.
-func (t Thingplus) WireDoor(ctx context.Context, token, timezone, sensorID, inURL, outURL string) error {
+// WireResult says which of a door's rules WireDoor created and which
+// already pushed to this app ("IN", "OUT").
+type WireResult struct {
+	Created  []string
+	Existing []string
+}
+
+// pushesTo reports whether an activated rule has a dataPush action to url.
+func pushesTo(r thingplus.Rule, url string) bool {
+	if r.IsTemplate() || r.Status == thingplus.RuleDeactivated {
+		return false
+	}
+	for _, group := range r.Actions {
+		for _, a := range group {
+			if a.Agent == thingplus.AgentDataPush && a.Method.Param("url") == url {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// WireDoor creates the door's IN and OUT rules, unless an activated rule
+// already pushes to that URL: a second rule would count every passenger
+// twice. If the OUT rule fails, the error says the IN rule was created.
+func (t Thingplus) WireDoor(ctx context.Context, token, timezone, sensorID, inURL, outURL string) (WireResult, error) {
+	var res WireResult
+	existing, err := t.API.ListRules(ctx, token)
+	if err != nil {
+		return res, err
+	}
 	in, out := DoorRules(timezone, sensorID, inURL, outURL)
-	if _, err := t.API.CreateRule(ctx, token, in); err != nil {
-		return err
+	for _, d := range []struct {
+		dir, url string
+		rule     thingplus.Rule
+	}{{"IN", inURL, in}, {"OUT", outURL, out}} {
+		if slices.ContainsFunc(existing, func(r thingplus.Rule) bool { return pushesTo(r, d.url) }) {
+			res.Existing = append(res.Existing, d.dir)
+			continue
+		}
+		if _, err := t.API.CreateRule(ctx, token, d.rule); err != nil {
+			if len(res.Created) > 0 {
+				err = errors.Join(fmt.Errorf("the %s rule was created, the %s rule was not", res.Created[0], d.dir), err)
+			}
+			return res, err
+		}
+		res.Created = append(res.Created, d.dir)
 	}
-	if _, err := t.API.CreateRule(ctx, token, out); err != nil {
-		return errors.Join(fmt.Errorf("the IN rule was created, the OUT rule was not"), err)
-	}
-	return nil
+	return res, nil
 }

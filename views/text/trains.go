@@ -70,6 +70,8 @@ var trains = map[string]string{
 	"trains.ok.created":             "Train added.",
 	"trains.ok.saved":               "Saved.",
 	"trains.ok.wired":               "IN and OUT rules created in Thing+ for %s.",
+	"trains.ok.wired.already":       "%s is already wired: Thing+ rules push its IN and OUT events here. Nothing was added.",
+	"trains.ok.wired.partly":        "The %s rule was created in Thing+ for %s; its %s rule already existed.",
 	"trains.err.notfound":           "That train or car no longer exists.",
 	"trains.err.taken":              "That sensor is already on another car. Remove it there first.",
 	"trains.err.notassigned":        "No car holds that sensor.",
