@@ -933,3 +933,74 @@ func TestStreamSkipsSnapshotWhenCurrent(t *testing.T) {
 		s.close()
 	}
 }
+
+// TestFormAnswerKeepsPanelOpen: a form answered with the list keeps the
+// panel it sits in open (else its error would be hidden in a closed
+// <details>), focuses the invalid field, and a count error sits at the
+// count, not at the reason.
+func TestFormAnswerKeepsPanelOpen(t *testing.T) {
+	w := &fakeWirer{}
+	e := newEnv(t, func(d *Deps, _ *Config) { d.Wirer = w })
+	post := func(path, body string) (int, *goquery.Document) {
+		resp, b := e.do(req{method: "POST", path: path, body: body, ctype: formType, user: true, htmx: true})
+		return resp.StatusCode, doc(t, b)
+	}
+	openTrains := func(d *goquery.Document) (ids []string) {
+		d.Find(`[data-testid="train-manage"][open]`).Each(func(_ int, s *goquery.Selection) {
+			ids = append(ids, s.Closest(`[data-testid="train"]`).AttrOr("data-train-id", ""))
+		})
+		return ids
+	}
+	openCars := func(d *goquery.Document) (ids []string) {
+		d.Find(`[data-testid="car-manage"][open]`).Each(func(_ int, s *goquery.Selection) {
+			ids = append(ids, s.Closest(`[data-testid="car"]`).AttrOr("data-car-id", ""))
+		})
+		return ids
+	}
+	st, d := post("/trains/1000/rename", form("name", " "))
+	if st != 422 || fmt.Sprint(openTrains(d)) != "[1000]" || len(openCars(d)) != 0 {
+		t.Fatalf("rename error: %d trains %v cars %v", st, openTrains(d), openCars(d))
+	}
+	if in := d.Find("#rename-1000-name"); in.AttrOr("aria-invalid", "") != "true" || in.AttrOr("autofocus", "x") != "" {
+		t.Fatalf("rename field: %v", in.Nodes)
+	}
+	st, d = post("/trains/1000/cars", form("capacity", "7"))
+	if st != 200 || fmt.Sprint(openTrains(d)) != "[1000]" {
+		t.Fatalf("add car: %d %v", st, openTrains(d))
+	}
+	st, d = post("/trains/cars/2001/correct", form("count", "-1", "reason", "head count"))
+	if st != 422 || fmt.Sprint(openCars(d)) != "[2001]" || len(openTrains(d)) != 0 {
+		t.Fatalf("correct error: %d %v", st, openCars(d))
+	}
+	count, reason := d.Find("#correct-2001-count"), d.Find("#correct-2001-reason")
+	if count.AttrOr("aria-invalid", "") != "true" || reason.AttrOr("aria-invalid", "") != "" ||
+		count.AttrOr("value", "") != "-1" || reason.AttrOr("value", "") != "head count" ||
+		!strings.Contains(d.Find("#correct-2001-count-error").Text(), "count must be") {
+		t.Fatalf("count error not at the count: %v / %v", count.Nodes, reason.Nodes)
+	}
+	_, d = post("/trains/cars/2001/correct", form("count", "x", "reason", "r"))
+	if d.Find("#correct-2001-count").AttrOr("aria-invalid", "") != "true" {
+		t.Fatal("a malformed count is not marked at the count")
+	}
+	_, d = post("/trains/cars/2001/correct", form("count", "3", "reason", ""))
+	if d.Find("#correct-2001-reason").AttrOr("aria-invalid", "") != "true" || d.Find("#correct-2001-count").AttrOr("aria-invalid", "") != "" {
+		t.Fatal("a missing reason is not marked at the reason")
+	}
+	st, d = post("/trains/cars/2001/doors", form("sensorId", sensor(1, 1)))
+	if st != 409 || fmt.Sprint(openCars(d)) != "[2001]" || d.Find("#door-2001-sensorId").AttrOr("autofocus", "x") != "" {
+		t.Fatalf("assign taken sensor: %d %v", st, openCars(d))
+	}
+	st, d = post("/trains/doors/wire", form("sensorId", sensor(2, 3)))
+	if st != 200 || fmt.Sprint(openCars(d)) != "[2001]" {
+		t.Fatalf("wire: %d %v", st, openCars(d))
+	}
+	st, d = post("/trains/doors/unassign", form("sensorId", sensor(2, 3)))
+	if st != 200 || fmt.Sprint(openCars(d)) != "[2001]" {
+		t.Fatalf("unassign: %d %v", st, openCars(d))
+	}
+	// The page itself opens nothing.
+	resp, b := e.do(req{method: "GET", path: "/trains", user: true})
+	if d = doc(t, b); resp.StatusCode != 200 || len(openTrains(d))+len(openCars(d)) != 0 {
+		t.Fatalf("page: %v %v", openTrains(d), openCars(d))
+	}
+}

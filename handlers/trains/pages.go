@@ -93,6 +93,10 @@ func (h *Handler) done(c *gin.Context, status int, f vt.Form, n vt.Notice) {
 	}
 	l := h.listVM(ts)
 	l.Form, l.Notice = f, n
+	l.Open = f.ID
+	if l.Open == "" {
+		l.Open = c.GetString(openKey)
+	}
 	if web.IsFragment(c) {
 		// The form carries its tab id: that tab's stream need not redraw it.
 		h.bc.markShown(c.PostForm("tab"), structureHash(ts))
@@ -103,9 +107,27 @@ func (h *Handler) done(c *gin.Context, status int, f vt.Form, n vt.Notice) {
 	h.renderPage(c, status, l, "")
 }
 
-func (h *Handler) ok(c *gin.Context, msgKey string) {
-	h.done(c, http.StatusOK, vt.Form{}, vt.Notice{Kind: "ok", Text: text.T(msgKey)})
+// ok answers a form that worked; the panel holding form (its id) stays open.
+func (h *Handler) ok(c *gin.Context, form, msgKey string) {
+	h.okText(c, form, text.T(msgKey))
 }
+
+func (h *Handler) okText(c *gin.Context, form, msg string) {
+	c.Set(openKey, form)
+	h.done(c, http.StatusOK, vt.Form{}, vt.Notice{Kind: "ok", Text: msg})
+}
+
+// openKey carries the form whose panel stays open after a success.
+const openKey = "trains.open"
+
+// fieldErr is an error about one field of a form (not its main one).
+type fieldErr struct {
+	field string
+	err   error
+}
+
+func (e fieldErr) Error() string { return e.err.Error() }
+func (e fieldErr) Unwrap() error { return e.err }
 
 // failForm shows err next to the form it came from (422 invalid, 409
 // conflict or gone), keeping the user's input; anything else goes to the
@@ -118,6 +140,10 @@ func (h *Handler) failForm(c *gin.Context, formID string, err error) {
 		}
 	}
 	f := vt.Form{ID: formID, Values: vals}
+	var fe fieldErr
+	if errors.As(err, &fe) {
+		f.Field = fe.field
+	}
 	switch {
 	case errors.Is(err, trains.ErrInvalid):
 		f.Error = message(err)
@@ -184,7 +210,7 @@ func (h *Handler) act(formPrefix string, fn func(c *gin.Context, id int64) error
 			h.failForm(c, formPrefix+c.Param("id"), err)
 			return
 		}
-		h.ok(c, "trains.ok.saved")
+		h.ok(c, formPrefix+c.Param("id"), "trains.ok.saved")
 	}
 }
 
@@ -196,7 +222,7 @@ func (h *Handler) createTrain(c *gin.Context) {
 		h.failForm(c, "create-train", err)
 		return
 	}
-	h.ok(c, "trains.ok.created")
+	h.ok(c, "create-train", "trains.ok.created")
 }
 
 func (h *Handler) renameTrain(c *gin.Context, id int64) error {
@@ -241,13 +267,17 @@ func (h *Handler) setCapacity(c *gin.Context, id int64) error {
 func (h *Handler) correct(c *gin.Context, id int64) error {
 	n, err := formInt(c, "count")
 	if err != nil {
-		return err
+		return fieldErr{"count", err}
 	}
 	reason := strings.TrimSpace(c.PostForm("reason"))
 	if reason == "" {
 		return fmt.Errorf("%w: a reason is required", trains.ErrInvalid)
 	}
-	return h.store.CorrectCount(c.Request.Context(), id, n, withUser(c, reason))
+	err = h.store.CorrectCount(c.Request.Context(), id, n, withUser(c, reason))
+	if errors.Is(err, trains.ErrInvalid) && strings.HasPrefix(message(err), "count") {
+		return fieldErr{"count", err}
+	}
+	return err
 }
 
 func (h *Handler) resetCar(c *gin.Context, id int64) error {
@@ -283,11 +313,12 @@ func (h *Handler) assignDoor(c *gin.Context, id int64) error {
 
 func (h *Handler) unassignDoor(c *gin.Context) {
 	sensor := c.PostForm("sensorId")
+	_, car, _ := h.store.DoorOf(c.Request.Context(), sensor)
 	if err := h.store.UnassignDoor(c.Request.Context(), sensor); err != nil {
 		h.failForm(c, "unassign-"+sensor, err)
 		return
 	}
-	h.ok(c, "trains.ok.saved")
+	h.ok(c, "door-"+strconv.FormatInt(car, 10), "trains.ok.saved")
 }
 
 // wiredText says what wiring a door did.
@@ -317,7 +348,7 @@ func (h *Handler) wireDoor(c *gin.Context) {
 	res, err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(sensor, "IN"), h.pushURL(sensor, "OUT"))
 	switch code := apperr.CodeOf(err); {
 	case err == nil:
-		h.done(c, http.StatusOK, vt.Form{}, vt.Notice{Kind: "ok", Text: wiredText(sensor, res)})
+		h.okText(c, form, wiredText(sensor, res))
 	case code == apperr.Unauthorized:
 		web.Fail(c, err)
 	case code == apperr.Invalid || code == apperr.Conflict || code == apperr.Forbidden || code == apperr.NotFound:

@@ -25,6 +25,41 @@ type List struct {
 	PollSec int
 	Form    Form   // the form that failed validation, with its input
 	Notice  Notice // a message above the list
+	// Open is the form just submitted (as Form.ID): the panels around it
+	// stay open, so its error or its result is in view.
+	Open string
+}
+
+// trainFormPrefixes are the forms in a train's "Manage" panel, by id prefix.
+var trainFormPrefixes = []string{"rename-", "running-", "reset-", "delete-", "addcar-"}
+
+// carFormPrefixes are the forms in a car's "Manage" panel, by id prefix.
+var carFormPrefixes = []string{"door-", "cap-", "correct-", "resetcar-", "position-", "up-", "down-", "removecar-", "move-"}
+
+// TrainOpen reports whether t's management panel holds the open form.
+func (l List) TrainOpen(t Train) bool {
+	for _, p := range trainFormPrefixes {
+		if l.Open == p+t.IDString() {
+			return true
+		}
+	}
+	return false
+}
+
+// CarOpen reports whether c's management panel holds the open form
+// (including its doors' forms).
+func (l List) CarOpen(c Car) bool {
+	for _, p := range carFormPrefixes {
+		if l.Open == p+c.IDString() {
+			return true
+		}
+	}
+	for _, d := range c.Doors {
+		if l.Open == "wire-"+d.SensorID || l.Open == "unassign-"+d.SensorID {
+			return true
+		}
+	}
+	return false
 }
 
 // Notice is a message shown in place.
@@ -39,6 +74,7 @@ type Form struct {
 	ID     string
 	Values map[string]string
 	Error  string
+	Field  string // the field the error is about; "" for the form's main field
 }
 
 // Value returns the user's input for field when the form is formID.
@@ -49,6 +85,15 @@ func (f Form) Value(formID, field, def string) string {
 		}
 	}
 	return def
+}
+
+// FieldError returns the error of formID when it is about field; an error
+// without a field goes to the form's main field (main is true).
+func (f Form) FieldError(formID, field string, main bool) string {
+	if f.ID == formID && (f.Field == field || (f.Field == "" && main)) {
+		return f.Error
+	}
+	return ""
 }
 
 // ErrorFor returns the error of formID, or "".
