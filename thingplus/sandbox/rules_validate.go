@@ -467,7 +467,7 @@ func checkRuleParam(v any, path string, kind paramKind) error {
 		if !isStrOrNum(v) {
 			return schemaErr(path + ": must be a string or a number, got " + jsonKind(v))
 		}
-		if s, ok := v.(string); ok && len(s) > maxRuleString {
+		if s, ok := v.(string); ok && utf8.RuneCountInString(s) > maxRuleString {
 			return schemaErr(path + ": too long")
 		}
 	case paramString:
@@ -475,7 +475,7 @@ func checkRuleParam(v any, path string, kind paramKind) error {
 		if !ok {
 			return schemaErr(path + ": must be a string, got " + jsonKind(v))
 		}
-		if len(s) > maxRuleString {
+		if utf8.RuneCountInString(s) > maxRuleString {
 			return schemaErr(path + ": too long")
 		}
 	case paramEmail:
