@@ -29,7 +29,14 @@ import (
 const (
 	maxFormItems = thingplus.MaxGroups * thingplus.MaxItemsInGroup
 	maxRawBytes  = 256 << 10
-	maxFieldLen  = 2000
+	// maxFieldLen bounds one posted field in bytes. It is above what any
+	// valid field can take (maxTextLen characters of up to 4 bytes), so a
+	// value is only ever cut when it is refused anyway, never silently.
+	maxFieldLen = 16 << 10
+	// maxTextLen is the most characters a free-text field of an action or
+	// a "changed" value may have: Thing+'s limit for "other strings" (a
+	// description: 1000, a name: 100).
+	maxTextLen = 2000
 )
 
 // Tabs of the form.
@@ -99,7 +106,7 @@ func parseForm(v url.Values) views.Form {
 	f := views.Form{
 		Tab: get("tab"), Base: clipN(v.Get("base"), maxRawBytes), Name: get("name"), Desc: get("desc"),
 		Severity: get("severity"), Zone: get("zone"), Status: get("status"), Template: v.Get("template") == "true",
-		TriggerLocked: get("t.locked"), Raw: clipN(v.Get("raw"), maxRawBytes),
+		TriggerLocked: get("t.locked"), Raw: clipN(v.Get("raw"), maxFormBody), // parseRaw refuses > maxRawBytes, the typed text stays
 	}
 	if f.Tab != tabAdvanced {
 		f.Tab = tabForm
@@ -426,11 +433,15 @@ func (e formEnv) build(f views.Form) (thingplus.Rule, map[string]string, fieldMa
 			if !thingplus.IsPushURL(u) {
 				set(a.Prefix+".url", text.T("rules.err.url"))
 			}
+			tooLong(set, a.Prefix+".url", u)
 			it = thingplus.PushAction(u)
 		case kindEmail:
 			if strings.TrimSpace(a.To) == "" {
 				set(a.Prefix+".to", text.T("rules.err.emailto"))
 			}
+			tooLong(set, a.Prefix+".to", a.To)
+			tooLong(set, a.Prefix+".subject", a.Subject)
+			tooLong(set, a.Prefix+".body", a.Body)
 			it = thingplus.EmailAction(strings.TrimSpace(a.To), a.Subject, a.Body)
 		case kindOther:
 			if err := json.Unmarshal([]byte(a.Raw), &it); err != nil || a.Raw == "" {
@@ -514,6 +525,8 @@ func (e formEnv) buildSensorish(s views.Sensorish, base thingplus.Method, set fu
 			}
 		}
 	case thingplus.MethodChanged:
+		tooLong(set, p+".from", s.From)
+		tooLong(set, p+".to", s.To)
 		if v := strings.TrimSpace(s.From); v != "" {
 			params["from"] = v
 		}
@@ -525,6 +538,13 @@ func (e formEnv) buildSensorish(s views.Sensorish, base thingplus.Method, set fu
 		params["target"] = map[string]any{"type": "gateway", "id": gw, "sensors": []string{sensor}}
 	}
 	return typ, m.WithParams(params), gw, sensor
+}
+
+// tooLong reports a free-text field longer than maxTextLen characters.
+func tooLong(set func(k, msg string), field, v string) {
+	if utf8.RuneCountInString(v) > maxTextLen {
+		set(field, fmt.Sprintf(text.T("rules.err.textlen"), maxTextLen))
+	}
 }
 
 // jsonNumber accepts a finite decimal number as JSON writes it.

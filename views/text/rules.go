@@ -165,6 +165,7 @@ var rules = map[string]string{
 	"rules.err.name":        "Give the rule a name.",
 	"rules.err.namelen":     "Use at most %d characters.",
 	"rules.err.desclen":     "Use at most 1000 characters.",
+	"rules.err.textlen":     "Use at most %d characters.",
 	"rules.err.severity":    "Choose information, warning or fatal.",
 	"rules.err.zone":        "Choose a time zone.",
 	"rules.err.status":      "Choose active or inactive.",

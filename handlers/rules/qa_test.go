@@ -1,0 +1,56 @@
+package rules
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// A long Korean description (allowed: at most 1000 characters) and a long
+// e-mail body are saved whole, never cut at a byte limit without a word.
+func TestLongTextIsNeverCutSilently(t *testing.T) {
+	hs := newHarness(t)
+	desc := strings.Repeat("신림", 400) // 800 characters, 2400 bytes
+	r := hs.do(http.MethodPost, "/rules", with(validForm(), "desc", desc), "")
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("save: status %d, want 303; %s", r.Code, r.find("form-errors").Text())
+	}
+	if got := hs.newest().Desc; got != desc {
+		t.Fatalf("desc saved with %d characters, want %d", utf8.RuneCountInString(got), utf8.RuneCountInString(desc))
+	}
+
+	body := strings.Repeat("가", 1500) // 4500 bytes
+	r = hs.do(http.MethodPost, "/rules", with(validForm(), "name", "mail", "a0.kind", "email", "a0.to", "ops@example.com",
+		"a0.subject", "door", "a0.body", body), "")
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("save e-mail: status %d, want 303; %s", r.Code, r.doc.Find(".error, [data-testid=upstream-error]").Text())
+	}
+	if got := hs.newest().Actions[0][0].Method.Param("body"); got != body {
+		t.Fatalf("e-mail body saved with %d characters, want %d", utf8.RuneCountInString(got), utf8.RuneCountInString(body))
+	}
+
+	// Longer than any field may be: an error next to the field, not a cut.
+	r = hs.do(http.MethodPost, "/rules", with(validForm(), "name", "mail", "a0.kind", "email", "a0.to", "ops@example.com",
+		"a0.body", strings.Repeat("x", 20000)), hx(targetForm))
+	if r.Code != http.StatusUnprocessableEntity || r.find("err-a0.body").Length() != 1 {
+		t.Fatalf("20000-character body: status %d, body error %q", r.Code, r.find("err-a0.body").Text())
+	}
+}
+
+// Raw JSON over the limit is refused as too large, and what was typed is
+// shown back whole, not cut to a broken document.
+func TestOversizedRawJSONSaysSoAndKeepsInput(t *testing.T) {
+	hs := newHarness(t)
+	raw := `{"name":"n","desc":"` + strings.Repeat("x", maxRawBytes) + `"}`
+	r := hs.do(http.MethodPost, "/rules", with(validForm(), "tab", "advanced", "raw", raw), hx(targetForm))
+	if r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422", r.Code)
+	}
+	if got, want := r.find("err-raw").Text(), "larger than 256 KiB"; !strings.Contains(got, want) {
+		t.Errorf("raw error %q, want it to say %q", got, want)
+	}
+	if got := r.doc.Find(`textarea[name="raw"]`).Text(); got != raw {
+		t.Errorf("textarea keeps %d of %d bytes", len(got), len(raw))
+	}
+}
