@@ -3,6 +3,7 @@ package thingplus
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/mail"
 	"net/url"
 	"strings"
@@ -215,15 +216,22 @@ func validateAction(e *RuleError, path string, it RuleItem) {
 		}
 	case AgentEmail:
 		to := it.Method.Param("to")
-		if to == "" {
+		switch {
+		case to == "":
 			e.add(path+".method.params.to", "is required")
-		} else {
+		case strings.ContainsAny(to, "\r\n"):
+			// a line break in a mail header adds headers (Bcc: …) at the sender
+			e.add(path+".method.params.to", "must be on one line")
+		default:
 			for _, a := range strings.Split(to, ",") {
 				if addr, err := mail.ParseAddress(strings.TrimSpace(a)); err != nil || addr.Name != "" {
 					e.add(path+".method.params.to", "is not an e-mail address")
 					break
 				}
 			}
+		}
+		if strings.ContainsAny(it.Method.Param("subject"), "\r\n") {
+			e.add(path+".method.params.subject", "must be on one line")
 		}
 	}
 }
@@ -234,9 +242,15 @@ func IsPushURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil
 }
 
+// isNumber accepts a JSON number (or numeric string) that a float64 holds:
+// 1e309 is valid JSON but no threshold.
 func isNumber(s string) bool {
 	var n json.Number
-	return s != "" && json.Unmarshal([]byte(s), &n) == nil
+	if s == "" || json.Unmarshal([]byte(s), &n) != nil {
+		return false
+	}
+	f, err := n.Float64()
+	return err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
 }
 
 func num(s string) float64 {

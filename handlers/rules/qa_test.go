@@ -54,3 +54,22 @@ func TestOversizedRawJSONSaysSoAndKeepsInput(t *testing.T) {
 		t.Errorf("textarea keeps %d of %d bytes", len(got), len(raw))
 	}
 }
+
+// A line break in the e-mail subject or recipients is refused next to the
+// field (it would add mail headers at the sender), with the input kept.
+func TestEmailHeaderInjectionRefusedInPlace(t *testing.T) {
+	hs := newHarness(t)
+	before := hs.count()
+	for _, tc := range []struct{ field, to, subject string }{
+		{"a0.subject", "ops@example.com", "hi\r\nBcc: evil@example.com"},
+		{"a0.to", "ops@example.com,\r\n evil@example.com", "hi"},
+	} {
+		r := hs.do(http.MethodPost, "/rules", with(validForm(), "a0.kind", "email", "a0.to", tc.to, "a0.subject", tc.subject), hx(targetForm))
+		if r.Code != http.StatusUnprocessableEntity || r.find("err-"+tc.field).Length() != 1 {
+			t.Errorf("%s: status %d, error %q", tc.field, r.Code, r.find("err-"+tc.field).Text())
+		}
+	}
+	if hs.count() != before {
+		t.Fatal("a rule was saved")
+	}
+}
