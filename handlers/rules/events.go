@@ -51,7 +51,9 @@ func (h *Handler) events(c *gin.Context) {
 	if !digits.MatchString(maxID) {
 		maxID = ""
 	}
-	q := thingplus.TimelineQuery{MaxID: maxID, Count: eventsPerPage}
+	// one more than a page: whether anything is older is known without
+	// linking to an empty page
+	q := thingplus.TimelineQuery{MaxID: maxID, Count: eventsPerPage + 1}
 	if sev != "" {
 		q.Severity = []thingplus.Severity{thingplus.Severity(sev)}
 	}
@@ -80,14 +82,16 @@ func (h *Handler) events(c *gin.Context) {
 		h.lastGood.put(key, h.now(), eventsSnapshot{page: page})
 	}
 	n, loc := h.env(c).names(), userLoc(c)
-	for _, e := range page.Entries {
-		vm.Entries = append(vm.Entries, h.event(e, n, loc))
-	}
-	if len(page.Entries) >= eventsPerPage {
-		last := page.Entries[len(page.Entries)-1].ID
+	entries := page.Entries
+	if len(entries) > eventsPerPage {
+		entries = entries[:eventsPerPage]
+		last := entries[len(entries)-1].ID
 		if id, err := strconv.ParseUint(last, 10, 64); err == nil && id > 0 {
 			vm.OlderURL = eventsURL(sev, strconv.FormatUint(id-1, 10))
 		}
+	}
+	for _, e := range entries {
+		vm.Entries = append(vm.Entries, h.event(e, n, loc))
 	}
 	if web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetEvents {
 		web.Component(c, status, views.EventsPanel(vm))

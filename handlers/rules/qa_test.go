@@ -73,3 +73,31 @@ func TestEmailHeaderInjectionRefusedInPlace(t *testing.T) {
 		t.Fatal("a rule was saved")
 	}
 }
+
+// Exactly one page of firings: no "Older" link to an empty page; and an
+// older page with nothing on it says so instead of "No rule has fired yet".
+func TestEventsPagingAtTheEnd(t *testing.T) {
+	hs := newHarness(t)
+	values := make([]string, eventsPerPage)
+	for i := range values {
+		values[i] = "1"
+	}
+	hs.fire(t, len(values), "b827ebd0a001-3-door1", values...)
+	r := hs.do(http.MethodGet, "/events", nil, "")
+	if n := r.doc.Find(`[data-testid="event-row"]`).Length(); n != eventsPerPage {
+		t.Fatalf("%d rows", n)
+	}
+	if href, ok := r.find("events-older").Attr("href"); ok {
+		t.Errorf("an Older link (%s) although nothing is older", href)
+	}
+	r = hs.do(http.MethodGet, "/events?maxId=0", nil, "")
+	if r.doc.Find(`[data-testid="event-row"]`).Length() != 0 {
+		t.Fatal("maxId=0 has rows")
+	}
+	if got := r.find("events-empty").Text(); strings.Contains(got, "No rule has fired yet") || !strings.Contains(got, "No older events") {
+		t.Errorf("empty older page says %q", strings.TrimSpace(got))
+	}
+	if r.find("events-newest").Length() != 1 {
+		t.Error("the empty older page has no way back to the newest")
+	}
+}

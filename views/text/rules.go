@@ -211,6 +211,7 @@ var rules = map[string]string{
 	"events.failed":         "Failed",
 	"events.empty":          "No rule has fired yet.",
 	"events.empty.filtered": "No events with this severity.",
+	"events.empty.older":    "No older events.",
 	"events.older":          "Older events",
 	"events.newest":         "Newest events",
 	"events.updated":        "Updated",
