@@ -467,3 +467,70 @@ func TestTrainsPollingFallback(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestTrainsTwoTabs: a change made in one tab shows in another within a
+// second; a structure change made elsewhere redraws the other tab's list
+// without closing the panel its user works in, losing what they typed or
+// moving their focus.
+func TestTrainsTwoTabs(t *testing.T) {
+	st := startStack(t, stackOptions{})
+	a, b := newBrowser(t, st), newBrowser(t, st)
+	for _, x := range []*browser{a, b} {
+		x.signIn()
+		x.visit("/trains")
+		x.waitLive(5 * time.Second)
+	}
+	// Cars of 잠실-을지로3가 have no door sensors: only these tabs move them.
+	var cars []string
+	for _, c := range a.cars() {
+		if c.Train == "잠실-을지로3가" {
+			cars = append(cars, c.ID)
+		}
+	}
+	if len(cars) < 2 {
+		t.Fatalf("the seeded train 잠실-을지로3가 has cars %v", cars)
+	}
+	work, other := cars[0], cars[1]
+
+	// A opens a car's panel and starts typing a reason.
+	a.openDetails(fmt.Sprintf(`#car-%s [data-testid="car-manage"]`, work))
+	a.typeInto(fmt.Sprintf("#correct-%s-count", work), "2")
+	a.typeInto(fmt.Sprintf("#correct-%s-reason", work), "half typed")
+
+	// B corrects another car's count: A sees it within a second.
+	b.openDetails(fmt.Sprintf(`#car-%s [data-testid="car-manage"]`, other))
+	b.typeInto(fmt.Sprintf("#correct-%s-count", other), "4")
+	b.typeInto(fmt.Sprintf("#correct-%s-reason", other), "from the other tab")
+	b.click(fmt.Sprintf(`#car-%s [data-testid="correct"]`, other))
+	if took := a.waitCar(other, "4", "", 3*time.Second); took > time.Second {
+		t.Errorf("a correction in one tab showed in the other after %s, want within 1 s", took)
+	}
+
+	// B renames the train (a structure change): A's list is redrawn.
+	train := evalJS[string](b, fmt.Sprintf(`document.querySelector('#car-%s').closest('[data-testid="train"]').dataset.trainId`, other))
+	b.openDetails(fmt.Sprintf(`#train-%s [data-testid="train-manage"]`, train))
+	b.typeInto(fmt.Sprintf("#rename-%s-name", train), "잠실 🚇 2")
+	start := time.Now()
+	b.click(fmt.Sprintf(`#train-%s [data-testid="rename"]`, train))
+	a.waitFor("the new name in the other tab",
+		fmt.Sprintf(`document.querySelector('#train-%s [data-testid="train-name"]').textContent === "잠실 🚇 2"`, train), 3*time.Second)
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("a rename in one tab showed in the other after %s, want within 1 s", took)
+	}
+	if !evalJS[bool](a, fmt.Sprintf(`document.querySelector('#car-%s [data-testid="car-manage"]').open`, work)) {
+		t.Errorf("the redraw closed the panel the user was working in")
+	}
+	if got := evalJS[string](a, fmt.Sprintf(`document.querySelector('#correct-%s-count').value + "|" + document.querySelector('#correct-%s-reason').value`, work, work)); got != "2|half typed" {
+		t.Errorf("the redraw changed the count and reason being typed to %q", got)
+	}
+	if got := evalJS[string](a, `document.activeElement ? document.activeElement.id : ""`); got != fmt.Sprintf("correct-%s-reason", work) {
+		t.Errorf("the redraw moved the focus to %q", got)
+	}
+	// A carries on typing and submits: the correction lands.
+	a.keys("; counted")
+	a.keys(kb.Enter)
+	a.waitCar(work, "2", "", 3*time.Second)
+	a.waitFor("the correction notice", `!!document.querySelector('[data-testid="trains-notice"]')`, step)
+	a.assertClean("two tabs")
+	b.assertClean("two tabs")
+}

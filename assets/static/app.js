@@ -77,3 +77,73 @@
     setTimeout(function () { d.remove(); }, 6000);
   });
 })();
+
+// == trains ==
+// A region marked data-keep-ui is redrawn by the server while someone may be
+// working in it (the trains list: an SSE snapshot or the polling fallback
+// after a change made in another tab). Keep what this tab has open, typed
+// and focused across such a redraw; elements are matched by id.
+(function () {
+  "use strict";
+  function defaultOf(sel) {
+    for (var i = 0; i < sel.options.length; i++) {
+      if (sel.options[i].defaultSelected) return sel.options[i].value;
+    }
+    return sel.options.length ? sel.options[0].value : "";
+  }
+  function save(root) {
+    var st = { open: [], values: [], focus: null, sel: null };
+    root.querySelectorAll("details[id]").forEach(function (d) {
+      if (d.open) st.open.push(d.id);
+    });
+    root.querySelectorAll("input[id], select[id], textarea[id]").forEach(function (el) {
+      if (el.type === "hidden") return;
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.checked !== el.defaultChecked) st.values.push([el.id, "checked", el.checked]);
+      } else if (el.tagName === "SELECT") {
+        if (el.value !== defaultOf(el)) st.values.push([el.id, "value", el.value]);
+      } else if (el.value !== el.defaultValue) {
+        st.values.push([el.id, "value", el.value]);
+      }
+    });
+    var a = document.activeElement;
+    if (a && a.id && root.contains(a)) {
+      st.focus = a.id;
+      try { st.sel = [a.selectionStart, a.selectionEnd]; } catch (e) { st.sel = null; }
+    }
+    return st;
+  }
+  function restore(st) {
+    st.open.forEach(function (id) {
+      var d = document.getElementById(id);
+      if (d && d.tagName === "DETAILS") d.open = true;
+    });
+    st.values.forEach(function (v) {
+      var el = document.getElementById(v[0]);
+      if (el) el[v[1]] = v[2];
+    });
+    if (st.focus) {
+      var f = document.getElementById(st.focus);
+      if (f) {
+        f.focus({ preventScroll: true });
+        if (st.sel && st.sel[0] != null) {
+          try { f.setSelectionRange(st.sel[0], st.sel[1]); } catch (e) { /* not a text field */ }
+        }
+      }
+    }
+  }
+  var saved = null;
+  function before(e) {
+    // SSE events fire on the swapped element (their detail is the message);
+    // out-of-band swaps name it in detail.target.
+    var t = e.type.indexOf("oob") >= 0 ? e.detail.target : e.target;
+    if (t && t.hasAttribute && t.hasAttribute("data-keep-ui")) saved = save(t);
+  }
+  function after() {
+    if (saved) { var st = saved; saved = null; restore(st); }
+  }
+  document.addEventListener("htmx:sseBeforeMessage", before);
+  document.addEventListener("htmx:sseMessage", after);
+  document.addEventListener("htmx:oobBeforeSwap", before);
+  document.addEventListener("htmx:oobAfterSwap", after);
+})();
