@@ -707,7 +707,7 @@ func (e formEnv) unmaskRule(r thingplus.Rule) thingplus.Rule { return e.mapPushU
 
 // maskedJSON is the rule's writable body with webhook keys hidden.
 func (e formEnv) maskedJSON(r thingplus.Rule, indent bool) string {
-	b := []byte(e.maskRule(r).Body())
+	b := unescapeHTML(e.maskRule(r).Body())
 	if indent {
 		var out bytes.Buffer
 		if json.Indent(&out, b, "", "  ") == nil {
@@ -715,6 +715,39 @@ func (e formEnv) maskedJSON(r thingplus.Rule, indent bool) string {
 		}
 	}
 	return string(b)
+}
+
+// unescapeHTML undoes encoding/json's \u003c, \u003e and \u0026 escapes, so
+// the advanced tab shows "a?b=1&c=2" as typed (the page escapes it anyway).
+// Every backslash in JSON starts an escape pair, so walking pair by pair
+// never mistakes an escaped backslash followed by "u003c" for one.
+func unescapeHTML(b []byte) []byte {
+	if !bytes.Contains(b, []byte(`\u00`)) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		if b[i+1] == 'u' && i+6 <= len(b) {
+			switch string(b[i+2 : i+6]) {
+			case "003c":
+				out, i = append(out, '<'), i+5
+				continue
+			case "003e":
+				out, i = append(out, '>'), i+5
+				continue
+			case "0026":
+				out, i = append(out, '&'), i+5
+				continue
+			}
+		}
+		out = append(out, b[i], b[i+1])
+		i++
+	}
+	return out
 }
 
 func (e formEnv) itemJSON(it thingplus.RuleItem) string {

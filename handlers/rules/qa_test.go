@@ -101,3 +101,24 @@ func TestEventsPagingAtTheEnd(t *testing.T) {
 		t.Error("the empty older page has no way back to the newest")
 	}
 }
+
+// The advanced tab shows the JSON as a person writes it: a push URL's "&"
+// and a name's "<" as themselves, not \u0026 and \u003c; a literal
+// backslash-u text stays what it was, and switching back loses nothing.
+func TestAdvancedTabShowsPlainCharacters(t *testing.T) {
+	hs := newHarness(t)
+	name := `<b>Door</b> & "exit" \u003c`
+	u := "https://example.com/hook?a=1&b=<2>"
+	r := hs.do(http.MethodPost, "/rules", with(validForm(), "name", name, "a0.kind", "url", "a0.url", u, "op", "tab-advanced"), hx(targetForm))
+	raw := r.doc.Find(`textarea[name="raw"]`).Text()
+	if r.Code != http.StatusOK || !strings.Contains(raw, `"https://example.com/hook?a=1&b=<2>"`) || !strings.Contains(raw, `"<b>Door</b> & \"exit\" \\u003c"`) {
+		t.Fatalf("status %d, raw:\n%s", r.Code, raw)
+	}
+	r = hs.do(http.MethodPost, "/rules", with(formValues(r.doc.Find("form")), "op", "tab-form"), hx(targetForm))
+	if got := r.doc.Find(`input[name="name"]`).AttrOr("value", ""); got != name {
+		t.Errorf("name back in the form: %q", got)
+	}
+	if got := r.doc.Find(`input[name="a0.url"]`).AttrOr("value", ""); got != u {
+		t.Errorf("url back in the form: %q", got)
+	}
+}
