@@ -340,7 +340,10 @@ func (b *browser) correctCountWithKeyboard(carID, count string) {
 	b.t.Helper()
 	b.exec(`document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)`)
 	b.tabTo(fmt.Sprintf(`#car-%s [data-testid="car-manage"] > summary`, carID), 250)
-	b.keys(kb.Enter) // opens the <details>
+	// The panel stays open after the last form sent from it; else Enter opens it.
+	if !evalJS[bool](b, fmt.Sprintf(`document.querySelector('#car-%s [data-testid="car-manage"]').open`, carID)) {
+		b.keys(kb.Enter)
+	}
 	b.tabTo(fmt.Sprintf(`#correct-%s-count`, carID), 40)
 	b.keys(kb.End)
 	for i := 0; i < 4; i++ {
