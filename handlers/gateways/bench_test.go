@@ -35,7 +35,7 @@ func decodedGateways(tb testing.TB, n int) []thingplus.Gateway {
 }
 
 func benchPage(h *Handler, rows []gwRow) vt.Page {
-	v := viewer{now: testNow, loc: Timezone("+9.00")}
+	v := viewer{now: testNow, loc: thingplus.Zone("+9.00")}
 	st := listState{Sort: "name", Dir: "asc"}
 	return vt.Page{Filter: vt.Filter{Sort: st.Sort, Dir: st.Dir, Options: statusOptions("")}, Table: h.tableOf(rows, st, v, testNow)}
 }

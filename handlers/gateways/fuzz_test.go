@@ -17,7 +17,7 @@ import (
 // The JSON-to-view-model mapping faces Thing+'s output: whatever decodes
 // must map and render without a panic, and what renders must parse.
 
-func fuzzViewer() viewer { return viewer{now: testNow, loc: Timezone("+9.00")} }
+func fuzzViewer() viewer { return viewer{now: testNow, loc: thingplus.Zone("+9.00")} }
 
 func FuzzGatewaysJSONToView(f *testing.F) {
 	seed, _ := json.Marshal(genGateways(4, testNow))

@@ -138,5 +138,5 @@ type viewer struct {
 
 func (h *Handler) viewerOf(c *gin.Context) viewer {
 	u, _ := web.UserOf(c)
-	return viewer{now: h.now(), loc: Timezone(u.Timezone)}
+	return viewer{now: h.now(), loc: u.Location()}
 }

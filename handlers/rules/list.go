@@ -74,12 +74,8 @@ func userKey(c *gin.Context) string {
 
 // userLoc is the signed-in user's Thing+ time zone ("+9.00"), UTC if unknown.
 func userLoc(c *gin.Context) *time.Location {
-	if u, ok := web.UserOf(c); ok {
-		if sec, err := thingplus.ParseTimezone(u.Timezone); err == nil {
-			return time.FixedZone(thingplus.FormatTimezone(sec), sec)
-		}
-	}
-	return time.UTC
+	u, _ := web.UserOf(c)
+	return u.Location()
 }
 
 func formatTime(ms thingplus.Millis, loc *time.Location) (string, string) {

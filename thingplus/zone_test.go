@@ -1,0 +1,28 @@
+package thingplus
+
+import (
+	"testing"
+	"time"
+)
+
+func TestZone(t *testing.T) {
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for tz, want := range map[string]string{
+		"+9.00": "09:00 KST", "+09.50": "09:30 UTC+09:30", "+09:00": "09:00 KST", "-3.00": "21:00 UTC-03:00",
+		"+0.00": "00:00 UTC", "": "00:00 UTC", "garbage": "00:00 UTC", "+99": "00:00 UTC", "+5.75": "05:45 UTC+05:45",
+	} {
+		if got := at.In(Zone(tz)).Format("15:04 MST"); got != want {
+			t.Errorf("Zone(%q) → %q, want %q", tz, got, want)
+		}
+	}
+}
+
+func TestUserLocation(t *testing.T) {
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	if got := at.In((User{Timezone: "+9.00"}).Location()).Format("15:04 MST"); got != "09:00 KST" {
+		t.Fatalf("demo user's zone: %s", got)
+	}
+	if (User{}).Location() != time.UTC {
+		t.Fatal("no time zone is UTC")
+	}
+}
