@@ -45,13 +45,7 @@ func (h *Handler) loadRows(ctx context.Context, token string) ([]gwRow, error) {
 		gws, err = h.src.AllGateways(gctx, token, gatewaysQuery)
 		return err
 	})
-	g.Go(func() error {
-		var err error
-		if models, err = h.src.GatewayModels(gctx); err != nil && gctx.Err() == nil {
-			slog.WarnContext(ctx, "gateway models unavailable", "err", err)
-		}
-		return nil
-	})
+	optional(g, gctx, "gateway models", h.src.GatewayModels, &models)
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -75,13 +69,7 @@ func (h *Handler) loadDetail(ctx context.Context, token, gwID string, v viewer) 
 		sensors, err = h.src.Sensors(gctx, token, gwID, sensorsQuery)
 		return err
 	})
-	g.Go(func() error {
-		var err error
-		if types, err = h.src.SensorTypes(gctx); err != nil && gctx.Err() == nil {
-			slog.WarnContext(ctx, "sensor types unavailable", "err", err)
-		}
-		return nil
-	})
+	optional(g, gctx, "sensor types", h.src.SensorTypes, &types)
 	if err := g.Wait(); err != nil {
 		return vt.Detail{}, err
 	}
@@ -209,13 +197,7 @@ func (h *Handler) loadGatewayRow(ctx context.Context, token, id string) (gwRow, 
 		gw, err = h.src.Gateway(gctx, token, id, gatewaysQuery)
 		return err
 	})
-	g.Go(func() error {
-		var err error
-		if models, err = h.src.GatewayModels(gctx); err != nil && gctx.Err() == nil {
-			slog.WarnContext(ctx, "gateway models unavailable", "err", err)
-		}
-		return nil
-	})
+	optional(g, gctx, "gateway models", h.src.GatewayModels, &models)
 	if err := g.Wait(); err != nil {
 		return gwRow{}, err
 	}
@@ -314,4 +296,21 @@ func plainColumns() []vt.Column {
 		cols[i].Href, cols[i].Sort = "", ""
 	}
 	return cols
+}
+
+// optional fetches a catalogue (gateway models, sensor types) beside a
+// page's main call. Without it the page still works, only with ids instead of
+// names and no units, so its failure is logged and never fails the group.
+func optional[T any](g *errgroup.Group, ctx context.Context, what string, fetch func(context.Context) (T, error), out *T) {
+	g.Go(func() error {
+		v, err := fetch(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				slog.WarnContext(ctx, what+" unavailable", "err", err)
+			}
+			return nil
+		}
+		*out = v
+		return nil
+	})
 }

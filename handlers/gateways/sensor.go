@@ -60,13 +60,7 @@ func (h *Handler) loadSeries(ctx context.Context, token, gwID, id string, r rang
 		d.sensor, err = h.src.Sensor(gctx, token, gwID, id, sensorsQuery)
 		return err
 	})
-	g.Go(func() error {
-		var err error
-		if types, err = h.src.SensorTypes(gctx); err != nil && gctx.Err() == nil {
-			slog.WarnContext(ctx, "sensor types unavailable", "err", err)
-		}
-		return nil
-	})
+	optional(g, gctx, "sensor types", h.src.SensorTypes, &types)
 	if err := g.Wait(); err != nil {
 		return d, err
 	}
