@@ -141,18 +141,7 @@ func (r *runner) create(args []string) int {
 
 // list prints the account's clients, never their secrets.
 func (r *runner) list(args []string) int {
-	fs, urlF, loginF := r.newFlags("list", "list [flags]")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) != 0 {
-		return r.usage(fs, "unexpected argument %q", pos[0])
-	}
-	if rc := r.resolveCommon(fs, *urlF, *loginF); rc != exitOK {
-		return rc
-	}
-	p, rc := r.signIn()
+	p, _, rc := r.start("list", "list [flags]", args, 0)
 	if rc != exitOK {
 		return rc
 	}
@@ -180,23 +169,12 @@ func (r *runner) list(args []string) int {
 
 // delete removes one client the account owns.
 func (r *runner) delete(args []string) int {
-	fs, urlF, loginF := r.newFlags("delete", "delete [flags] ID")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) != 1 {
-		return r.usage(fs, "give exactly one client id (see `thingplus-webapp client list`)")
-	}
-	if rc := r.resolveCommon(fs, *urlF, *loginF); rc != exitOK {
-		return rc
-	}
-	id := pos[0]
-	p, rc := r.signIn()
+	p, pos, rc := r.start("delete", "delete [flags] ID", args, 1)
 	if rc != exitOK {
 		return rc
 	}
 	defer r.signOut(p)
+	id := pos[0]
 	if err := p.DeleteAuthClient(r.ctx, id); err != nil {
 		switch {
 		case thingplus.IsKind(err, thingplus.KindNotFound):
@@ -214,18 +192,7 @@ func (r *runner) delete(args []string) int {
 
 // scopes lists the scopes Thing+ knows, marking the app's defaults.
 func (r *runner) scopes(args []string) int {
-	fs, urlF, loginF := r.newFlags("scopes", "scopes [flags]")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) != 0 {
-		return r.usage(fs, "unexpected argument %q", pos[0])
-	}
-	if rc := r.resolveCommon(fs, *urlF, *loginF); rc != exitOK {
-		return rc
-	}
-	p, rc := r.signIn()
+	p, _, rc := r.start("scopes", "scopes [flags]", args, 0)
 	if rc != exitOK {
 		return rc
 	}
@@ -391,4 +358,27 @@ func writePrivate(path string, data []byte, force bool) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// start is what list, delete and scopes share: parse the flags, check that
+// exactly want positional arguments (client ids) were given, resolve the
+// API and login, and sign in. The caller signs out.
+func (r *runner) start(name, synopsis string, args []string, want int) (*thingplus.Portal, []string, int) {
+	fs, urlF, loginF := r.newFlags(name, synopsis)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, nil, parseFailed(err)
+	}
+	switch {
+	case len(pos) == want:
+	case want == 0:
+		return nil, nil, r.usage(fs, "unexpected argument %q", pos[0])
+	default:
+		return nil, nil, r.usage(fs, "give exactly one client id (see `thingplus-webapp client list`)")
+	}
+	if rc := r.resolveCommon(fs, *urlF, *loginF); rc != exitOK {
+		return nil, nil, rc
+	}
+	p, rc := r.signIn()
+	return p, pos, rc
 }
