@@ -200,7 +200,7 @@ func TestGatewayGetPutDelete(t *testing.T) {
 	} {
 		c.fails(400, "SCHEMA_VALIDATE", "PUT", subwayPath, bad)
 	}
-	c.fails(400, "INVALID_INPUT", "PUT", subwayPath, `{"id":"other"}`)
+	c.fails(400, "SCHEMA_VALIDATE", "PUT", subwayPath, `{"id":"other"}`)
 	c.fails(400, "INVALID_INPUT", "PUT", subwayPath, `{"model":"999"}`)
 
 	r := c.ok(204, "DELETE", climatePath, "")
