@@ -209,8 +209,9 @@ func TestSeriesPut(t *testing.T) {
 	// Object types take objects (and only objects).
 	f.c.ok(201, "POST", subwayPath+"/sensors", `{"reqId":"gps1","name":"GPS","type":"location"}`)
 	gps := subwayPath + "/sensors/gps1/series"
-	f.c.ok(200, "PUT", gps, `{"value":{"lat":37.48,"lng":126.93}}`)
-	f.c.fails(400, "SCHEMA_VALIDATE", "PUT", gps, `{"value":"37.48,126.93"}`)
+	gpsAt := f.clock.Now().UnixMilli()
+	f.c.ok(200, "PUT", gps, fmt.Sprintf(`{"value":{"lat":37.48,"lng":126.93},"time":%d}`, gpsAt))
+	f.c.fails(400, "SCHEMA_VALIDATE", "PUT", gps, fmt.Sprintf(`{"value":"37.48,126.93","time":%d}`, gpsAt))
 	raw := f.c.ok(200, "GET", gps+"?count=1", "").obj()["series"].(map[string]any)
 	if v, _ := raw["value"].(map[string]any); v["lat"] != 37.48 {
 		t.Fatalf("object value %v", raw)

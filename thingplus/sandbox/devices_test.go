@@ -229,7 +229,7 @@ func TestOwnershipDeniedBeforeNotFound(t *testing.T) {
 		{"GET", otherPath + "/sensors/" + otherSensor, ""},
 		{"GET", otherPath + "/sensors/does-not-exist", ""},
 		{"GET", otherPath + "/sensors/does-not-exist/series", ""},
-		{"PUT", otherPath + "/sensors/" + otherSensor + "/series", `{"value":"1"}`},
+		{"PUT", otherPath + "/sensors/" + otherSensor + "/series", `{"value":"1","time":1}`},
 		{"GET", otherPath + "/sensors/" + otherSensor + "/status", ""},
 		{"DELETE", otherPath + "/sensors/" + otherSensor, ""},
 		// another user's sensor reached through one's own gateway id
