@@ -72,3 +72,16 @@ func MessageOf(err error) string {
 	}
 	return ""
 }
+
+// Keyed is implemented by errors that name a more specific user text (a
+// catalogue key) than their code's standard one.
+type Keyed interface{ MessageKey() string }
+
+// KeyOf returns the catalogue key err names, or "".
+func KeyOf(err error) string {
+	var k Keyed
+	if errors.As(err, &k) {
+		return k.MessageKey()
+	}
+	return ""
+}

@@ -47,6 +47,9 @@ func MessageOf(err error) string {
 			return m
 		}
 	}
+	if key := apperr.KeyOf(err); key != "" {
+		return text.T(key)
+	}
 	return text.T("err." + string(code))
 }
 
