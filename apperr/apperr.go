@@ -19,6 +19,7 @@ const (
 	Conflict     Code = "conflict"     // it already exists
 	Unavailable  Code = "unavailable"  // an upstream or a store is down or slow; retry later
 	Internal     Code = "internal"     // a bug
+	TooLarge     Code = "too_large"    // the request body is over its limit
 )
 
 // Error is an application error: a code, a message safe to show, and the
