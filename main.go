@@ -122,7 +122,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		log.Info("Thing+ sandbox running", "url", "http://"+cfg.SandboxAddr, "demo_login", "demo", "demo_password", "demo")
 	}
 
-	tp, err := thingplus.New(cfg.ThingplusURL)
+	tp, err := thingplus.New(cfg.ThingplusURL, thingplus.WithBodyBudget(cfg.UpstreamBodyBudget))
 	if err != nil {
 		return &config.Error{Var: "THINGPLUS_URL", Msg: err.Error()}
 	}
@@ -137,6 +137,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 			"sessions":  func(context.Context) error { return store.Ping() },
 			"thingplus": reachable(cfg.ThingplusURL),
 		},
+		Budget:   cfg.RequestBudget,
 		Features: domain.Features(tp, cfg),
 		Public:   domain.PublicFeatures(tp, cfg),
 	})
@@ -204,8 +205,7 @@ func listen(addr string, h http.Handler) (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	srv := handlers.NewServer(h)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Error("server stopped", "addr", addr, "err", err)

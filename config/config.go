@@ -31,6 +31,7 @@ type Config struct {
 	SimulatorPace    time.Duration // sandbox simulator tick; 0 = its default, negative = off
 	DataDir          string
 	WebhookKey       string // empty: generated once and kept in DataDir
+	Limits
 }
 
 // Error names the variable that is wrong.
@@ -87,6 +88,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.WebhookKey = getenv("WEBHOOK_KEY")
 	if c.WebhookKey != "" && len(c.WebhookKey) < 16 {
 		return c, &Error{"WEBHOOK_KEY", "must be at least 16 characters"}
+	}
+	if err = c.loadLimits(getenv); err != nil {
+		return c, err
 	}
 	c.SignupURL = getenv("THINGPLUS_SIGNUP_URL")
 	if c.SignupURL == "" {

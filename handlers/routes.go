@@ -42,6 +42,7 @@ type Deps struct {
 	Features   []Feature
 	Public     []PublicFeature
 	Now        func() time.Time
+	Budget     time.Duration // every request's deadline (DefaultBudget when 0)
 }
 
 // New builds the engine with the whole route table.
@@ -53,7 +54,7 @@ func New(d Deps) *gin.Engine {
 	r := gin.New()
 	r.ContextWithFallback = true
 	r.HandleMethodNotAllowed = true
-	r.Use(recovery(d.Log), requestLog(d.Log), securityHeaders(d.Secure), gzipResponses(".min.js.gz"))
+	r.Use(recovery(d.Log), requestLog(d.Log), requestBudget(d.Budget, "/stream"), securityHeaders(d.Secure), gzipResponses(".min.js.gz"))
 
 	r.GET("/healthz", health)
 	r.GET("/readyz", ready(d.Ready))
