@@ -135,7 +135,7 @@ func (a *Auth) callback(c *gin.Context) {
 		unavailable(c, err)
 		return
 	}
-	a.log.Info("signed in", "user", me.ID, "login", me.LoginID)
+	a.log.InfoContext(c.Request.Context(), "signed in", "user", me.ID, "login", me.LoginID)
 	if next == "" {
 		next = "/"
 	}
@@ -143,7 +143,7 @@ func (a *Auth) callback(c *gin.Context) {
 }
 
 func (a *Auth) signInFailed(c *gin.Context, status int, reason, detail string) {
-	a.log.Warn("sign-in failed", "detail", detail)
+	a.log.WarnContext(c.Request.Context(), "sign-in failed", "detail", detail)
 	msg := fmt.Sprintf(text.T("auth.failed"), reason)
 	web.Render(c, status, web.Page{Title: text.T("err.title")}, layout.ErrorBody(text.T("err.title"), msg, "/auth/login"))
 }
@@ -289,7 +289,12 @@ func sessionDown(c *gin.Context) bool {
 	return false
 }
 
+// sessionOutageKey marks a request answered 503 for a session store
+// outage (counted by the request middleware).
+const sessionOutageKey = "session.outage"
+
 func unavailable(c *gin.Context, err error) {
+	c.Set(sessionOutageKey, true)
 	slog.ErrorContext(c.Request.Context(), "session store unavailable", "err", err)
 	c.Header("Retry-After", "5")
 	msg := text.T("err.sessions")
