@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -22,14 +23,23 @@ var homeMessages = map[string]layout.Notice{
 	"expired":   {Kind: "warn", Text: text.T("auth.expired")},
 }
 
+// homePage is the home page. After a Thing+ session ended (?m=expired) its
+// sign-in button comes back to where the user was (?next=, local paths only).
 func homePage(c *gin.Context) {
-	renderHome(c, http.StatusOK, homeMessages[c.Query("m")])
+	signIn := "/auth/login"
+	if next := safeNext(c.Query("next")); next != "" {
+		signIn += "?next=" + url.QueryEscape(next)
+	}
+	renderHomeVM(c, http.StatusOK, homeMessages[c.Query("m")], home.Home{SignInURL: signIn})
 }
 
 func renderHome(c *gin.Context, status int, flash layout.Notice) {
-	vm := home.Home{}
+	renderHomeVM(c, status, flash, home.Home{SignInURL: "/auth/login"})
+}
+
+func renderHomeVM(c *gin.Context, status int, flash layout.Notice, vm home.Home) {
 	if u, ok := web.UserOf(c); ok {
-		vm = home.Home{SignedIn: true, Name: u.DisplayName(), LoginID: u.LoginID}
+		vm = home.Home{SignedIn: true, Name: u.DisplayName(), LoginID: u.LoginID, SignInURL: vm.SignInURL}
 	}
 	web.Render(c, status, web.Page{Title: text.T("home.title"), Flash: flash}, home.Page(vm))
 }
