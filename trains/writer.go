@@ -316,9 +316,13 @@ func (w *writer) runPushes(ops []*op) {
 		fail(err)
 		return
 	}
-	w.s.statCommitNs.Add(int64(time.Since(t0)))
+	took := time.Since(t0)
+	w.s.statCommitNs.Add(int64(took))
 	w.s.statCommits.Add(1)
 	w.s.statOps.Add(int64(len(ops)))
+	if w.s.onCommit != nil {
+		w.s.onCommit(len(ops), took)
+	}
 	// Committed: publish first (so live views move with the acknowledgements),
 	// then wake every waiter.
 	if len(changed) > 0 {

@@ -93,6 +93,9 @@ func shellOf(c *gin.Context, p Page) layout.Shell {
 	s.Title, s.Active, s.SSE, s.Flash = p.Title, p.Active, p.SSE, p.Flash
 	if u, ok := UserOf(c); ok {
 		s.User = &layout.User{Name: u.DisplayName(), LoginID: u.LoginID}
+		if e, ok := expiringOf(c); ok {
+			s.User.Expiring = &layout.Expiring{Left: e.Left, RenewURL: e.RenewURL}
+		}
 	}
 	return s
 }
