@@ -320,7 +320,7 @@ func (d *domain) Close() error { return d.trains.Close() }
 func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature {
 	return []handlers.Feature{
 		gateways.New(thingplus.NewCached(tp, thingplus.CacheOptions{}), gateways.Options{}),
-		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL),
+		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp),
 	}
 }
 
