@@ -262,6 +262,8 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger) (*doma
 	if err != nil {
 		return nil, fmt.Errorf("DATA_DIR: %w", err)
 	}
+	// The end-of-service resets: checked every 30 s until shutdown.
+	go store.RunSchedule(ctx, 30*time.Second, func(err error) { log.Error("trains: scheduled reset", "err", err) })
 	return &domain{trains: store, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log}, nil
 }
 
