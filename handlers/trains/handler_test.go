@@ -489,7 +489,7 @@ func TestStreamSlowClientResyncs(t *testing.T) {
 		}
 	}
 	last := ""
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		ev := s.next(t, 5*time.Second)
 		if ev.name == "snapshot" {
