@@ -101,7 +101,7 @@ func (a *Auth) callback(c *gin.Context) {
 	}
 	if e := c.Query("error"); e != "" {
 		if e == "access_denied" {
-			renderHome(c, http.StatusOK, layout.Notice{Kind: "warn", Text: text.T("auth.denied")})
+			renderHome(c, http.StatusOK, layout.Notice{Kind: "warn", Text: text.T("auth.denied")}, nil)
 			return
 		}
 		a.signInFailed(c, http.StatusBadGateway, text.T("auth.upstream"), "authorize error "+e)

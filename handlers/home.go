@@ -20,14 +20,24 @@ var homeMessages = map[string]layout.Notice{
 	"expired":   {Kind: "warn", Text: text.T("auth.expired")},
 }
 
-func homePage(c *gin.Context) {
-	renderHome(c, http.StatusOK, homeMessages[c.Query("m")])
+// Overview loads the signed-in home page's figures (handlers/overview).
+type Overview interface {
+	Overview(ctx context.Context, token string, loc *time.Location) home.Overview
 }
 
-func renderHome(c *gin.Context, status int, flash layout.Notice) {
+func homePage(ov Overview) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		renderHome(c, http.StatusOK, homeMessages[c.Query("m")], ov)
+	}
+}
+
+func renderHome(c *gin.Context, status int, flash layout.Notice, ov Overview) {
 	vm := home.Home{}
 	if u, ok := web.UserOf(c); ok {
 		vm = home.Home{SignedIn: true, Name: u.DisplayName(), LoginID: u.LoginID}
+		if ov != nil {
+			vm.Overview = ov.Overview(c.Request.Context(), web.TokenOf(c), u.Location())
+		}
 	}
 	web.Render(c, status, web.Page{Title: text.T("home.title"), Flash: flash}, home.Page(vm))
 }

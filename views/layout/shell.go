@@ -3,6 +3,8 @@
 // that htmx swaps in place.
 package layout
 
+import "github.com/a-h/templ"
+
 // Shell is the view model of the page around a screen.
 type Shell struct {
 	Title   string
@@ -12,6 +14,19 @@ type Shell struct {
 	SSE     bool // load the htmx sse extension
 	Sandbox bool // connected to the built-in sandbox
 	Flash   Notice
+	Theme   string // "light", "dark", or "" to follow the system
+	Path    string // this page's path and query, where the theme form returns
+}
+
+// Themes are the theme choices, "" (system) first.
+var Themes = []string{"", "light", "dark"}
+
+// ThemeOf keeps a cookie's value to a known theme.
+func ThemeOf(v string) string {
+	if v == "light" || v == "dark" {
+		return v
+	}
+	return ""
 }
 
 // User is who is signed in, as the shell shows it.
@@ -42,4 +57,20 @@ func navClass(active, key string) string {
 		return "page"
 	}
 	return ""
+}
+
+// themeValue is the form value of a theme: "system" for "".
+func themeValue(t string) string {
+	if t == "" {
+		return "system"
+	}
+	return t
+}
+
+// themeAttrs sets data-theme on <html> when a theme was chosen.
+func themeAttrs(t string) templ.Attributes {
+	if t == "" {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"data-theme": t}
 }
