@@ -309,6 +309,8 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 		store.Close()
 		return nil, err
 	}
+	// The end-of-service resets: checked every 30 s until shutdown.
+	go store.RunSchedule(ctx, 30*time.Second, func(err error) { log.Error("trains: scheduled reset", "err", err) })
 	return &domain{trains: store, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log, m: m}, nil
 }
 
