@@ -238,7 +238,6 @@
     });
   });
 })();
-<<<<<<< HEAD
 
 // Theme: the header's form works without script; with it, choosing applies
 // at once (the form is still sent, so the cookie is set by the server).
@@ -290,10 +289,8 @@
     }
   });
 })();
-=======
 // Print buttons (no inline script under the CSP).
 document.addEventListener("click", function (e) {
   var b = e.target.closest && e.target.closest("[data-print]");
   if (b) window.print();
 });
->>>>>>> main
