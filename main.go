@@ -30,6 +30,7 @@ import (
 	"github.com/thingplus/thingplus-webapp/config"
 	"github.com/thingplus/thingplus-webapp/handlers"
 	"github.com/thingplus/thingplus-webapp/handlers/gateways"
+	"github.com/thingplus/thingplus-webapp/handlers/overview"
 	"github.com/thingplus/thingplus-webapp/handlers/rules"
 	"github.com/thingplus/thingplus-webapp/handlers/session"
 	trainsweb "github.com/thingplus/thingplus-webapp/handlers/trains"
@@ -156,6 +157,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		Budget:   cfg.RequestBudget,
 		Features: domain.Features(tp, cfg),
 		Public:   domain.PublicFeatures(tp, cfg),
+		Overview: domain.Overview(tp),
 	})
 	srv, err := listen(fmt.Sprintf(":%d", cfg.Port), engine)
 	if err != nil {
@@ -286,11 +288,12 @@ func probe(ctx context.Context, client *http.Client, u string) error {
 // domain holds the app's own state (the trains database) and builds the
 // feature handlers on top of it and the Thing+ client.
 type domain struct {
-	trains  *trains.Store
-	key     string
-	PushURL func(sensorID, dir string) string
-	log     *slog.Logger
-	m       *metrics.Metrics
+	trains   *trains.Store
+	gateways *gateways.Handler // built once: a screen and the overview's counts
+	key      string
+	PushURL  func(sensorID, dir string) string
+	log      *slog.Logger
+	m        *metrics.Metrics
 }
 
 func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics) (*domain, error) {
@@ -321,9 +324,21 @@ func (d *domain) Close() error { return d.trains.Close() }
 // Features are the signed-in screens.
 func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature {
 	return []handlers.Feature{
-		gateways.New(thingplus.NewCached(tp, thingplus.CacheOptions{}), gateways.Options{}),
+		d.gatewaysOf(tp),
 		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp),
 	}
+}
+
+func (d *domain) gatewaysOf(tp *thingplus.Client) *gateways.Handler {
+	if d.gateways == nil {
+		d.gateways = gateways.New(thingplus.NewCached(tp, thingplus.CacheOptions{}), gateways.Options{})
+	}
+	return d.gateways
+}
+
+// Overview gathers the signed-in home page's figures.
+func (d *domain) Overview(tp *thingplus.Client) handlers.Overview {
+	return &overview.Loader{Gateways: d.gatewaysOf(tp), Rules: tp, Timelines: tp, Trains: d.trains}
 }
 
 // PublicFeatures are screens with routes for callers without a session.
