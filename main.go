@@ -33,6 +33,7 @@ import (
 	"github.com/thingplus/thingplus-webapp/handlers/rules"
 	"github.com/thingplus/thingplus-webapp/handlers/session"
 	trainsweb "github.com/thingplus/thingplus-webapp/handlers/trains"
+	"github.com/thingplus/thingplus-webapp/rulehistory"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/thingplus/sandbox"
 	"github.com/thingplus/thingplus-webapp/trains"
@@ -248,6 +249,7 @@ func reachable(base string) handlers.Checker {
 // feature handlers on top of it and the Thing+ client.
 type domain struct {
 	trains  *trains.Store
+	history *rulehistory.Store
 	key     string
 	PushURL func(sensorID, dir string) string
 	log     *slog.Logger
@@ -262,7 +264,12 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger) (*doma
 	if err != nil {
 		return nil, fmt.Errorf("DATA_DIR: %w", err)
 	}
-	return &domain{trains: store, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log}, nil
+	history, err := rulehistory.Open(ctx, store.DB(), nil)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("DATA_DIR: %w", err)
+	}
+	return &domain{trains: store, history: history, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log}, nil
 }
 
 // EndStreams closes every open live stream (they would hold a graceful
@@ -276,7 +283,7 @@ func (d *domain) Close() error { return d.trains.Close() }
 func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature {
 	return []handlers.Feature{
 		gateways.New(thingplus.NewCached(tp, thingplus.CacheOptions{}), gateways.Options{}),
-		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp),
+		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp).WithHistory(d.history),
 	}
 }
 
