@@ -36,6 +36,7 @@ import (
 	trainsweb "github.com/thingplus/thingplus-webapp/handlers/trains"
 	"github.com/thingplus/thingplus-webapp/logging"
 	"github.com/thingplus/thingplus-webapp/metrics"
+	"github.com/thingplus/thingplus-webapp/rulehistory"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/thingplus/sandbox"
 	"github.com/thingplus/thingplus-webapp/trains"
@@ -289,6 +290,7 @@ func probe(ctx context.Context, client *http.Client, u string) error {
 // feature handlers on top of it and the Thing+ client.
 type domain struct {
 	trains   *trains.Store
+	history  *rulehistory.Store
 	gateways *gateways.Handler // built once: a screen and the overview's counts
 	key      string
 	PushURL  func(sensorID, dir string) string
@@ -309,9 +311,14 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 		store.Close()
 		return nil, err
 	}
+	history, err := rulehistory.Open(ctx, store.DB(), nil)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("DATA_DIR: %w", err)
+	}
 	// The end-of-service resets: checked every 30 s until shutdown.
 	go store.RunSchedule(ctx, 30*time.Second, func(err error) { log.Error("trains: scheduled reset", "err", err) })
-	return &domain{trains: store, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log, m: m}, nil
+	return &domain{trains: store, history: history, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log, m: m}, nil
 }
 
 // EndStreams closes every open live stream (they would hold a graceful
@@ -325,7 +332,7 @@ func (d *domain) Close() error { return d.trains.Close() }
 func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature {
 	return []handlers.Feature{
 		d.gatewaysOf(tp),
-		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp),
+		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp).WithHistory(d.history),
 	}
 }
 

@@ -146,6 +146,12 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	return s, nil
 }
 
+// DB is the database's write pool. Sibling packages (rule history) keep
+// their own tables in the same database: one file to back up, and the same
+// engine when PostgreSQL replaces SQLite. Their writes queue behind the
+// writer's commits on its single connection.
+func (s *Store) DB() *sql.DB { return s.wdb }
+
 // Path is the database file path.
 func (s *Store) Path() string { return s.path }
 

@@ -56,6 +56,7 @@ type Handler struct {
 	zones     zones
 	now       func() time.Time
 	series    dryrun.SeriesSource // nil: no dry-run
+	history   History             // nil: no snapshots, no history screens
 
 	lastGood snapshots // last good data per user, shown while Thing+ is down
 }
@@ -83,6 +84,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.GET("/rules/:id/delete", h.confirmDelete)
 	r.POST("/rules/:id/delete", h.delete)
 	r.GET("/events", h.events)
+	h.registerTools(r)
 }
 
 // snapshots keep the last good list per user and view, so an outage shows

@@ -16,6 +16,7 @@ import (
 
 	"github.com/thingplus/thingplus-webapp/apperr"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/rulehistory"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/views/layout"
 	views "github.com/thingplus/thingplus-webapp/views/rules"
@@ -149,7 +150,7 @@ func (h *Handler) list(c *gin.Context) {
 	env := h.env(c)
 	key := "rules:" + userKey(c)
 	status := http.StatusOK
-	vm := views.List{Filter: filter}
+	vm := views.List{Filter: filter, Tools: h.tools()}
 	rules, err := h.rules.ListRules(c.Request.Context(), web.TokenOf(c))
 	if err != nil {
 		if !thingplus.IsKind(err, thingplus.KindUnavailable) {
@@ -209,6 +210,10 @@ func (h *Handler) toggle(c *gin.Context) {
 		h.rowFail(c, err)
 		return
 	}
+	if err := h.snapshot(c, rulehistory.Toggle, r, ""); err != nil {
+		h.rowFail(c, err)
+		return
+	}
 	r.Status = want
 	out, err := h.rules.UpdateRule(ctx, token, r)
 	if err != nil {
@@ -240,6 +245,10 @@ func (h *Handler) confirmDelete(c *gin.Context) {
 // delete serves POST /rules/:id/delete. A rule already gone counts as deleted.
 func (h *Handler) delete(c *gin.Context) {
 	id := c.Param("id")
+	if err := h.before(c, rulehistory.Delete, id); err != nil {
+		h.rowFail(c, err)
+		return
+	}
 	err := h.rules.DeleteRule(c.Request.Context(), web.TokenOf(c), id)
 	if err != nil && !thingplus.IsKind(err, thingplus.KindNotFound) {
 		h.rowFail(c, err)
