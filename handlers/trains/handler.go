@@ -21,6 +21,7 @@ import (
 
 	"github.com/thingplus/thingplus-webapp/apperr"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/metrics"
 	"github.com/thingplus/thingplus-webapp/trains"
 	vt "github.com/thingplus/thingplus-webapp/views/trains"
 )
@@ -106,6 +107,7 @@ type Config struct {
 	Log          *slog.Logger
 	Location     *time.Location   // for times shown on pages (default: local)
 	Now          func() time.Time // the clock (default time.Now)
+	Metrics      *metrics.Metrics // nil: no metrics
 }
 
 // Handler serves the trains feature.
@@ -148,6 +150,9 @@ func New(d Deps, cfg Config) *Handler {
 		cfg.Now = time.Now
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.Metrics != nil {
+		d.Store = countingStore{Store: d.Store, m: cfg.Metrics}
+	}
 	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, cfg: cfg, keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: randomID()[:8]}
 	h.bc = newBroadcaster(h)
 	go h.bc.run()
