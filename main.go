@@ -208,6 +208,7 @@ func sandboxOptions(cfg config.Config, push func(sensorID, dir string) string, l
 			RedirectURIs: []string{cfg.RedirectURI()}, Scopes: thingplus.AppScopes()},
 		PushURL:       push,
 		SimulatorPace: cfg.SimulatorPace,
+		RushHour:      cfg.RushHour,
 		Logger:        log,
 	}
 }

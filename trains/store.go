@@ -317,11 +317,11 @@ func seed(ctx context.Context, db *sql.DB, now time.Time) error {
 		{1002, "잠실-을지로3가", false},
 		{1004, "홍대입구-서울대입구", false},
 	}
-	// Small capacities so a handful of passengers walks a car through every
-	// crowd level (e.g. capacity 4: 0-3 spacious, 4-5 normal, 6 caution, 7+ crowded).
+	// Seoul Metro counts 160 passengers (seated and standing) as a car's
+	// capacity, 100 %: the sandbox's simulator fills them to that scale.
 	cars := []car{
-		{2000, 1000, 1, 4, 1}, {2001, 1000, 2, 5, 2}, {2002, 1000, 3, 6, 3},
-		{2003, 1002, 1, 4, 0}, {2004, 1002, 2, 5, 0}, {2005, 1002, 3, 6, 0},
+		{2000, 1000, 1, 160, 1}, {2001, 1000, 2, 160, 2}, {2002, 1000, 3, 160, 3},
+		{2003, 1002, 1, 160, 0}, {2004, 1002, 2, 160, 0}, {2005, 1002, 3, 160, 0},
 	}
 	for _, t := range trains {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running) VALUES(?,?,?)", t.id, t.name, t.running); err != nil {

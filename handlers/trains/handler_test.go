@@ -567,7 +567,7 @@ func TestPage(t *testing.T) {
 	}
 	car := d.Find(`#car-2000-live`)
 	if car.Find(`[data-testid="car-count"]`).Text() != "1" || car.Find(`[data-testid="car-level"]`).Text() != "Spacious" ||
-		car.Find("time[data-since]").Length() != 1 || car.Find(`[data-testid="crowd-fill"]`).AttrOr("width", "") != "25%" ||
+		car.Find("time[data-since]").Length() != 1 || car.Find(`[data-testid="crowd-fill"]`).AttrOr("width", "") != "0%" ||
 		car.Find(`[data-testid="crowd-over"]`).Length() != 0 {
 		t.Fatalf("car 2000: %s", must(car.Html()))
 	}
@@ -600,7 +600,8 @@ func must(s string, _ error) string { return s }
 func TestLevelsOnPage(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	for count, want := range map[int]string{3: "Spacious", 5: "Normal", 6: "Caution", 7: "Crowded"} {
+	// Capacity 160: up to 128 spacious (80 %), 208 normal (130 %), 240 caution (150 %).
+	for count, want := range map[int]string{128: "Spacious", 129: "Normal", 208: "Normal", 209: "Caution", 240: "Caution", 241: "Crowded"} {
 		e.store.CorrectCount(ctx, 2000, count, "test")
 		_, body := e.do(req{method: "GET", path: "/trains/list", user: true, htmx: true})
 		lv := doc(t, body).Find(`#car-2000-live [data-testid="car-level"]`)
