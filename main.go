@@ -136,7 +136,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		log.Info("Thing+ sandbox running", "url", "http://"+cfg.SandboxAddr, "demo_login", "demo", "demo_password", "demo")
 	}
 
-	tp, err := thingplus.New(cfg.ThingplusURL, thingplus.WithHTTPClient(upstreamClient(m)))
+	tp, err := thingplus.New(cfg.ThingplusURL, thingplus.WithBodyBudget(cfg.UpstreamBodyBudget), thingplus.WithHTTPClient(upstreamClient(m)))
 	if err != nil {
 		return &config.Error{Var: "THINGPLUS_URL", Msg: err.Error()}
 	}
@@ -153,6 +153,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 			{Name: "trains_db", Required: true, Check: domain.trains.CheckWritable},
 			{Name: "thingplus", Check: reachable(cfg.ThingplusURL, m)},
 		},
+		Budget:   cfg.RequestBudget,
 		Features: domain.Features(tp, cfg),
 		Public:   domain.PublicFeatures(tp, cfg),
 	})
@@ -220,8 +221,7 @@ func listen(addr string, h http.Handler) (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	srv := handlers.NewServer(h)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Error("server stopped", "addr", addr, "err", err)
@@ -306,6 +306,8 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 		store.Close()
 		return nil, err
 	}
+	// The end-of-service resets: checked every 30 s until shutdown.
+	go store.RunSchedule(ctx, 30*time.Second, func(err error) { log.Error("trains: scheduled reset", "err", err) })
 	return &domain{trains: store, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log, m: m}, nil
 }
 
@@ -320,7 +322,7 @@ func (d *domain) Close() error { return d.trains.Close() }
 func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature {
 	return []handlers.Feature{
 		gateways.New(thingplus.NewCached(tp, thingplus.CacheOptions{}), gateways.Options{}),
-		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL),
+		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp),
 	}
 }
 

@@ -31,6 +31,7 @@ type Config struct {
 	SimulatorPace    time.Duration // sandbox simulator tick; 0 = its default, negative = off
 	DataDir          string
 	WebhookKey       string // empty: generated once and kept in DataDir
+	Limits
 
 	LogFormat   string // "json", "text", or empty: JSON unless logging to a terminal
 	MetricsAddr string // host:port of the Prometheus /metrics listener; empty: none
@@ -90,6 +91,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.WebhookKey = getenv("WEBHOOK_KEY")
 	if c.WebhookKey != "" && len(c.WebhookKey) < 16 {
 		return c, &Error{"WEBHOOK_KEY", "must be at least 16 characters"}
+	}
+	if err = c.loadLimits(getenv); err != nil {
+		return c, err
 	}
 	switch c.LogFormat = getenv("LOG_FORMAT"); c.LogFormat {
 	case "", "json", "text":

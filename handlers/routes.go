@@ -43,6 +43,7 @@ type Deps struct {
 	Features   []Feature
 	Public     []PublicFeature
 	Now        func() time.Time
+	Budget     time.Duration    // every request's deadline (DefaultBudget when 0)
 	Metrics    *metrics.Metrics // nil: no metrics
 }
 
@@ -55,7 +56,7 @@ func New(d Deps) *gin.Engine {
 	r := gin.New()
 	r.ContextWithFallback = true
 	r.HandleMethodNotAllowed = true
-	r.Use(recovery(d.Log), requestLog(d.Log, d.Metrics), securityHeaders(d.Secure), gzipResponses(".min.js.gz"))
+	r.Use(recovery(d.Log), requestLog(d.Log, d.Metrics), requestBudget(d.Budget, "/stream"), securityHeaders(d.Secure), gzipResponses(".min.js.gz"))
 
 	r.GET("/healthz", health)
 	r.GET("/readyz", ready(d.Ready))

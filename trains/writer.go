@@ -58,13 +58,11 @@ func (s *Store) submit(ctx context.Context, o *op) opResult {
 		return opResult{err: ctx.Err()}
 	}
 	s.closeMu.RUnlock()
-	select {
-	case r := <-o.res:
-		return r
-	case <-ctx.Done():
-		// The op may still commit; a retry with the same event key is safe.
-		return opResult{err: ctx.Err()}
-	}
+	// Once queued, the op will be committed or failed by the writer (which
+	// answers every queued op, also when closing): wait for that outcome
+	// whatever the caller's context says, so the answer tells the truth — a
+	// push that is stored is never reported as lost.
+	return <-o.res
 }
 
 // Apply counts one push: IN adds a passenger, OUT removes one (swapped on an

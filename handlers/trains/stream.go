@@ -135,6 +135,9 @@ func (b *broadcaster) renderCars(u trains.Update) (frame, error) {
 			return frame{}, err
 		}
 	}
+	if err := b.h.renderStrips(ctx, &buf, b.h.version(u.Seq), u.Cars); err != nil {
+		return frame{}, err
+	}
 	return frame{seq: u.Seq, data: buf.Bytes()}, nil
 }
 
