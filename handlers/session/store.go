@@ -94,13 +94,12 @@ func (s *Store) New(r *http.Request, name string) (*gsessions.Session, error) {
 	sess.ID, sess.Values, sess.Options, sess.IsNew = loaded.ID, loaded.Values, loaded.Options, loaded.IsNew
 	if err != nil {
 		sess.ID = "" // never reuse an id we could not load: a fresh one is made at save
-		if !isOutage(err) {
-			// No such session, or a cookie that does not decode: simply a
-			// visitor without a session, nothing for gin-contrib to log.
-			err = nil
-		}
 	}
-	return sess, err
+	// No error goes back to gin-contrib: no session or a cookie that does
+	// not decode is simply a visitor without a session, and an outage is
+	// recorded on the request above and logged, with the request id, by
+	// whoever answers the 503 (gin-contrib would log it without one).
+	return sess, nil
 }
 
 // Save writes the session. MaxAge < 0 destroys it on the server and in the
