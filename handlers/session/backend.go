@@ -212,6 +212,7 @@ func connLost(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
 }
+
 // memoryBackend stands in for memcached on a single developer machine. It
 // honours expiry like memcached (seconds, relative) and forgets expired
 // items lazily and on a sweep.
