@@ -274,9 +274,10 @@ func (d *domain) Close() error { return d.trains.Close() }
 
 // Features are the signed-in screens.
 func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature {
+	cached := thingplus.NewCached(tp, thingplus.CacheOptions{})
 	return []handlers.Feature{
-		gateways.New(thingplus.NewCached(tp, thingplus.CacheOptions{}), gateways.Options{}),
-		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL),
+		gateways.New(cached, gateways.Options{}),
+		rules.New(cached, tp, rules.GatewayPicker(tp), d.PushURL),
 	}
 }
 

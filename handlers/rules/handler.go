@@ -55,7 +55,8 @@ type Handler struct {
 	zones     zones
 	now       func() time.Time
 
-	lastGood snapshots // last good data per user, shown while Thing+ is down
+	lastGood snapshots  // last good data per user, shown while Thing+ is down
+	tables   tablesMemo // the last rendered tables fragment per user
 }
 
 // New builds the handler. pushURL may be nil (then the form offers no
