@@ -331,9 +331,10 @@ func (d *domain) Close() error { return d.trains.Close() }
 
 // Features are the signed-in screens.
 func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature {
+	cached := thingplus.NewCached(tp, thingplus.CacheOptions{})
 	return []handlers.Feature{
 		d.gatewaysOf(tp),
-		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp).WithHistory(d.history),
+		rules.New(cached, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp).WithHistory(d.history),
 	}
 }
 

@@ -58,7 +58,8 @@ type Handler struct {
 	series    dryrun.SeriesSource // nil: no dry-run
 	history   History             // nil: no snapshots, no history screens
 
-	lastGood snapshots // last good data per user, shown while Thing+ is down
+	lastGood snapshots  // last good data per user, shown while Thing+ is down
+	tables   tablesMemo // the last rendered tables fragment per user
 }
 
 // New builds the handler. pushURL may be nil (then the form offers no

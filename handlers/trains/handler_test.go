@@ -574,8 +574,14 @@ func TestPage(t *testing.T) {
 	if d.Find(`#car-2003-live [data-testid="car-updated"]`).Text() != "never" {
 		t.Fatal("never-updated car")
 	}
-	if d.Find(`datalist#trains-sensors option`).AttrOr("value", "") != sensor(1, 1) {
-		t.Fatal("sensor choices")
+	// The sensor choices come from Thing+: loaded after the page, which never waits for them.
+	if d.Find(`datalist#trains-sensors[hx-get="/trains/sensors"][hx-trigger="load"]`).Length() != 1 {
+		t.Fatal("sensor choices are not loaded after the page")
+	}
+	sresp, sensors := e.do(req{method: "GET", path: "/trains/sensors", user: true, htmx: true})
+	if sd := doc(t, sensors); sresp.StatusCode != 200 || sd.Find(`datalist#trains-sensors option`).AttrOr("value", "") != sensor(1, 1) ||
+		sd.Find(`datalist[hx-get]`).Length() != 0 {
+		t.Fatalf("sensor choices: %d %s", sresp.StatusCode, sensors)
 	}
 	if d.Find(`[data-train-id="1004"] [data-testid="no-cars"]`).Length() != 1 {
 		t.Fatal("empty train")
