@@ -20,6 +20,7 @@ type NewTrain struct {
 	ID      int64 // 0 picks the next free id
 	Name    string
 	Running bool
+	Owner   Owner // the account creating it
 }
 
 // TrainPatch changes some fields of a train; nil fields stay as they are.
@@ -160,7 +161,7 @@ func (s *Store) CreateTrain(ctx context.Context, nt NewTrain) (Train, error) {
 	if nt.ID < 0 {
 		return Train{}, fmt.Errorf("%w: train id must be positive", ErrInvalid)
 	}
-	v, err := s.manage(ctx, func(ctx context.Context, tx *sql.Tx, _ time.Time) (manageOut, error) {
+	v, err := s.manage(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) (manageOut, error) {
 		id := nt.ID
 		if id != 0 {
 			switch err := exists(ctx, tx, "trains", id); {
@@ -175,10 +176,15 @@ func (s *Store) CreateTrain(ctx context.Context, nt NewTrain) (Train, error) {
 				return manageOut{}, err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running) VALUES(?,?,?)", id, name, nt.Running); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running, owner_id, owner_login) VALUES(?,?,?,?,?)",
+			id, name, nt.Running, nt.Owner.ID, nt.Owner.Login); err != nil {
 			return manageOut{}, err
 		}
-		return manageOut{value: Train{ID: id, Name: name, Running: nt.Running}, structure: true}, nil
+		if err := s.insertToken(ctx, tx, id, now); err != nil {
+			return manageOut{}, err
+		}
+		return manageOut{value: Train{ID: id, Name: name, Running: nt.Running, OwnerID: nt.Owner.ID, OwnerLogin: nt.Owner.Login, Role: RoleOwner},
+			structure: true, access: true}, nil
 	})
 	if err != nil {
 		return Train{}, err
@@ -239,7 +245,7 @@ func (s *Store) DeleteTrain(ctx context.Context, id int64) error {
 			return manageOut{}, err
 		}
 		_, err := tx.ExecContext(ctx, "DELETE FROM trains WHERE id = ?", id)
-		return manageOut{structure: true}, err
+		return manageOut{structure: true, access: true}, err
 	})
 	return err
 }

@@ -17,10 +17,13 @@ import (
 
 // Train is an ordered set of cars.
 type Train struct {
-	ID      int64
-	Name    string
-	Running bool
-	Cars    []Car // in order of Position
+	ID         int64
+	Name       string
+	Running    bool
+	Cars       []Car  // in order of Position
+	OwnerID    string // Thing+ user id of the owner; "" = not claimed yet
+	OwnerLogin string // the owner's loginId, for display
+	Role       Role   // what the reader may do (set by TrainsFor / TrainFor)
 }
 
 // Car is one car of a train with its passenger count.
@@ -72,6 +75,8 @@ const (
 	OutcomeDuplicate     Outcome = "duplicate"      // event key seen before: acknowledged, not counted
 	OutcomeUnknownSensor Outcome = "unknown_sensor" // no car holds the sensor
 	OutcomeBadKey        Outcome = "bad_key"        // webhook key missing or wrong
+	OutcomeWrongTrain    Outcome = "wrong_train"    // a train's token pushed another train's sensor
+	OutcomeRateLimited   Outcome = "rate_limited"   // refused pushes from one address over WEBHOOK_RATE
 	OutcomeInvalid       Outcome = "invalid"        // malformed push (bad type, oversized field)
 	OutcomeCorrected     Outcome = "corrected"      // count set by hand, with a reason
 	OutcomeReset         Outcome = "reset"          // count set to zero by hand
@@ -80,7 +85,7 @@ const (
 // Outcomes lists every outcome, for filters.
 var Outcomes = []Outcome{
 	OutcomeApplied, OutcomeClamped, OutcomeDuplicate, OutcomeUnknownSensor,
-	OutcomeBadKey, OutcomeInvalid, OutcomeCorrected, OutcomeReset,
+	OutcomeBadKey, OutcomeWrongTrain, OutcomeRateLimited, OutcomeInvalid, OutcomeCorrected, OutcomeReset,
 }
 
 // Event is one line of the event log.
@@ -100,6 +105,10 @@ type Event struct {
 
 // Push is one people-counter push from a Thing+ rule.
 type Push struct {
+	// TrainID is the train whose token authorised the push; a sensor on
+	// another train's car is refused (ErrWrongTrain). 0 = any train (the
+	// legacy shared key).
+	TrainID  int64
 	SensorID string
 	Type     EventType // IN or OUT
 	EventKey string    // optional de-duplication key (Thing+ timeline/event id)
@@ -138,6 +147,7 @@ var (
 	ErrConflict      = errors.New("conflict")
 	ErrUnknownSensor = errors.New("no car holds this sensor")
 	ErrClosed        = errors.New("store closed")
+	ErrWrongTrain    = errors.New("sensor is on another train")
 )
 
 // Level is a car's crowd level.
