@@ -55,9 +55,9 @@ type Store struct {
 	hub  *Hub
 	now  func() time.Time
 
-	ops      chan *op
-	maxBatch int
-	maxDelay time.Duration
+	ops       chan *op
+	maxBatch  int
+	maxDelay  time.Duration
 	quit      chan struct{}
 	done      chan struct{}
 	maintDone chan struct{}
@@ -70,8 +70,8 @@ type Store struct {
 	tokenSecret []byte
 	tokenGrace  time.Duration
 	access      accessConfig
-	rejects *rejectLog
-	maint   maintConfig
+	rejects     *rejectLog
+	maint       maintConfig
 
 	inflight                           atomic.Int64 // callers inside submit
 	statCommits, statOps, statCommitNs atomic.Int64
