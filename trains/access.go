@@ -71,12 +71,8 @@ func ParseShareRole(s string) (Role, error) {
 	case "editor":
 		return RoleEditor, nil
 	}
-	return RoleNone, fmt.Errorf("%w: role must be viewer or editor", ErrInvalid)
+	return RoleNone, errf(ErrInvalid, "role must be viewer or editor")
 }
-
-// ErrForbidden is returned when the principal may see the train but not
-// make this change.
-var ErrForbidden = errors.New("forbidden")
 
 type accessConfig struct {
 	admins []string // loginIds
@@ -144,7 +140,7 @@ func (s *Store) TrainFor(ctx context.Context, p Principal, id int64) (Train, err
 		return Train{}, err
 	}
 	if len(ts) == 0 {
-		return Train{}, fmt.Errorf("%w: train %d", ErrNotFound, id)
+		return Train{}, errf(ErrNotFound, "train %d", id)
 	}
 	return ts[0], nil
 }
@@ -156,7 +152,7 @@ func (s *Store) Authorize(ctx context.Context, p Principal, id int64, need Role)
 	var t Train
 	err := s.rdb.QueryRowContext(ctx, "SELECT id, owner_id FROM trains WHERE id = ?", id).Scan(&t.ID, &t.OwnerID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return RoleNone, fmt.Errorf("%w: train %d", ErrNotFound, id)
+		return RoleNone, errf(ErrNotFound, "train %d", id)
 	}
 	if err != nil {
 		return RoleNone, fmt.Errorf("trains: read train: %w", err)
@@ -174,9 +170,9 @@ func (s *Store) Authorize(ctx context.Context, p Principal, id int64, need Role)
 	r := s.roleOf(p, t, shares)
 	switch {
 	case r == RoleNone:
-		return r, fmt.Errorf("%w: train %d", ErrNotFound, id)
+		return r, errf(ErrNotFound, "train %d", id)
 	case r < need:
-		return r, fmt.Errorf("%w: %s may not do this on train %d", ErrForbidden, r, id)
+		return r, errf(ErrForbidden, "%s may not do this on train %d", r, id)
 	}
 	return r, nil
 }
@@ -186,7 +182,7 @@ func (s *Store) TrainOfCar(ctx context.Context, carID int64) (int64, error) {
 	var t int64
 	err := s.rdb.QueryRowContext(ctx, "SELECT train_id FROM cars WHERE id = ?", carID).Scan(&t)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("%w: car %d", ErrNotFound, carID)
+		return 0, errf(ErrNotFound, "car %d", carID)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("trains: read car: %w", err)
@@ -199,7 +195,7 @@ func (s *Store) TrainOfSensor(ctx context.Context, sensorID string) (int64, erro
 	var t int64
 	err := s.rdb.QueryRowContext(ctx, "SELECT c.train_id FROM doors d JOIN cars c ON c.id = d.car_id WHERE d.sensor_id = ?", sensorID).Scan(&t)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("%w: sensor %q", ErrUnknownSensor, sensorID)
+		return 0, errf(ErrUnknownSensor, "sensor %q", sensorID)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("trains: read door: %w", err)
@@ -252,7 +248,7 @@ const MaxLoginLen = 100
 func cleanLogin(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || len(s) > MaxLoginLen || strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		return "", fmt.Errorf("%w: loginId must be 1 to %d characters without spaces", ErrInvalid, MaxLoginLen)
+		return "", errf(ErrInvalid, "loginId must be 1 to %d characters without spaces", MaxLoginLen)
 	}
 	return s, nil
 }
@@ -265,19 +261,19 @@ func (s *Store) ShareTrain(ctx context.Context, trainID int64, loginID string, r
 		return err
 	}
 	if role != RoleViewer && role != RoleEditor {
-		return fmt.Errorf("%w: role must be viewer or editor", ErrInvalid)
+		return errf(ErrInvalid, "role must be viewer or editor")
 	}
 	_, err = s.manage(ctx, func(ctx context.Context, tx *sql.Tx, _ time.Time) (manageOut, error) {
 		var owner string
 		err := tx.QueryRowContext(ctx, "SELECT owner_login FROM trains WHERE id = ?", trainID).Scan(&owner)
 		if errors.Is(err, sql.ErrNoRows) {
-			return manageOut{}, fmt.Errorf("%w: train %d", ErrNotFound, trainID)
+			return manageOut{}, errf(ErrNotFound, "train %d", trainID)
 		}
 		if err != nil {
 			return manageOut{}, err
 		}
 		if owner == login {
-			return manageOut{}, fmt.Errorf("%w: %s owns this train", ErrInvalid, login)
+			return manageOut{}, errf(ErrInvalid, "%s owns this train", login)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO train_shares(train_id, login_id, role) VALUES(?,?,?)
 			ON CONFLICT(train_id, login_id) DO UPDATE SET role = excluded.role`, trainID, login, role.String())
@@ -295,7 +291,7 @@ func (s *Store) UnshareTrain(ctx context.Context, trainID int64, loginID string)
 			return manageOut{}, err
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
-			return manageOut{}, fmt.Errorf("%w: train %d is not shared with %q", ErrNotFound, trainID, loginID)
+			return manageOut{}, errf(ErrNotFound, "train %d is not shared with %q", trainID, loginID)
 		}
 		return manageOut{structure: true, access: true}, nil
 	})
@@ -306,7 +302,7 @@ func (s *Store) UnshareTrain(ctx context.Context, trainID int64, loginID string)
 // trains from before owners existed). A train with an owner is a conflict.
 func (s *Store) ClaimTrain(ctx context.Context, trainID int64, owner Owner) error {
 	if owner.ID == "" {
-		return fmt.Errorf("%w: owner required", ErrInvalid)
+		return errf(ErrInvalid, "owner required")
 	}
 	_, err := s.manage(ctx, func(ctx context.Context, tx *sql.Tx, _ time.Time) (manageOut, error) {
 		r, err := tx.ExecContext(ctx, "UPDATE trains SET owner_id = ?, owner_login = ? WHERE id = ? AND owner_id = ''", owner.ID, owner.Login, trainID)
@@ -317,7 +313,7 @@ func (s *Store) ClaimTrain(ctx context.Context, trainID int64, owner Owner) erro
 			if err := exists(ctx, tx, "trains", trainID); err != nil {
 				return manageOut{}, err
 			}
-			return manageOut{}, fmt.Errorf("%w: train %d already has an owner", ErrConflict, trainID)
+			return manageOut{}, errf(ErrConflict, "train %d already has an owner", trainID)
 		}
 		return manageOut{structure: true, access: true}, nil
 	})

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -387,7 +388,7 @@ func (s *Store) Train(ctx context.Context, id int64) (Train, error) {
 		return Train{}, err
 	}
 	if len(ts) == 0 {
-		return Train{}, fmt.Errorf("%w: train %d", ErrNotFound, id)
+		return Train{}, errf(ErrNotFound, "train %d", id)
 	}
 	return ts[0], nil
 }
@@ -523,7 +524,7 @@ func (s *Store) Car(ctx context.Context, id int64) (Car, error) {
 		return Car{}, err
 	}
 	if len(cars) == 0 {
-		return Car{}, fmt.Errorf("%w: car %d", ErrNotFound, id)
+		return Car{}, errf(ErrNotFound, "car %d", id)
 	}
 	return cars[0], nil
 }
@@ -535,7 +536,7 @@ func (s *Store) DoorOf(ctx context.Context, sensorID string) (Door, int64, error
 	err := s.rdb.QueryRowContext(ctx, "SELECT sensor_id, car_id, label, inverted FROM doors WHERE sensor_id = ?", sensorID).
 		Scan(&d.SensorID, &car, &d.Label, &d.Inverted)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Door{}, 0, fmt.Errorf("%w: sensor %q", ErrUnknownSensor, sensorID)
+		return Door{}, 0, errf(ErrUnknownSensor, "sensor %q", sensorID)
 	}
 	if err != nil {
 		return Door{}, 0, fmt.Errorf("trains: read door: %w", err)
@@ -550,6 +551,9 @@ type EventFilter struct {
 	SensorID string
 	Outcome  Outcome
 	BeforeID int64 // only events with a smaller id (paging, newest first)
+	// Trains, when not nil, limits the events to these trains (the ones
+	// the reader may see); an empty list matches nothing.
+	Trains []int64
 	Limit    int   // default 100, at most 1000; ignored by EachEvent
 }
 
@@ -571,6 +575,17 @@ func (f EventFilter) where() (string, []any) {
 	}
 	if f.BeforeID > 0 {
 		add("id < ?", f.BeforeID)
+	}
+	if f.Trains != nil {
+		if len(f.Trains) == 0 {
+			conds = append(conds, "1 = 0")
+		} else {
+			in := "train_id IN (?" + strings.Repeat(",?", len(f.Trains)-1) + ")"
+			conds = append(conds, in)
+			for _, id := range f.Trains {
+				args = append(args, id)
+			}
+		}
 	}
 	conds = append(conds, "type <> 'SEED'")
 	w := " WHERE "

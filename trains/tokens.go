@@ -108,7 +108,7 @@ func (s *Store) Token(ctx context.Context, trainID int64) (TokenInfo, error) {
 		return TokenInfo{}, fmt.Errorf("trains: read token: %w", err)
 	}
 	if ti.Token == "" {
-		return ti, fmt.Errorf("%w: token of train %d", ErrNotFound, trainID)
+		return ti, errf(ErrNotFound, "token of train %d", trainID)
 	}
 	return ti, nil
 }

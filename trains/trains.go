@@ -9,7 +9,6 @@
 package trains
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -62,7 +61,7 @@ func ParseType(s string) (EventType, error) {
 	case TypeIn, TypeOut:
 		return t, nil
 	}
-	return "", fmt.Errorf("%w: type must be IN or OUT", ErrInvalid)
+	return "", errf(ErrInvalid, "type must be IN or OUT")
 }
 
 // Outcome says what became of an event.
@@ -141,13 +140,15 @@ const (
 )
 
 // Errors returned by the store. Test with errors.Is.
+// Each has an application code (apperr), also when returned bare.
 var (
-	ErrInvalid       = errors.New("invalid input")
-	ErrNotFound      = errors.New("not found")
-	ErrConflict      = errors.New("conflict")
-	ErrUnknownSensor = errors.New("no car holds this sensor")
-	ErrClosed        = errors.New("store closed")
-	ErrWrongTrain    = errors.New("sensor is on another train")
+	ErrInvalid       error = kind("invalid input")
+	ErrNotFound      error = kind("not found")
+	ErrConflict      error = kind("conflict")
+	ErrUnknownSensor error = kind("no car holds this sensor")
+	ErrClosed        error = kind("store closed")
+	ErrWrongTrain    error = kind("sensor is on another train")
+	ErrForbidden     error = kind("forbidden")
 )
 
 // Level is a car's crowd level.

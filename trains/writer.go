@@ -353,21 +353,21 @@ func (w *writer) event(ctx context.Context, insKey *sql.Stmt, o *op, now time.Ti
 	e := Event{Time: now, SensorID: truncate(p.SensorID, MaxSensorIDLen), Type: EventType(truncate(string(p.Type), 16)), EventKey: truncate(p.EventKey, MaxEventKeyLen)}
 	if p.Type != TypeIn && p.Type != TypeOut {
 		e.Outcome, e.Reason = OutcomeInvalid, "type must be IN or OUT"
-		return e, opResult{result: Result{Outcome: e.Outcome}, err: fmt.Errorf("%w: type must be IN or OUT", ErrInvalid)}, nil
+		return e, opResult{result: Result{Outcome: e.Outcome}, err: errf(ErrInvalid, "type must be IN or OUT")}, nil
 	}
 	if p.SensorID == "" || len(p.SensorID) > MaxSensorIDLen || len(p.EventKey) > MaxEventKeyLen {
 		e.Outcome, e.Reason = OutcomeInvalid, "sensor id or event key empty or too long"
-		return e, opResult{result: Result{Outcome: e.Outcome}, err: fmt.Errorf("%w: sensor id or event key empty or too long", ErrInvalid)}, nil
+		return e, opResult{result: Result{Outcome: e.Outcome}, err: errf(ErrInvalid, "sensor id or event key empty or too long")}, nil
 	}
 	ref, ok := w.sensors[p.SensorID]
 	if !ok {
 		e.Outcome = OutcomeUnknownSensor
-		return e, opResult{result: Result{Outcome: e.Outcome}, err: fmt.Errorf("%w: %q", ErrUnknownSensor, p.SensorID)}, nil
+		return e, opResult{result: Result{Outcome: e.Outcome}, err: errf(ErrUnknownSensor, "%q", p.SensorID)}, nil
 	}
 	c := w.cars[ref.car]
 	if p.TrainID != 0 && c.TrainID != p.TrainID {
 		// A token of another train: count nothing, write nothing here.
-		return Event{}, opResult{result: Result{Outcome: OutcomeWrongTrain}, err: fmt.Errorf("%w: sensor %q is not on this token's train", ErrWrongTrain, p.SensorID)}, nil
+		return Event{}, opResult{result: Result{Outcome: OutcomeWrongTrain}, err: errf(ErrWrongTrain, "sensor %q is not on this token's train", p.SensorID)}, nil
 	}
 	e.CarID, e.TrainID = c.ID, c.TrainID
 	if p.EventKey != "" {

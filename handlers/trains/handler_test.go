@@ -47,6 +47,10 @@ func (f *fakeWirer) WireDoor(_ context.Context, token, tz, sensor, in, out strin
 	return WireResult{Created: []string{"IN", "OUT"}}, f.err
 }
 
+func (f *fakeWirer) Repoint(context.Context, string, func(string) (string, bool)) (int, error) {
+	return 0, nil
+}
+
 type fakeSensors []SensorChoice
 
 func (f fakeSensors) DoorSensors(context.Context, string) ([]SensorChoice, error) { return f, nil }
@@ -540,8 +544,17 @@ func TestPage(t *testing.T) {
 	if d.Find("main#main").Length() != 1 {
 		t.Fatal("not a full page")
 	}
-	if got := d.Find(`[data-testid="push-url-in"]`).AttrOr("value", ""); got != "http://localhost:3000/api/trigger/{sensorId}/IN?key="+testKey {
+	// The page shows the shape of a push URL, never a key; each train's own
+	// URL (with its token) is in its owner's panel.
+	if got := d.Find(`[data-testid="push-url-in"]`).AttrOr("value", ""); got != "http://localhost:3000/api/trigger/{sensorId}/IN?key={this train's token}" {
 		t.Fatalf("push URL = %q", got)
+	}
+	if strings.Contains(body, testKey) {
+		t.Fatal("the legacy key is on the page")
+	}
+	tok, _ := e.store.Token(context.Background(), 1000)
+	if got := d.Find(`[data-train-id="1000"] [data-testid="train-push-in"]`).AttrOr("value", ""); got != "http://localhost:3000/api/trigger/{sensorId}/IN?key="+tok.Token {
+		t.Fatalf("train push URL = %q", got)
 	}
 	live := d.Find(`[data-testid="live-region"]`)
 	if live.AttrOr("hx-ext", "") != "sse" || !strings.HasPrefix(live.AttrOr("sse-connect", ""), "/trains/stream?tab=") {
@@ -573,7 +586,7 @@ func TestPage(t *testing.T) {
 		t.Fatal("empty train")
 	}
 	// Per-door push URLs.
-	if !strings.Contains(body, "http://localhost:3000/api/trigger/"+sensor(1, 1)+"/OUT?key="+testKey) {
+	if !strings.Contains(body, "http://localhost:3000/api/trigger/"+sensor(1, 1)+"/OUT?key="+tok.Token) {
 		t.Fatal("door push URL missing")
 	}
 	// htmx (not boosted) gets the body alone.
@@ -670,9 +683,9 @@ func TestManageForms(t *testing.T) {
 		{"/trains/1000/reset", "", 200},
 		{"/trains/doors/wire", form("sensorId", "door-x"), 200},
 		{"/trains/doors/unassign", form("sensorId", "door-x"), 200},
-		{"/trains/doors/unassign", form("sensorId", "door-x"), 409},
+		{"/trains/doors/unassign", form("sensorId", "door-x"), 404},
 		{"/trains/cars/" + car + "/delete", "", 200},
-		{"/trains/cars/" + car + "/delete", "", 409},
+		{"/trains/cars/" + car + "/delete", "", 404},
 		{"/trains/1006/delete", "", 200},
 		{"/trains/abc/delete", "", 404},
 	}
@@ -685,7 +698,8 @@ func TestManageForms(t *testing.T) {
 			t.Errorf("%s %s: %d, want %d", s.path, s.body, resp.StatusCode, s.status)
 		}
 	}
-	if len(w.calls) != 1 || w.calls[0] != "token-1 +9.00 door-x http://localhost:3000/api/trigger/door-x/IN?key="+testKey+" http://localhost:3000/api/trigger/door-x/OUT?key="+testKey {
+	tok, _ := e.store.Token(ctx, 1004) // door-x moved there with its car
+	if len(w.calls) != 1 || w.calls[0] != "token-1 +9.00 door-x http://localhost:3000/api/trigger/door-x/IN?key="+tok.Token+" http://localhost:3000/api/trigger/door-x/OUT?key="+tok.Token {
 		t.Fatalf("wire calls: %v", w.calls)
 	}
 	tr, _ = e.store.Train(ctx, 1000)
@@ -706,7 +720,8 @@ func TestEventsPageAndCSV(t *testing.T) {
 	k := "?key=" + testKey
 	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN" + k})
 	e.do(req{method: "POST", path: "/api/trigger/" + sensor(2, 1) + "/OUT" + k})
-	e.do(req{method: "POST", path: "/api/trigger/=HYPERLINK(1)/IN?key=bad"})
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/=HYPERLINK(1)?key=bad"})
+	e.do(req{method: "POST", path: "/api/trigger/nobodys-sensor/IN?key=bad"}) // names no train: in no one's log
 	resp, body := e.do(req{method: "GET", path: "/trains/events", user: true})
 	d := doc(t, body)
 	if resp.StatusCode != 200 || d.Find(`[data-testid="event"]`).Length() != 3 {
@@ -734,8 +749,8 @@ func TestEventsPageAndCSV(t *testing.T) {
 	if err != nil || len(rows) != 4 || rows[0][6] != "outcome" {
 		t.Fatalf("csv: %v %v", rows, err)
 	}
-	if rows[1][4] != "'=HYPERLINK(1)" {
-		t.Fatalf("formula not neutralised: %q", rows[1][4])
+	if rows[1][5] != "'=HYPERLINK(1)" {
+		t.Fatalf("formula not neutralised: %q", rows[1][5])
 	}
 	if rows[2][6] != "clamped" || rows[3][6] != "applied" || rows[3][7] != "1" {
 		t.Fatalf("csv rows: %v", rows)
@@ -744,14 +759,20 @@ func TestEventsPageAndCSV(t *testing.T) {
 
 func TestCompatAPI(t *testing.T) {
 	e := newEnv(t, nil)
-	k := "?key=" + testKey
-	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 2) + "/IN" + k})
-	// Neither session nor key: 401.
-	if resp, _ := e.do(req{method: "GET", path: "/api/trains"}); resp.StatusCode != 401 {
-		t.Fatalf("anonymous: %d", resp.StatusCode)
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 2) + "/IN?key=" + testKey})
+	tok, _ := e.store.Token(context.Background(), 1000)
+	k := "?key=" + tok.Token // train 1000's token opens train 1000's reads
+	// Neither session nor token: 401. The legacy key opens no API route.
+	for _, key := range []string{"", "?key=wrong", "?key=" + testKey} {
+		if resp, _ := e.do(req{method: "GET", path: "/api/trains" + key}); resp.StatusCode != 401 {
+			t.Fatalf("anonymous %q: %d", key, resp.StatusCode)
+		}
 	}
-	if resp, _ := e.do(req{method: "GET", path: "/api/trains?key=wrong"}); resp.StatusCode != 401 {
-		t.Fatalf("wrong key: %d", resp.StatusCode)
+	if resp, _ := e.do(req{method: "PUT", path: "/api/train" + k, ctype: "application/json", body: `{"name":"x"}`}); resp.StatusCode != 401 {
+		t.Fatalf("write with a token: %d", resp.StatusCode)
+	}
+	if resp, _ := e.do(req{method: "GET", path: "/api/train/1002" + k}); resp.StatusCode != 404 {
+		t.Fatalf("token of another train: %d", resp.StatusCode)
 	}
 	// Signed in (session) or key holder.
 	_, body := e.do(req{method: "GET", path: "/api/trains", user: true})
@@ -777,8 +798,8 @@ func TestCompatAPI(t *testing.T) {
 	if len(one) != 1 || fmt.Sprint(one[0]["counts"]) != "[1 0 0]" {
 		t.Fatalf("/api/train/1000: %s", body)
 	}
-	if _, body = e.do(req{method: "GET", path: "/api/train/9" + k}); body != "[]" {
-		t.Fatalf("missing train: %s", body)
+	if resp, _ := e.do(req{method: "GET", path: "/api/train/9", user: true}); resp.StatusCode != 404 {
+		t.Fatalf("missing train: %d", resp.StatusCode)
 	}
 	_, body = e.do(req{method: "GET", path: "/api/cars/2000" + k})
 	var cars []map[string]any
@@ -786,8 +807,8 @@ func TestCompatAPI(t *testing.T) {
 	if len(cars) != 1 || cars[0]["_id"] != 2000.0 || cars[0]["count"] != 1.0 || len(cars[0]["sensors"].([]any)) != 4 {
 		t.Fatalf("/api/cars/2000: %s", body)
 	}
-	if _, body = e.do(req{method: "GET", path: "/api/cars/9" + k}); body != "[]" {
-		t.Fatalf("missing car: %s", body)
+	if resp, _ := e.do(req{method: "GET", path: "/api/cars/9", user: true}); resp.StatusCode != 404 {
+		t.Fatalf("missing car: %d", resp.StatusCode)
 	}
 	_, body = e.do(req{method: "GET", path: "/api/sensors/2001" + k})
 	var sensors []string
@@ -800,24 +821,24 @@ func TestCompatAPI(t *testing.T) {
 		method, path, ctype, body string
 		status                    int
 	}{
-		{"GET", "/api/sensors/9", "", "", 400},
+		{"GET", "/api/sensors/9", "", "", 404},
 		{"PUT", "/api/sensor", j, `{"sensorId":"new-1","carId":2003}`, 204},
 		{"PUT", "/api/sensor", j, `{"sensorId":"new-1","carId":2004}`, 400},
-		{"PUT", "/api/sensor", formType, "sensorId=new-2&carId=9", 400},
-		{"POST", "/api/sensor", j, `{"sensorId":"new-1","carId":9}`, 400},
+		{"PUT", "/api/sensor", formType, "sensorId=new-2&carId=9", 404},
+		{"POST", "/api/sensor", j, `{"sensorId":"new-1","carId":9}`, 404},
 		{"POST", "/api/sensor", j, `{"sensorId":"new-1","carId":"2004"}`, 204},
 		{"DELETE", "/api/sensor", j, `{"sensorId":"new-1"}`, 204},
-		{"DELETE", "/api/sensor", j, `{"sensorId":"new-1"}`, 400},
+		{"DELETE", "/api/sensor", j, `{"sensorId":"new-1"}`, 404},
 		{"POST", "/api/train", j, `{"trainId":1002,"name":"2호선","isRunning":"true"}`, 204},
 		{"POST", "/api/train", formType, "trainId=1002&isRunning=maybe", 400},
-		{"POST", "/api/train", j, `{"trainId":9,"name":"x"}`, 400},
+		{"POST", "/api/train", j, `{"trainId":9,"name":"x"}`, 404},
 		{"PUT", "/api/train", j, `{"trainId":1010,"name":"3호선","isRunning":false}`, 201},
 		{"PUT", "/api/train", j, `{"trainId":1010,"name":"dup"}`, 400},
 		{"POST", "/api/car", j, `{"carId":2005,"trainId":1010}`, 204},
-		{"POST", "/api/car", j, `{"carId":2005,"trainId":9}`, 400},
+		{"POST", "/api/car", j, `{"carId":2005,"trainId":9}`, 404},
 	}
 	for _, s := range steps {
-		resp, body := e.do(req{method: s.method, path: s.path + k, ctype: s.ctype, body: s.body})
+		resp, body := e.do(req{method: s.method, path: s.path, ctype: s.ctype, body: s.body, user: true})
 		if resp.StatusCode != s.status {
 			t.Errorf("%s %s %s: %d %s, want %d", s.method, s.path, s.body, resp.StatusCode, body, s.status)
 		}

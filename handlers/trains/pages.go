@@ -25,12 +25,13 @@ func (h *Handler) pageMeta() web.Page {
 
 // page is GET /trains.
 func (h *Handler) page(c *gin.Context) {
-	snap, err := h.store.Snapshot(c.Request.Context())
+	ctx := c.Request.Context()
+	snap, err := h.store.SnapshotFor(ctx, principal(c))
 	if err != nil {
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
 		return
 	}
-	h.renderPage(c, http.StatusOK, h.listVM(snap.Trains), h.version(snap.Seq))
+	h.renderPage(c, http.StatusOK, h.listVM(ctx, principal(c), snap.Trains), h.version(snap.Seq))
 }
 
 // renderPage draws the whole page. version is the store version the list
@@ -38,8 +39,9 @@ func (h *Handler) page(c *gin.Context) {
 // snapshot when nothing changed since.
 func (h *Handler) renderPage(c *gin.Context, status int, l vt.List, version string) {
 	tab := randomID()
+	// The shape only: each train's own token is in its owner's panel.
 	template := func(dir string) string {
-		return h.cfg.PublicURL + "/api/trigger/{sensorId}/" + dir + "?key=" + h.cfg.WebhookKey
+		return h.cfg.PublicURL + "/api/trigger/{sensorId}/" + dir + "?key={" + text.T("trains.push.token") + "}"
 	}
 	stream := "/trains/stream?tab=" + tab
 	if version != "" {
@@ -86,12 +88,13 @@ func (h *Handler) done(c *gin.Context, status int, f vt.Form, n vt.Notice) {
 		web.Redirect(c, "/trains")
 		return
 	}
-	ts, err := h.store.Trains(c.Request.Context())
+	ctx := c.Request.Context()
+	ts, err := h.store.TrainsFor(ctx, principal(c))
 	if err != nil {
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
 		return
 	}
-	l := h.listVM(ts)
+	l := h.listVM(ctx, principal(c), ts)
 	l.Form, l.Notice = f, n
 	l.Open = f.ID
 	if l.Open == "" {
@@ -99,7 +102,7 @@ func (h *Handler) done(c *gin.Context, status int, f vt.Form, n vt.Notice) {
 	}
 	if web.IsFragment(c) {
 		// The form carries its tab id: that tab's stream need not redraw it.
-		h.bc.markShown(c.PostForm("tab"), structureHash(ts))
+		h.bc.markShown(c.PostForm("tab"), structureHash(principal(c), ts))
 		c.Header("Vary", web.HeaderRequest)
 		web.Component(c, status, vt.ListBody(l))
 		return
@@ -145,8 +148,10 @@ func (h *Handler) failForm(c *gin.Context, formID string, err error) {
 		f.Field = fe.field
 	}
 	switch {
+	case errors.Is(err, trains.ErrForbidden):
+		web.Fail(c, err) // 403 with the reason (a viewer's stale page)
 	case errors.Is(err, trains.ErrInvalid):
-		f.Error = message(err)
+		f.Error = trains.MessageOf(err)
 		h.done(c, http.StatusUnprocessableEntity, f, vt.Notice{})
 	case errors.Is(err, trains.ErrConflict):
 		f.Error = text.T("trains.err.taken")
@@ -156,7 +161,7 @@ func (h *Handler) failForm(c *gin.Context, formID string, err error) {
 	case errors.Is(err, trains.ErrUnknownSensor):
 		h.done(c, http.StatusConflict, vt.Form{}, vt.Notice{Kind: "bad", Text: text.T("trains.err.notassigned")})
 	default:
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
 	}
 }
 
@@ -173,7 +178,7 @@ func pathID(c *gin.Context) (int64, bool) {
 func formInt(c *gin.Context, field string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(c.PostForm(field)))
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s", trains.ErrInvalid, text.T("trains.err.number"))
+		return 0, trains.Invalid(text.T("trains.err.number"))
 	}
 	return n, nil
 }
@@ -198,26 +203,31 @@ func withUser(c *gin.Context, reason string) string {
 	return reason + " (by " + name + ")"
 }
 
-// act builds a management handler for /…/:id routes: run fn with the id,
-// then answer with the list, or show the error at the form formPrefix+id.
-func (h *Handler) act(formPrefix string, fn func(c *gin.Context, id int64) error) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		id, ok := pathID(c)
-		if !ok {
-			return
-		}
+// act builds a management handler for /…/:id routes: check that the
+// account has role on the train the id leads to (by sc), run fn with the
+// id, then answer with the list, or show the error at the form formPrefix+id.
+func (h *Handler) act(formPrefix string, sc scope, role trains.Role, fn func(c *gin.Context, id int64) error) gin.HandlerFunc {
+	return h.guard(sc, role, func(c *gin.Context) {
+		id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 		if err := fn(c, id); err != nil {
 			h.failForm(c, formPrefix+c.Param("id"), err)
 			return
 		}
+		if msg := c.GetString(okTextKey); msg != "" {
+			h.okText(c, formPrefix+c.Param("id"), msg)
+			return
+		}
 		h.ok(c, formPrefix+c.Param("id"), "trains.ok.saved")
-	}
+	})
 }
+
+// okTextKey lets an act function replace the default "saved" notice.
+const okTextKey = "trains.oktext"
 
 // ---- trains ----
 
 func (h *Handler) createTrain(c *gin.Context) {
-	_, err := h.store.CreateTrain(c.Request.Context(), trains.NewTrain{Name: c.PostForm("name"), Running: formBool(c, "running")})
+	_, err := h.store.CreateTrain(c.Request.Context(), trains.NewTrain{Name: c.PostForm("name"), Running: formBool(c, "running"), Owner: owner(c)})
 	if err != nil {
 		h.failForm(c, "create-train", err)
 		return
@@ -271,10 +281,10 @@ func (h *Handler) correct(c *gin.Context, id int64) error {
 	}
 	reason := strings.TrimSpace(c.PostForm("reason"))
 	if reason == "" {
-		return fmt.Errorf("%w: a reason is required", trains.ErrInvalid)
+		return trains.Invalid("a reason is required")
 	}
 	err = h.store.CorrectCount(c.Request.Context(), id, n, withUser(c, reason))
-	if errors.Is(err, trains.ErrInvalid) && strings.HasPrefix(message(err), "count") {
+	if errors.Is(err, trains.ErrInvalid) && strings.HasPrefix(trains.MessageOf(err), "count") {
 		return fieldErr{"count", err}
 	}
 	return err
@@ -295,7 +305,11 @@ func (h *Handler) reorder(c *gin.Context, id int64) error {
 func (h *Handler) moveCar(c *gin.Context, id int64) error {
 	to, err := strconv.ParseInt(c.PostForm("trainId"), 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: choose a train", trains.ErrInvalid)
+		return trains.Invalid("choose a train")
+	}
+	// The destination must be the account's to change, too.
+	if err := h.need(c, to, trains.RoleEditor); err != nil {
+		return err
 	}
 	return h.store.MoveCar(c.Request.Context(), id, to, 0)
 }
@@ -308,11 +322,39 @@ func (h *Handler) removeCar(c *gin.Context, id int64) error {
 
 func (h *Handler) assignDoor(c *gin.Context, id int64) error {
 	d := trains.Door{SensorID: strings.TrimSpace(c.PostForm("sensorId")), Label: c.PostForm("label"), Inverted: formBool(c, "inverted")}
+	if err := trains.ValidSensorID(d.SensorID); err != nil {
+		return err
+	}
+	if err := h.checkSensor(c, d.SensorID); err != nil {
+		return err
+	}
 	return h.store.AssignDoor(c.Request.Context(), id, d)
+}
+
+// checkSensor refuses a sensor the account's Thing+ token cannot see:
+// nothing is saved or wired for a made-up id.
+func (h *Handler) checkSensor(c *gin.Context, sensor string) error {
+	if h.checker == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
+	defer cancel()
+	ok, err := h.checker.HasSensor(ctx, web.TokenOf(c), sensor)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return trains.Invalid(fmt.Sprintf(text.T("trains.err.nosensor"), sensor))
+	}
+	return nil
 }
 
 func (h *Handler) unassignDoor(c *gin.Context) {
 	sensor := c.PostForm("sensorId")
+	if err := h.needSensor(c, sensor, trains.RoleEditor); err != nil {
+		web.Fail(c, err)
+		return
+	}
 	_, car, _ := h.store.DoorOf(c.Request.Context(), sensor)
 	if err := h.store.UnassignDoor(c.Request.Context(), sensor); err != nil {
 		h.failForm(c, "unassign-"+sensor, err)
@@ -340,12 +382,31 @@ func (h *Handler) wireDoor(c *gin.Context) {
 		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: text.T("trains.err.nowire")}, vt.Notice{})
 		return
 	}
-	if _, _, err := h.store.DoorOf(c.Request.Context(), sensor); err != nil {
+	// Only the owner wires: the rules carry the train's token.
+	if err := h.needSensor(c, sensor, trains.RoleOwner); err != nil {
+		web.Fail(c, err)
+		return
+	}
+	train, err := h.store.TrainOfSensor(c.Request.Context(), sensor)
+	if err != nil {
+		h.failForm(c, form, err)
+		return
+	}
+	tok, err := h.store.Token(c.Request.Context(), train)
+	if err != nil {
 		h.failForm(c, form, err)
 		return
 	}
 	_, tz := userOf(c)
-	res, err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(sensor, "IN"), h.pushURL(sensor, "OUT"))
+	// Rules of this door that push here with an older key (a rotated token
+	// or the legacy key) get the current URL first: a second rule would
+	// count every passenger twice while the old key still works.
+	_, err = h.wirer.Repoint(c.Request.Context(), web.TokenOf(c), h.repointURL(tok.Token, map[string]bool{sensor: true}))
+	if err != nil && apperr.CodeOf(err) == apperr.Unauthorized {
+		web.Fail(c, err)
+		return
+	}
+	res, err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(tok.Token, sensor, "IN"), h.pushURL(tok.Token, sensor, "OUT"))
 	switch code := apperr.CodeOf(err); {
 	case err == nil:
 		h.okText(c, form, wiredText(sensor, res))

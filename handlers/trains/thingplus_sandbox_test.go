@@ -140,7 +140,7 @@ func TestWireDoorAgainstSandbox(t *testing.T) {
 	s := newSandboxEnv(t)
 	ctx := context.Background()
 	const door = "b827ebd0a001-2-door3"
-	in, out := s.h.pushURL(door, "IN"), s.h.pushURL(door, "OUT")
+	in, out := PushURL(s.h.cfg.PublicURL, testKey, door, "IN"), PushURL(s.h.cfg.PublicURL, testKey, door, "OUT")
 	if len(s.rulesPushingTo(in)) != 1 || len(s.rulesPushingTo(out)) != 1 {
 		t.Fatalf("seeded rules: IN %v OUT %v", s.rulesPushingTo(in), s.rulesPushingTo(out))
 	}
