@@ -30,7 +30,8 @@ type Config struct {
 	SandboxAddr      string        // host:port of the embedded sandbox
 	SimulatorPace    time.Duration // sandbox simulator tick; 0 = its default, negative = off
 	DataDir          string
-	WebhookKey       string // empty: generated once and kept in DataDir
+	WebhookKey       string // the legacy shared key; empty: generated once and kept in DataDir (sandbox)
+	Trains           Trains
 }
 
 // Error names the variable that is wrong.
@@ -87,6 +88,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.WebhookKey = getenv("WEBHOOK_KEY")
 	if c.WebhookKey != "" && len(c.WebhookKey) < 16 {
 		return c, &Error{"WEBHOOK_KEY", "must be at least 16 characters"}
+	}
+	if c.Trains, err = loadTrains(getenv); err != nil {
+		return c, err
 	}
 	c.SignupURL = getenv("THINGPLUS_SIGNUP_URL")
 	if c.SignupURL == "" {

@@ -51,6 +51,7 @@ type Access interface {
 	TrainOfCar(ctx context.Context, carID int64) (int64, error)
 	TrainOfSensor(ctx context.Context, sensorID string) (int64, error)
 	VisibleTrainIDs(ctx context.Context, p trains.Principal) ([]int64, error)
+	SensorOwner(ctx context.Context, sensorID string) (string, bool, error)
 	Shares(ctx context.Context, trainID int64) ([]trains.Share, error)
 	ShareTrain(ctx context.Context, trainID int64, loginID string, role trains.Role) error
 	UnshareTrain(ctx context.Context, trainID int64, loginID string) error

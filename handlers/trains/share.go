@@ -161,3 +161,20 @@ func (h *Handler) claim(c *gin.Context, id int64) error {
 	c.Set(okTextKey, text.T("trains.ok.claimed"))
 	return nil
 }
+
+// PushURLFor is the push URL the rules screen puts in a push-to-this-app
+// action of account userID: with the token of the train holding the sensor
+// when userID owns it, else with the legacy shared key (or no key, which
+// Thing+ will be refused with until the sensor is on one of the account's
+// trains). Another account's token never goes into a rule.
+func (h *Handler) PushURLFor(ctx context.Context, userID, sensorID, dir string) string {
+	owner, held, err := h.store.SensorOwner(ctx, sensorID)
+	if err == nil && held && owner != "" && owner == userID {
+		if train, err := h.store.TrainOfSensor(ctx, sensorID); err == nil {
+			if tok, err := h.store.Token(ctx, train); err == nil {
+				return h.pushURL(tok.Token, sensorID, dir)
+			}
+		}
+	}
+	return h.pushURL(h.cfg.WebhookKey, sensorID, dir)
+}
