@@ -554,7 +554,7 @@ type EventFilter struct {
 	// Trains, when not nil, limits the events to these trains (the ones
 	// the reader may see); an empty list matches nothing.
 	Trains []int64
-	Limit    int   // default 100, at most 1000; ignored by EachEvent
+	Limit  int // default 100, at most 1000; ignored by EachEvent
 }
 
 func (f EventFilter) where() (string, []any) {
