@@ -28,10 +28,19 @@ import (
 const testKey = "test-webhook-key-0123456789abcdef"
 
 type env struct {
-	t     testing.TB
-	store *trains.Store
-	h     *Handler
-	srv   *httptest.Server
+	t      testing.TB
+	store  *trains.Store
+	h      *Handler
+	srv    *httptest.Server
+	dir    string
+	routes gin.RoutesInfo
+	users  map[string]testUser // by X-Test-User value
+}
+
+// testUser is a signed-in account as the auth layer would load it.
+type testUser struct {
+	user  thingplus.User
+	token string
 }
 
 type fakeWirer struct {
@@ -64,10 +73,21 @@ func newEnv(t testing.TB, mod func(*Deps, *Config)) *env {
 // uses short ones: the stream must outlive them).
 func newEnvTimeouts(t testing.TB, mod func(*Deps, *Config), timeout time.Duration) *env {
 	t.Helper()
+	return newEnvStore(t, mod, timeout, trains.Options{})
+}
+
+// newEnvStore is newEnvTimeouts with store options (fake clocks).
+func newEnvStore(t testing.TB, mod func(*Deps, *Config), timeout time.Duration, opt trains.Options) *env {
+	t.Helper()
 	gin.SetMode(gin.TestMode)
-	st, err := trains.Open(context.Background(), t.TempDir(), trains.Options{})
+	dir := t.TempDir()
+	st, err := trains.Open(context.Background(), dir, opt)
 	if err != nil {
 		t.Fatal(err)
+	}
+	users := map[string]testUser{
+		"1": {thingplus.User{ID: "1", LoginID: "demo", Nickname: "Demo", Timezone: "+9.00"}, "token-1"},
+		"2": {thingplus.User{ID: "2", LoginID: "other", Nickname: "Other", Timezone: "+9.00"}, "token-2"},
 	}
 	d := Deps{Store: st}
 	cfg := Config{PublicURL: "http://localhost:3000/", WebhookKey: testKey, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -80,8 +100,8 @@ func newEnvTimeouts(t testing.TB, mod func(*Deps, *Config), timeout time.Duratio
 	// A signed-in session is simulated by a header, as the auth layer
 	// would set the user from the session cookie.
 	loadUser := func(c *gin.Context) {
-		if c.GetHeader("X-Test-User") != "" {
-			web.SetSignedIn(c, thingplus.User{ID: "1", LoginID: "demo", Nickname: "Demo", Timezone: "+9.00"}, "token-1")
+		if u, ok := users[c.GetHeader("X-Test-User")]; ok {
+			web.SetSignedIn(c, u.user, u.token)
 		}
 		c.Next()
 	}
@@ -100,7 +120,7 @@ func newEnvTimeouts(t testing.TB, mod func(*Deps, *Config), timeout time.Duratio
 	srv := httptest.NewUnstartedServer(r)
 	srv.Config.ReadTimeout, srv.Config.WriteTimeout, srv.Config.IdleTimeout = timeout, timeout, time.Minute
 	srv.Start()
-	e := &env{t: t, store: st, h: h, srv: srv}
+	e := &env{t: t, store: st, h: h, srv: srv, dir: dir, routes: r.Routes(), users: users}
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
 		srv.Close()
@@ -112,6 +132,7 @@ func newEnvTimeouts(t testing.TB, mod func(*Deps, *Config), timeout time.Duratio
 type req struct {
 	method, path, body, ctype string
 	user, htmx                bool
+	as                        string // X-Test-User: "1" demo (also user: true), "2" other
 	header                    map[string]string
 }
 
@@ -130,6 +151,9 @@ func (e *env) do(r req) (*http.Response, string) {
 	}
 	if r.user {
 		hr.Header.Set("X-Test-User", "1")
+	}
+	if r.as != "" {
+		hr.Header.Set("X-Test-User", r.as)
 	}
 	if r.htmx {
 		hr.Header.Set("HX-Request", "true")
@@ -315,9 +339,15 @@ type sseEvent struct {
 
 func (e *env) openStream(tab string) *sseReader {
 	e.t.Helper()
+	return e.openStreamAs("1", tab)
+}
+
+// openStreamAs opens a live stream as user ("1" demo, "2" other).
+func (e *env) openStreamAs(user, tab string) *sseReader {
+	e.t.Helper()
 	hr, _ := http.NewRequest("GET", e.srv.URL+"/trains/stream?tab="+tab, nil)
 	hr.Header.Set("Accept", "text/event-stream")
-	hr.Header.Set("X-Test-User", "1")
+	hr.Header.Set("X-Test-User", user)
 	resp, err := http.DefaultClient.Do(hr)
 	if err != nil {
 		e.t.Fatal(err)
