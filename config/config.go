@@ -32,6 +32,10 @@ type Config struct {
 	DataDir          string
 	WebhookKey       string // the legacy shared key; empty: generated once and kept in DataDir (sandbox)
 	Trains           Trains
+	Limits
+
+	LogFormat   string // "json", "text", or empty: JSON unless logging to a terminal
+	MetricsAddr string // host:port of the Prometheus /metrics listener; empty: none
 }
 
 // Error names the variable that is wrong.
@@ -91,6 +95,19 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.Trains, err = loadTrains(getenv); err != nil {
 		return c, err
+	}
+	if err = c.loadLimits(getenv); err != nil {
+		return c, err
+	}
+	switch c.LogFormat = getenv("LOG_FORMAT"); c.LogFormat {
+	case "", "json", "text":
+	default:
+		return c, &Error{"LOG_FORMAT", fmt.Sprintf("%q is not json or text", c.LogFormat)}
+	}
+	if c.MetricsAddr = getenv("METRICS_ADDR"); c.MetricsAddr != "" {
+		if _, err := hostPorts("METRICS_ADDR", c.MetricsAddr); err != nil || strings.Contains(c.MetricsAddr, ",") {
+			return c, &Error{"METRICS_ADDR", fmt.Sprintf("%q is not host:port (e.g. 127.0.0.1:9090)", c.MetricsAddr)}
+		}
 	}
 	c.SignupURL = getenv("THINGPLUS_SIGNUP_URL")
 	if c.SignupURL == "" {

@@ -46,6 +46,9 @@ type Options struct {
 	// RejectBudget is how many rejected pushes per reason and minute reach
 	// the event log (default 60); the rest are only counted.
 	RejectBudget int
+	// OnCommit, when set, is told the size and COMMIT time of every push
+	// transaction (metrics). It runs on the writer goroutine: keep it quick.
+	OnCommit func(ops int, took time.Duration)
 }
 
 // Store is the trains database. It is safe for concurrent use.
@@ -55,6 +58,8 @@ type Store struct {
 	rdb  *sql.DB // read-only pool
 	hub  *Hub
 	now  func() time.Time
+
+	settings settingsCache // per-train settings, refreshed after each change
 
 	ops       chan *op
 	maxBatch  int
@@ -73,6 +78,7 @@ type Store struct {
 	access      accessConfig
 	rejects     *rejectLog
 	maint       maintConfig
+	onCommit func(ops int, took time.Duration)
 
 	inflight                           atomic.Int64 // callers inside submit
 	statCommits, statOps, statCommitNs atomic.Int64
@@ -138,7 +144,7 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	s := &Store{
 		path: path, wdb: wdb, rdb: rdb, hub: NewHub(), now: now,
 		ops: make(chan *op, 4096), maxBatch: opt.MaxBatch,
-		quit: make(chan struct{}), done: make(chan struct{}), maintDone: make(chan struct{}),
+		quit: make(chan struct{}), done: make(chan struct{}), maintDone: make(chan struct{}), onCommit: opt.OnCommit,
 	}
 	if s.maxBatch <= 0 {
 		s.maxBatch = 2048
@@ -149,7 +155,11 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	case s.maxDelay < 0:
 		s.maxDelay = 0
 	}
-	if err := s.configure(ctx, opt); err != nil {
+	err = s.settings.load(ctx, rdb)
+	if err == nil {
+		err = s.configure(ctx, opt)
+	}
+	if err != nil {
 		wdb.Close()
 		rdb.Close()
 		return nil, err
@@ -234,7 +244,32 @@ var migrations = []string{
 	CREATE INDEX events_outcome ON events(outcome, id);
 	-- keys of pushes that were counted (applied or clamped), for de-duplication
 	CREATE TABLE event_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;`,
-	// 2: owners, shares, per-train webhook tokens, retention of dedupe keys.
+	// 2: per-train operator settings (crowd thresholds, end-of-service
+	// reset), door-sensor health flags, and a time index for the history.
+	`CREATE TABLE train_settings (
+		train_id     INTEGER PRIMARY KEY REFERENCES trains(id) ON DELETE CASCADE,
+		spacious     INTEGER NOT NULL DEFAULT 80,
+		normal       INTEGER NOT NULL DEFAULT 130,
+		caution      INTEGER NOT NULL DEFAULT 150,
+		reset_on     INTEGER NOT NULL DEFAULT 1,
+		reset_minute INTEGER NOT NULL DEFAULT 60,
+		zone         TEXT    NOT NULL DEFAULT 'Asia/Seoul',
+		last_reset   INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE TABLE flags (
+		id           INTEGER PRIMARY KEY,
+		time         INTEGER NOT NULL,
+		train_id     INTEGER NOT NULL,
+		car_id       INTEGER NOT NULL,
+		sensor_id    TEXT    NOT NULL DEFAULT '',
+		kind         TEXT    NOT NULL,
+		detail       TEXT    NOT NULL DEFAULT '',
+		dismissed_at INTEGER NOT NULL DEFAULT 0,
+		note         TEXT    NOT NULL DEFAULT ''
+	);
+	CREATE INDEX flags_open ON flags(dismissed_at, car_id);
+	CREATE INDEX events_train_time ON events(train_id, time);`,
+	// 3: owners, shares, per-train webhook tokens, retention of dedupe keys.
 	// Trains that existed before have no owner: only TRAINS_ADMINS see them
 	// until one claims them.
 	`ALTER TABLE trains ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';

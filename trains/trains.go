@@ -9,7 +9,6 @@
 package trains
 
 import (
-	"fmt"
 	"strings"
 	"time"
 )
@@ -177,8 +176,8 @@ var DefaultThresholds = Thresholds{Spacious: 80, Normal: 130, Caution: 150}
 // Validate reports whether the thresholds are positive and increasing.
 func (t Thresholds) Validate() error {
 	if t.Spacious <= 0 || t.Normal <= t.Spacious || t.Caution <= t.Normal {
-		return fmt.Errorf("%w: thresholds must satisfy 0 < spacious < normal < caution (got %d, %d, %d)",
-			ErrInvalid, t.Spacious, t.Normal, t.Caution)
+		return errf(ErrInvalid, "thresholds must satisfy 0 < spacious < normal < caution (got %d, %d, %d)",
+			t.Spacious, t.Normal, t.Caution)
 	}
 	return nil
 }

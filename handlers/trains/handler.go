@@ -19,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/metrics"
 	"github.com/thingplus/thingplus-webapp/trains"
 	vt "github.com/thingplus/thingplus-webapp/views/trains"
 )
@@ -92,6 +93,7 @@ type Store interface {
 	Manager
 	Live
 	Access
+	Operations
 }
 
 // SensorChoice is a Thing+ sensor offered when assigning a door.
@@ -135,8 +137,9 @@ type Config struct {
 	// (the compatibility API accepts a session or the webhook key).
 	OptionalUser gin.HandlerFunc
 	Log          *slog.Logger
-	Location     *time.Location // for times shown on pages (default: local)
-	Now          func() time.Time
+	Location     *time.Location   // for times shown on pages (default: local)
+	Metrics      *metrics.Metrics // nil: no metrics
+	Now          func() time.Time // the clock (default time.Now)
 }
 
 // Handler serves the trains feature.
@@ -186,6 +189,9 @@ func New(d Deps, cfg Config) *Handler {
 		cfg.RejectRate = DefaultRejectRate
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.Metrics != nil {
+		d.Store = countingStore{Store: d.Store, m: cfg.Metrics}
+	}
 	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, checker: d.Checker, cfg: cfg,
 		keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: randomID()[:8],
 		limiter: newLimiter(cfg.RejectRate, cfg.Now)}
@@ -246,6 +252,9 @@ func (h *Handler) Register(public, authed gin.IRouter) {
 	authed.POST("/trains/cars/:id/doors", h.act("door-", carScope, editor, h.assignDoor))
 	authed.POST("/trains/doors/unassign", h.unassignDoor)
 	authed.POST("/trains/doors/wire", h.wireDoor)
+	authed.POST("/trains/:id/levels", h.act("levels-", trainScope, editor, h.setLevels))
+	authed.POST("/trains/:id/schedule", h.act("schedule-", trainScope, editor, h.setSchedule))
+	authed.GET("/trains/:id/history", h.guard(trainScope, viewer, h.history))
 }
 
 // PushURL is the URL a Thing+ dataPush action calls for a door sensor and
@@ -264,14 +273,13 @@ func (h *Handler) pushURL(token, sensorID, dir string) string {
 // carVM is a car card; token is the train's push token, given only for
 // its owner (the door push URLs carry it).
 func (h *Handler) carVM(c trains.Car, cars int, role trains.Role, token string) vt.Car {
-	th := h.cfg.Thresholds
+	th := h.store.ThresholdsOf(c.TrainID)
+	pct := trains.Percent(c.Count, c.Capacity)
 	v := vt.Car{
 		ID: c.ID, TrainID: c.TrainID, Position: c.Position, Cars: cars, Capacity: c.Capacity, Count: c.Count,
-		Percent: trains.Percent(c.Count, c.Capacity), Level: string(th.Level(c.Count, c.Capacity)),
-		MeterLow:  frac(c.Capacity * th.Spacious),
-		MeterHigh: frac(c.Capacity * th.Normal),
-		MeterMax:  frac(max(c.Capacity*th.Caution, c.Count*100)),
-		CanEdit:   role >= trains.RoleEditor, CanOwn: role >= trains.RoleOwner,
+		Percent: pct, Level: string(th.Level(c.Count, c.Capacity)),
+		FillPct: min(pct, 100), OverPct: min(max(pct-100, 0), 100),
+		CanEdit: role >= trains.RoleEditor, CanOwn: role >= trains.RoleOwner,
 	}
 	if !c.UpdatedAt.IsZero() {
 		v.UpdatedMs = c.UpdatedAt.UnixMilli()
@@ -287,11 +295,6 @@ func (h *Handler) carVM(c trains.Car, cars int, role trains.Role, token string) 
 	return v
 }
 
-// frac renders hundredths as a decimal ("450" → "4.5").
-func frac(hundredths int) string {
-	return strconv.FormatFloat(float64(hundredths)/100, 'f', -1, 64)
-}
-
 // listVM is the list as the account p sees it: manage controls by role,
 // the owner's panel (push token, shares) on the trains p owns.
 func (h *Handler) listVM(ctx context.Context, p trains.Principal, ts []trains.Train) vt.List {
@@ -300,17 +303,7 @@ func (h *Handler) listVM(ctx context.Context, p trains.Principal, ts []trains.Tr
 		l.PollSec = 1
 	}
 	for _, t := range ts {
-		tv := vt.Train{ID: t.ID, Name: t.Name, Running: t.Running, Role: t.Role.String(), Owner: t.OwnerLogin,
-			CanEdit: t.Role >= trains.RoleEditor, CanOwn: t.Role >= trains.RoleOwner, Claimable: t.OwnerID == ""}
-		token := ""
-		if tv.CanOwn {
-			token = h.ownerPanel(ctx, &tv)
-		}
-		for _, c := range t.Cars {
-			tv.Cars = append(tv.Cars, h.carVM(c, len(t.Cars), t.Role, token))
-			tv.Count += c.Count
-			tv.Capacity += c.Capacity
-		}
+		tv := h.trainVM(ctx, t)
 		l.Trains = append(l.Trains, tv)
 		if tv.CanEdit {
 			l.Options = append(l.Options, vt.TrainOption{ID: t.ID, Name: t.Name})

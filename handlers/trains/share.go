@@ -52,41 +52,38 @@ func (h *Handler) ownerPanel(ctx context.Context, tv *vt.Train) string {
 }
 
 // share is POST /trains/:id/share {login, role}.
-func (h *Handler) share(c *gin.Context, id int64) error {
+func (h *Handler) share(c *gin.Context, id int64) (said, error) {
 	role, err := trains.ParseShareRole(c.PostForm("role"))
 	if err != nil {
-		return err
+		return said{}, err
 	}
 	login := strings.TrimSpace(c.PostForm("login"))
 	if u, _ := web.UserOf(c); login == u.LoginID {
-		return trains.Invalid(text.T("trains.share.self"))
+		return said{}, trains.Invalid(text.T("trains.share.self"))
 	}
 	if err := h.store.ShareTrain(c.Request.Context(), id, login, role); err != nil {
-		return err
+		return said{}, err
 	}
-	c.Set(okTextKey, fmt.Sprintf(text.T("trains.ok.shared"), login, text.T("trains.role."+role.String())))
-	return nil
+	return said{text: fmt.Sprintf(text.T("trains.ok.shared"), login, text.T("trains.role."+role.String()))}, nil
 }
 
 // unshare is POST /trains/:id/unshare {login}: that account's next request
 // and its open live streams no longer see the train.
-func (h *Handler) unshare(c *gin.Context, id int64) error {
+func (h *Handler) unshare(c *gin.Context, id int64) (said, error) {
 	login := c.PostForm("login")
 	if err := h.store.UnshareTrain(c.Request.Context(), id, login); err != nil {
-		return err
+		return said{}, err
 	}
-	c.Set(okTextKey, fmt.Sprintf(text.T("trains.ok.unshared"), login))
-	return nil
+	return said{text: fmt.Sprintf(text.T("trains.ok.unshared"), login)}, nil
 }
 
 // rotateToken is POST /trains/:id/token/rotate.
-func (h *Handler) rotateToken(c *gin.Context, id int64) error {
+func (h *Handler) rotateToken(c *gin.Context, id int64) (said, error) {
 	tok, err := h.store.RotateToken(c.Request.Context(), id)
 	if err != nil {
-		return err
+		return said{}, err
 	}
-	c.Set(okTextKey, fmt.Sprintf(text.T("trains.ok.rotated"), tok.GraceUntil.In(h.cfg.Location).Format("2006-01-02 15:04")))
-	return nil
+	return said{text: fmt.Sprintf(text.T("trains.ok.rotated"), tok.GraceUntil.In(h.cfg.Location).Format("2006-01-02 15:04"))}, nil
 }
 
 // repointURL returns the push URL with the train's current token for a URL
@@ -122,18 +119,18 @@ func mustUnescape(s string) string {
 // repoint is POST /trains/:id/rules/repoint: every Thing+ rule of the
 // owner that pushes one of this train's doors here with an older key (an
 // earlier token or the legacy shared key) gets the current URL.
-func (h *Handler) repoint(c *gin.Context, id int64) error {
+func (h *Handler) repoint(c *gin.Context, id int64) (said, error) {
 	if h.wirer == nil {
-		return trains.Invalid(text.T("trains.err.nowire"))
+		return said{}, trains.Invalid(text.T("trains.err.nowire"))
 	}
 	ctx := c.Request.Context()
 	t, err := h.store.Train(ctx, id)
 	if err != nil {
-		return err
+		return said{}, err
 	}
 	tok, err := h.store.Token(ctx, id)
 	if err != nil {
-		return err
+		return said{}, err
 	}
 	sensors := map[string]bool{}
 	for _, car := range t.Cars {
@@ -144,22 +141,20 @@ func (h *Handler) repoint(c *gin.Context, id int64) error {
 	n, err := h.wirer.Repoint(ctx, web.TokenOf(c), h.repointURL(tok.Token, sensors))
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.Unauthorized {
-			return err
+			return said{}, err
 		}
 		h.cfg.Log.WarnContext(ctx, "trains: repoint rules", "train", id, "err", err)
-		return trains.Invalid(fmt.Sprintf(text.T("trains.err.repoint"), n))
+		return said{}, trains.Invalid(fmt.Sprintf(text.T("trains.err.repoint"), n))
 	}
-	c.Set(okTextKey, fmt.Sprintf(text.T("trains.ok.repointed"), n))
-	return nil
+	return said{text: fmt.Sprintf(text.T("trains.ok.repointed"), n)}, nil
 }
 
 // claim is POST /trains/:id/claim: an admin takes an unowned train.
-func (h *Handler) claim(c *gin.Context, id int64) error {
+func (h *Handler) claim(c *gin.Context, id int64) (said, error) {
 	if err := h.store.ClaimTrain(c.Request.Context(), id, owner(c)); err != nil {
-		return err
+		return said{}, err
 	}
-	c.Set(okTextKey, text.T("trains.ok.claimed"))
-	return nil
+	return said{text: text.T("trains.ok.claimed")}, nil
 }
 
 // PushURLFor is the push URL the rules screen puts in a push-to-this-app

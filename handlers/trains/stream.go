@@ -142,6 +142,14 @@ func (b *broadcaster) renderCars(u trains.Update) ([]frame, error) {
 		}
 		out[i].data = append(out[i].data, buf.Bytes()...)
 	}
+	// Each train's whole-train strip goes with its cars.
+	for i := range out {
+		var buf bytes.Buffer
+		if err := b.h.renderStrips(ctx, &buf, b.h.version(u.Seq), []trains.Car{{TrainID: out[i].train}}); err != nil {
+			return nil, err
+		}
+		out[i].data = append(out[i].data, buf.Bytes()...)
+	}
 	return out, nil
 }
 
@@ -340,6 +348,8 @@ func (h *Handler) stream(c *gin.Context) {
 		return
 	}
 	defer h.bc.remove(client)
+	h.cfg.Metrics.StreamOpened()
+	defer h.cfg.Metrics.StreamClosed()
 
 	rc := http.NewResponseController(c.Writer)
 	// The server's WriteTimeout must not cut a stream that lives for hours.
@@ -390,6 +400,7 @@ func (h *Handler) stream(c *gin.Context) {
 			return true
 		}
 		h.bc.setShown(client, hash)
+		h.cfg.Metrics.StreamFrame()
 		return write(f.data)
 	}
 	// lostAccess reports whether the account no longer sees a train that
@@ -464,6 +475,7 @@ func (h *Handler) stream(c *gin.Context) {
 			if f.seq <= sent {
 				continue // already in the snapshot
 			}
+			h.cfg.Metrics.StreamFrame()
 			if !write(f.data) {
 				return
 			}
@@ -476,6 +488,7 @@ func (h *Handler) stream(c *gin.Context) {
 					drained = true
 				}
 			}
+			h.cfg.Metrics.StreamResync()
 			if !snapshot(always) {
 				return
 			}

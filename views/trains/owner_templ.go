@@ -371,7 +371,7 @@ func ownerPanel(t Train, l List) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = form("/trains/"+t.IDString()+"/token/rotate", tok, text.T("trains.confirm.rotate")).Render(templ.WithChildren(ctx, templ_7745c5c3_Var21), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = form(l, "/trains/"+t.IDString()+"/token/rotate", tok, text.T("trains.confirm.rotate")).Render(templ.WithChildren(ctx, templ_7745c5c3_Var21), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -407,7 +407,7 @@ func ownerPanel(t Train, l List) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = form("/trains/"+t.IDString()+"/rules/repoint", tok, "").Render(templ.WithChildren(ctx, templ_7745c5c3_Var23), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = form(l, "/trains/"+t.IDString()+"/rules/repoint", tok, "").Render(templ.WithChildren(ctx, templ_7745c5c3_Var23), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -541,7 +541,7 @@ func ownerPanel(t Train, l List) templ.Component {
 					}
 					return nil
 				})
-				templ_7745c5c3_Err = form("/trains/"+t.IDString()+"/unshare", sh, fmt.Sprintf(text.T("trains.confirm.unshare"), s.Login)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var30), templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = form(l, "/trains/"+t.IDString()+"/unshare", sh, fmt.Sprintf(text.T("trains.confirm.unshare"), s.Login)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var30), templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -675,7 +675,7 @@ func ownerPanel(t Train, l List) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = form("/trains/"+t.IDString()+"/share", sh, "").Render(templ.WithChildren(ctx, templ_7745c5c3_Var33), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = form(l, "/trains/"+t.IDString()+"/share", sh, "").Render(templ.WithChildren(ctx, templ_7745c5c3_Var33), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -773,7 +773,7 @@ func claimForm(t Train, l List) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = form("/trains/"+t.IDString()+"/claim", id, fmt.Sprintf(text.T("trains.confirm.claim"), t.Name)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var41), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = form(l, "/trains/"+t.IDString()+"/claim", id, fmt.Sprintf(text.T("trains.confirm.claim"), t.Name)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var41), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
