@@ -78,7 +78,7 @@ type Store struct {
 	access      accessConfig
 	rejects     *rejectLog
 	maint       maintConfig
-	onCommit func(ops int, took time.Duration)
+	onCommit    func(ops int, took time.Duration)
 
 	inflight                           atomic.Int64 // callers inside submit
 	statCommits, statOps, statCommitNs atomic.Int64

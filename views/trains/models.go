@@ -142,10 +142,10 @@ type Train struct {
 	GraceUntil      string // when the previous token stops working ("" = none)
 	LegacyInUse     bool   // the legacy shared key moved a count lately
 	Shares          []ShareRow
-	Levels   Levels
-	Roomiest int // position of the car with the most room (0: no cars)
-	Reset    Reset
-	Flags    []Flag // open door-sensor health flags ("needs attention")
+	Levels          Levels
+	Roomiest        int // position of the car with the most room (0: no cars)
+	Reset           Reset
+	Flags           []Flag // open door-sensor health flags ("needs attention")
 }
 
 // Levels are a train's crowd thresholds in percent of capacity.
