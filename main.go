@@ -292,19 +292,38 @@ func probe(ctx context.Context, client *http.Client, u string) error {
 type domain struct {
 	trains   *trains.Store
 	history  *rulehistory.Store
-	gateways *gateways.Handler // built once: a screen and the overview's counts
-	key      string
+	gateways *gateways.Handler  // built once: a screen and the overview's counts
+	web      *trainsweb.Handler // built once, for the trains screens and the rules screen
+	key      string             // the legacy shared webhook key ("" = none)
 	PushURL  func(sensorID, dir string) string
 	log      *slog.Logger
 	m        *metrics.Metrics
 }
 
+// openDomain opens the trains database. The seed (demo trains owned by the
+// sandbox's demo account) exists only with the built-in sandbox, whose
+// seeded rules push with the legacy key; with a real Thing+ the legacy key
+// is WEBHOOK_KEY or the one an earlier version kept in DATA_DIR, or none.
 func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics) (*domain, error) {
-	key, err := webhookKey(cfg)
+	var key string
+	var err error
+	if cfg.UsesSandbox() {
+		key, err = webhookKey(cfg)
+	} else if key, err = trains.LoadKey(cfg.DataDir, cfg.WebhookKey); err != nil {
+		err = &config.Error{Var: "WEBHOOK_KEY", Msg: err.Error()}
+	}
 	if err != nil {
 		return nil, err
 	}
-	store, err := trains.Open(ctx, cfg.DataDir, trains.Options{OnCommit: m.Commit})
+	secret, err := trains.LoadOrCreateSecret(cfg.DataDir, cfg.Trains.TokenSecret)
+	if err != nil {
+		return nil, &config.Error{Var: "WEBHOOK_TOKEN_SECRET", Msg: err.Error()}
+	}
+	t := cfg.Trains
+	store, err := trains.Open(ctx, cfg.DataDir, trains.Options{
+		NoSeed: !cfg.UsesSandbox(), Admins: t.Admins, TokenSecret: []byte(secret), TokenGrace: t.TokenGrace,
+		EventsRetention: t.EventsRetention, DedupeWindow: t.DedupeWindow, OnCommit: m.Commit,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("DATA_DIR: %w", err)
 	}
@@ -334,7 +353,7 @@ func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Fe
 	cached := thingplus.NewCached(tp, thingplus.CacheOptions{})
 	return []handlers.Feature{
 		d.gatewaysOf(tp),
-		rules.New(cached, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp).WithHistory(d.history),
+		rules.New(cached, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp).WithHistory(d.history).WithUserPushURL(d.trainsWeb(tp, cfg).PushURLFor),
 	}
 }
 
@@ -350,17 +369,24 @@ func (d *domain) Overview(tp *thingplus.Client) handlers.Overview {
 	return &overview.Loader{Gateways: d.gatewaysOf(tp), Rules: tp, Timelines: tp, Trains: d.trains}
 }
 
-// PublicFeatures are screens with routes for callers without a session.
-func (d *domain) PublicFeatures(tp *thingplus.Client, cfg config.Config) []handlers.PublicFeature {
+// trainsWeb builds the trains handler once.
+func (d *domain) trainsWeb(tp *thingplus.Client, cfg config.Config) *trainsweb.Handler {
+	if d.web != nil {
+		return d.web
+	}
 	seoul, err := time.LoadLocation("Asia/Seoul")
 	if err != nil {
 		seoul = time.UTC
 	}
 	adapter := trainsweb.Thingplus{API: tp}
-	return []handlers.PublicFeature{
-		trainsweb.New(trainsweb.Deps{Store: d.trains, Sensors: adapter, Wirer: adapter},
-			trainsweb.Config{PublicURL: cfg.PublicURL, WebhookKey: d.key, Log: d.log, Location: seoul, Metrics: d.m}),
-	}
+	d.web = trainsweb.New(trainsweb.Deps{Store: d.trains, Sensors: adapter, Wirer: adapter, Checker: adapter},
+		trainsweb.Config{PublicURL: cfg.PublicURL, WebhookKey: d.key, RejectRate: cfg.Trains.WebhookRate, Log: d.log, Location: seoul, Metrics: d.m})
+	return d.web
+}
+
+// PublicFeatures are screens with routes for callers without a session.
+func (d *domain) PublicFeatures(tp *thingplus.Client, cfg config.Config) []handlers.PublicFeature {
+	return []handlers.PublicFeature{d.trainsWeb(tp, cfg)}
 }
 
 // webhookKey is WEBHOOK_KEY, or the key generated once and kept in DATA_DIR

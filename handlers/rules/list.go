@@ -63,7 +63,12 @@ func (h *Handler) picker(c *gin.Context) (choices []GatewayChoice, down bool) {
 
 func (h *Handler) env(c *gin.Context) formEnv {
 	choices, down := h.picker(c)
-	return formEnv{push: h.push, zones: h.zones, now: h.now(), picker: choices, down: down}
+	push := h.push
+	if h.userPush != nil && push.build != nil {
+		ctx, user := c.Request.Context(), userKey(c)
+		push.build = func(sensor, dir string) string { return h.userPush(ctx, user, sensor, dir) }
+	}
+	return formEnv{push: push, zones: h.zones, now: h.now(), picker: choices, down: down}
 }
 
 // userKey identifies the signed-in user for the per-user caches.
