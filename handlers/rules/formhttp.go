@@ -215,7 +215,7 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 		done = "updated"
 	}
 	_ = saved
-	web.Redirect(c, "/rules?done="+done)
+	flashTo(c, done)
 }
 
 // renderForm adds the choices to the form and answers the form alone (an
