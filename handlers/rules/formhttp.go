@@ -33,7 +33,7 @@ func (h *Handler) newRule(c *gin.Context, env formEnv) views.Form {
 	if h.push.build != nil {
 		kind = kindApp
 	}
-	f.Actions = []views.Action{{Kind: kind, Dir: DirIn}}
+	f.Actions = []views.Action{{Kind: kind, Dir: DirIn, Auto: kind}}
 	renumber(&f)
 	return f
 }
@@ -222,6 +222,7 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 // htmx request aimed at it) or the whole page.
 func (h *Handler) renderForm(c *gin.Context, status int, env formEnv, f views.Form, fromTemplate string) {
 	h.decorate(&f, env)
+	env.followSensorType(&f)
 	h.decorateDryRun(&f)
 	if web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetForm {
 		web.Component(c, status, views.RuleForm(f))

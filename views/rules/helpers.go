@@ -106,3 +106,12 @@ func rowStatus(r Row) string {
 	}
 	return boolStr(r.Active)
 }
+
+// sensorRefresh re-renders the form when the trigger's sensor changes: the
+// default action follows the sensor's type.
+func sensorRefresh(f Form, prefix string) templ.Attributes {
+	if prefix != "t" {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"hx-post": f.Action, "hx-trigger": "change", "hx-target": "#rule-form", "hx-swap": "outerHTML", "hx-vals": refreshVals}
+}

@@ -165,6 +165,7 @@ type Action struct {
 	Body    string
 	Raw     string // other: kept as this JSON
 	Summary string // other: its readable form
+	Auto    string // the kind the form chose by itself (follows the trigger's sensor type); "" once the user chose
 }
 
 // Events is the /events screen.
