@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/thingplus/thingplus-webapp/assets"
+	"github.com/thingplus/thingplus-webapp/handlers/apidoc"
 	"github.com/thingplus/thingplus-webapp/handlers/session"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/metrics"
@@ -60,6 +61,7 @@ func New(d Deps) *gin.Engine {
 
 	r.GET("/healthz", health)
 	r.GET("/readyz", ready(d.Ready))
+	r.GET("/api/openapi.json", apidoc.Handler)
 	r.GET(assets.Prefix+"*file", gin.WrapH(d.Assets.Handler()))
 	icon := d.Assets.Path("favicon.svg")
 	r.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, icon) })
