@@ -57,7 +57,7 @@ func New(d Deps) *gin.Engine {
 	r := gin.New()
 	r.ContextWithFallback = true
 	r.HandleMethodNotAllowed = true
-	r.Use(recovery(d.Log), requestLog(d.Log, d.Metrics), requestBudget(d.Budget, "/stream"), securityHeaders(d.Secure), gzipResponses(".min.js.gz"))
+	r.Use(recovery(d.Log), requestLog(d.Log, d.Metrics), requestBudget(d.Budget, "/stream"), securityHeaders(d.Secure), gzipResponses(assets.Prefix))
 
 	r.GET("/healthz", health)
 	r.GET("/readyz", ready(d.Ready))
