@@ -161,12 +161,11 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 	}
 	ctx, token := c.Request.Context(), web.TokenOf(c)
 	var err error
-	var saved thingplus.Rule
 	if f.ID == "" {
-		saved, err = h.rules.CreateRule(ctx, token, r)
+		_, err = h.rules.CreateRule(ctx, token, r)
 	} else {
 		r.ID = f.ID
-		saved, err = h.rules.UpdateRule(ctx, token, r)
+		_, err = h.rules.UpdateRule(ctx, token, r)
 	}
 	if err != nil {
 		var te *thingplus.Error
@@ -202,7 +201,6 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 	if f.ID != "" {
 		done = "updated"
 	}
-	_ = saved
 	web.Redirect(c, "/rules?done="+done)
 }
 
