@@ -15,7 +15,6 @@ import (
 	"errors"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
 	gsm "github.com/bradleypeabody/gorilla-sessions-memcache"
@@ -64,10 +63,7 @@ type Options struct {
 func New(o Options) *Store {
 	var b backend
 	if len(o.Servers) > 0 {
-		mc := memcache.New(o.Servers...)
-		mc.Timeout = 100 * time.Millisecond
-		mc.MaxIdleConns = 256
-		b = &memcacheBackend{GoMemcacher: gsm.NewGoMemcacher(mc), mc: mc, onError: o.OnError}
+		b = newMemcacheBackend(o.Servers, o.OnError)
 	} else {
 		b = newMemoryBackend()
 	}
