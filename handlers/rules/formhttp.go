@@ -214,7 +214,8 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 	if f.ID != "" {
 		done = "updated"
 	}
-	flashTo(c, done)
+	// newest first: the rule just saved is at the top, under its message
+	flashTo(c, done, filterURL(views.Filter{Sort: views.SortModified}))
 }
 
 // renderForm adds the choices to the form and answers the form alone (an

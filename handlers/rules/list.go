@@ -192,16 +192,22 @@ func (h *Handler) list(c *gin.Context) {
 		notice = layout.Notice{Kind: "ok", Text: text.T(key)}
 	}
 	tablesOnly := web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetTables
-	h.renderList(c, parseFilter(c.Request.URL.Query()), notice, tablesOnly)
+	filter := parseFilter(c.Request.URL.Query())
+	if canon := filterURL(filter); tablesOnly && c.Request.URL.RequestURI() != canon {
+		// the filter form sends every field, empty ones too: the address
+		// bar gets the short form of the same list
+		c.Header("HX-Push-Url", canon)
+	}
+	h.renderList(c, filter, notice, tablesOnly)
 }
 
 func isRulesFlash(key string) bool { return strings.HasPrefix(key, "rules.done.") && text.Has(key) }
 
-// flashTo redirects a request without htmx back to the list with a one-shot
-// message (never ?done= in the address: a reload must not repeat it).
-func flashTo(c *gin.Context, done string) {
+// flashTo redirects back to the list (to) with a one-shot message (never
+// ?done= in the address: a reload must not repeat it).
+func flashTo(c *gin.Context, done, to string) {
 	web.SetFlash(c, "rules.done."+done)
-	web.Redirect(c, "/rules")
+	web.Redirect(c, to)
 }
 
 // renderList answers the list with filter: the tables alone (tablesOnly) or
@@ -326,7 +332,7 @@ func (h *Handler) toggle(c *gin.Context) {
 		out = r
 	}
 	if !web.IsFragment(c) {
-		flashTo(c, string(want))
+		flashTo(c, string(want), "/rules")
 		return
 	}
 	web.Component(c, http.StatusOK, views.RuleRow(h.row(out, h.env(c).names(), userLoc(c))))
@@ -357,7 +363,7 @@ func (h *Handler) delete(c *gin.Context) {
 		return
 	}
 	if !web.IsFragment(c) {
-		flashTo(c, "deleted")
+		flashTo(c, "deleted", "/rules")
 		return
 	}
 	// The tables come back whole, as the user was looking at them: the

@@ -61,6 +61,14 @@ func TestListSortGatewayAndPaging(t *testing.T) {
 	if len(names) != 20 || names[0] != "Car 1 door 1 IN" || names[1] != "Car 1 door 1 OUT" || !slices.IsSortedFunc(names, compareNames) {
 		t.Fatalf("by name: %q", names)
 	}
+	// the filter form sends empty fields too: the address bar gets the short form
+	r = hs.do("GET", "/rules?q=&status=&severity=&gateway=&sort=severity", nil, targetTables)
+	if got := r.Header().Get("HX-Push-Url"); got != "/rules?sort=severity" {
+		t.Fatalf("pushed %q", got)
+	}
+	if r = hs.do("GET", "/rules?page=2", nil, targetTables); r.Header().Get("HX-Push-Url") != "" {
+		t.Fatal("a canonical address (pager, polling) must not push another")
+	}
 	// page 2 holds the rest; the pager keeps the sort in its links
 	r = hs.do("GET", "/rules?sort=name&page=2", nil, targetTables)
 	if n := len(rowNames(r.doc)); n != 5 || r.find("rules-prev").AttrOr("href", "") != "/rules" || r.find("rules-next").Length() != 0 {

@@ -98,7 +98,7 @@ func TestPagerLinks(t *testing.T) {
 	if next.AttrOr("href", "") != "/rules?page=3&sort=severity" || next.AttrOr("hx-push-url", "") != "true" || next.AttrOr("hx-target", "") != "#rules-tables" {
 		t.Fatalf("next link %v", next.Nodes)
 	}
-	if doc.Find(`[data-testid="rules-prev"]`).AttrOr("href", "") != "/rules?sort=severity" || strings.TrimSpace(doc.Find(`[data-testid="rules-page"]`).Text()) != "Page 2 of 3" {
+	if doc.Find(`[data-testid="rules-prev"]`).AttrOr("href", "") != "/rules?sort=severity" || strings.TrimSpace(doc.Find(`[data-testid="rules-pageno"]`).Text()) != "Page 2 of 3" {
 		t.Fatal("prev link or position")
 	}
 	if got := strings.TrimSpace(doc.Find(`[data-testid="rules-count"]`).Text()); got != "Showing rules 21–40 of 45 (45 in all) and 0 of 0 templates." {
