@@ -205,7 +205,8 @@ func sandboxOptions(cfg config.Config, push func(sensorID, dir string) string, l
 	return sandbox.Options{
 		BaseURL: "http://" + cfg.SandboxAddr,
 		App: sandbox.AppClient{ID: cfg.ClientID, Secret: cfg.ClientSecret, Name: "Thing+ webapp",
-			RedirectURIs: []string{cfg.RedirectURI()}, Scopes: thingplus.AppScopes()},
+			RedirectURIs: []string{cfg.RedirectURI()}, Scopes: thingplus.AppScopes(),
+			SignInURL: cfg.PublicURL + "/auth/login"},
 		PushURL:       push,
 		SimulatorPace: cfg.SimulatorPace,
 		RushHour:      cfg.RushHour,

@@ -181,7 +181,9 @@ func TestRules(t *testing.T) {
 	// confirm()); Cancel keeps the rule, the dialog's Delete removes it and
 	// the counter follows at once.
 	b.answerDialogs(func(string) bool { return false })
-	count := func() string { return evalJS[string](b, `document.querySelector('[data-testid="rules-count"]').dataset.total`) }
+	count := func() string {
+		return evalJS[string](b, `document.querySelector('[data-testid="rules-count"]').dataset.total`)
+	}
 	before := count()
 	b.click(`#rule-` + row.ID + ` [data-testid="rule-delete"]`)
 	b.waitFor("the confirmation dialog", `document.querySelector("#confirm-dialog").open`, step)
