@@ -19,5 +19,6 @@ var rulesList = map[string]string{
 	"confirm.title":        "Please confirm",
 	"confirm.yes":          "Yes, go ahead",
 	"confirm.cancel":       "Cancel",
+	"gw.portal.open":       "Open this gateway in the Thing+ Portal (new tab)",
 	"rules.delete.dialog":  "Delete",
 }
