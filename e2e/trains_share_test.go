@@ -60,4 +60,3 @@ func TestTrainsSharedAsViewer(t *testing.T) {
 	o.assertClean("viewer's trains page")
 	d.assertClean("owner's trains page")
 }
-

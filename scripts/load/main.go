@@ -454,4 +454,4 @@ func pct(v []float64, p float64) float64 {
 }
 
 func median(v []float64) float64 { return pct(v, 50) }
-func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
+func runtimeProcs() int          { return runtime.GOMAXPROCS(0) }
