@@ -130,6 +130,9 @@ type Config struct {
 	// RejectRate is how many refused pushes per second one address may
 	// cause before it gets 429 (WEBHOOK_RATE, default 50).
 	RejectRate int
+	// TarpitDelay holds each 429 answer this long (default 1 s; negative:
+	// answer at once), so a flooding client slows itself down.
+	TarpitDelay time.Duration
 	Thresholds trains.Thresholds
 	Heartbeat  time.Duration // SSE heartbeat (default 15 s)
 	PollEvery  time.Duration // polling fallback period (default 10 s)
@@ -152,6 +155,7 @@ type Handler struct {
 	keySum  [32]byte
 	bc      *broadcaster
 	limiter *limiter
+	tarpits chan struct{} // semaphore of held-back 429 answers
 	legacy  legacyUse
 	epoch   string // this process's SSE version prefix
 }
@@ -188,13 +192,16 @@ func New(d Deps, cfg Config) *Handler {
 	if cfg.RejectRate <= 0 {
 		cfg.RejectRate = DefaultRejectRate
 	}
+	if cfg.TarpitDelay == 0 {
+		cfg.TarpitDelay = time.Second
+	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if cfg.Metrics != nil {
 		d.Store = countingStore{Store: d.Store, m: cfg.Metrics}
 	}
 	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, checker: d.Checker, cfg: cfg,
 		keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: randomID()[:8],
-		limiter: newLimiter(cfg.RejectRate, cfg.Now)}
+		limiter: newLimiter(cfg.RejectRate, cfg.Now), tarpits: make(chan struct{}, maxTarpits)}
 	h.bc = newBroadcaster(h)
 	go h.bc.run()
 	return h
