@@ -133,9 +133,9 @@ type Config struct {
 	// TarpitDelay holds each 429 answer this long (default 1 s; negative:
 	// answer at once), so a flooding client slows itself down.
 	TarpitDelay time.Duration
-	Thresholds trains.Thresholds
-	Heartbeat  time.Duration // SSE heartbeat (default 15 s)
-	PollEvery  time.Duration // polling fallback period (default 10 s)
+	Thresholds  trains.Thresholds
+	Heartbeat   time.Duration // SSE heartbeat (default 15 s)
+	PollEvery   time.Duration // polling fallback period (default 10 s)
 	// OptionalUser loads the signed-in user, if any, without requiring one
 	// (the compatibility API accepts a session or the webhook key).
 	OptionalUser gin.HandlerFunc
