@@ -210,3 +210,23 @@ func TestUnknownSensorRefused(t *testing.T) {
 func i64s(n int64) string { return strconv.FormatInt(n, 10) }
 
 func thingplusQuery() thingplus.Query { return thingplus.Query{} }
+
+// TestPushURLFor: the rules screen's push-to-this-app URL carries the token
+// of the train holding the sensor only for that train's owner; anyone else
+// gets the legacy key's URL, never another account's token.
+func TestPushURLFor(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	tok, _ := e.store.Token(ctx, 1000)
+	if got := e.h.PushURLFor(ctx, "1", sensor(1, 1), "IN"); got != PushURL("http://localhost:3000", tok.Token, sensor(1, 1), "IN") {
+		t.Fatalf("owner: %s", got)
+	}
+	for _, user := range []string{"2", ""} {
+		if got := e.h.PushURLFor(ctx, user, sensor(1, 1), "OUT"); strings.Contains(got, tok.Token) || !strings.HasSuffix(got, "?key="+testKey) {
+			t.Fatalf("user %q: %s", user, got)
+		}
+	}
+	if got := e.h.PushURLFor(ctx, "1", "not-on-a-car", "IN"); !strings.HasSuffix(got, "?key="+testKey) {
+		t.Fatalf("unassigned sensor: %s", got)
+	}
+}
