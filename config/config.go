@@ -29,6 +29,7 @@ type Config struct {
 	MemcachedServers []string      // empty: in-process sessions
 	SandboxAddr      string        // host:port of the embedded sandbox
 	SimulatorPace    time.Duration // sandbox simulator tick; 0 = its default, negative = off
+	RushHour         bool          // SANDBOX_RUSH_HOUR: the simulator replays a morning peak at 10× speed
 	DataDir          string
 	WebhookKey       string // the legacy shared key; empty: generated once and kept in DataDir (sandbox)
 	Trains           Trains
@@ -87,6 +88,13 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.SimulatorPace, err = simulatorPace(getenv("SANDBOX_SIMULATOR")); err != nil {
 		return c, err
+	}
+	switch v := getenv("SANDBOX_RUSH_HOUR"); v {
+	case "", "off":
+	case "on":
+		c.RushHour = true
+	default:
+		return c, &Error{"SANDBOX_RUSH_HOUR", fmt.Sprintf("%q is not \"on\" or \"off\"", v)}
 	}
 	c.DataDir = first(getenv("DATA_DIR"), "./data")
 	c.WebhookKey = getenv("WEBHOOK_KEY")

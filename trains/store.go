@@ -175,6 +175,12 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	return s, nil
 }
 
+// DB is the database's write pool. Sibling packages (rule history) keep
+// their own tables in the same database: one file to back up, and the same
+// engine when PostgreSQL replaces SQLite. Their writes queue behind the
+// writer's commits on its single connection.
+func (s *Store) DB() *sql.DB { return s.wdb }
+
 // Path is the database file path.
 func (s *Store) Path() string { return s.path }
 
@@ -365,11 +371,11 @@ func seed(ctx context.Context, db *sql.DB, now time.Time, owner Owner) error {
 		{1002, "잠실-을지로3가", false},
 		{1004, "홍대입구-서울대입구", false},
 	}
-	// Small capacities so a handful of passengers walks a car through every
-	// crowd level (e.g. capacity 4: 0-3 spacious, 4-5 normal, 6 caution, 7+ crowded).
+	// Seoul Metro counts 160 passengers (seated and standing) as a car's
+	// capacity, 100 %: the sandbox's simulator fills them to that scale.
 	cars := []car{
-		{2000, 1000, 1, 4, 1}, {2001, 1000, 2, 5, 2}, {2002, 1000, 3, 6, 3},
-		{2003, 1002, 1, 4, 0}, {2004, 1002, 2, 5, 0}, {2005, 1002, 3, 6, 0},
+		{2000, 1000, 1, 160, 1}, {2001, 1000, 2, 160, 2}, {2002, 1000, 3, 160, 3},
+		{2003, 1002, 1, 160, 0}, {2004, 1002, 2, 160, 0}, {2005, 1002, 3, 160, 0},
 	}
 	for _, t := range trains {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running, owner_id, owner_login) VALUES(?,?,?,?,?)",

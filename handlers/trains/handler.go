@@ -237,6 +237,7 @@ func (h *Handler) Register(public, authed gin.IRouter) {
 	authed.GET("/trains/stream", h.stream)
 	authed.GET("/trains/poll", h.poll)
 	authed.GET("/trains/list", h.list)
+	authed.GET("/trains/sensors", h.sensorList)
 	authed.GET("/trains/events", h.events)
 	authed.GET("/trains/events.csv", h.eventsCSV)
 	authed.POST("/trains", h.createTrain)

@@ -50,19 +50,28 @@ func (h *Handler) renderPage(c *gin.Context, status int, l vt.List, version stri
 	p := vt.Page{
 		List: l, PushIN: template("IN"), PushOUT: template("OUT"),
 		StreamURL: stream, Tab: tab,
-		Sensors: h.sensorOptions(c),
+	}
+	if h.sensors != nil && web.TokenOf(c) != "" {
+		p.SensorsURL = "/trains/sensors"
 	}
 	web.Render(c, status, h.pageMeta(), vt.PageBody(p))
 }
 
-// sensorOptions asks Thing+ for the user's door sensors; the form still
-// takes a typed id when Thing+ is slow or down.
+// sensorList is GET /trains/sensors: the door sensors offered by the door
+// form, loaded after the page so that /trains never waits on Thing+. When
+// Thing+ is slow or down the list is empty and the form still takes a
+// typed id.
+func (h *Handler) sensorList(c *gin.Context) {
+	web.Component(c, http.StatusOK, vt.SensorList(h.sensorOptions(c), ""))
+}
+
+// sensorOptions asks Thing+ for the user's door sensors, within the
+// request's budget.
 func (h *Handler) sensorOptions(c *gin.Context) []vt.SensorOption {
 	if h.sensors == nil || web.TokenOf(c) == "" {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
-	defer cancel()
+	ctx := c.Request.Context()
 	list, err := h.sensors.DoorSensors(ctx, web.TokenOf(c))
 	if err != nil {
 		h.cfg.Log.WarnContext(ctx, "trains: list door sensors", "err", err)

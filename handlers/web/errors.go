@@ -97,6 +97,10 @@ func Fail(c *gin.Context, err error) {
 		Component(c, status, layout.Toast(msg))
 		return
 	}
+	if status == http.StatusNotFound {
+		Render(c, status, Page{Title: text.T("err.notfound.title")}, layout.NotFoundBody())
+		return
+	}
 	Render(c, status, Page{Title: text.T("err.title")}, layout.ErrorBody(text.T("err.title"), msg, ""))
 }
 

@@ -50,6 +50,9 @@ type opts struct {
 	runs, n, senders, clients, probes int
 	rate                              int // background pushes/s during the latency phase
 	timeout                           time.Duration
+	mode                              string
+	conns                             int
+	duration                          time.Duration
 	compare                           bool          // ingest with the legacy key vs per-train tokens
 	flood                             time.Duration // phase length of the flood measurement (0: off)
 	flooders                          int           // concurrent bad-key senders during the flood
@@ -64,6 +67,9 @@ func main() {
 	flag.IntVar(&o.probes, "probes", 300, "timed pushes per latency round")
 	flag.IntVar(&o.rate, "rate", 1000, "background pushes per second during the latency phase")
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
+	flag.StringVar(&o.mode, "mode", "trains", "trains (webhook and live streams) or rules (the rules fragment against a JSON proxy)")
+	flag.IntVar(&o.conns, "conns", 32, "rules: concurrent connections")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "rules: length of each measurement")
 	flag.BoolVar(&o.compare, "compare", false, "compare ingest with the legacy shared key and with per-train tokens, alternating rounds")
 	flag.DurationVar(&o.flood, "flood", 0, "measure valid ingest without and with a bad-key flood, each phase this long (e.g. 10s)")
 	flag.IntVar(&o.flooders, "flooders", 16, "concurrent bad-key senders of the flood")
@@ -86,7 +92,15 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(ctx, o); err != nil {
+	runner := run
+	if o.mode == "rules" {
+		if o.conns < 1 || o.conns > 1024 || o.duration <= 0 || o.duration > time.Minute {
+			fmt.Fprintln(os.Stderr, "load: a flag is out of range")
+			os.Exit(2)
+		}
+		runner = runRules
+	}
+	if err := runner(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)

@@ -13,6 +13,9 @@ type Page struct {
 	StreamURL string         // SSE stream URL (one per tab)
 	Tab       string         // this tab's id: the stream and the polling fallback carry it
 	Sensors   []SensorOption // the user's Thing+ sensors, offered when assigning a door
+	// SensorsURL loads Sensors after the page (they come from Thing+, and
+	// the page never waits for Thing+); "" when Sensors are already known.
+	SensorsURL string
 }
 
 // List is everything inside the live trains region: it is also the SSE
