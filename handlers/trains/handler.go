@@ -249,7 +249,7 @@ func (h *Handler) Register(public, authed gin.IRouter) {
 	authed.POST("/trains/:id/share", h.act("share-", trainScope, own, h.share))
 	authed.POST("/trains/:id/unshare", h.act("share-", trainScope, own, h.unshare))
 	authed.POST("/trains/:id/token/rotate", h.act("token-", trainScope, own, h.rotateToken))
-	authed.POST("/trains/:id/rules/repoint", h.act("token-", trainScope, own, h.repoint))
+	authed.POST("/trains/:id/rules/repoint", h.act("repoint-", trainScope, own, h.repoint))
 	authed.POST("/trains/:id/claim", h.act("claim-", trainScope, viewer, h.claim))
 	authed.POST("/trains/cars/:id/capacity", h.act("cap-", carScope, editor, h.setCapacity))
 	authed.POST("/trains/cars/:id/correct", h.act("correct-", carScope, editor, h.correct))
