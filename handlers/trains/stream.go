@@ -2,9 +2,11 @@ package trains
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -20,8 +22,16 @@ import (
 // The live stream. One goroutine (the broadcaster) subscribes to the store's
 // hub, renders each committed change once — the changed cars' CarLive
 // fragments, or the whole list when trains, cars or doors changed — and
-// hands the bytes to every open stream without blocking. A stream that
-// falls behind is told to resync and sends itself a full snapshot.
+// hands the bytes to every open stream without blocking.
+//
+// Flow control: a stream does not queue frames. It holds at most one
+// pending event per car (a newer state of the car replaces the older one)
+// and at most one pending snapshot, and writes whatever is pending when it
+// is ready again. A slow or overloaded stream therefore gets the latest
+// counts in its next write instead of working through a growing backlog,
+// and its memory is bounded by the number of cars. Only when the
+// broadcaster itself falls behind the hub does every stream resync from a
+// snapshot.
 
 // frame is one or more rendered SSE events.
 type frame struct {
@@ -30,11 +40,96 @@ type frame struct {
 	structure string // for a snapshot: the structure hash of the list it carries
 }
 
+// carEvent is one car's rendered live part at a version.
+type carEvent struct {
+	seq  uint64
+	data []byte
+}
+
 type sseClient struct {
 	tab    string
-	ch     chan frame
+	wake   chan struct{} // buffered(1): something is pending
 	resync chan struct{}
 	shown  string // structure hash of the list this tab shows (guarded by broadcaster.mu)
+
+	mu     sync.Mutex
+	cars   map[int64]carEvent // pending: the newest event per car
+	snap   *frame             // pending snapshot (it covers every car event before it)
+	closed bool
+}
+
+// offerCars records newer car states for the stream.
+func (c *sseClient) offerCars(evs map[int64]carEvent) {
+	c.mu.Lock()
+	for id, ev := range evs {
+		if old, ok := c.cars[id]; !ok || old.seq < ev.seq {
+			c.cars[id] = ev
+		}
+	}
+	c.mu.Unlock()
+	c.signal()
+}
+
+// offerSnapshot replaces whatever is pending before f.
+func (c *sseClient) offerSnapshot(f frame) {
+	c.mu.Lock()
+	c.snap = &f
+	for id, ev := range c.cars {
+		if ev.seq <= f.seq {
+			delete(c.cars, id)
+		}
+	}
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *sseClient) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *sseClient) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.signal()
+}
+
+// take empties the pending events: the snapshot (if any) first, then the
+// car events newer than after, oldest first (so the last event id is the
+// newest version). closed reports that the stream must end.
+func (c *sseClient) take(after uint64) (out []byte, seq uint64, closed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seq = after
+	if c.snap != nil && c.snap.seq > after {
+		out = append(out, c.snap.data...)
+		seq = c.snap.seq
+	}
+	c.snap = nil
+	evs := make([]carEvent, 0, len(c.cars))
+	for id, ev := range c.cars {
+		if ev.seq > seq {
+			evs = append(evs, ev)
+		}
+		delete(c.cars, id)
+	}
+	slices.SortFunc(evs, func(a, b carEvent) int { return cmp.Compare(a.seq, b.seq) })
+	for _, ev := range evs {
+		out = append(out, ev.data...)
+		seq = max(seq, ev.seq)
+	}
+	return out, seq, c.closed
+}
+
+// drop forgets what is pending (a resync sends a snapshot instead).
+func (c *sseClient) drop() {
+	c.mu.Lock()
+	clear(c.cars)
+	c.snap = nil
+	c.mu.Unlock()
 }
 
 type broadcaster struct {
@@ -53,16 +148,13 @@ func newBroadcaster(h *Handler) *broadcaster {
 	}
 }
 
-// clientBuffer is how many frames a stream may lag before it resyncs.
-const clientBuffer = 256
-
 // shutdown ends every stream and refuses new ones.
 func (b *broadcaster) shutdown() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
 	for c := range b.clients {
-		close(c.ch)
+		c.close()
 		delete(b.clients, c)
 	}
 }
@@ -72,6 +164,15 @@ func (b *broadcaster) shutdown() {
 // as up to date first and is not redrawn under the user's hands; it also
 // folds bursts of changes into one snapshot.
 const structureDelay = 150 * time.Millisecond
+
+// minWriteGap paces each stream: with a thousand streams, one write per
+// change per stream is more system calls than the machine can make, and
+// the backlog would show as seconds of delay. A person cannot tell 25 ms.
+const minWriteGap = 25 * time.Millisecond
+
+// maxFold is how many queued hub updates the broadcaster folds into one
+// fan-out when it is behind.
+const maxFold = 256
 
 func (b *broadcaster) run() {
 	defer b.shutdown()
@@ -84,20 +185,44 @@ func (b *broadcaster) run() {
 			if !ok {
 				return
 			}
-			if u.Structure && !pending {
+			// Fold every update already queued: each car is rendered and
+			// handed out once, at its newest state.
+			cars := map[int64]trains.Car{}
+			seqs := map[int64]uint64{}
+			structure := false
+			for n := 0; ; n++ {
+				structure = structure || u.Structure
+				for _, c := range u.Cars {
+					cars[c.ID], seqs[c.ID] = c, u.Seq
+				}
+				if n == maxFold {
+					break
+				}
+				select {
+				case next, ok := <-b.sub.Updates():
+					if !ok {
+						return
+					}
+					u = next
+					continue
+				default:
+				}
+				break
+			}
+			if structure && !pending {
 				pending = true
 				timer.Reset(structureDelay)
 			}
-			if len(u.Cars) == 0 {
+			if len(cars) == 0 {
 				continue
 			}
-			f, err := b.renderCars(u)
+			evs, err := b.renderCars(cars, seqs)
 			if err != nil {
 				b.h.cfg.Log.Error("trains: render live update", "err", err)
 				b.resyncAll()
 				continue
 			}
-			b.send(f)
+			b.sendCars(evs)
 		case <-timer.C:
 			pending = false
 			f, err := b.h.snapshotFrame(context.Background())
@@ -106,7 +231,7 @@ func (b *broadcaster) run() {
 				b.resyncAll()
 				continue
 			}
-			b.send(f)
+			b.sendSnapshot(f)
 		case <-b.sub.Resync():
 			// We fell behind the hub: drop the backlog; every stream takes a
 			// fresh snapshot instead.
@@ -126,36 +251,37 @@ func (b *broadcaster) run() {
 }
 
 // renderCars renders the changed cars' live parts, once for every stream.
-func (b *broadcaster) renderCars(u trains.Update) (frame, error) {
-	var buf bytes.Buffer
+func (b *broadcaster) renderCars(cars map[int64]trains.Car, seqs map[int64]uint64) (map[int64]carEvent, error) {
 	ctx := context.Background()
-	for _, c := range u.Cars {
+	out := make(map[int64]carEvent, len(cars))
+	for id, c := range cars {
+		var buf bytes.Buffer
 		// The live part has no position controls, so the train's car count is not needed.
-		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(c.ID, 10), b.h.version(u.Seq), vt.CarLive(b.h.carVM(c, 0), false)); err != nil {
-			return frame{}, err
+		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(id, 10), b.h.version(seqs[id]), vt.CarLive(b.h.carVM(c, 0), false)); err != nil {
+			return nil, err
 		}
+		out[id] = carEvent{seq: seqs[id], data: buf.Bytes()}
 	}
-	return frame{seq: u.Seq, data: buf.Bytes()}, nil
+	return out, nil
 }
 
-func (b *broadcaster) send(f frame) {
+func (b *broadcaster) sendCars(evs map[int64]carEvent) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for c := range b.clients {
-		if f.structure != "" {
-			if c.shown == f.structure {
-				continue // this tab already shows this structure
-			}
-			c.shown = f.structure
+		c.offerCars(evs)
+	}
+}
+
+func (b *broadcaster) sendSnapshot(f frame) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.clients {
+		if c.shown == f.structure {
+			continue // this tab already shows this structure
 		}
-		select {
-		case c.ch <- f:
-		default:
-			select {
-			case c.resync <- struct{}{}:
-			default:
-			}
-		}
+		c.shown = f.structure
+		c.offerSnapshot(f)
 	}
 }
 
@@ -171,7 +297,7 @@ func (b *broadcaster) resyncAll() {
 }
 
 func (b *broadcaster) add(tab string) (*sseClient, bool) {
-	c := &sseClient{tab: tab, ch: make(chan frame, clientBuffer), resync: make(chan struct{}, 1)}
+	c := &sseClient{tab: tab, wake: make(chan struct{}, 1), resync: make(chan struct{}, 1), cars: map[int64]carEvent{}}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -346,29 +472,39 @@ func (h *Handler) stream(c *gin.Context) {
 	}
 	beat := time.NewTicker(h.cfg.Heartbeat)
 	defer beat.Stop()
+	var lastWrite time.Time
+	gap := time.NewTimer(time.Hour)
+	gap.Stop()
+	defer gap.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case f, ok := <-client.ch:
-			if !ok {
+		case <-client.wake:
+			// At most one write per minWriteGap: what arrives meanwhile is
+			// folded into the next write (the newest state of each car).
+			if wait := time.Until(lastWrite.Add(minWriteGap)); wait > 0 {
+				gap.Reset(wait)
+				select {
+				case <-gap.C:
+				case <-ctx.Done():
+					return
+				}
+			}
+			data, seq, closed := client.take(sent)
+			if closed {
 				return // shutting down
 			}
-			if f.seq <= sent {
-				continue // already in the snapshot
+			if len(data) == 0 {
+				continue
 			}
-			if !write(f.data) {
+			sent, lastWrite = seq, time.Now()
+			if !write(data) {
 				return
 			}
 		case <-client.resync:
-			// Frames were dropped: discard the backlog and start over.
-			for drained := false; !drained; {
-				select {
-				case <-client.ch:
-				default:
-					drained = true
-				}
-			}
+			// The broadcaster fell behind: start over from a snapshot.
+			client.drop()
 			if !snapshot() {
 				return
 			}
