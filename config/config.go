@@ -29,9 +29,14 @@ type Config struct {
 	MemcachedServers []string      // empty: in-process sessions
 	SandboxAddr      string        // host:port of the embedded sandbox
 	SimulatorPace    time.Duration // sandbox simulator tick; 0 = its default, negative = off
+	RushHour         bool          // SANDBOX_RUSH_HOUR: the simulator replays a morning peak at 10× speed
 	DataDir          string
-	WebhookKey       string // empty: generated once and kept in DataDir
+	WebhookKey       string // the legacy shared key; empty: generated once and kept in DataDir (sandbox)
+	Trains           Trains
 	Limits
+
+	LogFormat   string // "json", "text", or empty: JSON unless logging to a terminal
+	MetricsAddr string // host:port of the Prometheus /metrics listener; empty: none
 }
 
 // Error names the variable that is wrong.
@@ -84,13 +89,33 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.SimulatorPace, err = simulatorPace(getenv("SANDBOX_SIMULATOR")); err != nil {
 		return c, err
 	}
+	switch v := getenv("SANDBOX_RUSH_HOUR"); v {
+	case "", "off":
+	case "on":
+		c.RushHour = true
+	default:
+		return c, &Error{"SANDBOX_RUSH_HOUR", fmt.Sprintf("%q is not \"on\" or \"off\"", v)}
+	}
 	c.DataDir = first(getenv("DATA_DIR"), "./data")
 	c.WebhookKey = getenv("WEBHOOK_KEY")
 	if c.WebhookKey != "" && len(c.WebhookKey) < 16 {
 		return c, &Error{"WEBHOOK_KEY", "must be at least 16 characters"}
 	}
+	if c.Trains, err = loadTrains(getenv); err != nil {
+		return c, err
+	}
 	if err = c.loadLimits(getenv); err != nil {
 		return c, err
+	}
+	switch c.LogFormat = getenv("LOG_FORMAT"); c.LogFormat {
+	case "", "json", "text":
+	default:
+		return c, &Error{"LOG_FORMAT", fmt.Sprintf("%q is not json or text", c.LogFormat)}
+	}
+	if c.MetricsAddr = getenv("METRICS_ADDR"); c.MetricsAddr != "" {
+		if _, err := hostPorts("METRICS_ADDR", c.MetricsAddr); err != nil || strings.Contains(c.MetricsAddr, ",") {
+			return c, &Error{"METRICS_ADDR", fmt.Sprintf("%q is not host:port (e.g. 127.0.0.1:9090)", c.MetricsAddr)}
+		}
 	}
 	c.SignupURL = getenv("THINGPLUS_SIGNUP_URL")
 	if c.SignupURL == "" {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/thingplus/thingplus-webapp/apperr"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/rulehistory"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/views/layout"
 	views "github.com/thingplus/thingplus-webapp/views/rules"
@@ -62,7 +63,12 @@ func (h *Handler) picker(c *gin.Context) (choices []GatewayChoice, down bool) {
 
 func (h *Handler) env(c *gin.Context) formEnv {
 	choices, down := h.picker(c)
-	return formEnv{push: h.push, zones: h.zones, now: h.now(), picker: choices, down: down}
+	push := h.push
+	if h.userPush != nil && push.build != nil {
+		ctx, user := c.Request.Context(), userKey(c)
+		push.build = func(sensor, dir string) string { return h.userPush(ctx, user, sensor, dir) }
+	}
+	return formEnv{push: push, zones: h.zones, now: h.now(), picker: choices, down: down}
 }
 
 // userKey identifies the signed-in user for the per-user caches.
@@ -154,7 +160,7 @@ func (h *Handler) list(c *gin.Context) {
 	go func() { envc <- h.env(c) }()
 	key := "rules:" + userKey(c)
 	status := http.StatusOK
-	vm := views.List{Filter: filter}
+	vm := views.List{Filter: filter, Tools: h.tools()}
 	rules, err := h.rules.ListRules(c.Request.Context(), web.TokenOf(c))
 	env := <-envc
 	if err != nil {
@@ -237,6 +243,10 @@ func (h *Handler) toggle(c *gin.Context) {
 		h.rowFail(c, err)
 		return
 	}
+	if err := h.snapshot(c, rulehistory.Toggle, r, ""); err != nil {
+		h.rowFail(c, err)
+		return
+	}
 	r.Status = want
 	out, err := h.rules.UpdateRule(ctx, token, r)
 	if err != nil {
@@ -268,6 +278,10 @@ func (h *Handler) confirmDelete(c *gin.Context) {
 // delete serves POST /rules/:id/delete. A rule already gone counts as deleted.
 func (h *Handler) delete(c *gin.Context) {
 	id := c.Param("id")
+	if err := h.before(c, rulehistory.Delete, id); err != nil {
+		h.rowFail(c, err)
+		return
+	}
 	err := h.rules.DeleteRule(c.Request.Context(), web.TokenOf(c), id)
 	if err != nil && !thingplus.IsKind(err, thingplus.KindNotFound) {
 		h.rowFail(c, err)

@@ -31,10 +31,19 @@ const (
 // retried: a hung server costs one timeout, not two.
 type memcacheBackend struct {
 	servers []*mcServer
+	onError func(op string) // told each failed operation of one server (metrics); nil: none
 }
 
-func newMemcacheBackend(addrs []string) *memcacheBackend {
-	b := &memcacheBackend{}
+// observe reports one server's failed operation; a miss is an answer, not
+// a failure.
+func (b *memcacheBackend) observe(op string, err error) {
+	if err != nil && b.onError != nil && !errors.Is(err, memcache.ErrCacheMiss) && !errors.Is(err, memcache.ErrNotStored) {
+		b.onError(op)
+	}
+}
+
+func newMemcacheBackend(addrs []string, onError func(op string)) *memcacheBackend {
+	b := &memcacheBackend{onError: onError}
 	for _, a := range addrs {
 		s := &mcServer{addr: a}
 		s.mc = s.newClient()
@@ -70,6 +79,7 @@ func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64,
 		go func() {
 			var it *memcache.Item
 			err := s.do(func(mc *memcache.Client) (e error) { it, e = mc.Get(key); return })
+			b.observe("get", err)
 			ch <- answer{s, it, err}
 		}()
 	}
@@ -108,12 +118,12 @@ func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64,
 // neither took it.
 func (b *memcacheBackend) Set(key, val string, flags, exp uint32, ocas uint64) (uint64, error) {
 	it := &memcache.Item{Key: key, Value: []byte(val), Flags: flags, Expiration: int32(exp)}
-	return ocas, b.each(key, func(mc *memcache.Client) error { return mc.Set(it) })
+	return ocas, b.each("set", key, func(mc *memcache.Client) error { return mc.Set(it) })
 }
 
 // Delete removes key from both servers (a miss is fine).
 func (b *memcacheBackend) Delete(key string) error {
-	return b.each(key, func(mc *memcache.Client) error {
+	return b.each("delete", key, func(mc *memcache.Client) error {
 		if err := mc.Delete(key); err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
 			return err
 		}
@@ -122,13 +132,13 @@ func (b *memcacheBackend) Delete(key string) error {
 }
 
 // each runs f on every server of key in parallel; nil when one succeeded.
-func (b *memcacheBackend) each(key string, f func(*memcache.Client) error) error {
+func (b *memcacheBackend) each(op, key string, f func(*memcache.Client) error) error {
 	rs := b.replicas(key)
 	errs := make([]error, len(rs))
 	var wg sync.WaitGroup
 	for i, s := range rs {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = s.do(f) }()
+		go func() { defer wg.Done(); errs[i] = s.do(f); b.observe(op, errs[i]) }()
 	}
 	wg.Wait()
 	for _, e := range errs {

@@ -54,13 +54,16 @@ type Options struct {
 	Servers []string // memcached host:port list; empty = process memory
 	Secret  []byte   // signs the cookie
 	Secure  bool     // cookie Secure flag (PUBLIC_URL is https)
+	// OnError is told each failed memcached operation ("get", "set",
+	// "delete", "ping"); for metrics.
+	OnError func(op string)
 }
 
 // New builds the store.
 func New(o Options) *Store {
 	var b backend
 	if len(o.Servers) > 0 {
-		b = newMemcacheBackend(o.Servers)
+		b = newMemcacheBackend(o.Servers, o.OnError)
 	} else {
 		b = newMemoryBackend()
 	}
@@ -87,13 +90,12 @@ func (s *Store) New(r *http.Request, name string) (*gsessions.Session, error) {
 	sess.ID, sess.Values, sess.Options, sess.IsNew = loaded.ID, loaded.Values, loaded.Options, loaded.IsNew
 	if err != nil {
 		sess.ID = "" // never reuse an id we could not load: a fresh one is made at save
-		if !isOutage(err) {
-			// No such session, or a cookie that does not decode: simply a
-			// visitor without a session, nothing for gin-contrib to log.
-			err = nil
-		}
 	}
-	return sess, err
+	// No error goes back to gin-contrib: no session or a cookie that does
+	// not decode is simply a visitor without a session, and an outage is
+	// recorded on the request above and logged, with the request id, by
+	// whoever answers the 503 (gin-contrib would log it without one).
+	return sess, nil
 }
 
 // Save writes the session. MaxAge < 0 destroys it on the server and in the

@@ -335,7 +335,8 @@ func (ra *ruleArea) handleUpdate(w http.ResponseWriter, r *http.Request) {
 	rl := &rule{id: cur.id, idNum: cur.idNum, user: cur.user, ctime: cur.ctime, mtime: mtime, compiledRule: cr}
 	ra.rules[rl.id] = rl
 	ra.mu.Unlock()
-	writeData(w, http.StatusOK, rl.view(true), nil)
+	// PUT answers like a read (times as strings); only creation answers numbers (§4.4).
+	writeData(w, http.StatusOK, rl.view(false), nil)
 }
 
 func (ra *ruleArea) handleDelete(w http.ResponseWriter, r *http.Request) {
@@ -362,10 +363,10 @@ func (ra *ruleArea) checkTargets(cr *compiledRule, user string) error {
 
 // sensorIDs lists every sensor a rule names.
 func (cr *compiledRule) sensorIDs() []string {
-	ids := append([]string{}, cr.trigger.sensors...)
+	ids := append([]string{}, cr.trigger.Sensors...)
 	for _, g := range cr.conds {
 		for _, c := range g {
-			ids = append(ids, c.sensors...)
+			ids = append(ids, c.Sensors...)
 		}
 	}
 	for _, a := range cr.actions {

@@ -3,6 +3,15 @@
 // that htmx swaps in place.
 package layout
 
+import (
+	"fmt"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/thingplus/thingplus-webapp/views/text"
+)
+
 // Shell is the view model of the page around a screen.
 type Shell struct {
 	Title   string
@@ -12,12 +21,40 @@ type Shell struct {
 	SSE     bool // load the htmx sse extension
 	Sandbox bool // connected to the built-in sandbox
 	Flash   Notice
+	Theme   string // "light", "dark", or "" to follow the system
+	Path    string // this page's path and query, where the theme form returns
+}
+
+// Themes are the theme choices, "" (system) first.
+var Themes = []string{"", "light", "dark"}
+
+// ThemeOf keeps a cookie's value to a known theme.
+func ThemeOf(v string) string {
+	if v == "light" || v == "dark" {
+		return v
+	}
+	return ""
 }
 
 // User is who is signed in, as the shell shows it.
 type User struct {
-	Name    string // nickname, or loginId
-	LoginID string
+	Name     string // nickname, or loginId
+	LoginID  string
+	Expiring *Expiring // the Thing+ token runs out soon; nil otherwise
+}
+
+// Expiring is the header's warning that the Thing+ sign-in ends soon.
+type Expiring struct {
+	Left     time.Duration
+	RenewURL string
+}
+
+// LeftText says how long is left, in hours or, under one, minutes.
+func (e Expiring) LeftText() string {
+	if e.Left >= time.Hour {
+		return fmt.Sprintf(text.T("auth.expiring.hours"), int(e.Left.Hours()))
+	}
+	return fmt.Sprintf(text.T("auth.expiring.minutes"), max(1, int(e.Left.Minutes())))
 }
 
 // Assets are the hashed URLs of the shared static files.
@@ -42,4 +79,20 @@ func navClass(active, key string) string {
 		return "page"
 	}
 	return ""
+}
+
+// themeValue is the form value of a theme: "system" for "".
+func themeValue(t string) string {
+	if t == "" {
+		return "system"
+	}
+	return t
+}
+
+// themeAttrs sets data-theme on <html> when a theme was chosen.
+func themeAttrs(t string) templ.Attributes {
+	if t == "" {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"data-theme": t}
 }
