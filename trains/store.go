@@ -29,6 +29,9 @@ type Options struct {
 	MaxDelay time.Duration
 	// Now replaces time.Now (tests).
 	Now func() time.Time
+	// OnCommit, when set, is told the size and COMMIT time of every push
+	// transaction (metrics). It runs on the writer goroutine: keep it quick.
+	OnCommit func(ops int, took time.Duration)
 }
 
 // Store is the trains database. It is safe for concurrent use.
@@ -39,6 +42,8 @@ type Store struct {
 	hub  *Hub
 	now  func() time.Time
 
+	settings settingsCache // per-train settings, refreshed after each change
+
 	ops      chan *op
 	maxBatch int
 	maxDelay time.Duration
@@ -48,6 +53,8 @@ type Store struct {
 	closeMu sync.RWMutex // held for reading while enqueueing; for writing by Close
 	closed  bool
 	seq     atomic.Uint64 // version of the last committed change
+
+	onCommit func(ops int, took time.Duration)
 
 	inflight                           atomic.Int64 // callers inside submit
 	statCommits, statOps, statCommitNs atomic.Int64
@@ -113,7 +120,7 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	s := &Store{
 		path: path, wdb: wdb, rdb: rdb, hub: NewHub(), now: now,
 		ops: make(chan *op, 4096), maxBatch: opt.MaxBatch,
-		quit: make(chan struct{}), done: make(chan struct{}),
+		quit: make(chan struct{}), done: make(chan struct{}), onCommit: opt.OnCommit,
 	}
 	if s.maxBatch <= 0 {
 		s.maxBatch = 2048
@@ -123,6 +130,11 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		s.maxDelay = time.Millisecond
 	case s.maxDelay < 0:
 		s.maxDelay = 0
+	}
+	if err := s.settings.load(ctx, rdb); err != nil {
+		wdb.Close()
+		rdb.Close()
+		return nil, err
 	}
 	w, err := newWriter(ctx, s)
 	if err != nil {
@@ -208,6 +220,31 @@ var migrations = []string{
 	CREATE INDEX events_outcome ON events(outcome, id);
 	-- keys of pushes that were counted (applied or clamped), for de-duplication
 	CREATE TABLE event_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;`,
+	// 2: per-train operator settings (crowd thresholds, end-of-service
+	// reset), door-sensor health flags, and a time index for the history.
+	`CREATE TABLE train_settings (
+		train_id     INTEGER PRIMARY KEY REFERENCES trains(id) ON DELETE CASCADE,
+		spacious     INTEGER NOT NULL DEFAULT 80,
+		normal       INTEGER NOT NULL DEFAULT 130,
+		caution      INTEGER NOT NULL DEFAULT 150,
+		reset_on     INTEGER NOT NULL DEFAULT 1,
+		reset_minute INTEGER NOT NULL DEFAULT 60,
+		zone         TEXT    NOT NULL DEFAULT 'Asia/Seoul',
+		last_reset   INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE TABLE flags (
+		id           INTEGER PRIMARY KEY,
+		time         INTEGER NOT NULL,
+		train_id     INTEGER NOT NULL,
+		car_id       INTEGER NOT NULL,
+		sensor_id    TEXT    NOT NULL DEFAULT '',
+		kind         TEXT    NOT NULL,
+		detail       TEXT    NOT NULL DEFAULT '',
+		dismissed_at INTEGER NOT NULL DEFAULT 0,
+		note         TEXT    NOT NULL DEFAULT ''
+	);
+	CREATE INDEX flags_open ON flags(dismissed_at, car_id);
+	CREATE INDEX events_train_time ON events(train_id, time);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

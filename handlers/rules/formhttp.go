@@ -89,7 +89,7 @@ func (h *Handler) submit(c *gin.Context, id string) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBody)
 	if err := c.Request.ParseForm(); err != nil {
 		// nothing to re-render: a toast, and the form on the page stays
-		h.rowFail(c, web.Invalid("form", text.T("rules.err.toolarge")))
+		h.rowFail(c, web.FormError(err, "form", text.T("rules.err.toolarge")))
 		return
 	}
 	f := parseForm(c.Request.PostForm)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/thingplus/thingplus-webapp/apperr"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/metrics"
 	"github.com/thingplus/thingplus-webapp/trains"
 	vt "github.com/thingplus/thingplus-webapp/views/trains"
 )
@@ -73,6 +74,7 @@ type Store interface {
 	Reader
 	Manager
 	Live
+	Operations
 }
 
 // SensorChoice is a Thing+ sensor offered when assigning a door.
@@ -103,7 +105,9 @@ type Config struct {
 	// (the compatibility API accepts a session or the webhook key).
 	OptionalUser gin.HandlerFunc
 	Log          *slog.Logger
-	Location     *time.Location // for times shown on pages (default: local)
+	Location     *time.Location   // for times shown on pages (default: local)
+	Metrics      *metrics.Metrics // nil: no metrics
+	Now          func() time.Time // the clock (default time.Now)
 }
 
 // Handler serves the trains feature.
@@ -142,7 +146,13 @@ func New(d Deps, cfg Config) *Handler {
 	if cfg.Location == nil {
 		cfg.Location = time.Local
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.Metrics != nil {
+		d.Store = countingStore{Store: d.Store, m: cfg.Metrics}
+	}
 	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, cfg: cfg, keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: randomID()[:8]}
 	h.bc = newBroadcaster(h)
 	go h.bc.run()
@@ -192,6 +202,9 @@ func (h *Handler) Register(public, authed gin.IRouter) {
 	authed.POST("/trains/cars/:id/doors", h.act("door-", h.assignDoor))
 	authed.POST("/trains/doors/unassign", h.unassignDoor)
 	authed.POST("/trains/doors/wire", h.wireDoor)
+	authed.POST("/trains/:id/levels", h.act("levels-", h.setLevels))
+	authed.POST("/trains/:id/schedule", h.act("schedule-", h.setSchedule))
+	authed.GET("/trains/:id/history", h.history)
 }
 
 // PushURL is the URL a Thing+ dataPush action calls for a door sensor and
@@ -207,13 +220,12 @@ func (h *Handler) pushURL(sensorID, dir string) string {
 // ---- view models ----
 
 func (h *Handler) carVM(c trains.Car, cars int) vt.Car {
-	th := h.cfg.Thresholds
+	th := h.store.ThresholdsOf(c.TrainID)
+	pct := trains.Percent(c.Count, c.Capacity)
 	v := vt.Car{
 		ID: c.ID, TrainID: c.TrainID, Position: c.Position, Cars: cars, Capacity: c.Capacity, Count: c.Count,
-		Percent: trains.Percent(c.Count, c.Capacity), Level: string(th.Level(c.Count, c.Capacity)),
-		MeterLow:  frac(c.Capacity * th.Spacious),
-		MeterHigh: frac(c.Capacity * th.Normal),
-		MeterMax:  frac(max(c.Capacity*th.Caution, c.Count*100)),
+		Percent: pct, Level: string(th.Level(c.Count, c.Capacity)),
+		FillPct: min(pct, 100), OverPct: min(max(pct-100, 0), 100),
 	}
 	if !c.UpdatedAt.IsZero() {
 		v.UpdatedMs = c.UpdatedAt.UnixMilli()
@@ -226,23 +238,13 @@ func (h *Handler) carVM(c trains.Car, cars int) vt.Car {
 	return v
 }
 
-// frac renders hundredths as a decimal ("450" → "4.5").
-func frac(hundredths int) string {
-	return strconv.FormatFloat(float64(hundredths)/100, 'f', -1, 64)
-}
-
 func (h *Handler) listVM(ts []trains.Train) vt.List {
 	l := vt.List{PollSec: int(h.cfg.PollEvery / time.Second), CanWire: h.wirer != nil}
 	if l.PollSec < 1 {
 		l.PollSec = 1
 	}
 	for _, t := range ts {
-		tv := vt.Train{ID: t.ID, Name: t.Name, Running: t.Running}
-		for _, c := range t.Cars {
-			tv.Cars = append(tv.Cars, h.carVM(c, len(t.Cars)))
-			tv.Count += c.Count
-			tv.Capacity += c.Capacity
-		}
+		tv := h.trainVM(t)
 		l.Trains = append(l.Trains, tv)
 		l.Options = append(l.Options, vt.TrainOption{ID: t.ID, Name: t.Name})
 	}

@@ -419,6 +419,13 @@ func TestStream(t *testing.T) {
 	if cd.Find(`[data-testid="car-level"]`).Text() != "Spacious" {
 		t.Fatalf("level text: %q", cd.Find(`[data-testid="car-level"]`).Text())
 	}
+	// The train's strip follows, with the roomiest car (car 1 and 3 are
+	// empty: the front-most one).
+	sd := doc(t, s.until(t, "strip-1000").data)
+	if sd.Find(`[data-testid="strip-car"]`).Length() != 3 || sd.Find(`[data-testid="roomiest"]`).AttrOr("data-car", "") != "1" ||
+		sd.Find(`#strip-1000[sse-swap="strip-1000"]`).Length() != 1 {
+		t.Fatalf("strip event = %s", must(sd.Html()))
+	}
 	// Heartbeats keep the connection alive, past the server's read and
 	// write timeouts (400 ms).
 	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
@@ -560,7 +567,8 @@ func TestPage(t *testing.T) {
 	}
 	car := d.Find(`#car-2000-live`)
 	if car.Find(`[data-testid="car-count"]`).Text() != "1" || car.Find(`[data-testid="car-level"]`).Text() != "Spacious" ||
-		car.Find("time[data-since]").Length() != 1 || car.Find("meter").AttrOr("max", "") != "6" {
+		car.Find("time[data-since]").Length() != 1 || car.Find(`[data-testid="crowd-fill"]`).AttrOr("width", "") != "25%" ||
+		car.Find(`[data-testid="crowd-over"]`).Length() != 0 {
 		t.Fatalf("car 2000: %s", must(car.Html()))
 	}
 	if d.Find(`#car-2003-live [data-testid="car-updated"]`).Text() != "never" {
@@ -623,7 +631,7 @@ func TestManageForms(t *testing.T) {
 	// Create (htmx): the list comes back with the new train and a notice.
 	resp, d := post("/trains", form("name", "9호선", "running", "true"), true)
 	if resp.StatusCode != 200 || d.Find(`[data-train-id="1006"] [data-testid="train-name"]`).Text() != "9호선" ||
-		d.Find(`[data-testid="trains-notice"]`).Length() != 1 || d.Find("main#main").Length() != 0 {
+		d.Find(`[data-form="create-train"] [data-testid="form-ok"]`).Text() != "Train 9호선 added." || d.Find("main#main").Length() != 0 {
 		t.Fatalf("create: %d", resp.StatusCode)
 	}
 	// Invalid: 422, the form keeps the input and shows the error.

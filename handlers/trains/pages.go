@@ -113,8 +113,7 @@ func (h *Handler) ok(c *gin.Context, form, msgKey string) {
 }
 
 func (h *Handler) okText(c *gin.Context, form, msg string) {
-	c.Set(openKey, form)
-	h.done(c, http.StatusOK, vt.Form{}, vt.Notice{Kind: "ok", Text: msg})
+	h.said(c, form, said{text: msg})
 }
 
 // openKey carries the form whose panel stays open after a success.
@@ -198,117 +197,173 @@ func withUser(c *gin.Context, reason string) string {
 	return reason + " (by " + name + ")"
 }
 
+// said is what a form did, for its confirmation, and where to show it:
+// next to the form (at ""), or next to another anchor when the form is gone
+// (at "-" means above the list).
+type said struct{ text, at string }
+
+func say(format string, args ...any) said { return said{text: fmt.Sprintf(format, args...)} }
+
 // act builds a management handler for /…/:id routes: run fn with the id,
-// then answer with the list, or show the error at the form formPrefix+id.
-func (h *Handler) act(formPrefix string, fn func(c *gin.Context, id int64) error) gin.HandlerFunc {
+// then answer with the list and fn's confirmation next to the form, or show
+// the error at the form formPrefix+id.
+func (h *Handler) act(formPrefix string, fn func(c *gin.Context, id int64) (said, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id, ok := pathID(c)
 		if !ok {
 			return
 		}
-		if err := fn(c, id); err != nil {
-			h.failForm(c, formPrefix+c.Param("id"), err)
+		form := formPrefix + c.Param("id")
+		// A form that moves (up, down) keeps its id prefix per direction.
+		if p := c.PostForm("form"); p == "up-"+c.Param("id") || p == "down-"+c.Param("id") {
+			form = p
+		}
+		s, err := fn(c, id)
+		if err != nil {
+			h.failForm(c, form, err)
 			return
 		}
-		h.ok(c, formPrefix+c.Param("id"), "trains.ok.saved")
+		h.said(c, form, s)
 	}
+}
+
+// said answers a form that worked with its confirmation in place.
+func (h *Handler) said(c *gin.Context, form string, s said) {
+	at := form
+	switch s.at {
+	case "":
+	case "-":
+		at = ""
+	default:
+		at = s.at
+	}
+	c.Set(openKey, form)
+	h.done(c, http.StatusOK, vt.Form{}, vt.Notice{Kind: "ok", Text: s.text, At: at})
+}
+
+// carLabel names a car by its position ("Car 2"), for confirmations.
+func (h *Handler) carOf(c *gin.Context, id int64) trains.Car {
+	car, _ := h.store.Car(c.Request.Context(), id)
+	return car
 }
 
 // ---- trains ----
 
 func (h *Handler) createTrain(c *gin.Context) {
-	_, err := h.store.CreateTrain(c.Request.Context(), trains.NewTrain{Name: c.PostForm("name"), Running: formBool(c, "running")})
+	t, err := h.store.CreateTrain(c.Request.Context(), trains.NewTrain{Name: c.PostForm("name"), Running: formBool(c, "running")})
 	if err != nil {
 		h.failForm(c, "create-train", err)
 		return
 	}
-	h.ok(c, "create-train", "trains.ok.created")
+	h.said(c, "create-train", say(text.T("trains.ok.train.created"), t.Name))
 }
 
-func (h *Handler) renameTrain(c *gin.Context, id int64) error {
+func (h *Handler) renameTrain(c *gin.Context, id int64) (said, error) {
 	name := c.PostForm("name")
-	_, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Name: &name})
-	return err
+	t, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Name: &name})
+	return say(text.T("trains.ok.renamed"), t.Name), err
 }
 
-func (h *Handler) setRunning(c *gin.Context, id int64) error {
+func (h *Handler) setRunning(c *gin.Context, id int64) (said, error) {
 	run := formBool(c, "running")
-	_, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Running: &run})
-	return err
+	t, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Running: &run})
+	if run {
+		return say(text.T("trains.ok.started"), t.Name), err
+	}
+	return say(text.T("trains.ok.stopped"), t.Name), err
 }
 
-func (h *Handler) resetTrain(c *gin.Context, id int64) error {
-	return h.store.ResetTrain(c.Request.Context(), id, withUser(c, c.PostForm("reason")))
+func (h *Handler) resetTrain(c *gin.Context, id int64) (said, error) {
+	err := h.store.ResetTrain(c.Request.Context(), id, withUser(c, c.PostForm("reason")))
+	t, _ := h.store.Train(c.Request.Context(), id)
+	return say(text.T("trains.ok.train.reset"), t.Name), err
 }
 
-func (h *Handler) deleteTrain(c *gin.Context, id int64) error {
-	return h.store.DeleteTrain(c.Request.Context(), id)
+func (h *Handler) deleteTrain(c *gin.Context, id int64) (said, error) {
+	t, _ := h.store.Train(c.Request.Context(), id)
+	err := h.store.DeleteTrain(c.Request.Context(), id)
+	s := say(text.T("trains.ok.train.deleted"), t.Name)
+	s.at = "-" // the train's section is gone
+	return s, err
 }
 
-func (h *Handler) addCar(c *gin.Context, id int64) error {
+func (h *Handler) addCar(c *gin.Context, id int64) (said, error) {
 	n, err := formInt(c, "capacity")
 	if err != nil {
-		return err
+		return said{}, err
 	}
-	_, err = h.store.AddCar(c.Request.Context(), id, n)
-	return err
+	car, err := h.store.AddCar(c.Request.Context(), id, n)
+	return say(text.T("trains.ok.car.added"), car.Position, car.Capacity), err
 }
 
 // ---- cars ----
 
-func (h *Handler) setCapacity(c *gin.Context, id int64) error {
+func (h *Handler) setCapacity(c *gin.Context, id int64) (said, error) {
 	n, err := formInt(c, "capacity")
 	if err != nil {
-		return err
+		return said{}, err
 	}
-	return h.store.SetCapacity(c.Request.Context(), id, n)
+	err = h.store.SetCapacity(c.Request.Context(), id, n)
+	return say(text.T("trains.ok.car.capacity"), h.carOf(c, id).Position, n), err
 }
 
-func (h *Handler) correct(c *gin.Context, id int64) error {
+func (h *Handler) correct(c *gin.Context, id int64) (said, error) {
 	n, err := formInt(c, "count")
 	if err != nil {
-		return fieldErr{"count", err}
+		return said{}, fieldErr{"count", err}
 	}
 	reason := strings.TrimSpace(c.PostForm("reason"))
 	if reason == "" {
-		return fmt.Errorf("%w: a reason is required", trains.ErrInvalid)
+		return said{}, fmt.Errorf("%w: a reason is required", trains.ErrInvalid)
 	}
 	err = h.store.CorrectCount(c.Request.Context(), id, n, withUser(c, reason))
 	if errors.Is(err, trains.ErrInvalid) && strings.HasPrefix(message(err), "count") {
-		return fieldErr{"count", err}
+		return said{}, fieldErr{"count", err}
 	}
-	return err
+	return say(text.T("trains.ok.car.corrected"), h.carOf(c, id).Position, n, reason), err
 }
 
-func (h *Handler) resetCar(c *gin.Context, id int64) error {
-	return h.store.ResetCar(c.Request.Context(), id, withUser(c, c.PostForm("reason")))
+func (h *Handler) resetCar(c *gin.Context, id int64) (said, error) {
+	err := h.store.ResetCar(c.Request.Context(), id, withUser(c, c.PostForm("reason")))
+	return say(text.T("trains.ok.car.reset"), h.carOf(c, id).Position), err
 }
 
-func (h *Handler) reorder(c *gin.Context, id int64) error {
+func (h *Handler) reorder(c *gin.Context, id int64) (said, error) {
 	n, err := formInt(c, "position")
 	if err != nil {
-		return err
+		return said{}, err
 	}
-	return h.store.ReorderCar(c.Request.Context(), id, n)
+	err = h.store.ReorderCar(c.Request.Context(), id, n)
+	// The up or down control may be gone (first or last car): confirm at the car.
+	return said{text: fmt.Sprintf(text.T("trains.ok.car.moved"), h.carOf(c, id).Position), at: "car-" + strconv.FormatInt(id, 10)}, err
 }
 
-func (h *Handler) moveCar(c *gin.Context, id int64) error {
+func (h *Handler) moveCar(c *gin.Context, id int64) (said, error) {
 	to, err := strconv.ParseInt(c.PostForm("trainId"), 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: choose a train", trains.ErrInvalid)
+		return said{}, fmt.Errorf("%w: choose a train", trains.ErrInvalid)
 	}
-	return h.store.MoveCar(c.Request.Context(), id, to, 0)
+	if err := h.store.MoveCar(c.Request.Context(), id, to, 0); err != nil {
+		return said{}, err
+	}
+	t, _ := h.store.Train(c.Request.Context(), to)
+	return said{text: fmt.Sprintf(text.T("trains.ok.car.totrain"), t.Name), at: "train-" + strconv.FormatInt(to, 10)}, nil
 }
 
-func (h *Handler) removeCar(c *gin.Context, id int64) error {
-	return h.store.RemoveCar(c.Request.Context(), id)
+func (h *Handler) removeCar(c *gin.Context, id int64) (said, error) {
+	car := h.carOf(c, id)
+	if err := h.store.RemoveCar(c.Request.Context(), id); err != nil {
+		return said{}, err
+	}
+	return said{text: fmt.Sprintf(text.T("trains.ok.car.removed"), car.Position), at: "train-" + strconv.FormatInt(car.TrainID, 10)}, nil
 }
 
 // ---- doors ----
 
-func (h *Handler) assignDoor(c *gin.Context, id int64) error {
+func (h *Handler) assignDoor(c *gin.Context, id int64) (said, error) {
 	d := trains.Door{SensorID: strings.TrimSpace(c.PostForm("sensorId")), Label: c.PostForm("label"), Inverted: formBool(c, "inverted")}
-	return h.store.AssignDoor(c.Request.Context(), id, d)
+	err := h.store.AssignDoor(c.Request.Context(), id, d)
+	return say(text.T("trains.ok.door.added"), d.SensorID, h.carOf(c, id).Position), err
 }
 
 func (h *Handler) unassignDoor(c *gin.Context) {
@@ -318,7 +373,8 @@ func (h *Handler) unassignDoor(c *gin.Context) {
 		h.failForm(c, "unassign-"+sensor, err)
 		return
 	}
-	h.ok(c, "door-"+strconv.FormatInt(car, 10), "trains.ok.saved")
+	form := "door-" + strconv.FormatInt(car, 10)
+	h.said(c, form, say(text.T("trains.ok.door.removed"), sensor, h.carOf(c, car).Position))
 }
 
 // wiredText says what wiring a door did.
@@ -329,7 +385,7 @@ func wiredText(sensor string, res WireResult) string {
 	case len(res.Existing) > 0:
 		return fmt.Sprintf(text.T("trains.ok.wired.partly"), res.Created[0], sensor, res.Existing[0])
 	}
-	return fmt.Sprintf(text.T("trains.ok.wired"), sensor)
+	return fmt.Sprintf(text.T("trains.ok.wired.both"), sensor)
 }
 
 // wireDoor creates the door's IN and OUT dataPush rules in Thing+.

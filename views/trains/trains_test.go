@@ -32,10 +32,10 @@ func sampleList() List {
 		Trains: []Train{
 			{ID: 1000, Name: "신림-성수", Running: true, Cars: []Car{
 				{ID: 2000, TrainID: 1000, Position: 1, Cars: 2, Capacity: 4, Count: 7, Percent: 175, Level: "crowded",
-					MeterLow: "3.2", MeterHigh: "5.2", MeterMax: "7", UpdatedMs: 1700000000000, Updated: "2023-11-14 22:13:20",
+					FillPct: 100, OverPct: 75, UpdatedMs: 1700000000000, Updated: "2023-11-14 22:13:20",
 					Doors: []Door{{SensorID: "gw-1-door1", Label: "Door 1", PushIN: "http://x/in", PushOUT: "http://x/out"}}},
-				{ID: 2001, TrainID: 1000, Position: 2, Cars: 2, Capacity: 5, Level: "spacious", MeterMax: "7.5"},
-			}},
+				{ID: 2001, TrainID: 1000, Position: 2, Cars: 2, Capacity: 5, Level: "spacious"},
+			}, Levels: Levels{80, 130, 150}, Roomiest: 2},
 			{ID: 1004, Name: `<script>alert(1)</script>`},
 		},
 		Options: []TrainOption{{1000, "신림-성수"}, {1004, "x"}},
@@ -54,11 +54,16 @@ func TestCarLive(t *testing.T) {
 	}
 	// Crowd level: colour class and a text label (colour is not the only signal).
 	lv := d.Find(`[data-testid="car-level"]`)
-	if lv.Text() != "Crowded" || lv.AttrOr("class", "") != "badge bad" {
+	if lv.Text() != "Crowded" || lv.AttrOr("class", "") != "badge lvl lvl-crowded" {
 		t.Fatalf("level: %q %q", lv.Text(), lv.AttrOr("class", ""))
 	}
-	if d.Find(`[data-testid="car-count"]`).Text() != "7" || d.Find("meter").AttrOr("aria-label", "") == "" {
-		t.Fatal("count or meter label")
+	// The bar: full to capacity in the level's colour, the 75 % beyond
+	// capacity as a hatched second bar on the same scale, and a text label.
+	bar := d.Find(`[data-testid="crowd-bar"]`)
+	if d.Find(`[data-testid="car-count"]`).Text() != "7" || bar.AttrOr("aria-label", "") != "175 % of capacity: Crowded" ||
+		bar.Find(`[data-testid="crowd-fill"]`).AttrOr("width", "") != "100%" || bar.Find(`[data-testid="crowd-fill"]`).AttrOr("class", "") != "crowd-fill lvl-crowded" ||
+		bar.Find(`[data-testid="crowd-over"]`).AttrOr("width", "") != "75%" {
+		t.Fatalf("count or bar: %s", html)
 	}
 	if d.Find("time").AttrOr("data-since", "") != "1700000000000" {
 		t.Fatal("updated time")
