@@ -39,6 +39,7 @@ import (
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/thingplus/sandbox"
 	"github.com/thingplus/thingplus-webapp/trains"
+	"github.com/thingplus/thingplus-webapp/wiring"
 )
 
 func main() {
@@ -329,7 +330,8 @@ func (d *domain) Close() error { return d.trains.Close() }
 func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature {
 	return []handlers.Feature{
 		gateways.New(thingplus.NewCached(tp, thingplus.CacheOptions{}), gateways.Options{}),
-		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp).WithHistory(d.history),
+		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp).WithHistory(d.history).
+			WithWiring(wiring.TrainDoors{Trains: d.trains, URL: d.PushURL}),
 	}
 }
 

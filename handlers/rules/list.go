@@ -150,7 +150,7 @@ func (h *Handler) list(c *gin.Context) {
 	env := h.env(c)
 	key := "rules:" + userKey(c)
 	status := http.StatusOK
-	vm := views.List{Filter: filter, Tools: h.tools()}
+	vm := views.List{Filter: filter}
 	rules, err := h.rules.ListRules(c.Request.Context(), web.TokenOf(c))
 	if err != nil {
 		if !thingplus.IsKind(err, thingplus.KindUnavailable) {
@@ -168,6 +168,7 @@ func (h *Handler) list(c *gin.Context) {
 	} else {
 		h.lastGood.put(key, h.now(), listSnapshot{rules: rules})
 	}
+	vm.Tools = h.tools(c.Request.Context(), rules)
 	n, loc := env.names(), userLoc(c)
 	slices.SortStableFunc(rules, func(a, b thingplus.Rule) int { return cmp.Compare(b.Mtime, a.Mtime) })
 	for _, r := range rules {
