@@ -195,4 +195,3 @@ func (h *Handler) applyFix(c *gin.Context, p wiring.Problem) string {
 	_, err = h.rules.UpdateRule(ctx, token, cur)
 	return done(err, "rules.wire.did."+string(p.Fix), p.RuleID, p.RuleName)
 }
-
