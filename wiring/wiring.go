@@ -24,14 +24,15 @@ type Door struct {
 	Where    string // e.g. "신림-성수 car 2, Door 3"
 }
 
-// Expect is what the rules are checked against. The push URL is asked per
-// sensor and direction, so per-train webhook tokens plug in here.
+// Expect is what an account's rules are checked against. The push URL is
+// asked per account, sensor and direction, so per-train webhook tokens
+// decide it.
 type Expect interface {
-	// Doors lists the door sensors on cars.
-	Doors(ctx context.Context) ([]Door, error)
-	// PushURL is the URL a sensor's IN or OUT rule must carry now (with the
-	// current token).
-	PushURL(sensorID, dir string) string
+	// Doors lists the door sensors on the cars of the account's trains.
+	Doors(ctx context.Context, account string) ([]Door, error)
+	// PushURL is the URL the account's rule for a sensor and direction
+	// must carry now (with the current token).
+	PushURL(ctx context.Context, account, sensorID, dir string) string
 }
 
 // Kind is a kind of mismatch.

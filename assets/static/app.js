@@ -238,6 +238,57 @@
     });
   });
 })();
+
+// Theme: the header's form works without script; with it, choosing applies
+// at once (the form is still sent, so the cookie is set by the server).
+(function () {
+  "use strict";
+  document.addEventListener("change", function (e) {
+    var f = e.target.closest && e.target.closest("form[data-theme-form]");
+    if (f) f.requestSubmit ? f.requestSubmit() : f.submit();
+  });
+})();
+
+// Keyboard shortcuts: g g gateways, g r rules, g t trains, / search, ?
+// help. Never while typing in a field, never with Ctrl/Alt/Meta.
+(function () {
+  "use strict";
+  var pending = null, timer = null;
+  function typing(el) {
+    return el && (el.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName));
+  }
+  function help() {
+    var d = document.getElementById("shortcuts-dialog");
+    if (d && d.showModal && !d.open) d.showModal();
+  }
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[data-shortcuts-link]");
+    if (a && document.getElementById("shortcuts-dialog")) { e.preventDefault(); help(); }
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.altKey || e.metaKey || typing(e.target) || e.defaultPrevented) return;
+    if (document.querySelector("dialog[open]") && e.key !== "Escape") return;
+    var go = { g: "/gateways", r: "/rules", t: "/trains" };
+    if (pending === "g" && go[e.key]) {
+      pending = null;
+      e.preventDefault();
+      window.location.assign(go[e.key]);
+      return;
+    }
+    pending = null;
+    if (e.key === "g") {
+      pending = "g";
+      clearTimeout(timer);
+      timer = setTimeout(function () { pending = null; }, 1500);
+    } else if (e.key === "/") {
+      var s = document.querySelector("main input[type=search], main [data-search], main input[name=q]");
+      if (s) { e.preventDefault(); s.focus(); if (s.select) s.select(); }
+    } else if (e.key === "?") {
+      e.preventDefault();
+      help();
+    }
+  });
+})();
 // Print buttons (no inline script under the CSP).
 document.addEventListener("click", function (e) {
   var b = e.target.closest && e.target.closest("[data-print]");

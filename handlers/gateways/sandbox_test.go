@@ -203,7 +203,7 @@ func TestSandboxFaults(t *testing.T) {
 				if r.Code != http.StatusServiceUnavailable {
 					t.Fatalf("htmx=%v: %d", htmx, r.Code)
 				}
-				if len(rowCells(r.doc)) != 3 || r.doc.Find(`[data-testid="gw-sensor"]`).Length() != 2 {
+				if len(rowCells(r.doc)) != 3 || r.doc.Find(`[data-testid="gw-sensor"]`).Length() != 5 { // temperature, humidity and the 3 seeded actuators
 					t.Errorf("htmx=%v: last good rows/sensors missing", htmx)
 				}
 				if !strings.HasPrefix(r.doc.Find(`[data-testid="gw-notice"]`).Text(), "As of ") {

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 
@@ -35,29 +34,42 @@ func (h *Handler) registerWiring(r gin.IRouter) {
 }
 
 // problems checks the user's rules now.
-func (h *Handler) problems(ctx context.Context, token string) ([]thingplus.Rule, []wiring.Problem, error) {
-	rules, err := h.rules.ListRules(ctx, token)
+func (h *Handler) problems(c *gin.Context) ([]thingplus.Rule, []wiring.Problem, error) {
+	rules, err := h.rules.ListRules(c.Request.Context(), web.TokenOf(c))
 	if err != nil {
 		return nil, nil, err
 	}
-	doors, err := h.wiring.Doors(ctx)
+	ps, err := h.check(c, rules)
+	return rules, ps, err
+}
+
+// check compares the rules with the account's doors and push URLs.
+func (h *Handler) check(c *gin.Context, rules []thingplus.Rule) ([]wiring.Problem, error) {
+	ctx, acct := c.Request.Context(), account(c)
+	doors, err := h.wiring.Doors(ctx, acct)
 	if err != nil {
-		return nil, nil, apperr.E(apperr.Unavailable, "", err)
+		return nil, apperr.E(apperr.Unavailable, "", err)
 	}
-	return rules, wiring.Check(rules, doors, h.wiring.PushURL), nil
+	return wiring.Check(rules, doors, h.pushURLOf(c)), nil
+}
+
+// pushURLOf is the account's push URL builder for the wiring check.
+func (h *Handler) pushURLOf(c *gin.Context) func(sensorID, dir string) string {
+	ctx, acct := c.Request.Context(), account(c)
+	return func(sensorID, dir string) string { return h.wiring.PushURL(ctx, acct, sensorID, dir) }
 }
 
 // wiringCount is how many problems the rules list's tools bar shows (-1:
 // not checked).
-func (h *Handler) wiringCount(ctx context.Context, rules []thingplus.Rule) int {
+func (h *Handler) wiringCount(c *gin.Context, rules []thingplus.Rule) int {
 	if h.wiring == nil {
 		return -1
 	}
-	doors, err := h.wiring.Doors(ctx)
+	ps, err := h.check(c, rules)
 	if err != nil {
 		return -1
 	}
-	return len(wiring.Check(rules, doors, h.wiring.PushURL))
+	return len(ps)
 }
 
 func problemRow(p wiring.Problem) views.WiringProblem {
@@ -91,7 +103,7 @@ func (h *Handler) renderWiring(c *gin.Context, status int, vm views.Wiring) {
 
 // wiringPage serves GET /rules/wiring.
 func (h *Handler) wiringPage(c *gin.Context) {
-	_, ps, err := h.problems(c.Request.Context(), web.TokenOf(c))
+	_, ps, err := h.problems(c)
 	if err != nil {
 		web.Fail(c, err)
 		return
@@ -103,7 +115,7 @@ func (h *Handler) wiringPage(c *gin.Context) {
 // (a stale page never fixes what is no longer wrong) and fixed.
 func (h *Handler) wiringFix(c *gin.Context) {
 	key := c.PostForm("key")
-	_, ps, err := h.problems(c.Request.Context(), web.TokenOf(c))
+	_, ps, err := h.problems(c)
 	if err != nil {
 		web.Fail(c, err)
 		return
@@ -125,7 +137,7 @@ func (h *Handler) wiringFix(c *gin.Context) {
 
 // wiringFixAll serves POST /rules/wiring/fix-all and reports each fix.
 func (h *Handler) wiringFixAll(c *gin.Context) {
-	_, ps, err := h.problems(c.Request.Context(), web.TokenOf(c))
+	_, ps, err := h.problems(c)
 	if err != nil {
 		web.Fail(c, err)
 		return
@@ -141,7 +153,7 @@ func (h *Handler) wiringFixAll(c *gin.Context) {
 }
 
 func (h *Handler) afterFix(c *gin.Context, report []string) {
-	_, ps, err := h.problems(c.Request.Context(), web.TokenOf(c))
+	_, ps, err := h.problems(c)
 	if err != nil {
 		web.Fail(c, err)
 		return
@@ -162,7 +174,7 @@ func (h *Handler) applyFix(c *gin.Context, p wiring.Problem) string {
 	switch p.Fix {
 	case wiring.Create:
 		u, _ := web.UserOf(c)
-		r := wiring.DoorRule(u.Timezone, p.SensorID, p.Dir, h.wiring.PushURL(p.SensorID, p.Dir))
+		r := wiring.DoorRule(u.Timezone, p.SensorID, p.Dir, h.pushURLOf(c)(p.SensorID, p.Dir))
 		created, err := h.rules.CreateRule(ctx, token, r)
 		if err == nil {
 			_ = h.snapshot(c, rulehistory.Create, created, "")
@@ -183,7 +195,7 @@ func (h *Handler) applyFix(c *gin.Context, p wiring.Problem) string {
 	switch p.Fix {
 	case wiring.Repoint:
 		action = rulehistory.Update
-		cur = wiring.Repointed(cur, p.SensorID, p.Dir, h.wiring.PushURL(p.SensorID, p.Dir))
+		cur = wiring.Repointed(cur, p.SensorID, p.Dir, h.pushURLOf(c)(p.SensorID, p.Dir))
 	case wiring.Activate:
 		cur.Status = thingplus.RuleActivated
 	case wiring.Deactivate:

@@ -24,7 +24,7 @@ func TestWiringCheckListsAndFixesEachKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	hs.h.WithWiring(wiring.TrainDoors{Trains: store, URL: hs.push})
+	hs.h.WithWiring(wiring.TrainDoors{Trains: store, URL: func(_ context.Context, _, s, d string) string { return hs.push(s, d) }})
 	st, _ := hs.withHistory()
 	ctx := context.Background()
 
