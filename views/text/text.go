@@ -29,14 +29,12 @@ func Has(key string) bool {
 
 var core = map[string]string{
 	"app.name":           "Thing+ webapp",
-	"nav.home":           "Home",
 	"nav.gateways":       "Gateways",
 	"nav.rules":          "Rules",
 	"nav.events":         "Events",
 	"nav.trains":         "Trains",
 	"nav.signout":        "Sign out",
 	"nav.signin":         "Sign in",
-	"nav.signup":         "Sign up",
 	"nav.skip":           "Skip to content",
 	"nav.main":           "Main",
 	"home.title":         "Welcome",
@@ -68,10 +66,7 @@ var core = map[string]string{
 	"err.csrf":           "This request came from another site and was refused.",
 	"footer.text":        "Thing+ webapp — data from Thing+ (Daliworks).",
 	"footer.sandbox":     "Connected to the built-in Thing+ sandbox.",
-	"theme.toggle":       "Theme",
-	"common.asof":        "as of %s",
 	"common.updated":     "updated",
-	"common.retrying":    "Thing+ unavailable, retrying",
 	"common.loading":     "Loading…",
 }
 
