@@ -219,7 +219,7 @@ func (h *Handler) renderList(c *gin.Context, filter views.Filter, notice layout.
 	go func() { envc <- h.env(c) }()
 	key := "rules:" + userKey(c)
 	status := http.StatusOK
-	vm := views.List{Filter: filter, Tools: h.tools(), Notice: notice}
+	vm := views.List{Filter: filter, Notice: notice}
 	rules, err := h.rules.ListRules(c.Request.Context(), web.TokenOf(c))
 	env := <-envc
 	if err != nil {
@@ -247,6 +247,9 @@ func (h *Handler) renderList(c *gin.Context, filter views.Filter, notice layout.
 			c.Data(http.StatusOK, "text/html; charset=utf-8", html)
 			return
 		}
+	}
+	if !tablesOnly {
+		vm.Tools = h.tools(c, rules)
 	}
 	h.fillList(&vm, rules, env, loc)
 	if memoable {
