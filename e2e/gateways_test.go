@@ -105,7 +105,7 @@ func TestGateways(t *testing.T) {
 	}{
 		"b827ebd0a001": {"신림-성수", []string{"on"}, []string{"ok"}},
 		"b827ebd0a002": {"", []string{"on"}, []string{"ok"}},
-		"b827ebd0a003": {"", []string{"off", "stale"}, []string{"off", "warn", "bad"}},
+		"b827ebd0a003": {"", []string{"off", "no recent report"}, []string{"off", "warn", "bad"}},
 	} {
 		r, ok := byID[id]
 		if !ok {

@@ -181,9 +181,9 @@ func TestListStatusBadges(t *testing.T) {
 	hs := newHarness(t, 10)
 	r := hs.get("/gateways?sort=id", true)
 	want := map[string]string{ // by id: i%10 = 3 off, 5 err, 8 expired
-		"b827ebd0a001": "on", "b827ebd0a004": "off", "b827ebd0a006": "error", "b827ebd0a009": "stale",
+		"b827ebd0a001": "on", "b827ebd0a004": "off", "b827ebd0a006": "error", "b827ebd0a009": "no recent report",
 	}
-	kinds := map[string]string{"on": "ok", "off": "off", "error": "bad", "stale": "warn"}
+	kinds := map[string]string{"on": "ok", "off": "off", "error": "bad", "no recent report": "warn"}
 	r.doc.Find(`[data-testid="gw-table"] > tbody`).Each(func(_ int, tb *goquery.Selection) {
 		id := strings.TrimSpace(tb.Find("td").Eq(1).Text())
 		w, ok := want[id]
@@ -263,7 +263,7 @@ func TestListSearchFilterSort(t *testing.T) {
 					order = append(order, r[3])
 				}
 			}
-			if strings.Join(order, ",") != "error,stale,off,on" {
+			if strings.Join(order, ",") != "error,no recent report,off,on" {
 				t.Errorf("status order %v", order)
 			}
 		}},

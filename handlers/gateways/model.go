@@ -35,6 +35,7 @@ type gwRow struct {
 	lname, lid       string // lower case, for search and sort
 	Status           statusIn
 	Devices, Sensors int
+	Tags             []tagOpt // the account's tags on any of its sensors, by name
 }
 
 // statusIn is a status leaf and the report interval it is judged by.
@@ -167,6 +168,7 @@ func clip(s string, n int) string {
 type listState struct {
 	Q      string
 	Status string // "" or a status key
+	Tag    string // "" or a tag id
 	Sort   string // a column key
 	Dir    string // asc | desc
 	Open   []string
@@ -178,6 +180,9 @@ func parseListState(q url.Values, maxOpen int) listState {
 	s := listState{Q: clip(strings.TrimSpace(q.Get("q")), 100), Sort: "name", Dir: "asc"}
 	if v := q.Get("status"); slices.Contains(statusKeys, v) {
 		s.Status = v
+	}
+	if v := strings.TrimSpace(q.Get("tag")); v != "" && len(v) <= 64 {
+		s.Tag = v
 	}
 	if v := q.Get("sort"); slices.Contains(sortKeys, v) {
 		s.Sort = v
@@ -202,6 +207,9 @@ func (s listState) href(sort, dir string) string {
 	}
 	if s.Status != "" {
 		v.Set("status", s.Status)
+	}
+	if s.Tag != "" {
+		v.Set("tag", s.Tag)
 	}
 	if sort != "name" {
 		v.Set("sort", sort)
@@ -268,6 +276,9 @@ func filterSort(rows []gwRow, s listState, now time.Time) []shown {
 	for i := range rows {
 		r := &rows[i]
 		if q != "" && !strings.Contains(r.lname, q) && !strings.Contains(r.lid, q) {
+			continue
+		}
+		if s.Tag != "" && !r.hasTag(s.Tag) {
 			continue
 		}
 		key := r.Status.key(now)

@@ -101,7 +101,7 @@ func TestSandboxGatewaysTable(t *testing.T) {
 		want := map[string][]string{
 			"b827ebd0a001": {"Subway 신림-성수 line", "b827ebd0a001", "Open API Gateway", "on"},
 			"b827ebd0a002": {"Climate 신림 station", "b827ebd0a002", "Raspberry Pi-Developer", "on"},
-			"b827ebd0a003": {"Depot 군자 climate", "b827ebd0a003", "Raspberry Pi-Developer", "stale"},
+			"b827ebd0a003": {"Depot 군자 climate", "b827ebd0a003", "Raspberry Pi-Developer", "no recent report"},
 		}
 		if len(rows) != 3 {
 			t.Fatalf("rows = %v", rows)

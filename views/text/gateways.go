@@ -28,7 +28,7 @@ var gateways = map[string]string{
 	"gw.status.on":        "on",
 	"gw.status.off":       "off",
 	"gw.status.error":     "error",
-	"gw.status.stale":     "stale",
+	"gw.status.stale":     "no recent report",
 	"gw.never":            "never",
 	"gw.novalue":          "—",
 	"gw.model.unknown":    "model %s",
