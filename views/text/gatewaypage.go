@@ -26,3 +26,17 @@ var gatewayPage = map[string]string{
 	"gw.filter.tag":           "Tag",
 	"gw.filter.alltags":       "All tags",
 }
+
+// addKinds are the texts of the two ways to add a gateway: virtual (no id)
+// and real (its hardware id).
+var addKinds = map[string]string{
+	"gw.add.section":        "Add a gateway",
+	"gw.add.real.title":     "Add a real gateway",
+	"gw.add.real.open":      "Add a real gateway…",
+	"gw.add.virtual.lead":   "Thing+ simulates it and makes its id.",
+	"gw.add.real.lead":      "A gateway you own, registered by its hardware id.",
+	"gw.add.switch.real":    "Adding a real gateway instead?",
+	"gw.add.switch.virtual": "Adding a virtual gateway instead?",
+	"gw.add.id.real":        "Gateway id",
+	"gw.add.id.hint.real":   "Its MAC address, IMEI or UUID, as printed on the device.",
+}
