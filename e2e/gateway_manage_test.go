@@ -128,7 +128,7 @@ func TestGatewayManagement(t *testing.T) {
 		t.Errorf("after the failed add the focus is on %v, want the name field", next["focus"])
 	}
 	for sel, want := range map[string]string{
-		"#gw-add-name": "", // the name comes back trimmed "#gw-add-minutes": minutes,
+		"#gw-add-name":  "", // the name comes back trimmed "#gw-add-minutes": minutes,
 		"#gw-add-model": model, "#gw-add-site": site,
 	} {
 		if got := b.value(sel); got != want {
