@@ -218,3 +218,18 @@ func TestGatewayTagFilter(t *testing.T) {
 		t.Errorf("unknown tag: %d rows", len(rowCells(other.doc)))
 	}
 }
+
+// The status history shows the gateway's own report time even when a newer
+// sensor value moved its "last report".
+func TestHistoryKeepsOwnReport(t *testing.T) {
+	v := viewer{now: time.UnixMilli(100_000), loc: time.UTC}
+	r := gwRow{ID: "g", Status: statusIn{Value: "on", Loaded: true, Time: 10_000, Interval: time.Minute}}
+	r.freshen(90_000)
+	items := v.history(&r, []statusReport{{Name: "door", Href: "/x", Status: statusIn{Value: "on", Loaded: true, Time: 90_000}}})
+	if len(items) != 2 || items[0].Name != "door" || items[1].Name != "This gateway" || items[1].At.Ms != "10000" {
+		t.Fatalf("history %+v", items)
+	}
+	if l := v.liveOf(&r, detailData{}, 15); l.Last.Ms != "90000" || l.Status.Text != "on" {
+		t.Errorf("live last %q status %q", l.Last.Ms, l.Status.Text)
+	}
+}

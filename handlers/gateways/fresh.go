@@ -27,6 +27,10 @@ func (r *gwRow) freshen(newest thingplus.Millis) {
 	if newest <= r.Status.Time {
 		return
 	}
+	if r.own == nil {
+		own := r.Status
+		r.own = &own
+	}
 	r.Status.Time = newest
 	if r.Status.ExpireAt > 0 && newest > r.Status.ExpireAt {
 		r.Status.ExpireAt = 0
@@ -81,8 +85,12 @@ func sensorReports(gwID string, sensors []thingplus.Sensor) []statusReport {
 // history is the gateway's own report then its sensors', newest first.
 func (v viewer) history(r *gwRow, reports []statusReport) []vt.HistoryItem {
 	all := make([]statusReport, 0, len(reports)+1)
-	if r.Status.Loaded {
-		all = append(all, statusReport{Name: text.T("gw.page.history.self"), Status: r.Status})
+	own := r.Status
+	if r.own != nil {
+		own = *r.own // the gateway's own report, before its sensors freshened it
+	}
+	if own.Loaded {
+		all = append(all, statusReport{Name: text.T("gw.page.history.self"), Status: own})
 	}
 	all = append(all, reports...)
 	slices.SortStableFunc(all, func(a, b statusReport) int {

@@ -35,7 +35,8 @@ type gwRow struct {
 	lname, lid       string // lower case, for search and sort
 	Status           statusIn
 	Devices, Sensors int
-	Tags             []tagOpt // the account's tags on any of its sensors, by name
+	Tags             []tagOpt  // the account's tags on any of its sensors, by name
+	own              *statusIn // the status leaf as reported, when freshen moved Status
 }
 
 // statusIn is a status leaf and the report interval it is judged by.
