@@ -14,6 +14,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/thingplus/thingplus-webapp/apptest"
 )
 
 // apiChecker sends real requests to the app and checks each response (and
@@ -22,8 +24,11 @@ type apiChecker struct {
 	t      *testing.T
 	base   string
 	router routers.Router
+	signed *http.Client // with a signed-in session cookie
 }
 
+// do sends one request: key "" goes signed in, anon true without a session,
+// any other key in the X-Webhook-Key header.
 func (a *apiChecker) do(method, path, key, contentType, body string, wantStatus int, requestValid bool) []byte {
 	t := a.t
 	t.Helper()
@@ -31,10 +36,15 @@ func (a *apiChecker) do(method, path, key, contentType, body string, wantStatus 
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if key != "" {
+	client := a.signed
+	switch key {
+	case "":
+	case anon:
+		client = http.DefaultClient
+	default:
 		req.Header.Set("X-Webhook-Key", key)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +76,8 @@ func (a *apiChecker) do(method, path, key, contentType, body string, wantStatus 
 	return got
 }
 
+const anon = "-"
+
 // TestOpenAPIDocumentMatchesRealResponses loads /api/openapi.json, checks
 // that it is a valid OpenAPI 3 document, then drives every documented route
 // of the real app — successes and failures — and validates each answer.
@@ -89,9 +101,11 @@ func TestOpenAPIDocumentMatchesRealResponses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &apiChecker{t: t, base: s.app, router: router}
+	b := apptest.NewBrowser(t)
+	s.signIn(b)
+	a := &apiChecker{t: t, base: s.app, router: router, signed: b.Client}
 	const js = "application/json"
-	k := opsWebhookKey
+	k := ""
 
 	var list struct {
 		Data []struct {
@@ -103,15 +117,15 @@ func TestOpenAPIDocumentMatchesRealResponses(t *testing.T) {
 		t.Fatalf("trains: %v", err)
 	}
 	train, car := strconv.FormatInt(list.Data[0].ID, 10), strconv.FormatInt(list.Data[0].Cars[0], 10)
-	a.do("GET", "/api/trains", "", "", "", 401, false)
+	a.do("GET", "/api/trains", anon, "", "", 401, false)
 	a.do("GET", "/api/train/"+train, k, "", "", 200, true)
-	a.do("GET", "/api/train/999999", k, "", "", 200, true)
+	a.do("GET", "/api/train/999999", k, "", "", 404, true)
 	a.do("GET", "/api/train/abc", k, "", "", 400, false)
 	a.do("GET", "/api/cars/"+car, k, "", "", 200, true)
-	a.do("GET", "/api/cars/999999", k, "", "", 200, true)
+	a.do("GET", "/api/cars/999999", k, "", "", 404, true)
 	var sensors []string
 	_ = json.Unmarshal(a.do("GET", "/api/sensors/"+car, k, "", "", 200, true), &sensors)
-	a.do("GET", "/api/sensors/999999", k, "", "", 400, true)
+	a.do("GET", "/api/sensors/999999", k, "", "", 404, true)
 
 	var created struct {
 		ID int64 `json:"_id"`
@@ -120,19 +134,23 @@ func TestOpenAPIDocumentMatchesRealResponses(t *testing.T) {
 	newTrain := strconv.FormatInt(created.ID, 10)
 	a.do("PUT", "/api/train", k, js, `{"name":""}`, 400, true)
 	a.do("POST", "/api/train", k, js, `{"trainId":`+newTrain+`,"isRunning":false}`, 204, true)
-	a.do("POST", "/api/train", k, js, `{"trainId":"999999","name":"x"}`, 400, true)
+	a.do("POST", "/api/train", k, js, `{"trainId":"999999","name":"x"}`, 404, true)
 	a.do("POST", "/api/car", k, js, `{"carId":`+car+`,"trainId":`+newTrain+`}`, 204, true)
-	a.do("PUT", "/api/sensor", k, js, `{"sensorId":"openapi-door-1","carId":`+car+`}`, 204, true)
-	a.do("PUT", "/api/sensor", k, "application/x-www-form-urlencoded", `sensorId=openapi-door-1&carId=`+car, 400, true)
-	a.do("POST", "/api/sensor", k, js, `{"sensorId":"openapi-door-1","carId":"`+car+`"}`, 204, true)
-	a.do("DELETE", "/api/sensor", k, js, `{"sensorId":"openapi-door-1"}`, 204, true)
+	// Sensors must exist in Thing+: take a door off its car and put it back.
+	door := sensors[0]
+	a.do("DELETE", "/api/sensor", k, js, `{"sensorId":"`+door+`"}`, 204, true)
+	a.do("PUT", "/api/sensor", k, js, `{"sensorId":"`+door+`","carId":`+car+`}`, 204, true)
+	a.do("PUT", "/api/sensor", k, "application/x-www-form-urlencoded", `sensorId=`+door+`&carId=`+car, 400, true)
+	a.do("POST", "/api/sensor", k, js, `{"sensorId":"`+door+`","carId":"`+car+`"}`, 204, true)
+	a.do("PUT", "/api/sensor", k, js, `{"sensorId":"no-such-sensor","carId":`+car+`}`, 400, true)
 
 	push := `{"event":"oa-1","rule":{"id":"7","name":"door IN"},"severity":"information","gateway":"b827ebd0a001","sensor":"` + sensors[0] + `","value":"1","time":1700000000000,"trigger":"over"}`
-	a.do("POST", "/api/trigger/"+sensors[0]+"/IN", k, js, push, 204, true)
+	wk := opsWebhookKey
+	a.do("POST", "/api/trigger/"+sensors[0]+"/IN", wk, js, push, 204, true)
 	a.do("POST", "/api/trigger/"+sensors[0]+"/IN", "wrong-key-wrong-key", js, push, 401, true)
-	a.do("POST", "/api/trigger/no-such-sensor/OUT", k, js, `{}`, 400, true)
-	a.do("POST", "/api/trigger", k, js, `{"sensorId":"`+sensors[0]+`","type":"OUT","event":"oa-2"}`, 204, true)
-	a.do("POST", "/api/trigger", k, "application/x-www-form-urlencoded", "sensorId="+sensors[0]+"&type=IN", 204, true)
-	a.do("POST", "/api/trigger", k, js, `{"sensorId":"`+sensors[0]+`","type":"SIDEWAYS"}`, 400, false)
-	a.do("POST", "/api/trigger", k, js, `{"sensorId":"x","type":"IN","pad":"`+strings.Repeat("a", 70<<10)+`"}`, 413, true)
+	a.do("POST", "/api/trigger/no-such-sensor/OUT", wk, js, `{}`, 400, true)
+	a.do("POST", "/api/trigger", wk, js, `{"sensorId":"`+sensors[0]+`","type":"OUT","event":"oa-2"}`, 204, true)
+	a.do("POST", "/api/trigger", wk, "application/x-www-form-urlencoded", "sensorId="+sensors[0]+"&type=IN", 204, true)
+	a.do("POST", "/api/trigger", wk, js, `{"sensorId":"`+sensors[0]+`","type":"SIDEWAYS"}`, 400, false)
+	a.do("POST", "/api/trigger", wk, js, `{"sensorId":"x","type":"IN","pad":"`+strings.Repeat("a", 70<<10)+`"}`, 413, true)
 }
