@@ -301,13 +301,15 @@ type domain struct {
 }
 
 // openDomain opens the trains database. The seed (demo trains owned by the
-// sandbox's demo account) exists only with the built-in sandbox, whose
+// sandbox's demo account) exists only with the sandbox, whose
 // seeded rules push with the legacy key; with a real Thing+ the legacy key
 // is WEBHOOK_KEY or the one an earlier version kept in DATA_DIR, or none.
 func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics) (*domain, error) {
+	// The sandbox: built in, or started on its own at SANDBOX_ADDR.
+	sandbox := cfg.UsesSandbox() || cfg.ThingplusURL == cfg.SandboxURL()
 	var key string
 	var err error
-	if cfg.UsesSandbox() {
+	if sandbox {
 		key, err = webhookKey(cfg)
 	} else if key, err = trains.LoadKey(cfg.DataDir, cfg.WebhookKey); err != nil {
 		err = &config.Error{Var: "WEBHOOK_KEY", Msg: err.Error()}
@@ -321,7 +323,7 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 	}
 	t := cfg.Trains
 	store, err := trains.Open(ctx, cfg.DataDir, trains.Options{
-		NoSeed: !cfg.UsesSandbox(), Admins: t.Admins, TokenSecret: []byte(secret), TokenGrace: t.TokenGrace,
+		NoSeed: !sandbox, Admins: t.Admins, TokenSecret: []byte(secret), TokenGrace: t.TokenGrace,
 		EventsRetention: t.EventsRetention, DedupeWindow: t.DedupeWindow, OnCommit: m.Commit,
 	})
 	if err != nil {

@@ -142,7 +142,9 @@ func TestTrainsLive(t *testing.T) {
 	if target.ID == "" {
 		t.Fatalf("the seeded train 잠실-을지로3가 with cars is not on the page; cars: %+v", b.cars())
 	}
-	const sensor = "e2e-door-1"
+	// A sensor of demo's Thing+ (the offline depot gateway's: no rule pushes
+	// from it), as the page accepts only sensors the account has.
+	const sensor = "b827ebd0a003-0-temperature"
 	manage := fmt.Sprintf(`#car-%s [data-testid="car-manage"]`, target.ID)
 	b.openDetails(manage)
 	b.typeInto(fmt.Sprintf("#door-%s-sensorId", target.ID), sensor)
