@@ -205,7 +205,6 @@ func sandboxOptions(cfg config.Config, push func(sensorID, dir string) string, l
 			RedirectURIs: []string{cfg.RedirectURI()}, Scopes: thingplus.AppScopes()},
 		PushURL:       push,
 		SimulatorPace: cfg.SimulatorPace,
-		RushHour:      cfg.RushHour,
 		Logger:        log,
 	}
 }
@@ -303,12 +302,12 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 	if err != nil {
 		return nil, fmt.Errorf("DATA_DIR: %w", err)
 	}
-	// The end-of-service resets: checked every 30 s until shutdown.
-	go store.RunSchedule(ctx, 30*time.Second, func(err error) { log.Error("trains: scheduled reset", "err", err) })
 	if err := m.WatchTrains(store, trains.DefaultThresholds); err != nil {
 		store.Close()
 		return nil, err
 	}
+	// The end-of-service resets: checked every 30 s until shutdown.
+	go store.RunSchedule(ctx, 30*time.Second, func(err error) { log.Error("trains: scheduled reset", "err", err) })
 	return &domain{trains: store, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log, m: m}, nil
 }
 

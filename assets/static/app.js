@@ -185,6 +185,59 @@
   });
 })();
 
+// == screens ==
+// Chart readout: the focused chart's arrow keys (Home, End) and the pointer
+// move a cursor over its points; the value and time go to the live readout
+// under the chart. The points' <title>s already work without script.
+(function () {
+  "use strict";
+  var cursor = {}; // chart id → index, kept across the live panel's swaps
+  function pts(svg) { return svg.querySelectorAll(".chart-pt"); }
+  function show(svg, i) {
+    var list = pts(svg);
+    if (!list.length) return;
+    i = Math.max(0, Math.min(list.length - 1, i));
+    cursor[svg.id] = i;
+    list.forEach(function (p) { p.classList.remove("active"); });
+    list[i].classList.add("active");
+    var out = svg.closest("figure") && svg.closest("figure").querySelector("[data-chart-readout]");
+    if (out) out.textContent = list[i].getAttribute("data-label");
+  }
+  document.addEventListener("keydown", function (e) {
+    var svg = e.target.closest && e.target.closest("svg[data-chart]");
+    if (!svg) return;
+    var n = pts(svg).length, i = cursor[svg.id];
+    if (i == null) i = n - 1;
+    var to = { ArrowLeft: i - 1, ArrowRight: i + 1, ArrowDown: i - 1, ArrowUp: i + 1, Home: 0, End: n - 1, PageUp: i - 10, PageDown: i + 10 }[e.key];
+    if (to == null) return;
+    e.preventDefault();
+    show(svg, to);
+  });
+  document.addEventListener("focusin", function (e) {
+    if (e.target.matches && e.target.matches("svg[data-chart]")) {
+      var i = cursor[e.target.id];
+      show(e.target, i == null ? pts(e.target).length - 1 : i);
+    }
+  });
+  document.addEventListener("pointermove", function (e) {
+    var svg = e.target.closest && e.target.closest("svg[data-chart]");
+    if (!svg || !svg.getScreenCTM()) return;
+    var pt = svg.createSVGPoint();
+    pt.x = e.clientX; pt.y = e.clientY;
+    var x = pt.matrixTransform(svg.getScreenCTM().inverse()).x;
+    var best = -1, bd = Infinity;
+    pts(svg).forEach(function (p, i) {
+      var d = Math.abs(parseFloat(p.getAttribute("cx")) - x);
+      if (d < bd) { bd = d; best = i; }
+    });
+    if (best >= 0) show(svg, best);
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    document.querySelectorAll("svg[data-chart]").forEach(function (svg) {
+      if (cursor[svg.id] != null && document.activeElement === svg) show(svg, cursor[svg.id]);
+    });
+  });
+})();
 // Print buttons (no inline script under the CSP).
 document.addEventListener("click", function (e) {
   var b = e.target.closest && e.target.closest("[data-print]");

@@ -106,8 +106,8 @@ type Config struct {
 	OptionalUser gin.HandlerFunc
 	Log          *slog.Logger
 	Location     *time.Location   // for times shown on pages (default: local)
-	Now          func() time.Time // the clock (default time.Now)
 	Metrics      *metrics.Metrics // nil: no metrics
+	Now          func() time.Time // the clock (default time.Now)
 }
 
 // Handler serves the trains feature.
