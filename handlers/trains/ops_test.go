@@ -2,6 +2,7 @@ package trains
 
 import (
 	"context"
+	"encoding/csv"
 	"strings"
 	"testing"
 	"time"
@@ -140,4 +141,46 @@ func TestHistoryPage(t *testing.T) {
 		t.Fatalf("unknown train: %d", resp.StatusCode)
 	}
 	_ = context.Background()
+}
+
+// The event log speaks the operator's language: train and car names, door
+// labels (raw ids on hover), a car dropdown, outcome words; the CSV keeps
+// the raw ids and adds the names; the older page keeps the filter.
+func TestEventLogReadable(t *testing.T) {
+	e := newEnv(t, nil)
+	k := "?key=" + testKey
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 3) + "/IN" + k})
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 3) + "/IN?key=wrong"})
+	resp, body := e.do(req{method: "GET", path: "/trains/events?car=2000", user: true})
+	d := doc(t, body)
+	row := d.Find(`[data-testid="event"][data-outcome="applied"]`)
+	if resp.StatusCode != 200 || row.Find(`[data-testid="event-train"]`).Text() != "신림-성수" || row.Find(`[data-testid="event-car"]`).Text() != "Car 1" ||
+		row.Find(`[data-testid="event-door"] span`).Text() != "Door 3" || row.Find(`[data-testid="event-door"] span`).AttrOr("title", "") != sensor(1, 3) ||
+		!strings.Contains(row.Text(), "counted") {
+		t.Fatalf("row: %d %s", resp.StatusCode, must(row.Html()))
+	}
+	if d.Find(`#ev-car option[selected]`).Text() != "신림-성수 · Car 1" || d.Find(`#ev-car optgroup`).Length() != 2 {
+		t.Fatalf("car dropdown: %s", must(d.Find(`#ev-car`).Html()))
+	}
+	if strings.Contains(body, ">Event id<") {
+		t.Fatal("an Event id column")
+	}
+	_, body = e.do(req{method: "GET", path: "/trains/events?outcome=bad_key", user: true})
+	if !strings.Contains(doc(t, body).Find(`[data-testid="event"]`).Text(), "refused: wrong webhook key") {
+		t.Fatal("outcome words")
+	}
+	_, body = e.do(req{method: "GET", path: "/trains/events.csv?car=2000", user: true})
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(rows) != 3 || rows[0][11] != "train_name" || rows[1][3] != "2000" || rows[1][4] != sensor(1, 3) ||
+		rows[1][11] != "신림-성수" || rows[1][12] != "Car 1" || rows[1][13] != "Door 3" {
+		t.Fatalf("csv %v %v", rows, err)
+	}
+	// Paging keeps the filter.
+	for i := 0; i < 101; i++ {
+		e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 3) + "/IN" + k})
+	}
+	_, body = e.do(req{method: "GET", path: "/trains/events?car=2000&outcome=applied", user: true})
+	if href := doc(t, body).Find(`[data-testid="older"]`).AttrOr("href", ""); !strings.Contains(href, "car=2000") || !strings.Contains(href, "outcome=applied") || !strings.Contains(href, "before=") {
+		t.Fatalf("older link %q", href)
+	}
 }

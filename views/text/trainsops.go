@@ -77,4 +77,10 @@ var trainsOps = map[string]string{
 	"trains.events.door":           "Door",
 	"trains.events.anycar":         "Any car",
 	"trains.events.print":          "Print",
+	"trains.type.IN":               "in",
+	"trains.type.OUT":              "out",
+	"trains.type.CORRECT":          "correction",
+	"trains.type.RESET":            "reset",
+	"trains.type.FLAG":             "flag",
+	"trains.type.DISMISS":          "dismissal",
 }

@@ -3,7 +3,11 @@
 // composes the same components that the SSE stream and htmx responses send.
 package trains
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/thingplus/thingplus-webapp/views/text"
+)
 
 // Page is the view model of /trains.
 type Page struct {
@@ -206,6 +210,7 @@ type SensorOption struct {
 type Events struct {
 	Filter    EventFilter
 	Trains    []TrainOption
+	Cars      []CarGroup // the car filter's choices, by train
 	Outcomes  []string
 	Rows      []EventRow
 	NextURL   string // older events, "" at the end
@@ -221,6 +226,18 @@ type EventFilter struct {
 	Error   string
 }
 
+// CarGroup is one train's cars in the car filter.
+type CarGroup struct {
+	Train string
+	Cars  []CarOption
+}
+
+// CarOption is one car in a select.
+type CarOption struct {
+	ID   int64
+	Name string
+}
+
 // EventRow is one log line.
 type EventRow struct {
 	ID         int64
@@ -228,6 +245,9 @@ type EventRow struct {
 	TimeMs     int64
 	TrainID    int64
 	CarID      int64
+	TrainName  string // "" when the train is gone (the raw id shows)
+	CarName    string // "Car 2"; "" when the car is gone
+	DoorLabel  string // the door's label, or "" (the raw sensor id shows)
 	SensorID   string
 	Type       string
 	Outcome    string
@@ -326,3 +346,19 @@ const (
 )
 
 func hy(y int) string { return strconv.Itoa(y) }
+
+// eventKeyTitle shows a push's de-duplication key on hover.
+func eventKeyTitle(k string) string {
+	if k == "" {
+		return ""
+	}
+	return "event " + k
+}
+
+// typeText names an event type; a refused push's raw type shows as sent.
+func typeText(t string) string {
+	if k := "trains.type." + t; text.Has(k) {
+		return text.T(k)
+	}
+	return t
+}
