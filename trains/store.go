@@ -29,6 +29,8 @@ type Options struct {
 	MaxDelay time.Duration
 	// Now replaces time.Now (tests).
 	Now func() time.Time
+	// Health tunes the door-sensor health checks (zero: defaults).
+	Health Health
 	// OnCommit, when set, is told the size and COMMIT time of every push
 	// transaction (metrics). It runs on the writer goroutine: keep it quick.
 	OnCommit func(ops int, took time.Duration)
@@ -43,6 +45,8 @@ type Store struct {
 	now  func() time.Time
 
 	settings settingsCache // per-train settings, refreshed after each change
+	flags    flagCache     // open door-sensor health flags
+	health   Health        // thresholds of the health checks
 
 	ops      chan *op
 	maxBatch int
@@ -130,6 +134,12 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		s.maxDelay = time.Millisecond
 	case s.maxDelay < 0:
 		s.maxDelay = 0
+	}
+	s.health = opt.Health.withDefaults()
+	if err := s.flags.load(ctx, rdb); err != nil {
+		wdb.Close()
+		rdb.Close()
+		return nil, err
 	}
 	if err := s.settings.load(ctx, rdb); err != nil {
 		wdb.Close()

@@ -80,7 +80,7 @@ const (
 // Outcomes lists every outcome, for filters.
 var Outcomes = []Outcome{
 	OutcomeApplied, OutcomeClamped, OutcomeDuplicate, OutcomeUnknownSensor,
-	OutcomeBadKey, OutcomeInvalid, OutcomeCorrected, OutcomeReset,
+	OutcomeBadKey, OutcomeInvalid, OutcomeCorrected, OutcomeReset, OutcomeFlagged, OutcomeDismissed,
 }
 
 // Event is one line of the event log.

@@ -205,6 +205,7 @@ func (h *Handler) Register(public, authed gin.IRouter) {
 	authed.POST("/trains/:id/levels", h.act("levels-", h.setLevels))
 	authed.POST("/trains/:id/schedule", h.act("schedule-", h.setSchedule))
 	authed.GET("/trains/:id/history", h.history)
+	authed.POST("/trains/flags/:id/dismiss", h.act("dismiss-", h.dismissFlag))
 }
 
 // PushURL is the URL a Thing+ dataPush action calls for a door sensor and
@@ -227,6 +228,7 @@ func (h *Handler) carVM(c trains.Car, cars int) vt.Car {
 		Percent: pct, Level: string(th.Level(c.Count, c.Capacity)),
 		FillPct: min(pct, 100), OverPct: min(max(pct-100, 0), 100),
 	}
+	v.Flags = h.flagVMs(c)
 	if !c.UpdatedAt.IsZero() {
 		v.UpdatedMs = c.UpdatedAt.UnixMilli()
 		v.Updated = c.UpdatedAt.In(h.cfg.Location).Format("2006-01-02 15:04:05")

@@ -3,6 +3,7 @@ package trains
 import (
 	"context"
 	"encoding/csv"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +183,39 @@ func TestEventLogReadable(t *testing.T) {
 	_, body = e.do(req{method: "GET", path: "/trains/events?car=2000&outcome=applied", user: true})
 	if href := doc(t, body).Find(`[data-testid="older"]`).AttrOr("href", ""); !strings.Contains(href, "car=2000") || !strings.Contains(href, "outcome=applied") || !strings.Contains(href, "before=") {
 		t.Fatalf("older link %q", href)
+	}
+}
+
+// A health flag shows on its car and in the train's "needs attention" box;
+// dismissing needs a note, which lands in the log.
+func TestFlagsOnPageAndDismiss(t *testing.T) {
+	e := newEnv(t, nil)
+	for i := 0; i < 6; i++ { // OUT from the empty car 2001, six times
+		e.do(req{method: "POST", path: "/api/trigger/" + sensor(2, 1) + "/OUT?key=" + testKey})
+	}
+	flags, err := e.store.CheckHealth(context.Background(), time.Now())
+	if err != nil || len(flags) != 1 {
+		t.Fatalf("flags %v %v", flags, err)
+	}
+	id := strconv.FormatInt(flags[0].ID, 10)
+	_, b := e.do(req{method: "GET", path: "/trains/list", user: true, htmx: true})
+	d := doc(t, b)
+	if d.Find(`#car-2001-live [data-testid="car-flag"]`).Text() != "Counted out of an empty car" ||
+		d.Find(`#train-1000 [data-testid="attention"] [data-testid="flag"][data-kind="drift_clamped"]`).Length() != 1 {
+		t.Fatalf("flag not shown: %s", b)
+	}
+	resp, b := e.do(req{method: "POST", path: "/trains/flags/" + id + "/dismiss", body: form("note", " "), ctype: formType, user: true, htmx: true})
+	if d = doc(t, b); resp.StatusCode != 422 || d.Find(`[data-form="dismiss-`+id+`"] [data-testid="form-error"]`).Length() != 1 {
+		t.Fatalf("dismiss without note: %d", resp.StatusCode)
+	}
+	resp, b = e.do(req{method: "POST", path: "/trains/flags/" + id + "/dismiss", body: form("note", "door 1 turned round"), ctype: formType, user: true, htmx: true})
+	d = doc(t, b)
+	if resp.StatusCode != 200 || d.Find(`[data-testid="attention"]`).Length() != 0 || d.Find(`#car-2001-live [data-testid="car-flag"]`).Length() != 0 ||
+		d.Find(`#train-1000 [data-testid="form-ok"]`).Text() != "Dismissed; the note is in the event log." {
+		t.Fatalf("dismiss: %d %s", resp.StatusCode, b)
+	}
+	evs, _ := e.store.Events(context.Background(), trains.EventFilter{Outcome: trains.OutcomeDismissed})
+	if len(evs) != 1 || !strings.Contains(evs[0].Reason, "door 1 turned round") {
+		t.Fatalf("log %+v", evs)
 	}
 }

@@ -158,6 +158,7 @@ type Flag struct {
 	CarID    int64
 	Position int    // the car's position
 	Kind     string // silent, drift_clamped, drift_high
+	Short    string // a few words for the car card
 	Text     string // what was seen and what to do
 	Since    string
 }
@@ -180,6 +181,7 @@ type Car struct {
 	UpdatedMs int64  // 0 = never
 	Updated   string // absolute time, for title and no-JS
 	Doors     []Door
+	Flags     []Flag // open door-sensor health flags
 }
 
 // IDString is the id for URLs and element ids.
