@@ -87,4 +87,12 @@ var trainsOps = map[string]string{
 	"trains.type.RESET":            "reset",
 	"trains.type.FLAG":             "flag",
 	"trains.type.DISMISS":          "dismissal",
+	"rules.err.door.changed.IN":    "A door sensor sends 1 when a passenger gets on and -1 when one gets off. A “changes” trigger fires on both, so every exit would count as an entry: use “over 0” for IN.",
+	"rules.err.door.changed.OUT":   "A door sensor sends 1 when a passenger gets on and -1 when one gets off. A “changes” trigger fires on both, so every entry would count as an exit: use “under 0” for OUT.",
+	"rules.err.door.both.IN":       "This trigger also fires on -1 (a passenger getting off), so exits would count as entries: use “over 0” for IN.",
+	"rules.err.door.both.OUT":      "This trigger also fires on 1 (a passenger getting on), so entries would count as exits: use “under 0” for OUT.",
+	"rules.err.door.reversed.IN":   "This trigger fires on -1 (a passenger getting off) instead of 1, so exits would count as entries: use “over 0” for IN.",
+	"rules.err.door.reversed.OUT":  "This trigger fires on 1 (a passenger getting on) instead of -1, so entries would count as exits: use “under 0” for OUT.",
+	"rules.err.door.never.IN":      "This trigger never fires on 1 (a passenger getting on), so nobody would be counted in: use “over 0” for IN.",
+	"rules.err.door.never.OUT":     "This trigger never fires on -1 (a passenger getting off), so nobody would be counted out: use “under 0” for OUT.",
 }
