@@ -301,6 +301,8 @@ type History struct {
 	TrainID    int64
 	TrainName  string
 	Day        string // the service day's date, YYYY-MM-DD
+	StartMs    int64  // the service day's start (Unix ms), for checks
+	BucketMs   int64  // a slot's length in ms
 	MaxDay     string // the latest day the picker offers
 	From       string // the service day's start time, HH:MM
 	Zone       string
