@@ -31,7 +31,8 @@ type Config struct {
 	SimulatorPace    time.Duration // sandbox simulator tick; 0 = its default, negative = off
 	RushHour         bool          // SANDBOX_RUSH_HOUR: the simulator replays a morning peak at 10× speed
 	DataDir          string
-	WebhookKey       string // empty: generated once and kept in DataDir
+	WebhookKey       string // the legacy shared key; empty: generated once and kept in DataDir (sandbox)
+	Trains           Trains
 	Limits
 
 	LogFormat   string // "json", "text", or empty: JSON unless logging to a terminal
@@ -99,6 +100,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.WebhookKey = getenv("WEBHOOK_KEY")
 	if c.WebhookKey != "" && len(c.WebhookKey) < 16 {
 		return c, &Error{"WEBHOOK_KEY", "must be at least 16 characters"}
+	}
+	if c.Trains, err = loadTrains(getenv); err != nil {
+		return c, err
 	}
 	if err = c.loadLimits(getenv); err != nil {
 		return c, err

@@ -113,9 +113,9 @@ func TestTrainsInPlaceAndHonest(t *testing.T) {
 	if lv := b.car(car); lv.Level != "caution" {
 		t.Errorf("150 %% is %q, want caution", lv.Level)
 	}
-	b.typeInto("#door-"+car+"-sensorId", "e2e-door-9")
+	b.typeInto("#door-"+car+"-sensorId", "b827ebd0a002-0-humidity") // a sensor demo has in Thing+
 	b.typeInto("#door-"+car+"-label", "Door 9")
-	b.submitInPlace("door-"+car, "assign", `form[data-form="door-`+car+`"]`, "Door sensor e2e-door-9 added to car 2.")
+	b.submitInPlace("door-"+car, "assign", `form[data-form="door-`+car+`"]`, "Door sensor b827ebd0a002-0-humidity added to car 2.")
 
 	b.openDetails("#train-" + train + "-manage")
 	b.typeInto("#levels-"+train+"-caution", "140")

@@ -261,3 +261,13 @@ func (s *Store) DismissFlag(ctx context.Context, id int64, note string) (Flag, e
 	}
 	return v.(Flag), nil
 }
+
+// FlagTrain returns the train a flag (open or not) belongs to.
+func (s *Store) FlagTrain(ctx context.Context, id int64) (int64, error) {
+	var train int64
+	err := s.rdb.QueryRowContext(ctx, "SELECT train_id FROM flags WHERE id = ?", id).Scan(&train)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("%w: flag %d", ErrNotFound, id)
+	}
+	return train, err
+}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,22 @@ type Options struct {
 	Now func() time.Time
 	// Health tunes the door-sensor health checks (zero: defaults).
 	Health Health
+	// SeedOwner owns the seeded trains (default: the sandbox's demo account).
+	SeedOwner Owner
+	// Admins are the Thing+ loginIds that see (and may claim) trains
+	// without an owner (TRAINS_ADMINS).
+	Admins []string
+	// TokenSecret derives the per-train webhook tokens (default: random,
+	// so tokens change at every start; the app passes a kept secret).
+	TokenSecret []byte
+	// TokenGrace is how long a rotated-out token keeps working (default 24 h).
+	TokenGrace time.Duration
+	// EventsRetention and DedupeWindow bound the event log and the
+	// duplicate-detection keys (defaults 90 and 7 days; negative keeps all).
+	EventsRetention, DedupeWindow time.Duration
+	// RejectBudget is how many rejected pushes per reason and minute reach
+	// the event log (default 60); the rest are only counted.
+	RejectBudget int
 	// OnCommit, when set, is told the size and COMMIT time of every push
 	// transaction (metrics). It runs on the writer goroutine: keep it quick.
 	OnCommit func(ops int, took time.Duration)
@@ -48,17 +65,24 @@ type Store struct {
 	flags    flagCache     // open door-sensor health flags
 	health   Health        // thresholds of the health checks
 
-	ops      chan *op
-	maxBatch int
-	maxDelay time.Duration
-	quit     chan struct{}
-	done     chan struct{}
+	ops       chan *op
+	maxBatch  int
+	maxDelay  time.Duration
+	quit      chan struct{}
+	done      chan struct{}
+	maintDone chan struct{}
 
 	closeMu sync.RWMutex // held for reading while enqueueing; for writing by Close
 	closed  bool
 	seq     atomic.Uint64 // version of the last committed change
 
-	onCommit func(ops int, took time.Duration)
+	tokens      *tokenCache
+	tokenSecret []byte
+	tokenGrace  time.Duration
+	access      accessConfig
+	rejects     *rejectLog
+	maint       maintConfig
+	onCommit    func(ops int, took time.Duration)
 
 	inflight                           atomic.Int64 // callers inside submit
 	statCommits, statOps, statCommitNs atomic.Int64
@@ -108,7 +132,7 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		now = time.Now
 	}
 	if !opt.NoSeed {
-		if err := seed(ctx, wdb, now()); err != nil {
+		if err := seed(ctx, wdb, now(), opt.SeedOwner.orDemo()); err != nil {
 			wdb.Close()
 			return nil, err
 		}
@@ -124,7 +148,7 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	s := &Store{
 		path: path, wdb: wdb, rdb: rdb, hub: NewHub(), now: now,
 		ops: make(chan *op, 4096), maxBatch: opt.MaxBatch,
-		quit: make(chan struct{}), done: make(chan struct{}), onCommit: opt.OnCommit,
+		quit: make(chan struct{}), done: make(chan struct{}), maintDone: make(chan struct{}), onCommit: opt.OnCommit,
 	}
 	if s.maxBatch <= 0 {
 		s.maxBatch = 2048
@@ -136,12 +160,14 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		s.maxDelay = 0
 	}
 	s.health = opt.Health.withDefaults()
-	if err := s.flags.load(ctx, rdb); err != nil {
-		wdb.Close()
-		rdb.Close()
-		return nil, err
+	err = s.flags.load(ctx, rdb)
+	if err == nil {
+		err = s.settings.load(ctx, rdb)
 	}
-	if err := s.settings.load(ctx, rdb); err != nil {
+	if err == nil {
+		err = s.configure(ctx, opt)
+	}
+	if err != nil {
 		wdb.Close()
 		rdb.Close()
 		return nil, err
@@ -153,8 +179,15 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	go w.run()
+	go s.maintain()
 	return s, nil
 }
+
+// DB is the database's write pool. Sibling packages (rule history) keep
+// their own tables in the same database: one file to back up, and the same
+// engine when PostgreSQL replaces SQLite. Their writes queue behind the
+// writer's commits on its single connection.
+func (s *Store) DB() *sql.DB { return s.wdb }
 
 // Path is the database file path.
 func (s *Store) Path() string { return s.path }
@@ -177,6 +210,7 @@ func (s *Store) Close() error {
 	s.closeMu.Unlock()
 	close(s.quit)
 	<-s.done
+	<-s.maintDone
 	s.hub.Close()
 	return errors.Join(s.rdb.Close(), s.wdb.Close())
 }
@@ -249,6 +283,30 @@ var migrations = []string{
 	);
 	CREATE INDEX flags_open ON flags(dismissed_at, car_id);
 	CREATE INDEX events_train_time ON events(train_id, time);`,
+	// 3: owners, shares, per-train webhook tokens, retention of dedupe keys.
+	// Trains that existed before have no owner: only TRAINS_ADMINS see them
+	// until one claims them.
+	`ALTER TABLE trains ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE trains ADD COLUMN owner_login TEXT NOT NULL DEFAULT '';
+	CREATE INDEX trains_owner ON trains(owner_id);
+	CREATE TABLE train_shares (
+		train_id INTEGER NOT NULL REFERENCES trains(id) ON DELETE CASCADE,
+		login_id TEXT    NOT NULL,
+		role     TEXT    NOT NULL CHECK (role IN ('viewer', 'editor')),
+		PRIMARY KEY (train_id, login_id)
+	);
+	CREATE INDEX train_shares_login ON train_shares(login_id);
+	CREATE TABLE train_tokens (
+		hash       TEXT    PRIMARY KEY,
+		train_id   INTEGER NOT NULL REFERENCES trains(id) ON DELETE CASCADE,
+		nonce      TEXT    NOT NULL,
+		created_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX train_tokens_train ON train_tokens(train_id);
+	ALTER TABLE event_keys ADD COLUMN at INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX event_keys_at ON event_keys(at);
+	CREATE INDEX events_time ON events(time);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -290,7 +348,7 @@ func SeedSensorID(car, door int) string {
 	return fmt.Sprintf("%s-%d-door%d", SeedGateway, car, door)
 }
 
-func seed(ctx context.Context, db *sql.DB, now time.Time) error {
+func seed(ctx context.Context, db *sql.DB, now time.Time, owner Owner) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("trains: seed: %w", err)
@@ -328,7 +386,8 @@ func seed(ctx context.Context, db *sql.DB, now time.Time) error {
 		{2003, 1002, 1, 160, 0}, {2004, 1002, 2, 160, 0}, {2005, 1002, 3, 160, 0},
 	}
 	for _, t := range trains {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running) VALUES(?,?,?)", t.id, t.name, t.running); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running, owner_id, owner_login) VALUES(?,?,?,?,?)",
+			t.id, t.name, t.running, owner.ID, owner.Login); err != nil {
 			return fmt.Errorf("trains: seed: %w", err)
 		}
 	}
@@ -365,24 +424,27 @@ func (s *Store) Snapshot(ctx context.Context) (Snapshot, error) {
 	return Snapshot{Seq: seq, Trains: ts}, err
 }
 
-// Trains reads every train with its cars and doors, ordered by id.
+// Trains reads every train with its cars and doors, ordered by id, whoever
+// owns it (for the operator and tests; screens use TrainsFor).
 func (s *Store) Trains(ctx context.Context) ([]Train, error) {
-	return s.readTrains(ctx, 0)
+	return s.readTrains(ctx, 0, nil)
 }
 
 // Train reads one train with its cars and doors.
 func (s *Store) Train(ctx context.Context, id int64) (Train, error) {
-	ts, err := s.readTrains(ctx, id)
+	ts, err := s.readTrains(ctx, id, nil)
 	if err != nil {
 		return Train{}, err
 	}
 	if len(ts) == 0 {
-		return Train{}, fmt.Errorf("%w: train %d", ErrNotFound, id)
+		return Train{}, errf(ErrNotFound, "train %d", id)
 	}
 	return ts[0], nil
 }
 
-func (s *Store) readTrains(ctx context.Context, only int64) ([]Train, error) {
+// readTrains reads one train (only) or all, and with p only those p may see,
+// each with p's role.
+func (s *Store) readTrains(ctx context.Context, only int64, p *Principal) ([]Train, error) {
 	conn, err := s.rdb.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("trains: read: %w", err)
@@ -399,7 +461,13 @@ func (s *Store) readTrains(ctx context.Context, only int64) ([]Train, error) {
 	if only != 0 {
 		where, args = " WHERE id = ?", []any{only}
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT id, name, running FROM trains"+where+" ORDER BY id", args...)
+	var roles map[int64]Role
+	if p != nil {
+		if roles, err = s.rolesTx(ctx, tx, *p); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT id, name, running, owner_id, owner_login FROM trains"+where+" ORDER BY id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("trains: read: %w", err)
 	}
@@ -407,9 +475,14 @@ func (s *Store) readTrains(ctx context.Context, only int64) ([]Train, error) {
 	idx := map[int64]int{}
 	for rows.Next() {
 		var t Train
-		if err := rows.Scan(&t.ID, &t.Name, &t.Running); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Running, &t.OwnerID, &t.OwnerLogin); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("trains: read: %w", err)
+		}
+		if p != nil {
+			if t.Role = s.roleOf(*p, t, roles); t.Role == RoleNone {
+				continue
+			}
 		}
 		idx[t.ID] = len(out)
 		out = append(out, t)
@@ -422,6 +495,9 @@ func (s *Store) readTrains(ctx context.Context, only int64) ([]Train, error) {
 	cw := ""
 	if only != 0 {
 		cw = " WHERE train_id = ?"
+	}
+	if len(out) == 0 {
+		return out, nil
 	}
 	cars, err := queryCars(ctx, tx, cw, args...)
 	if err != nil {
@@ -497,7 +573,7 @@ func (s *Store) Car(ctx context.Context, id int64) (Car, error) {
 		return Car{}, err
 	}
 	if len(cars) == 0 {
-		return Car{}, fmt.Errorf("%w: car %d", ErrNotFound, id)
+		return Car{}, errf(ErrNotFound, "car %d", id)
 	}
 	return cars[0], nil
 }
@@ -509,7 +585,7 @@ func (s *Store) DoorOf(ctx context.Context, sensorID string) (Door, int64, error
 	err := s.rdb.QueryRowContext(ctx, "SELECT sensor_id, car_id, label, inverted FROM doors WHERE sensor_id = ?", sensorID).
 		Scan(&d.SensorID, &car, &d.Label, &d.Inverted)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Door{}, 0, fmt.Errorf("%w: sensor %q", ErrUnknownSensor, sensorID)
+		return Door{}, 0, errf(ErrUnknownSensor, "sensor %q", sensorID)
 	}
 	if err != nil {
 		return Door{}, 0, fmt.Errorf("trains: read door: %w", err)
@@ -524,7 +600,10 @@ type EventFilter struct {
 	SensorID string
 	Outcome  Outcome
 	BeforeID int64 // only events with a smaller id (paging, newest first)
-	Limit    int   // default 100, at most 1000; ignored by EachEvent
+	// Trains, when not nil, limits the events to these trains (the ones
+	// the reader may see); an empty list matches nothing.
+	Trains []int64
+	Limit  int // default 100, at most 1000; ignored by EachEvent
 }
 
 func (f EventFilter) where() (string, []any) {
@@ -545,6 +624,17 @@ func (f EventFilter) where() (string, []any) {
 	}
 	if f.BeforeID > 0 {
 		add("id < ?", f.BeforeID)
+	}
+	if f.Trains != nil {
+		if len(f.Trains) == 0 {
+			conds = append(conds, "1 = 0")
+		} else {
+			in := "train_id IN (?" + strings.Repeat(",?", len(f.Trains)-1) + ")"
+			conds = append(conds, in)
+			for _, id := range f.Trains {
+				args = append(args, id)
+			}
+		}
 	}
 	conds = append(conds, "type <> 'SEED'")
 	w := " WHERE "

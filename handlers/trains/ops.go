@@ -26,20 +26,29 @@ type Operations interface {
 	SetSchedule(ctx context.Context, trainID int64, on bool, minute int, zone string) error
 	History(ctx context.Context, trainID int64, start, end, now time.Time, bucket time.Duration) (trains.History, error)
 	FlagsOf(carID int64) []trains.Flag
+	FlagTrain(ctx context.Context, id int64) (int64, error)
 	DismissFlag(ctx context.Context, id int64, note string) (trains.Flag, error)
 }
 
 // trainVM maps a train to its section: cars, totals, levels, the roomiest
 // car and the reset setting.
-func (h *Handler) trainVM(t trains.Train) vt.Train {
+// The reader's role (t.Role) decides the manage controls; the owner also
+// gets the push token and sharing panel.
+func (h *Handler) trainVM(ctx context.Context, t trains.Train) vt.Train {
 	st := h.store.Settings(t.ID)
 	tv := vt.Train{
 		ID: t.ID, Name: t.Name, Running: t.Running,
 		Levels: vt.Levels{Spacious: st.Thresholds.Spacious, Normal: st.Thresholds.Normal, Caution: st.Thresholds.Caution},
 		Reset:  vt.Reset{On: st.ResetOn, Clock: st.ResetClock(), Zone: st.Zone},
+		Role:   t.Role.String(), Owner: t.OwnerLogin,
+		CanEdit: t.Role >= trains.RoleEditor, CanOwn: t.Role >= trains.RoleOwner, Claimable: t.OwnerID == "",
+	}
+	token := ""
+	if tv.CanOwn {
+		token = h.ownerPanel(ctx, &tv)
 	}
 	for _, c := range t.Cars {
-		cv := h.carVM(c, len(t.Cars))
+		cv := h.carVM(c, len(t.Cars), t.Role, token)
 		tv.Cars = append(tv.Cars, cv)
 		tv.Flags = append(tv.Flags, cv.Flags...)
 		tv.Count += c.Count
@@ -74,7 +83,7 @@ func (h *Handler) flagVMs(c trains.Car) []vt.Flag {
 func (h *Handler) dismissFlag(c *gin.Context, id int64) (said, error) {
 	note := strings.TrimSpace(c.PostForm("note"))
 	if note == "" {
-		return said{}, fmt.Errorf("%w: %s", trains.ErrInvalid, text.T("trains.err.note"))
+		return said{}, trains.Invalid(text.T("trains.err.note"))
 	}
 	f, err := h.store.DismissFlag(c.Request.Context(), id, withUser(c, note))
 	return said{text: text.T("trains.ok.flag.dismissed"), at: "train-" + strconv.FormatInt(f.TrainID, 10)}, err
@@ -109,7 +118,7 @@ func (h *Handler) renderStrips(ctx context.Context, buf *bytes.Buffer, id string
 		if err != nil {
 			continue // the train went away meanwhile; the snapshot follows
 		}
-		if err := writeEvent(ctx, buf, "strip-"+strconv.FormatInt(t.ID, 10), id, vt.TrainStrip(h.trainVM(t), false)); err != nil {
+		if err := writeEvent(ctx, buf, "strip-"+strconv.FormatInt(t.ID, 10), id, vt.TrainStrip(h.trainVM(ctx, t), false)); err != nil {
 			return err
 		}
 	}
@@ -127,13 +136,13 @@ func (h *Handler) setLevels(c *gin.Context, id int64) (said, error) {
 	}{{"spacious", &th.Spacious}, {"normal", &th.Normal}, {"caution", &th.Caution}} {
 		n, err := strconv.Atoi(strings.TrimSpace(c.PostForm(f.name)))
 		if err != nil {
-			return said{}, fmt.Errorf("%w: %s", trains.ErrInvalid, text.T("trains.err.levels"))
+			return said{}, trains.Invalid(text.T("trains.err.levels"))
 		}
 		*f.to = n
 	}
 	if err := h.store.SetThresholds(c.Request.Context(), id, th); err != nil {
 		if isInvalid(err) {
-			return said{}, fmt.Errorf("%w: %s", trains.ErrInvalid, text.T("trains.err.levels"))
+			return said{}, trains.Invalid(text.T("trains.err.levels"))
 		}
 		return said{}, err
 	}
@@ -145,12 +154,12 @@ func (h *Handler) setSchedule(c *gin.Context, id int64) (said, error) {
 	on := formBool(c, "on")
 	minute, err := trains.ParseClock(c.PostForm("at"))
 	if err != nil {
-		return said{}, fieldErr{"at", fmt.Errorf("%w: %s", trains.ErrInvalid, text.T("trains.err.clock"))}
+		return said{}, fieldErr{"at", trains.Invalid(text.T("trains.err.clock"))}
 	}
 	zone := strings.TrimSpace(c.PostForm("zone"))
 	if err := h.store.SetSchedule(c.Request.Context(), id, on, minute, zone); err != nil {
 		if isInvalid(err) {
-			return said{}, fieldErr{"zone", fmt.Errorf("%w: %s", trains.ErrInvalid, text.T("trains.err.zone"))}
+			return said{}, fieldErr{"zone", trains.Invalid(text.T("trains.err.zone"))}
 		}
 		return said{}, err
 	}
@@ -161,3 +170,8 @@ func (h *Handler) setSchedule(c *gin.Context, id int64) (said, error) {
 }
 
 func isInvalid(err error) bool { return errors.Is(err, trains.ErrInvalid) }
+
+// flagScope finds the train of a health flag, for the access check.
+func flagScope(h *Handler, c *gin.Context, id int64) (int64, error) {
+	return h.store.FlagTrain(c.Request.Context(), id)
+}

@@ -206,7 +206,7 @@ func TestFlagsOnPageAndDismiss(t *testing.T) {
 	}
 	resp, b := e.do(req{method: "POST", path: "/trains/flags/" + id + "/dismiss", body: form("note", " "), ctype: formType, user: true, htmx: true})
 	if d = doc(t, b); resp.StatusCode != 422 || d.Find(`[data-form="dismiss-`+id+`"] [data-testid="form-error"]`).Length() != 1 {
-		t.Fatalf("dismiss without note: %d", resp.StatusCode)
+		t.Fatalf("dismiss without note: %d %s", resp.StatusCode, must(d.Find(`[data-testid="attention"]`).Html()))
 	}
 	resp, b = e.do(req{method: "POST", path: "/trains/flags/" + id + "/dismiss", body: form("note", "door 1 turned round"), ctype: formType, user: true, htmx: true})
 	d = doc(t, b)

@@ -18,23 +18,31 @@ import (
 )
 
 // The live stream. One goroutine (the broadcaster) subscribes to the store's
-// hub, renders each committed change once — the changed cars' CarLive
-// fragments, or the whole list when trains, cars or doors changed — and
-// hands the bytes to every open stream without blocking. A stream that
-// falls behind is told to resync and sends itself a full snapshot.
+// hub, renders each committed change of counts once per train — the changed
+// cars' CarLive fragments, the same for every reader — and hands the bytes
+// without blocking to the open streams whose account may see that train.
+// When trains, cars, doors, owners or shares change, every stream re-reads
+// what its account may see and draws its own list; a stream whose account
+// lost access to a train it showed ends (the browser reconnects and gets a
+// list without it). A stream that falls behind is told to resync and sends
+// itself a full snapshot.
 
-// frame is one or more rendered SSE events.
+// frame is one or more rendered SSE events about one train's cars.
 type frame struct {
-	seq       uint64
-	data      []byte
-	structure string // for a snapshot: the structure hash of the list it carries
+	seq   uint64
+	train int64
+	data  []byte
 }
 
 type sseClient struct {
-	tab    string
-	ch     chan frame
-	resync chan struct{}
-	shown  string // structure hash of the list this tab shows (guarded by broadcaster.mu)
+	tab         string
+	p           trains.Principal
+	ch          chan frame
+	resync      chan struct{}
+	restructure chan struct{} // something other than counts changed
+	// guarded by broadcaster.mu:
+	shown   string         // structure hash of the list this tab shows
+	visible map[int64]bool // trains whose car frames this stream gets; nil = none until re-read
 }
 
 type broadcaster struct {
@@ -75,38 +83,27 @@ const structureDelay = 150 * time.Millisecond
 
 func (b *broadcaster) run() {
 	defer b.shutdown()
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	pending := false
 	for {
 		select {
 		case u, ok := <-b.sub.Updates():
 			if !ok {
 				return
 			}
-			if u.Structure && !pending {
-				pending = true
-				timer.Reset(structureDelay)
+			if u.Structure || u.Access {
+				b.restructureAll(u.Access)
 			}
 			if len(u.Cars) == 0 {
 				continue
 			}
-			f, err := b.renderCars(u)
+			fs, err := b.renderCars(u)
 			if err != nil {
 				b.h.cfg.Log.Error("trains: render live update", "err", err)
 				b.resyncAll()
 				continue
 			}
-			b.send(f)
-		case <-timer.C:
-			pending = false
-			f, err := b.h.snapshotFrame(context.Background())
-			if err != nil {
-				b.h.cfg.Log.Error("trains: render snapshot", "err", err)
-				b.resyncAll()
-				continue
+			for _, f := range fs {
+				b.send(f)
 			}
-			b.send(f)
 		case <-b.sub.Resync():
 			// We fell behind the hub: drop the backlog; every stream takes a
 			// fresh snapshot instead.
@@ -125,31 +122,43 @@ func (b *broadcaster) run() {
 	}
 }
 
-// renderCars renders the changed cars' live parts, once for every stream.
-func (b *broadcaster) renderCars(u trains.Update) (frame, error) {
-	var buf bytes.Buffer
+// renderCars renders the changed cars' live parts, once per train for
+// every stream that may see it.
+func (b *broadcaster) renderCars(u trains.Update) ([]frame, error) {
 	ctx := context.Background()
+	var out []frame
+	idx := map[int64]int{}
 	for _, c := range u.Cars {
-		// The live part has no position controls, so the train's car count is not needed.
-		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(c.ID, 10), b.h.version(u.Seq), vt.CarLive(b.h.carVM(c, 0), false)); err != nil {
-			return frame{}, err
+		i, ok := idx[c.TrainID]
+		if !ok {
+			i = len(out)
+			idx[c.TrainID] = i
+			out = append(out, frame{seq: u.Seq, train: c.TrainID})
 		}
+		var buf bytes.Buffer
+		// The live part has no manage controls: the same for every role.
+		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(c.ID, 10), b.h.version(u.Seq), vt.CarLive(b.h.carVM(c, 0, trains.RoleViewer, ""), false)); err != nil {
+			return nil, err
+		}
+		out[i].data = append(out[i].data, buf.Bytes()...)
 	}
-	if err := b.h.renderStrips(ctx, &buf, b.h.version(u.Seq), u.Cars); err != nil {
-		return frame{}, err
+	// Each train's whole-train strip goes with its cars.
+	for i := range out {
+		var buf bytes.Buffer
+		if err := b.h.renderStrips(ctx, &buf, b.h.version(u.Seq), []trains.Car{{TrainID: out[i].train}}); err != nil {
+			return nil, err
+		}
+		out[i].data = append(out[i].data, buf.Bytes()...)
 	}
-	return frame{seq: u.Seq, data: buf.Bytes()}, nil
+	return out, nil
 }
 
 func (b *broadcaster) send(f frame) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for c := range b.clients {
-		if f.structure != "" {
-			if c.shown == f.structure {
-				continue // this tab already shows this structure
-			}
-			c.shown = f.structure
+		if !c.visible[f.train] {
+			continue // not this account's train (or its access is being re-read)
 		}
 		select {
 		case c.ch <- f:
@@ -160,6 +169,35 @@ func (b *broadcaster) send(f frame) {
 			}
 		}
 	}
+}
+
+// restructureAll tells every stream that trains, cars, doors or access
+// changed. After an access change no stream gets car frames until it has
+// re-read what its account may see.
+func (b *broadcaster) restructureAll(access bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.clients {
+		if access {
+			c.visible = nil
+		}
+		select {
+		case c.restructure <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// setVisible records the trains c's account may see; it reports the ones
+// the stream showed before and may no longer see.
+func (b *broadcaster) setVisible(c *sseClient, ids []int64) {
+	vis := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		vis[id] = true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c.visible = vis
 }
 
 func (b *broadcaster) resyncAll() {
@@ -173,8 +211,8 @@ func (b *broadcaster) resyncAll() {
 	}
 }
 
-func (b *broadcaster) add(tab string) (*sseClient, bool) {
-	c := &sseClient{tab: tab, ch: make(chan frame, clientBuffer), resync: make(chan struct{}, 1)}
+func (b *broadcaster) add(tab string, p trains.Principal) (*sseClient, bool) {
+	c := &sseClient{tab: tab, p: p, ch: make(chan frame, clientBuffer), resync: make(chan struct{}, 1), restructure: make(chan struct{}, 1)}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -213,6 +251,13 @@ func (b *broadcaster) markShown(tab, h string) {
 			c.shown = h
 		}
 	}
+}
+
+// shownIs reports whether c's tab shows the list with structure hash h.
+func (b *broadcaster) shownIs(c *sseClient, h string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return c.shown == h
 }
 
 func (b *broadcaster) setShown(c *sseClient, h string) {
@@ -274,15 +319,20 @@ func (h *Handler) version(seq uint64) string {
 	return h.epoch + "." + strconv.FormatUint(seq, 10)
 }
 
-// snapshotFrame renders the whole list as a "snapshot" event.
-func (h *Handler) snapshotFrame(ctx context.Context) (frame, error) {
-	snap, err := h.store.Snapshot(ctx)
+// snapshotFrame renders the whole list as p sees it as a "snapshot"
+// event; it also returns the list's structure hash and train ids.
+func (h *Handler) snapshotFrame(ctx context.Context, p trains.Principal) (frame, string, []int64, error) {
+	snap, err := h.store.SnapshotFor(ctx, p)
 	if err != nil {
-		return frame{}, err
+		return frame{}, "", nil, err
+	}
+	ids := make([]int64, 0, len(snap.Trains))
+	for _, t := range snap.Trains {
+		ids = append(ids, t.ID)
 	}
 	var buf bytes.Buffer
-	err = writeEvent(ctx, &buf, "snapshot", h.version(snap.Seq), vt.ListBody(h.listVM(snap.Trains)))
-	return frame{seq: snap.Seq, data: buf.Bytes(), structure: structureHash(snap.Trains)}, err
+	err = writeEvent(ctx, &buf, "snapshot", h.version(snap.Seq), vt.ListBody(h.listVM(ctx, p, snap.Trains)))
+	return frame{seq: snap.Seq, data: buf.Bytes()}, structureHash(p, snap.Trains), ids, err
 }
 
 // stream is GET /trains/stream: Server-Sent Events for one tab. It starts
@@ -291,7 +341,8 @@ func (h *Handler) snapshotFrame(ctx context.Context) (frame, error) {
 // behind, and a heartbeat comment every Heartbeat.
 func (h *Handler) stream(c *gin.Context) {
 	ctx := c.Request.Context()
-	client, ok := h.bc.add(c.Query("tab"))
+	p := principal(c)
+	client, ok := h.bc.add(c.Query("tab"), p)
 	if !ok {
 		plain(c, http.StatusServiceUnavailable, "shutting down")
 		return
@@ -321,16 +372,58 @@ func (h *Handler) stream(c *gin.Context) {
 		return rc.Flush() == nil
 	}
 	var sent uint64
-	snapshot := func() bool {
-		f, err := h.snapshotFrame(ctx)
+	var shows map[int64]bool // the trains the tab shows
+	// snapshot reads the list as the account sees it, refreshes which car
+	// frames the stream gets, and sends it by mode. It is false when the
+	// stream must end.
+	const (
+		readOnly  = iota // the tab shows it already (page just drawn)
+		ifChanged        // unless the tab shows this structure already
+		always
+	)
+	snapshot := func(mode int) bool {
+		f, hash, ids, err := h.snapshotFrame(ctx, p)
 		if err != nil {
 			h.cfg.Log.ErrorContext(ctx, "trains: snapshot", "err", err)
 			return false
 		}
-		sent = f.seq
-		h.bc.setShown(client, f.structure)
+		sent = max(sent, f.seq)
+		shows = make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			shows[id] = true
+		}
+		h.bc.setVisible(client, ids)
+		if mode == readOnly || (mode == ifChanged && h.bc.shownIs(client, hash)) {
+			if mode == readOnly {
+				h.bc.setShown(client, hash)
+			}
+			return true
+		}
+		h.bc.setShown(client, hash)
 		h.cfg.Metrics.StreamFrame()
 		return write(f.data)
+	}
+	// lostAccess reports whether the account no longer sees a train that
+	// still exists and the tab shows: a revoked share ends the stream.
+	lostAccess := func() bool {
+		ids, err := h.store.VisibleTrainIDs(ctx, p)
+		if err != nil {
+			h.cfg.Log.ErrorContext(ctx, "trains: recheck access", "err", err)
+			return true
+		}
+		now := make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			now[id] = true
+		}
+		for id := range shows {
+			if !now[id] {
+				if _, err := h.store.Train(ctx, id); err == nil {
+					return true
+				}
+			}
+		}
+		h.bc.setVisible(client, ids)
+		return false
 	}
 	// Tell the client how soon to reconnect, then the snapshot — unless the
 	// client already shows the current version: the page it was just drawn
@@ -343,19 +436,38 @@ func (h *Handler) stream(c *gin.Context) {
 		seen = c.Query("v")
 	}
 	if cur := h.store.Seq(); seen != "" && seen == h.version(cur) {
+		// Read what the account sees without sending it again.
+		if !snapshot(readOnly) {
+			return
+		}
 		sent = cur
 		if !write([]byte(": up to date\n\n")) {
 			return
 		}
-	} else if !snapshot() {
+	} else if !snapshot(always) {
 		return
 	}
 	beat := time.NewTicker(h.cfg.Heartbeat)
 	defer beat.Stop()
+	// A structure change is drawn structureDelay later, so the tab that
+	// made it (whose form answer shows it already) is marked first, and a
+	// burst of changes is drawn once.
+	redraw := time.NewTimer(time.Hour)
+	redraw.Stop()
+	defer redraw.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-client.restructure:
+			if lostAccess() {
+				return
+			}
+			redraw.Reset(structureDelay)
+		case <-redraw.C:
+			if !snapshot(ifChanged) {
+				return
+			}
 		case f, ok := <-client.ch:
 			if !ok {
 				return // shutting down
@@ -377,7 +489,7 @@ func (h *Handler) stream(c *gin.Context) {
 				}
 			}
 			h.cfg.Metrics.StreamResync()
-			if !snapshot() {
+			if !snapshot(always) {
 				return
 			}
 		case <-beat.C:
@@ -397,11 +509,12 @@ func (h *Handler) poll(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	ts, err := h.store.Trains(c.Request.Context())
+	ctx, p := c.Request.Context(), principal(c)
+	ts, err := h.store.TrainsFor(ctx, p)
 	if err != nil {
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
 		return
 	}
-	l := h.listVM(ts)
-	web.Component(c, http.StatusOK, vt.PollAnswer(l, c.Query("sh") != structureHash(ts)))
+	l := h.listVM(ctx, p, ts)
+	web.Component(c, http.StatusOK, vt.PollAnswer(l, c.Query("sh") != structureHash(p, ts)))
 }

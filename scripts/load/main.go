@@ -7,6 +7,8 @@
 //
 //	go run ./scripts/load                  # 3 rounds, 100,000 pushes each
 //	go run ./scripts/load -runs 5 -n 50000
+//	go run ./scripts/load -compare         # legacy shared key vs per-train tokens, same run
+//	go run ./scripts/load -flood 10s       # valid senders with and without a bad-key flood
 //
 // It is bounded: -n pushes per round, -timeout for the whole run, loopback
 // only. The app's outer middleware (sessions, request log, gzip) is not in
@@ -48,6 +50,12 @@ type opts struct {
 	runs, n, senders, clients, probes int
 	rate                              int // background pushes/s during the latency phase
 	timeout                           time.Duration
+	mode                              string
+	conns                             int
+	duration                          time.Duration
+	compare                           bool          // ingest with the legacy key vs per-train tokens
+	flood                             time.Duration // phase length of the flood measurement (0: off)
+	flooders                          int           // concurrent bad-key senders during the flood
 }
 
 func main() {
@@ -59,10 +67,17 @@ func main() {
 	flag.IntVar(&o.probes, "probes", 300, "timed pushes per latency round")
 	flag.IntVar(&o.rate, "rate", 1000, "background pushes per second during the latency phase")
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
+	flag.StringVar(&o.mode, "mode", "trains", "trains (webhook and live streams) or rules (the rules fragment against a JSON proxy)")
+	flag.IntVar(&o.conns, "conns", 32, "rules: concurrent connections")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "rules: length of each measurement")
+	flag.BoolVar(&o.compare, "compare", false, "compare ingest with the legacy shared key and with per-train tokens, alternating rounds")
+	flag.DurationVar(&o.flood, "flood", 0, "measure valid ingest without and with a bad-key flood, each phase this long (e.g. 10s)")
+	flag.IntVar(&o.flooders, "flooders", 16, "concurrent bad-key senders of the flood")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if o.runs < 1 || o.runs > 20 || o.n < 1 || o.n > 2_000_000 || o.senders < 1 || o.senders > 1024 ||
-		o.clients < 1 || o.clients > 2000 || o.probes < 1 || o.probes > 100_000 || o.rate < 0 || o.rate > 100_000 {
+		o.clients < 1 || o.clients > 2000 || o.probes < 1 || o.probes > 100_000 || o.rate < 0 || o.rate > 100_000 ||
+		o.flood < 0 || o.flood > 2*time.Minute || o.flooders < 1 || o.flooders > 256 {
 		fmt.Fprintln(os.Stderr, "load: a flag is out of range")
 		os.Exit(2)
 	}
@@ -77,7 +92,15 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(ctx, o); err != nil {
+	runner := run
+	if o.mode == "rules" {
+		if o.conns < 1 || o.conns > 1024 || o.duration <= 0 || o.duration > time.Minute {
+			fmt.Fprintln(os.Stderr, "load: a flag is out of range")
+			os.Exit(2)
+		}
+		runner = runRules
+	}
+	if err := runner(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -140,6 +163,12 @@ func run(ctx context.Context, o opts) error {
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: o.senders * 2, MaxIdleConnsPerHost: o.senders * 2, DisableCompression: true,
 	}}
+	switch {
+	case o.compare:
+		return compare(ctx, s, client, o)
+	case o.flood > 0:
+		return flood(ctx, s, client, o, dir)
+	}
 	fmt.Printf("trains load: %d rounds; ingest %d pushes with %d senders; latency %d probes with %d SSE clients and %d pushes/s in the background; GOMAXPROCS=%d\n",
 		o.runs, o.n, o.senders, o.probes, o.clients, o.rate, runtime.GOMAXPROCS(0))
 	var rates, p50s, p99s, maxs []float64
@@ -165,6 +194,13 @@ func run(ctx context.Context, o opts) error {
 // ingest sends o.n pushes (90 % IN, 10 % OUT, every one with a unique event
 // id) from o.senders goroutines and checks the sums against the log.
 func ingest(ctx context.Context, s *server, client *http.Client, o opts, round int) (float64, error) {
+	return ingestWith(ctx, s, client, o, round, key, 0)
+}
+
+// ingestWith is ingest with the given push key; with dur > 0 the senders
+// push for that long instead of o.n pushes, and the rate is of the
+// acknowledged pushes.
+func ingestWith(ctx context.Context, s *server, client *http.Client, o opts, round int, pushKey string, dur time.Duration) (float64, error) {
 	for _, id := range []int64{1000} {
 		if err := s.store.ResetTrain(ctx, id, "load round"); err != nil {
 			return 0, err
@@ -185,14 +221,14 @@ func ingest(ctx context.Context, s *server, client *http.Client, o opts, round i
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				i := next.Add(1)
-				if i > int64(o.n) {
+				if (dur == 0 && i > int64(o.n)) || (dur > 0 && time.Since(start) >= dur) {
 					return
 				}
 				typ := "IN"
 				if i%10 == 0 {
 					typ = "OUT"
 				}
-				url := fmt.Sprintf("%s/api/trigger/%s/%s?key=%s", s.url, trains.SeedSensorID(int(i%3)+1, w%4+1), typ, key)
+				url := fmt.Sprintf("%s/api/trigger/%s/%s?key=%s", s.url, trains.SeedSensorID(int(i%3)+1, w%4+1), typ, pushKey)
 				body := fmt.Sprintf(`{"event":"r%d-%d"}`, round, i)
 				resp, err := client.Post(url, "application/json", strings.NewReader(body))
 				if err != nil {
@@ -258,7 +294,7 @@ func ingest(ctx context.Context, s *server, client *http.Client, o opts, round i
 		return 0, fmt.Errorf("round %d: sums do not match: sum %d, IN acked %d applied %d, OUT acked %d applied %d clamped %d",
 			round, sum, inOK.Load(), appliedIn, outOK.Load(), appliedOut, clamped)
 	}
-	return float64(o.n) / took.Seconds(), nil
+	return float64(inOK.Load()+outOK.Load()) / took.Seconds(), nil
 }
 
 var errStop = errors.New("stop")
@@ -432,3 +468,4 @@ func pct(v []float64, p float64) float64 {
 }
 
 func median(v []float64) float64 { return pct(v, 50) }
+func runtimeProcs() int          { return runtime.GOMAXPROCS(0) }
