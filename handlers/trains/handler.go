@@ -312,7 +312,8 @@ func (h *Handler) listVM(ctx context.Context, p trains.Principal, ts []trains.Tr
 			l.Options = append(l.Options, vt.TrainOption{ID: t.ID, Name: t.Name})
 		}
 	}
-	l.PollURL = "/trains/poll?sh=" + structureHash(p, ts)
+	l.Structure = structureHash(p, ts)
+	l.PollURL = "/trains/poll?sh=" + l.Structure
 	return l
 }
 

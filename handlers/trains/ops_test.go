@@ -1,8 +1,11 @@
 package trains
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -218,4 +221,47 @@ func TestFlagsOnPageAndDismiss(t *testing.T) {
 	if len(evs) != 1 || !strings.Contains(evs[0].Reason, "door 1 turned round") {
 		t.Fatalf("log %+v", evs)
 	}
+}
+
+// A page drawn a few counts ago (a busy demo train) catches up with car and
+// strip frames, not a redraw of the whole list; a page whose trains or cars
+// changed meanwhile gets the full snapshot.
+func TestStreamCatchesUpWithCars(t *testing.T) {
+	e := newEnv(t, nil)
+	_, page := e.do(req{method: "GET", path: "/trains", user: true})
+	connect := doc(t, page).Find(`[data-testid="live-region"]`).AttrOr("sse-connect", "")
+	v, _ := url.ParseQuery(connect[strings.Index(connect, "?")+1:])
+	if v.Get("sh") == "" {
+		t.Fatalf("stream URL %q carries no structure hash", connect)
+	}
+	if err := e.store.CorrectCount(context.Background(), 2001, 7, "moved on"); err != nil {
+		t.Fatal(err)
+	}
+	open := func(query string) *sseReader {
+		hr, _ := http.NewRequest("GET", e.srv.URL+"/trains/stream?"+query, nil)
+		hr.Header.Set("X-Test-User", "1")
+		resp, err := http.DefaultClient.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		return &sseReader{resp: resp, sc: sc}
+	}
+	s := open("tab=a&v=" + url.QueryEscape(v.Get("v")) + "&sh=" + url.QueryEscape(v.Get("sh")))
+	first := s.next(t, 3*time.Second)
+	if first.name == "snapshot" || !strings.HasPrefix(first.name, "car-") {
+		t.Fatalf("behind page got %q first, want car frames", first.name)
+	}
+	ev := s.until(t, "car-2001")
+	if doc(t, ev.data).Find(`[data-testid="car-live"]`).AttrOr("data-count", "") != "7" {
+		t.Fatalf("car-2001 = %s", ev.data)
+	}
+	s.until(t, "strip-1000")
+	s.close()
+	s = open("tab=b&v=" + url.QueryEscape(v.Get("v")) + "&sh=stale")
+	if ev := s.next(t, 3*time.Second); ev.name != "snapshot" {
+		t.Fatalf("changed structure got %q, want a snapshot", ev.name)
+	}
+	s.close()
 }

@@ -29,6 +29,9 @@ type List struct {
 	Options []TrainOption // every train, for "move car to"
 	CanWire bool
 	PollURL string // polling fallback (answers 204 while this tab's stream is live)
+	// Structure fingerprints everything but the counts: a stream that
+	// starts behind the page catches up with car frames while it matches.
+	Structure string
 	PollSec int
 	Form    Form   // the form that failed validation, with its input
 	Notice  Notice // a message above the list
