@@ -33,13 +33,16 @@ import (
 	"github.com/thingplus/thingplus-webapp/handlers/overview"
 	"github.com/thingplus/thingplus-webapp/handlers/rules"
 	"github.com/thingplus/thingplus-webapp/handlers/session"
+	"github.com/thingplus/thingplus-webapp/handlers/since"
 	trainsweb "github.com/thingplus/thingplus-webapp/handlers/trains"
+	"github.com/thingplus/thingplus-webapp/lastvisit"
 	"github.com/thingplus/thingplus-webapp/logging"
 	"github.com/thingplus/thingplus-webapp/metrics"
 	"github.com/thingplus/thingplus-webapp/rulehistory"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/thingplus/sandbox"
 	"github.com/thingplus/thingplus-webapp/trains"
+	"github.com/thingplus/thingplus-webapp/wiring"
 )
 
 func main() {
@@ -291,6 +294,7 @@ func probe(ctx context.Context, client *http.Client, u string) error {
 type domain struct {
 	trains   *trains.Store
 	history  *rulehistory.Store
+	visits   *lastvisit.Store
 	gateways *gateways.Handler  // built once: a screen and the overview's counts
 	web      *trainsweb.Handler // built once, for the trains screens and the rules screen
 	key      string             // the legacy shared webhook key ("" = none)
@@ -335,13 +339,17 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 		return nil, err
 	}
 	history, err := rulehistory.Open(ctx, store.DB(), nil)
+	var visits *lastvisit.Store
+	if err == nil {
+		visits, err = lastvisit.Open(ctx, store.DB(), nil)
+	}
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("DATA_DIR: %w", err)
 	}
 	// The end-of-service resets: checked every 30 s until shutdown.
 	go store.RunSchedule(ctx, 30*time.Second, func(err error) { log.Error("trains: scheduled reset", "err", err) })
-	return &domain{trains: store, history: history, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log, m: m}, nil
+	return &domain{trains: store, history: history, visits: visits, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log, m: m}, nil
 }
 
 // EndStreams closes every open live stream (they would hold a graceful
@@ -356,7 +364,11 @@ func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Fe
 	cached := thingplus.NewCached(tp, thingplus.CacheOptions{})
 	return []handlers.Feature{
 		d.gatewaysOf(tp),
-		rules.New(cached, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp).WithHistory(d.history).WithUserPushURL(d.trainsWeb(tp, cfg).PushURLFor),
+		rules.New(cached, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp).WithHistory(d.history).WithUserPushURL(d.trainsWeb(tp, cfg).PushURLFor).
+			WithWiring(wiring.TrainDoors{Trains: d.trains, URL: d.trainsWeb(tp, cfg).PushURLFor}),
+		since.New(lastvisit.Digester{Store: d.visits, Sources: lastvisit.Sources{
+			Gateways: d.gatewaysOf(tp).GatewayStates, Timelines: tp, History: d.history, Trains: d.trains,
+		}}, d.visits),
 	}
 }
 

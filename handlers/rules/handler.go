@@ -13,6 +13,7 @@ import (
 
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/thingplus/dryrun"
+	"github.com/thingplus/thingplus-webapp/wiring"
 )
 
 // RuleStore is the Thing+ rules API (*thingplus.Client implements it).
@@ -63,6 +64,7 @@ type Handler struct {
 	now       func() time.Time
 	series    dryrun.SeriesSource // nil: no dry-run
 	history   History             // nil: no snapshots, no history screens
+	wiring    wiring.Expect       // nil: no wiring check
 
 	lastGood snapshots  // last good data per user, shown while Thing+ is down
 	tables   tablesMemo // the last rendered tables fragment per user
@@ -99,6 +101,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.POST("/rules/:id/delete", h.delete)
 	r.GET("/events", h.events)
 	h.registerTools(r)
+	h.registerWiring(r)
 }
 
 // snapshots keep the last good list per user and view, so an outage shows

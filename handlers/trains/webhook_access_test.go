@@ -110,7 +110,7 @@ func TestRotationGrace(t *testing.T) {
 // logged one by one; valid pushes from the same address still count.
 func TestRefusalRateLimit(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
-	e := newEnvStore(t, func(_ *Deps, c *Config) { c.Now = clk.Now; c.RejectRate = 5 }, 30*time.Second, trains.Options{Now: clk.Now})
+	e := newEnvStore(t, func(_ *Deps, c *Config) { c.Now = clk.Now; c.RejectRate = 5; c.TarpitDelay = 20 * time.Millisecond }, 30*time.Second, trains.Options{Now: clk.Now})
 	ctx := context.Background()
 	tok, _ := e.store.Token(ctx, 1000)
 	statuses := map[int]int{}
@@ -129,10 +129,15 @@ func TestRefusalRateLimit(t *testing.T) {
 	if statuses[401] != 5 || statuses[429] != 15 || retry != "5" {
 		t.Fatalf("statuses %v, Retry-After %q", statuses, retry)
 	}
+	// The 429s are held back (tarpit), so a flooding client slows itself.
+	t0 := time.Now()
+	if resp, _ := e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN?key=wrong"}); resp.StatusCode != 429 || time.Since(t0) < 20*time.Millisecond {
+		t.Fatalf("statuses %v, Retry-After %q", statuses, retry)
+	}
 	if e.count(2000) != 20 {
 		t.Fatalf("count %d", e.count(2000))
 	}
-	if r := e.store.Rejections(); r[trains.OutcomeBadKey] != 5 || r[trains.OutcomeRateLimited] != 15 {
+	if r := e.store.Rejections(); r[trains.OutcomeBadKey] != 5 || r[trains.OutcomeRateLimited] != 16 {
 		t.Fatalf("counters %v", r)
 	}
 	clk.Add(5 * time.Second)
@@ -205,3 +210,23 @@ func TestUnknownSensorRefused(t *testing.T) {
 func i64s(n int64) string { return strconv.FormatInt(n, 10) }
 
 func thingplusQuery() thingplus.Query { return thingplus.Query{} }
+
+// TestPushURLFor: the rules screen's push-to-this-app URL carries the token
+// of the train holding the sensor only for that train's owner; anyone else
+// gets the legacy key's URL, never another account's token.
+func TestPushURLFor(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	tok, _ := e.store.Token(ctx, 1000)
+	if got := e.h.PushURLFor(ctx, "1", sensor(1, 1), "IN"); got != PushURL("http://localhost:3000", tok.Token, sensor(1, 1), "IN") {
+		t.Fatalf("owner: %s", got)
+	}
+	for _, user := range []string{"2", ""} {
+		if got := e.h.PushURLFor(ctx, user, sensor(1, 1), "OUT"); strings.Contains(got, tok.Token) || !strings.HasSuffix(got, "?key="+testKey) {
+			t.Fatalf("user %q: %s", user, got)
+		}
+	}
+	if got := e.h.PushURLFor(ctx, "1", "not-on-a-car", "IN"); !strings.HasSuffix(got, "?key="+testKey) {
+		t.Fatalf("unassigned sensor: %s", got)
+	}
+}

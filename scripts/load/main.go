@@ -1,6 +1,7 @@
 // Command load measures the trains webhook over loopback: durable ingest
 // throughput with 64 concurrent senders, and the latency from a push's 204
-// to its SSE event with 100 stream clients connected. It starts the real
+// to its SSE event with 100 stream clients connected (-clients 1000 for the
+// fan-out goal), and that every stream ends at the database's counts. It starts the real
 // trains store (SQLite in a temporary directory) and the real trains
 // handler on 127.0.0.1, runs a few rounds, checks that no push was lost or
 // counted twice, and prints each round and the medians.
@@ -299,7 +300,10 @@ func ingestWith(ctx context.Context, s *server, client *http.Client, o opts, rou
 
 var errStop = errors.New("stop")
 
-var countRe = regexp.MustCompile(`data-count="(\d+)"`)
+var (
+	countRe    = regexp.MustCompile(`data-count="(\d+)"`)
+	carCountRe = regexp.MustCompile(`id="car-(\d+)-live"[^>]*?data-count="(\d+)"`)
+)
 
 // latency connects o.clients SSE streams, then sends o.probes timed pushes
 // (one at a time, to car 2002) while a background sender pushes to the other
@@ -316,12 +320,14 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 		at    time.Time
 	}
 	arrivals := make([][]arrival, o.clients)
+	last := make([]map[string]int, o.clients) // per client: the last count seen of each car
 	var ready sync.WaitGroup
 	var readers sync.WaitGroup
 	streamClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.clients, DisableCompression: true}}
 	errs := make(chan error, o.clients)
 	for i := range o.clients {
 		ready.Add(1)
+		last[i] = map[string]int{}
 		readers.Go(func() {
 			req, _ := http.NewRequestWithContext(sctx, "GET", fmt.Sprintf("%s/trains/stream?tab=load-%d", s.url, i), nil)
 			req.Header.Set("Accept", "text/event-stream")
@@ -340,10 +346,21 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 				switch {
 				case strings.HasPrefix(line, "event: "):
 					event = line[len("event: "):]
-				case strings.HasPrefix(line, "data: ") && event == "car-2002":
+				case strings.HasPrefix(line, "data: ") && strings.HasPrefix(event, "car-"):
 					if m := countRe.FindStringSubmatch(line); m != nil {
 						n, _ := strconv.Atoi(m[1])
-						arrivals[i] = append(arrivals[i], arrival{n, time.Now()})
+						last[i][event[len("car-"):]] = n
+						if event == "car-2002" {
+							arrivals[i] = append(arrivals[i], arrival{n, time.Now()})
+						}
+					}
+				case strings.HasPrefix(line, "data: ") && event == "snapshot":
+					for _, m := range carCountRe.FindAllStringSubmatch(line, -1) {
+						n, _ := strconv.Atoi(m[2])
+						last[i][m[1]] = n
+						if m[1] == "2002" && gotSnapshot {
+							arrivals[i] = append(arrivals[i], arrival{n, time.Now()})
+						}
 					}
 				case line == "":
 					if event == "snapshot" && !gotSnapshot {
@@ -370,6 +387,8 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 	// Background load on cars 2000 and 2001: a ticker feeds a fixed pool of
 	// senders (bounded connections); ticks the pool cannot take are skipped.
 	bg := make(chan struct{})
+	bgctx, bgstop := context.WithCancel(sctx)
+	defer bgstop()
 	work := make(chan string, 64)
 	var pool sync.WaitGroup
 	for range 16 {
@@ -391,7 +410,7 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 		var i int
 		for {
 			select {
-			case <-sctx.Done():
+			case <-bgctx.Done():
 				return
 			case <-tick.C:
 				i++
@@ -417,22 +436,25 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 		acked[p] = time.Now()
 		time.Sleep(3 * time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond) // let the last events arrive
+	bgstop()
+	<-bg                               // every background push answered
+	time.Sleep(500 * time.Millisecond) // let the last events arrive
 	stop()
-	<-bg
 	readers.Wait()
+	// A stream holds only the newest state of each car, so a probe counts
+	// as delivered at the first event showing its count or a later one.
 	var lat []float64
 	missing := 0
 	for i := range o.clients {
-		seen := map[int]time.Time{}
-		for _, a := range arrivals[i] {
-			if _, dup := seen[a.count]; !dup {
-				seen[a.count] = a.at
-			}
-		}
 		for p, t0 := range acked {
-			at, ok := seen[p]
-			if !ok {
+			var at time.Time
+			for _, a := range arrivals[i] {
+				if a.count >= p {
+					at = a.at
+					break
+				}
+			}
+			if at.IsZero() {
 				missing++
 				continue
 			}
@@ -443,6 +465,18 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 	}
 	if missing > 0 {
 		return nil, fmt.Errorf("round %d: %d probe events never reached a client (of %d)", round, missing, o.probes*o.clients)
+	}
+	// Every stream ends at the database's counts.
+	for _, id := range []int64{2000, 2001, 2002} {
+		car, err := s.store.Car(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		for i := range o.clients {
+			if got, ok := last[i][strconv.FormatInt(id, 10)]; !ok || got != car.Count {
+				return nil, fmt.Errorf("round %d: stream %d ended at %d for car %d, the database has %d", round, i, got, id, car.Count)
+			}
+		}
 	}
 	return lat, nil
 }
