@@ -142,7 +142,6 @@ func TestGatewayManagement(t *testing.T) {
 	b.checkNarrow("add form with an error")
 
 	// Correct it (a virtual gateway gets its id made for it).
-	b.typeInto(`#gw-add-id`, "")
 	b.typeInto(`#gw-add-name`, name)
 	b.click(`[data-testid="gw-add-submit"]`)
 	b.waitVisible(`[data-testid="gw-add-notice"]`)
@@ -217,14 +216,18 @@ func TestGatewayManagement(t *testing.T) {
 	b.assertClean("interval changed")
 
 	// Delete after confirming: the row goes, the status line says so.
-	b.answerDialogs(func(msg string) bool { return strings.Contains(msg, renamed) && strings.Contains(msg, row.ID) })
+	// The question is the app's own dialog (hx-confirm), never confirm().
 	b.click(slot + ` [data-testid="gw-delete"]`)
+	b.waitFor("the confirmation dialog", `document.querySelector("#confirm-dialog").open`, step)
+	if q := b.text(`#confirm-dialog`); !strings.Contains(q, renamed) {
+		t.Errorf("delete asked %q, want it to name the gateway", q)
+	}
+	b.click(`[data-testid="confirm-yes"]`)
 	b.waitFor("the deleted row to go", "!("+rowHasID(row.ID)+")", step)
 	b.waitFor("the status line", `document.querySelector('[data-testid="gw-changes"]').textContent.includes(`+jsString(renamed)+`)`, step)
 	b.waitHtmxIdle()
-	b.answerDialogs(nil)
-	if msgs := b.dialogMessages(); len(msgs) != 1 || !strings.Contains(msgs[0], renamed) {
-		t.Errorf("delete asked %q, want one confirmation naming the gateway", msgs)
+	if msgs := b.dialogMessages(); len(msgs) != 0 {
+		t.Errorf("the browser's own dialog opened: %q", msgs)
 	}
 	if !evalJS[bool](b, `window.__e2eNoReload === 7`) {
 		t.Errorf("the flow reloaded the page; every change should happen in place")
