@@ -135,7 +135,8 @@ func TestGateways(t *testing.T) {
 	// Status filter (search cleared): only the offline gateway.
 	b.typeInto(`[data-testid="gw-q"]`, "")
 	b.waitRows(all, url.Values{"q": {""}})
-	offline := byID["b827ebd0a003"].Badge
+	// The status select offers the badge's words; its value is the key.
+	offline := evalJS[string](b, `[...document.querySelectorAll('[data-testid="gw-status"] option')].find(o => o.textContent.trim() === `+jsString(byID["b827ebd0a003"].Badge)+`).value`)
 	b.run("choose status "+offline, chromedp.SetValue(chromedp.CSS(`[data-testid="gw-status"]`), offline))
 	b.click(`[data-testid="gw-apply"]`)
 	b.waitRows([]string{"b827ebd0a003"}, url.Values{"status": {offline}})
