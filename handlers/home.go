@@ -14,14 +14,18 @@ import (
 )
 
 // homeMessages are the only notices the home page shows from its query, so
-// a link cannot put arbitrary text on our page.
+// a link cannot put arbitrary text on our page (values are catalogue keys).
 var homeMessages = map[string]layout.Notice{
-	"signedout": {Kind: "ok", Text: text.T("auth.signedout")},
-	"expired":   {Kind: "warn", Text: text.T("auth.expired")},
+	"signedout": {Kind: "ok", Text: "auth.signedout"},
+	"expired":   {Kind: "warn", Text: "auth.expired"},
 }
 
 func homePage(c *gin.Context) {
-	renderHome(c, http.StatusOK, homeMessages[c.Query("m")])
+	n := homeMessages[c.Query("m")]
+	if n.Text != "" {
+		n.Text = text.T(c, n.Text)
+	}
+	renderHome(c, http.StatusOK, n)
 }
 
 func renderHome(c *gin.Context, status int, flash layout.Notice) {
@@ -29,7 +33,7 @@ func renderHome(c *gin.Context, status int, flash layout.Notice) {
 	if u, ok := web.UserOf(c); ok {
 		vm = home.Home{SignedIn: true, Name: u.DisplayName(), LoginID: u.LoginID}
 	}
-	web.Render(c, status, web.Page{Title: text.T("home.title"), Flash: flash}, home.Page(vm))
+	web.Render(c, status, web.Page{Title: text.T(c, "home.title"), Flash: flash}, home.Page(vm))
 }
 
 // Checker is one readiness dependency.

@@ -160,7 +160,7 @@ func (v viewer) buildChart(pts []thingplus.Point, start, end time.Time, r rangeS
 	x := func(ms int64) float64 { return padL + float64(ms-s)/float64(e-s)*plotW }
 	c.XTicks = v.timeTicks(start, end, r.Tick, x)
 	if len(pts) == 0 {
-		c.Empty = text.T("gw.chart.empty")
+		c.Empty = text.T(v.ctx, "gw.chart.empty")
 		return c
 	}
 	st := statsOf(pts)

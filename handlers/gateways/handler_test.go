@@ -729,7 +729,7 @@ func TestURLsEscapeIDs(t *testing.T) {
 }
 
 func TestHandlerTextKeysExist(t *testing.T) {
-	re := regexp.MustCompile(`text\.T\("([^"]+)"\)`)
+	re := regexp.MustCompile(`text\.T\((?:[a-z.]+, )?"([^"]+)"\)`)
 	files, _ := filepath.Glob("*.go")
 	n := 0
 	for _, f := range files {

@@ -99,8 +99,8 @@ func (v viewer) sensorPageOf(gwID, gwName string, d seriesData, r rangeSpec) vt.
 	p := vt.SensorPage{
 		Title: name, GatewayName: gwName, GatewayHref: gatewayHref(gwID),
 		ID: d.sensor.ID, Type: row.Type, Value: row.Value, Age: row.Age, Status: row.Status,
-		Ranges:  rangeLinks(gwID, d.sensor.ID, r.Key),
-		CSVHref: sensorHref(gwID, d.sensor.ID) + "/series.csv?range=" + r.Key, CSVLabel: text.T("gw.csv"),
+		Ranges:  rangeLinks(v.ctx, gwID, d.sensor.ID, r.Key),
+		CSVHref: sensorHref(gwID, d.sensor.ID) + "/series.csv?range=" + r.Key, CSVLabel: text.T(v.ctx, "gw.csv"),
 	}
 	unit := ""
 	if d.known && d.typ.Unit != "" {
@@ -109,20 +109,20 @@ func (v viewer) sensorPageOf(gwID, gwName string, d seriesData, r rangeSpec) vt.
 	dp := int(d.typ.DecimalPlace)
 	f := func(x float64) string { return formatNumber(x, dp) + unit }
 	from, to := v.absolute(d.start), v.absolute(d.end)
-	title := fmt.Sprintf(text.T("gw.chart.title"), name, text.T("gw.range."+r.Key+".noun"))
+	title := fmt.Sprintf(text.T(v.ctx, "gw.chart.title"), name, text.T(v.ctx, "gw.range."+r.Key+".noun"))
 	st := statsOf(d.points)
-	desc := fmt.Sprintf(text.T("gw.chart.desc.empty"), from, to)
+	desc := fmt.Sprintf(text.T(v.ctx, "gw.chart.desc.empty"), from, to)
 	if st.n > 0 {
-		desc = fmt.Sprintf(text.T("gw.chart.desc"), from, to, f(st.min), f(st.max), f(st.avg))
+		desc = fmt.Sprintf(text.T(v.ctx, "gw.chart.desc"), from, to, f(st.min), f(st.max), f(st.avg))
 		p.Stats = []vt.Stat{
-			{Label: text.T("gw.stat.min"), Value: f(st.min), Testid: "sensor-min"},
-			{Label: text.T("gw.stat.max"), Value: f(st.max), Testid: "sensor-max"},
-			{Label: text.T("gw.stat.avg"), Value: f(st.avg), Testid: "sensor-avg"},
+			{Label: text.T(v.ctx, "gw.stat.min"), Value: f(st.min), Testid: "sensor-min"},
+			{Label: text.T(v.ctx, "gw.stat.max"), Value: f(st.max), Testid: "sensor-max"},
+			{Label: text.T(v.ctx, "gw.stat.avg"), Value: f(st.avg), Testid: "sensor-avg"},
 		}
 	}
-	p.Stats = append(p.Stats, vt.Stat{Label: text.T("gw.stat.count"), Value: strconv.Itoa(st.n), Testid: "sensor-count"})
+	p.Stats = append(p.Stats, vt.Stat{Label: text.T(v.ctx, "gw.stat.count"), Value: strconv.Itoa(st.n), Testid: "sensor-count"})
 	p.Chart = v.buildChart(d.points, d.start, d.end, r, title, desc)
-	p.Summary = fmt.Sprintf(text.T("gw.summary"), st.n, text.T("gw.every."+r.Interval), text.T("gw.func."+d.fn))
+	p.Summary = fmt.Sprintf(text.T(v.ctx, "gw.summary"), st.n, text.T(v.ctx, "gw.every."+r.Interval), text.T(v.ctx, "gw.func."+d.fn))
 	rows := d.points
 	if len(rows) > maxTableRows {
 		rows = rows[len(rows)-maxTableRows:]
@@ -134,10 +134,10 @@ func (v viewer) sensorPageOf(gwID, gwName string, d seriesData, r rangeSpec) vt.
 	return p
 }
 
-func rangeLinks(gwID, id, cur string) []vt.RangeLink {
+func rangeLinks(ctx context.Context, gwID, id, cur string) []vt.RangeLink {
 	links := make([]vt.RangeLink, len(ranges))
 	for i, r := range ranges {
-		links[i] = vt.RangeLink{Label: text.T("gw.range." + r.Key), Href: sensorHref(gwID, id) + "?range=" + r.Key, Current: r.Key == cur}
+		links[i] = vt.RangeLink{Label: text.T(ctx, "gw.range."+r.Key), Href: sensorHref(gwID, id) + "?range=" + r.Key, Current: r.Key == cur}
 	}
 	return links
 }
@@ -177,14 +177,14 @@ func (h *Handler) sensor(c *gin.Context) {
 		slog.WarnContext(c.Request.Context(), "sensor: Thing+ unavailable", "err", err)
 		if last, at, ok := lastOf[vt.SensorPage](h.last, key); ok {
 			p = last
-			p.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T("gw.asof"), v.absolute(at))}
+			p.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(at))}
 		} else {
 			start, end := r.window(v.now)
 			p = vt.SensorPage{Title: id, GatewayName: gwID, GatewayHref: gatewayHref(gwID), ID: id,
-				Value: text.T("gw.novalue"), Status: badgeOf(stOff),
-				Ranges: rangeLinks(gwID, id, r.Key), CSVHref: sensorHref(gwID, id) + "/series.csv?range=" + r.Key, CSVLabel: text.T("gw.csv"),
-				Notice: vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}}
-			p.Chart = v.buildChart(nil, start, end, r, id, fmt.Sprintf(text.T("gw.chart.desc.empty"), v.absolute(start), v.absolute(end)))
+				Value: text.T(c, "gw.novalue"), Status: badgeOf(c, stOff),
+				Ranges: rangeLinks(c, gwID, id, r.Key), CSVHref: sensorHref(gwID, id) + "/series.csv?range=" + r.Key, CSVLabel: text.T(c, "gw.csv"),
+				Notice: vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}}
+			p.Chart = v.buildChart(nil, start, end, r, id, fmt.Sprintf(text.T(c, "gw.chart.desc.empty"), v.absolute(start), v.absolute(end)))
 		}
 	default:
 		web.Fail(c, err)

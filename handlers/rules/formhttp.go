@@ -87,7 +87,7 @@ func (h *Handler) submit(c *gin.Context, id string) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBody)
 	if err := c.Request.ParseForm(); err != nil {
 		// nothing to re-render: a toast, and the form on the page stays
-		h.rowFail(c, web.Invalid("form", text.T("rules.err.toolarge")))
+		h.rowFail(c, web.Invalid("form", text.T(c, "rules.err.toolarge")))
 		return
 	}
 	f := parseForm(c.Request.PostForm)
@@ -127,7 +127,7 @@ func (h *Handler) submit(c *gin.Context, id string) {
 		h.renderForm(c, status, env, g, "")
 	default:
 		if !env.applyOp(&f, op) {
-			f.Errors = map[string]string{"form": text.T("err.invalid")}
+			f.Errors = map[string]string{"form": text.T(c, "err.invalid")}
 			h.renderForm(c, http.StatusUnprocessableEntity, env, f, "")
 			return
 		}
@@ -188,7 +188,7 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 			}
 			h.renderForm(c, http.StatusUnprocessableEntity, env, f, "")
 		case thingplus.IsKind(err, thingplus.KindUnavailable):
-			f.Upstream = &views.Upstream{Message: text.T("err.unavailable")}
+			f.Upstream = &views.Upstream{Message: text.T(c, "err.unavailable")}
 			h.renderForm(c, http.StatusServiceUnavailable, env, f, "")
 		default:
 			web.Fail(c, err)
@@ -211,9 +211,9 @@ func (h *Handler) renderForm(c *gin.Context, status int, env formEnv, f views.Fo
 		web.Component(c, status, views.RuleForm(f))
 		return
 	}
-	title := text.T("rules.new.title")
+	title := text.T(c, "rules.new.title")
 	if f.ID != "" {
-		title = text.T("rules.edit.title")
+		title = text.T(c, "rules.edit.title")
 	}
 	web.Render(c, status, web.Page{Title: title, Active: "rules"}, views.FormPage(f, fromTemplate))
 }
@@ -224,7 +224,7 @@ func (h *Handler) decorate(f *views.Form, env formEnv) {
 	f.PickerDown = env.down
 	f.MaxItems, f.MaxGroups = thingplus.MaxItemsInGroup, thingplus.MaxGroups
 	if h.push.build != nil {
-		f.PushHint = text.T("rules.form.apphint")
+		f.PushHint = text.T(env.ctx, "rules.form.apphint")
 	}
 	n := env.names()
 	f.TriggerLabel = n.of(f.Trigger.Sensor)

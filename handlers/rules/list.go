@@ -2,6 +2,7 @@ package rules
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -60,7 +61,7 @@ func (h *Handler) picker(c *gin.Context) (choices []GatewayChoice, down bool) {
 
 func (h *Handler) env(c *gin.Context) formEnv {
 	choices, down := h.picker(c)
-	return formEnv{push: h.push, zones: h.zones, now: h.now(), picker: choices, down: down}
+	return formEnv{ctx: c, push: h.push, zones: h.zones, now: h.now(), picker: choices, down: down}
 }
 
 // userKey identifies the signed-in user for the per-user caches.
@@ -116,10 +117,10 @@ func filterURL(f views.Filter) string {
 }
 
 // row is the view model of one rule.
-func (h *Handler) row(r thingplus.Rule, n names, loc *time.Location) views.Row {
+func (h *Handler) row(ctx context.Context, r thingplus.Rule, n names, loc *time.Location) views.Row {
 	mod, iso := formatTime(r.Mtime, loc)
 	return views.Row{
-		ID: r.ID, Name: r.Name, Desc: r.Desc, Summary: Summary(r, n), Severity: string(r.Severity),
+		ID: r.ID, Name: r.Name, Desc: r.Desc, Summary: Summary(ctx, r, n), Severity: string(r.Severity),
 		Active: r.Status == thingplus.RuleActivated, Template: r.IsTemplate(), Modified: mod, ModifiedISO: iso,
 	}
 }
@@ -170,7 +171,7 @@ func (h *Handler) list(c *gin.Context) {
 	n, loc := env.names(), userLoc(c)
 	slices.SortStableFunc(rules, func(a, b thingplus.Rule) int { return cmp.Compare(b.Mtime, a.Mtime) })
 	for _, r := range rules {
-		row := h.row(r, n, loc)
+		row := h.row(c, r, n, loc)
 		if r.IsTemplate() {
 			vm.TotalTemplates++
 		} else {
@@ -186,13 +187,13 @@ func (h *Handler) list(c *gin.Context) {
 		}
 	}
 	if done := c.Query("done"); done != "" && text.Has("rules.done."+done) {
-		vm.Notice = layout.Notice{Kind: "ok", Text: text.T("rules.done." + done)}
+		vm.Notice = layout.Notice{Kind: "ok", Text: text.T(c, "rules.done."+done)}
 	}
 	if web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetTables {
 		web.Component(c, status, views.Tables(vm))
 		return
 	}
-	web.Render(c, status, web.Page{Title: text.T("rules.title"), Active: "rules"}, views.ListPage(vm))
+	web.Render(c, status, web.Page{Title: text.T(c, "rules.title"), Active: "rules"}, views.ListPage(vm))
 }
 
 // toggle serves POST /rules/:id/status: it reads the rule, sets the status
@@ -201,7 +202,7 @@ func (h *Handler) toggle(c *gin.Context) {
 	ctx, token, id := c.Request.Context(), web.TokenOf(c), c.Param("id")
 	want := thingplus.RuleStatus(c.PostForm("status"))
 	if !want.Valid() {
-		h.rowFail(c, web.Invalid("status", text.T("rules.err.status")))
+		h.rowFail(c, web.Invalid("status", text.T(c, "rules.err.status")))
 		return
 	}
 	r, err := h.rules.GetRule(ctx, token, id)
@@ -222,7 +223,7 @@ func (h *Handler) toggle(c *gin.Context) {
 		web.Redirect(c, "/rules?done="+string(want))
 		return
 	}
-	web.Component(c, http.StatusOK, views.RuleRow(h.row(out, h.env(c).names(), userLoc(c))))
+	web.Component(c, http.StatusOK, views.RuleRow(h.row(c, out, h.env(c).names(), userLoc(c))))
 }
 
 // confirmDelete serves GET /rules/:id/delete: the confirmation page for
@@ -233,8 +234,8 @@ func (h *Handler) confirmDelete(c *gin.Context) {
 		web.Fail(c, err)
 		return
 	}
-	row := h.row(r, h.env(c).names(), userLoc(c))
-	web.Render(c, http.StatusOK, web.Page{Title: text.T("rules.delete.title"), Active: "rules"}, views.DeletePage(row))
+	row := h.row(c, r, h.env(c).names(), userLoc(c))
+	web.Render(c, http.StatusOK, web.Page{Title: text.T(c, "rules.delete.title"), Active: "rules"}, views.DeletePage(row))
 }
 
 // delete serves POST /rules/:id/delete. A rule already gone counts as deleted.
@@ -262,7 +263,7 @@ func (h *Handler) rowFail(c *gin.Context, err error) {
 	}
 	c.Header("HX-Retarget", "#toasts")
 	c.Header("HX-Reswap", "beforeend")
-	msg := upstreamMessage(err)
+	msg := upstreamMessage(c, err)
 	if m := apperr.MessageOf(err); m != "" {
 		msg = m
 	}
@@ -271,7 +272,7 @@ func (h *Handler) rowFail(c *gin.Context, err error) {
 
 // upstreamMessage is what the user reads about a failed Thing+ call: Thing+'s
 // own message and code for rejections, the standard text otherwise.
-func upstreamMessage(err error) string {
+func upstreamMessage(ctx context.Context, err error) string {
 	var te *thingplus.Error
 	if errors.As(err, &te) && (te.Kind == thingplus.KindInvalid || te.Kind == thingplus.KindConflict) {
 		msg := te.Message
@@ -279,9 +280,9 @@ func upstreamMessage(err error) string {
 			msg = http.StatusText(te.Status)
 		}
 		if te.Code != "" {
-			return fmt.Sprintf(text.T("rules.err.upstream"), msg, te.Code)
+			return fmt.Sprintf(text.T(ctx, "rules.err.upstream"), msg, te.Code)
 		}
 		return msg
 	}
-	return web.MessageOf(err)
+	return web.MessageOf(ctx, err)
 }

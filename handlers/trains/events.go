@@ -45,7 +45,7 @@ func eventFilter(c *gin.Context) (trains.EventFilter, vt.EventFilter, bool) {
 		}
 	}
 	if !ok {
-		vf.Error = text.T("trains.events.badfilter")
+		vf.Error = text.T(c, "trains.events.badfilter")
 		f = trains.EventFilter{}
 	}
 	return f, vf, ok
@@ -108,7 +108,7 @@ func (h *Handler) events(c *gin.Context) {
 		web.Component(c, status, vt.EventsTable(e))
 		return
 	}
-	web.Render(c, status, web.Page{Title: text.T("trains.events.title"), Active: "trains"}, vt.EventsBody(e))
+	web.Render(c, status, web.Page{Title: text.T(c, "trains.events.title"), Active: "trains"}, vt.EventsBody(e))
 }
 
 // csvSafe keeps a text cell from being read as a formula by spreadsheets
@@ -124,7 +124,7 @@ func csvSafe(s string) string {
 func (h *Handler) eventsCSV(c *gin.Context) {
 	f, _, ok := eventFilter(c)
 	if !ok {
-		plain(c, http.StatusBadRequest, text.T("trains.events.badfilter"))
+		plain(c, http.StatusBadRequest, text.T(c, "trains.events.badfilter"))
 		return
 	}
 	c.Header("Content-Type", "text/csv; charset=utf-8")

@@ -19,8 +19,8 @@ import (
 	vt "github.com/thingplus/thingplus-webapp/views/trains"
 )
 
-func (h *Handler) pageMeta() web.Page {
-	return web.Page{Title: text.T("trains.title"), Active: "trains", SSE: true}
+func (h *Handler) pageMeta(ctx context.Context) web.Page {
+	return web.Page{Title: text.T(ctx, "trains.title"), Active: "trains", SSE: true}
 }
 
 // page is GET /trains.
@@ -50,7 +50,7 @@ func (h *Handler) renderPage(c *gin.Context, status int, l vt.List, version stri
 		StreamURL: stream, Tab: tab,
 		Sensors: h.sensorOptions(c),
 	}
-	web.Render(c, status, h.pageMeta(), vt.PageBody(p))
+	web.Render(c, status, h.pageMeta(c), vt.PageBody(p))
 }
 
 // sensorOptions asks Thing+ for the user's door sensors; the form still
@@ -109,7 +109,7 @@ func (h *Handler) done(c *gin.Context, status int, f vt.Form, n vt.Notice) {
 
 // ok answers a form that worked; the panel holding form (its id) stays open.
 func (h *Handler) ok(c *gin.Context, form, msgKey string) {
-	h.okText(c, form, text.T(msgKey))
+	h.okText(c, form, text.T(c, msgKey))
 }
 
 func (h *Handler) okText(c *gin.Context, form, msg string) {
@@ -149,12 +149,12 @@ func (h *Handler) failForm(c *gin.Context, formID string, err error) {
 		f.Error = message(err)
 		h.done(c, http.StatusUnprocessableEntity, f, vt.Notice{})
 	case errors.Is(err, trains.ErrConflict):
-		f.Error = text.T("trains.err.taken")
+		f.Error = text.T(c, "trains.err.taken")
 		h.done(c, http.StatusConflict, f, vt.Notice{})
 	case errors.Is(err, trains.ErrNotFound):
-		h.done(c, http.StatusConflict, vt.Form{}, vt.Notice{Kind: "bad", Text: text.T("trains.err.notfound")})
+		h.done(c, http.StatusConflict, vt.Form{}, vt.Notice{Kind: "bad", Text: text.T(c, "trains.err.notfound")})
 	case errors.Is(err, trains.ErrUnknownSensor):
-		h.done(c, http.StatusConflict, vt.Form{}, vt.Notice{Kind: "bad", Text: text.T("trains.err.notassigned")})
+		h.done(c, http.StatusConflict, vt.Form{}, vt.Notice{Kind: "bad", Text: text.T(c, "trains.err.notassigned")})
 	default:
 		web.Fail(c, appErr(err))
 	}
@@ -173,7 +173,7 @@ func pathID(c *gin.Context) (int64, bool) {
 func formInt(c *gin.Context, field string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(c.PostForm(field)))
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s", trains.ErrInvalid, text.T("trains.err.number"))
+		return 0, fmt.Errorf("%w: %s", trains.ErrInvalid, text.T(c, "trains.err.number"))
 	}
 	return n, nil
 }
@@ -322,14 +322,14 @@ func (h *Handler) unassignDoor(c *gin.Context) {
 }
 
 // wiredText says what wiring a door did.
-func wiredText(sensor string, res WireResult) string {
+func wiredText(ctx context.Context, sensor string, res WireResult) string {
 	switch {
 	case len(res.Created) == 0:
-		return fmt.Sprintf(text.T("trains.ok.wired.already"), sensor)
+		return fmt.Sprintf(text.T(ctx, "trains.ok.wired.already"), sensor)
 	case len(res.Existing) > 0:
-		return fmt.Sprintf(text.T("trains.ok.wired.partly"), res.Created[0], sensor, res.Existing[0])
+		return fmt.Sprintf(text.T(ctx, "trains.ok.wired.partly"), res.Created[0], sensor, res.Existing[0])
 	}
-	return fmt.Sprintf(text.T("trains.ok.wired"), sensor)
+	return fmt.Sprintf(text.T(ctx, "trains.ok.wired"), sensor)
 }
 
 // wireDoor creates the door's IN and OUT dataPush rules in Thing+.
@@ -337,7 +337,7 @@ func (h *Handler) wireDoor(c *gin.Context) {
 	sensor := c.PostForm("sensorId")
 	form := "wire-" + sensor
 	if h.wirer == nil {
-		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: text.T("trains.err.nowire")}, vt.Notice{})
+		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: text.T(c, "trains.err.nowire")}, vt.Notice{})
 		return
 	}
 	if _, _, err := h.store.DoorOf(c.Request.Context(), sensor); err != nil {
@@ -348,14 +348,14 @@ func (h *Handler) wireDoor(c *gin.Context) {
 	res, err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(sensor, "IN"), h.pushURL(sensor, "OUT"))
 	switch code := apperr.CodeOf(err); {
 	case err == nil:
-		h.okText(c, form, wiredText(sensor, res))
+		h.okText(c, form, wiredText(c, sensor, res))
 	case code == apperr.Unauthorized:
 		web.Fail(c, err)
 	case code == apperr.Invalid || code == apperr.Conflict || code == apperr.Forbidden || code == apperr.NotFound:
 		h.cfg.Log.WarnContext(c.Request.Context(), "trains: wire door", "err", err)
-		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: web.MessageOf(err)}, vt.Notice{})
+		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: web.MessageOf(c, err)}, vt.Notice{})
 	default:
 		h.cfg.Log.ErrorContext(c.Request.Context(), "trains: wire door", "err", err)
-		h.done(c, http.StatusServiceUnavailable, vt.Form{ID: form, Error: text.T("err.unavailable")}, vt.Notice{})
+		h.done(c, http.StatusServiceUnavailable, vt.Form{ID: form, Error: text.T(c, "err.unavailable")}, vt.Notice{})
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -40,14 +41,14 @@ func StatusOf(err error) int {
 
 // MessageOf is the user-safe message of err: its own for invalid input and
 // conflicts, the code's standard text otherwise (details go to the log).
-func MessageOf(err error) string {
+func MessageOf(ctx context.Context, err error) string {
 	code := apperr.CodeOf(err)
 	if code == apperr.Invalid || code == apperr.Conflict {
 		if m := apperr.MessageOf(err); m != "" {
 			return m
 		}
 	}
-	return text.T("err." + string(code))
+	return text.T(ctx, "err."+string(code))
 }
 
 // SignInAgain is called when Thing+ says the token is no longer good; the
@@ -80,12 +81,12 @@ func Fail(c *gin.Context, err error) {
 		log = slog.ErrorContext
 	}
 	log(c.Request.Context(), "request failed", "status", status, "err", err, "path", c.Request.URL.Path)
-	msg := MessageOf(err)
+	msg := MessageOf(c, err)
 	if IsFragment(c) {
 		Component(c, status, layout.Toast(msg))
 		return
 	}
-	Render(c, status, Page{Title: text.T("err.title")}, layout.ErrorBody(text.T("err.title"), msg, ""))
+	Render(c, status, Page{Title: text.T(c, "err.title")}, layout.ErrorBody(text.T(c, "err.title"), msg, ""))
 }
 
 // Invalid builds a field validation error.

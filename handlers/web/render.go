@@ -89,6 +89,7 @@ func WithShell(base layout.Shell) gin.HandlerFunc {
 func shellOf(c *gin.Context, p Page) layout.Shell {
 	s, _ := c.Request.Context().Value(shellKey{}).(layout.Shell)
 	s.Title, s.Active, s.SSE, s.Flash = p.Title, p.Active, p.SSE, p.Flash
+	s.Next = c.Request.URL.RequestURI()
 	if u, ok := UserOf(c); ok {
 		s.User = &layout.User{Name: u.DisplayName(), LoginID: u.LoginID}
 	}

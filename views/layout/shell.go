@@ -12,6 +12,7 @@ type Shell struct {
 	SSE     bool // load the htmx sse extension
 	Sandbox bool // connected to the built-in sandbox
 	Flash   Notice
+	Next    string // this page's path and query, where the language switch returns
 }
 
 // User is who is signed in, as the shell shows it.
@@ -42,4 +43,11 @@ func navClass(active, key string) string {
 		return "page"
 	}
 	return ""
+}
+
+func boolStr(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
 }

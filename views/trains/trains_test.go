@@ -151,7 +151,7 @@ func TestEventsTable(t *testing.T) {
 
 // Every text key the trains views use exists in the catalogue.
 func TestTextKeys(t *testing.T) {
-	keys := regexp.MustCompile(`text\.T\("(trains\.[a-z._]+)"\)`)
+	keys := regexp.MustCompile(`text\.T\((?:[a-z.]+, )?"(trains\.[a-z._]+)"\)`)
 	for _, f := range []string{"trains.templ", "events.templ"} {
 		src := mustRead(t, f)
 		for _, m := range keys.FindAllStringSubmatch(src, -1) {
