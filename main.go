@@ -33,6 +33,8 @@ import (
 	"github.com/thingplus/thingplus-webapp/handlers/rules"
 	"github.com/thingplus/thingplus-webapp/handlers/session"
 	trainsweb "github.com/thingplus/thingplus-webapp/handlers/trains"
+	"github.com/thingplus/thingplus-webapp/logging"
+	"github.com/thingplus/thingplus-webapp/metrics"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/thingplus/sandbox"
 	"github.com/thingplus/thingplus-webapp/trains"
@@ -79,8 +81,11 @@ func exitCode(err error, stderr io.Writer) int {
 	return 1
 }
 
-func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "" {
+		format = logging.DefaultFormat(w)
+	}
+	return logging.New(w, format)
 }
 
 // serve runs the app, and the sandbox when no Thing+ is configured.
@@ -89,8 +94,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr)
+	log := newLogger(stderr, cfg.LogFormat)
 	slog.SetDefault(log)
+	m := metrics.New()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("DATA_DIR: %w", err)
 	}
@@ -100,13 +106,21 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if len(cfg.MemcachedServers) == 0 {
 		log.Warn("MEMCACHED_SERVERS not set: sessions are kept in process memory (fine for one developer machine)")
 	}
-	domain, err := openDomain(ctx, cfg, log)
+	domain, err := openDomain(ctx, cfg, log, m)
 	if err != nil {
 		return err
 	}
 	defer domain.Close()
 
 	servers := []*http.Server{}
+	if cfg.MetricsAddr != "" {
+		srv, err := listen(cfg.MetricsAddr, metricsMux(m))
+		if err != nil {
+			return fmt.Errorf("METRICS_ADDR: %w", err)
+		}
+		servers = append(servers, srv)
+		log.Info("metrics listening", "url", "http://"+cfg.MetricsAddr+"/metrics")
+	}
 	if cfg.UsesSandbox() {
 		if cfg.ClientID == "" {
 			cfg.ClientID, cfg.ClientSecret = "thingplus-webapp-local", config.RandomHex(24)
@@ -122,21 +136,24 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		log.Info("Thing+ sandbox running", "url", "http://"+cfg.SandboxAddr, "demo_login", "demo", "demo_password", "demo")
 	}
 
-	tp, err := thingplus.New(cfg.ThingplusURL)
+	tp, err := thingplus.New(cfg.ThingplusURL, thingplus.WithBodyBudget(cfg.UpstreamBodyBudget), thingplus.WithHTTPClient(upstreamClient(m)))
 	if err != nil {
 		return &config.Error{Var: "THINGPLUS_URL", Msg: err.Error()}
 	}
-	store := session.New(session.Options{Servers: cfg.MemcachedServers, Secret: cfg.SessionSecret, Secure: cfg.SecureCookies()})
+	store := session.New(session.Options{Servers: cfg.MemcachedServers, Secret: cfg.SessionSecret,
+		Secure: cfg.SecureCookies(), OnError: m.MemcachedError})
 	engine := handlers.New(handlers.Deps{
-		Log: log, Assets: assets.New(), Sessions: store,
+		Log: log, Assets: assets.New(), Sessions: store, Metrics: m,
 		OAuth: &oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 			Endpoint: thingplus.Endpoint(cfg.ThingplusURL), RedirectURL: cfg.RedirectURI()},
-		HTTPClient: thingplus.NewHTTPClient(), Identity: tp, SignupURL: cfg.SignupURL,
+		HTTPClient: upstreamClient(m), Identity: tp, SignupURL: cfg.SignupURL,
 		Secure: cfg.SecureCookies(), Sandbox: cfg.UsesSandbox() || cfg.ThingplusURL == cfg.SandboxURL(),
-		Ready: map[string]handlers.Checker{
-			"sessions":  func(context.Context) error { return store.Ping() },
-			"thingplus": reachable(cfg.ThingplusURL),
+		Ready: []handlers.Check{
+			{Name: "sessions", Required: true, Check: func(context.Context) error { return store.Ping() }},
+			{Name: "trains_db", Required: true, Check: domain.trains.CheckWritable},
+			{Name: "thingplus", Check: reachable(cfg.ThingplusURL, m)},
 		},
+		Budget:   cfg.RequestBudget,
 		Features: domain.Features(tp, cfg),
 		Public:   domain.PublicFeatures(tp, cfg),
 	})
@@ -161,7 +178,7 @@ func serveSandboxOnly(ctx context.Context, getenv func(string) string, stderr io
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr)
+	log := newLogger(stderr, cfg.LogFormat)
 	if cfg.ClientID == "" {
 		cfg.ClientID, cfg.ClientSecret = "thingplus-webapp-local", config.RandomHex(24)
 		log.Info("generated the app's OAuth client", "client_id", cfg.ClientID)
@@ -204,8 +221,7 @@ func listen(addr string, h http.Handler) (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	srv := handlers.NewServer(h)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Error("server stopped", "addr", addr, "err", err)
@@ -224,24 +240,47 @@ func shutdown(servers []*http.Server) error {
 	return errors.Join(errs...)
 }
 
-// reachable checks that Thing+ answers HTTP at all (any status below 500).
-func reachable(base string) handlers.Checker {
+// upstreamClient is the HTTP client for Thing+, counted in the metrics.
+func upstreamClient(m *metrics.Metrics) *http.Client {
+	c := thingplus.NewHTTPClient()
+	c.Transport = m.Transport(c.Transport)
+	return c
+}
+
+// metricsMux serves /metrics on the metrics listener (METRICS_ADDR), apart
+// from the app's public port.
+func metricsMux(m *metrics.Metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	return mux
+}
+
+// reachable checks that Thing+ answers HTTP at all (any status below 500)
+// and records the result in the metrics.
+func reachable(base string, m *metrics.Metrics) handlers.Checker {
 	client := thingplus.NewHTTPClient()
 	return func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/ruleAgents", nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode >= 500 {
-			return fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return nil
+		start := time.Now()
+		err := probe(ctx, client, base+"/ruleAgents")
+		m.ThingplusProbe(err == nil, time.Since(start))
+		return err
 	}
+}
+
+func probe(ctx context.Context, client *http.Client, u string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
 }
 
 // domain holds the app's own state (the trains database) and builds the
@@ -251,18 +290,23 @@ type domain struct {
 	key     string
 	PushURL func(sensorID, dir string) string
 	log     *slog.Logger
+	m       *metrics.Metrics
 }
 
-func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger) (*domain, error) {
+func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics) (*domain, error) {
 	key, err := webhookKey(cfg)
 	if err != nil {
 		return nil, err
 	}
-	store, err := trains.Open(ctx, cfg.DataDir, trains.Options{})
+	store, err := trains.Open(ctx, cfg.DataDir, trains.Options{OnCommit: m.Commit})
 	if err != nil {
 		return nil, fmt.Errorf("DATA_DIR: %w", err)
 	}
-	return &domain{trains: store, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log}, nil
+	if err := m.WatchTrains(store, trains.DefaultThresholds); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return &domain{trains: store, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log, m: m}, nil
 }
 
 // EndStreams closes every open live stream (they would hold a graceful
@@ -276,7 +320,7 @@ func (d *domain) Close() error { return d.trains.Close() }
 func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature {
 	return []handlers.Feature{
 		gateways.New(thingplus.NewCached(tp, thingplus.CacheOptions{}), gateways.Options{}),
-		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL),
+		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp),
 	}
 }
 
@@ -289,7 +333,7 @@ func (d *domain) PublicFeatures(tp *thingplus.Client, cfg config.Config) []handl
 	adapter := trainsweb.Thingplus{API: tp}
 	return []handlers.PublicFeature{
 		trainsweb.New(trainsweb.Deps{Store: d.trains, Sensors: adapter, Wirer: adapter},
-			trainsweb.Config{PublicURL: cfg.PublicURL, WebhookKey: d.key, Log: d.log, Location: seoul}),
+			trainsweb.Config{PublicURL: cfg.PublicURL, WebhookKey: d.key, Log: d.log, Location: seoul, Metrics: d.m}),
 	}
 }
 

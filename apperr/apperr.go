@@ -19,6 +19,7 @@ const (
 	Conflict     Code = "conflict"     // it already exists
 	Unavailable  Code = "unavailable"  // an upstream or a store is down or slow; retry later
 	Internal     Code = "internal"     // a bug
+	TooLarge     Code = "too_large"    // the request body is over its limit
 )
 
 // Error is an application error: a code, a message safe to show, and the
@@ -69,6 +70,19 @@ func MessageOf(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Message
+	}
+	return ""
+}
+
+// Keyed is implemented by errors that name a more specific user text (a
+// catalogue key) than their code's standard one.
+type Keyed interface{ MessageKey() string }
+
+// KeyOf returns the catalogue key err names, or "".
+func KeyOf(err error) string {
+	var k Keyed
+	if errors.As(err, &k) {
+		return k.MessageKey()
 	}
 	return ""
 }

@@ -31,6 +31,10 @@ type Config struct {
 	SimulatorPace    time.Duration // sandbox simulator tick; 0 = its default, negative = off
 	DataDir          string
 	WebhookKey       string // empty: generated once and kept in DataDir
+	Limits
+
+	LogFormat   string // "json", "text", or empty: JSON unless logging to a terminal
+	MetricsAddr string // host:port of the Prometheus /metrics listener; empty: none
 }
 
 // Error names the variable that is wrong.
@@ -87,6 +91,19 @@ func Load(getenv func(string) string) (Config, error) {
 	c.WebhookKey = getenv("WEBHOOK_KEY")
 	if c.WebhookKey != "" && len(c.WebhookKey) < 16 {
 		return c, &Error{"WEBHOOK_KEY", "must be at least 16 characters"}
+	}
+	if err = c.loadLimits(getenv); err != nil {
+		return c, err
+	}
+	switch c.LogFormat = getenv("LOG_FORMAT"); c.LogFormat {
+	case "", "json", "text":
+	default:
+		return c, &Error{"LOG_FORMAT", fmt.Sprintf("%q is not json or text", c.LogFormat)}
+	}
+	if c.MetricsAddr = getenv("METRICS_ADDR"); c.MetricsAddr != "" {
+		if _, err := hostPorts("METRICS_ADDR", c.MetricsAddr); err != nil || strings.Contains(c.MetricsAddr, ",") {
+			return c, &Error{"METRICS_ADDR", fmt.Sprintf("%q is not host:port (e.g. 127.0.0.1:9090)", c.MetricsAddr)}
+		}
 	}
 	c.SignupURL = getenv("THINGPLUS_SIGNUP_URL")
 	if c.SignupURL == "" {

@@ -65,6 +65,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"WEBHOOK_KEY": "short"}, "WEBHOOK_KEY"},
 		{map[string]string{"SANDBOX_SIMULATOR": "fast"}, "SANDBOX_SIMULATOR"},
 		{map[string]string{"SANDBOX_SIMULATOR": "1ms"}, "SANDBOX_SIMULATOR"},
+		{map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
+		{map[string]string{"METRICS_ADDR": "9090"}, "METRICS_ADDR"},
+		{map[string]string{"METRICS_ADDR": "a:1,b:2"}, "METRICS_ADDR"},
 	}
 	for _, tc := range cases {
 		_, err := Load(env(tc.env))

@@ -135,7 +135,7 @@ func (a *Auth) callback(c *gin.Context) {
 		unavailable(c, err)
 		return
 	}
-	a.log.Info("signed in", "user", me.ID, "login", me.LoginID)
+	a.log.InfoContext(c.Request.Context(), "signed in", "user", me.ID, "login", me.LoginID)
 	if next == "" {
 		next = "/"
 	}
@@ -143,7 +143,7 @@ func (a *Auth) callback(c *gin.Context) {
 }
 
 func (a *Auth) signInFailed(c *gin.Context, status int, reason, detail string) {
-	a.log.Warn("sign-in failed", "detail", detail)
+	a.log.WarnContext(c.Request.Context(), "sign-in failed", "detail", detail)
 	msg := fmt.Sprintf(text.T(c, "auth.failed"), reason)
 	web.Render(c, status, web.Page{Title: text.T(c, "err.title")}, layout.ErrorBody(text.T(c, "err.title"), msg, "/auth/login"))
 }
@@ -189,7 +189,8 @@ func (a *Auth) loadUser(required bool) gin.HandlerFunc {
 			c.Abort()
 			return
 		}
-		if token != "" && tokenExpired(token, a.now()) {
+		exp, hasExp := tokenExpiry(token)
+		if token != "" && hasExp && !a.now().Before(exp) {
 			a.signInAgain(c)
 			c.Abort()
 			return
@@ -209,13 +210,21 @@ func (a *Auth) loadUser(required bool) gin.HandlerFunc {
 		u.Nickname, _ = sess.Get(keyNickname).(string)
 		u.Timezone, _ = sess.Get(keyTimezone).(string)
 		web.SetSignedIn(c, u, token)
+		if left := exp.Sub(a.now()); hasExp && left <= expiryWarning {
+			web.SetExpiring(c, web.Expiring{Left: left, RenewURL: "/auth/login?next=" + url.QueryEscape(currentPath(c))})
+		}
 		c.Next()
 	}
 }
 
-// signInAgain clears the session after Thing+ refused the token and sends
-// the whole tab to sign in (HX-Redirect for htmx, so the login page never
-// lands inside a panel).
+// expiryWarning is how long before the Thing+ token runs out the header
+// offers to sign in again, so the user is not bounced in the middle of work.
+const expiryWarning = 24 * time.Hour
+
+// signInAgain clears the session when the token ran out (or Thing+ refused
+// it) and sends the whole tab to the home page, which says the Thing+
+// session ended and signs in back to where the user was (HX-Redirect for
+// htmx, so the page never lands inside a panel).
 func (a *Auth) signInAgain(c *gin.Context) {
 	sess := sessions.Default(c)
 	sess.Clear()
@@ -224,7 +233,7 @@ func (a *Auth) signInAgain(c *gin.Context) {
 		unavailable(c, err)
 		return
 	}
-	web.Redirect(c, "/auth/login?next="+url.QueryEscape(currentPath(c)))
+	web.Redirect(c, "/?m=expired&next="+url.QueryEscape(currentPath(c)))
 }
 
 // currentPath is where to come back after sign-in: for htmx requests the
@@ -256,25 +265,29 @@ func safeNext(next string) string {
 	return next
 }
 
-// tokenExpired reads the JWT's exp without verifying it (the app cannot:
-// Thing+ keeps the key). An unreadable token is left for Thing+ to judge.
-func tokenExpired(token string, now time.Time) bool {
+// tokenExpiry reads the JWT's exp without verifying it (the app cannot:
+// Thing+ keeps the key). An unreadable token has no known expiry and is
+// left for Thing+ to judge.
+func tokenExpiry(token string) (time.Time, bool) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return false
+		return time.Time{}, false
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return false
+		return time.Time{}, false
 	}
 	var claims struct {
 		Exp json.Number `json:"exp"`
 	}
 	if json.Unmarshal(payload, &claims) != nil || claims.Exp == "" {
-		return false
+		return time.Time{}, false
 	}
 	exp, err := strconv.ParseInt(claims.Exp.String(), 10, 64)
-	return err == nil && now.Unix() >= exp
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(exp, 0), true
 }
 
 // sessionDown answers 503 (with Retry-After) when the session store failed
@@ -289,7 +302,12 @@ func sessionDown(c *gin.Context) bool {
 	return false
 }
 
+// sessionOutageKey marks a request answered 503 for a session store
+// outage (counted by the request middleware).
+const sessionOutageKey = "session.outage"
+
 func unavailable(c *gin.Context, err error) {
+	c.Set(sessionOutageKey, true)
 	slog.ErrorContext(c.Request.Context(), "session store unavailable", "err", err)
 	c.Header("Retry-After", "5")
 	msg := text.T(c, "err.sessions")

@@ -498,7 +498,7 @@ func TestExpiredTokenSendsUserToSignIn(t *testing.T) {
 	// Thing+ says the token expired (its clock ran past exp); ours did not notice.
 	e.sbClock.Advance(16 * 24 * time.Hour)
 	r := b.Get(e.app.URL+"/probe", "HX-Request", "true")
-	if r.StatusCode != http.StatusNoContent || !strings.HasPrefix(r.Header.Get("HX-Redirect"), "/auth/login") {
+	if r.StatusCode != http.StatusNoContent || r.Header.Get("HX-Redirect") != "/?m=expired&next=%2Fprobe" {
 		t.Fatalf("expired token via htmx: %d %q %s", r.StatusCode, r.Header.Get("HX-Redirect"), r.Body)
 	}
 	if r := b.Get(e.app.URL + "/probe"); r.StatusCode != http.StatusSeeOther {
@@ -509,8 +509,60 @@ func TestExpiredTokenSendsUserToSignIn(t *testing.T) {
 	e.sbClock.Advance(-16 * 24 * time.Hour)
 	e.signIn(b2, "")
 	e.appClock.Advance(16 * 24 * time.Hour)
-	if r := b2.Get(e.app.URL + "/probe"); r.StatusCode != http.StatusSeeOther || !strings.Contains(r.Location(), "/auth/login") {
+	if r := b2.Get(e.app.URL + "/probe"); r.StatusCode != http.StatusSeeOther || !strings.Contains(r.Location(), "/?m=expired") {
 		t.Fatalf("locally expired token: %d %s", r.StatusCode, r.Location())
+	}
+}
+
+// TestTokenExpiryWarningThenNotice moves a fake clock through the life of a
+// 15-day Thing+ token: no warning until 24 h before its end, then a warning
+// in the header with a "Sign in again" link back to the same page; after
+// the end, a page saying the Thing+ session ended whose sign-in returns to
+// where the user was.
+func TestTokenExpiryWarningThenNotice(t *testing.T) {
+	e := newEnv(t, envOpts{memory: true})
+	b := apptest.NewBrowser(t)
+	e.signIn(b, "")
+	advance := func(d time.Duration) { e.appClock.Advance(d); e.sbClock.Advance(d) }
+
+	advance(15*24*time.Hour - 25*time.Hour)
+	if r := b.Get(e.app.URL + "/"); r.StatusCode != http.StatusOK || strings.Contains(r.Body, `data-testid="token-expiring"`) {
+		t.Fatalf("25 h before the end: %d, warning shown=%v", r.StatusCode, strings.Contains(r.Body, "token-expiring"))
+	}
+	advance(2 * time.Hour) // 23 h left
+	r := b.Get(e.app.URL + "/?x=1")
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `data-testid="token-expiring"`) {
+		t.Fatalf("23 h before the end: no warning: %d", r.StatusCode)
+	}
+	if !strings.Contains(r.Body, "ends in 22 h") && !strings.Contains(r.Body, "ends in 23 h") {
+		t.Errorf("warning does not say the hours left:\n%s", r.Body)
+	}
+	if !strings.Contains(r.Body, `href="/auth/login?next=%2F%3Fx%3D1" data-testid="renew"`) {
+		t.Errorf("no Sign in again link back to this page:\n%s", r.Body)
+	}
+	// The warning never replaces the page: a signed-in feature still works.
+	if r := b.Get(e.app.URL + "/probe"); r.StatusCode != http.StatusOK || r.Body != "me=demo" {
+		t.Fatalf("probe while expiring: %d %s", r.StatusCode, r.Body)
+	}
+
+	advance(24 * time.Hour) // past the end
+	r = b.Get(e.app.URL + "/probe?page=2")
+	if r.StatusCode != http.StatusSeeOther || r.Location() != e.app.URL+"/?m=expired&next=%2Fprobe%3Fpage%3D2" {
+		t.Fatalf("after the end: %d %s", r.StatusCode, r.Location())
+	}
+	notice := b.Get(r.Location())
+	if notice.StatusCode != http.StatusOK || !strings.Contains(notice.Body, "Your Thing+ session has expired") {
+		t.Fatalf("no session-ended notice: %d\n%s", notice.StatusCode, notice.Body)
+	}
+	if !strings.Contains(notice.Body, `href="/auth/login?next=%2Fprobe%3Fpage%3D2" data-testid="signin"`) {
+		t.Fatalf("sign-in does not return to the page:\n%s", notice.Body)
+	}
+	// Still signed in at Thing+: straight to the consent page.
+	_, consent := e.startLogin(b, "/probe?page=2")
+	hops := b.Follow(e.decide(b, consent, true).Location(), 5)
+	back := hops[len(hops)-1]
+	if back.StatusCode != http.StatusOK || back.Body != "me=demo" || back.Request.URL.RequestURI() != "/probe?page=2" {
+		t.Fatalf("after signing in again: %d %s %s", back.StatusCode, back.Request.URL, back.Body)
 	}
 }
 

@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"compress/gzip"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,27 +12,39 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/logging"
+	"github.com/thingplus/thingplus-webapp/metrics"
 	"github.com/thingplus/thingplus-webapp/views/layout"
 	"github.com/thingplus/thingplus-webapp/views/text"
 )
 
-// requestLog gives every request an id (echoed as X-Request-Id) and logs one
-// line when it ends. Query strings are not logged: they may carry keys.
-func requestLog(log *slog.Logger) gin.HandlerFunc {
+// requestLog gives every request an id — the caller's X-Request-Id when it
+// is sane, else a new one — echoed in the response and carried in the
+// context, so every line logged with the request's context has it. It logs
+// one line when the request ends and records it in the metrics under its
+// route template. Query strings are not logged: they may carry keys.
+func requestLog(log *slog.Logger, m *metrics.Metrics) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		b := make([]byte, 8)
-		_, _ = rand.Read(b)
-		id := hex.EncodeToString(b)
+		id := c.GetHeader("X-Request-Id")
+		if !logging.SaneRequestID(id) {
+			id = logging.NewRequestID()
+		}
 		c.Header("X-Request-Id", id)
+		c.Request = c.Request.WithContext(logging.WithRequestID(c.Request.Context(), id))
 		start := time.Now()
 		c.Next()
+		took := time.Since(start)
+		m.Request(c.FullPath(), c.Request.Method, c.Writer.Status(), took)
+		if c.GetBool(sessionOutageKey) {
+			m.SessionOutage()
+		}
 		if c.Request.URL.Path == "/healthz" {
 			return
 		}
 		log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
-			slog.String("id", id), slog.String("method", c.Request.Method),
+			slog.String("method", c.Request.Method),
 			slog.String("path", c.Request.URL.Path), slog.Int("status", c.Writer.Status()),
-			slog.Duration("took", time.Since(start)))
+			slog.Duration("took", took))
 	}
 }
 
@@ -47,7 +57,7 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 				if r == http.ErrAbortHandler {
 					panic(r)
 				}
-				log.Error("panic", "path", c.Request.URL.Path, "panic", r)
+				log.ErrorContext(c.Request.Context(), "panic", "path", c.Request.URL.Path, "panic", r)
 				c.AbortWithStatus(http.StatusInternalServerError)
 			}
 		}()

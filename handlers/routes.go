@@ -14,6 +14,7 @@ import (
 	"github.com/thingplus/thingplus-webapp/assets"
 	"github.com/thingplus/thingplus-webapp/handlers/session"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/metrics"
 	"github.com/thingplus/thingplus-webapp/views/layout"
 )
 
@@ -38,10 +39,12 @@ type Deps struct {
 	SignupURL  string
 	Secure     bool // served over https
 	Sandbox    bool // the built-in sandbox stands in for Thing+
-	Ready      map[string]Checker
+	Ready      []Check
 	Features   []Feature
 	Public     []PublicFeature
 	Now        func() time.Time
+	Budget     time.Duration    // every request's deadline (DefaultBudget when 0)
+	Metrics    *metrics.Metrics // nil: no metrics
 }
 
 // New builds the engine with the whole route table.
@@ -53,7 +56,7 @@ func New(d Deps) *gin.Engine {
 	r := gin.New()
 	r.ContextWithFallback = true
 	r.HandleMethodNotAllowed = true
-	r.Use(recovery(d.Log), requestLog(d.Log), securityHeaders(d.Secure), gzipResponses(".min.js.gz"))
+	r.Use(recovery(d.Log), requestLog(d.Log, d.Metrics), requestBudget(d.Budget, "/stream"), securityHeaders(d.Secure), gzipResponses(".min.js.gz"))
 
 	r.GET("/healthz", health)
 	r.GET("/readyz", ready(d.Ready))

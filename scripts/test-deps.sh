@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Makes sure the programs the tests start are present: memcached (sessions),
-# Chromium and a CJK font (end-to-end tests). On Debian as root it installs
+# Chromium and a CJK font (end-to-end tests), chattr (e2fsprogs: readiness
+# tests make the trains database read-only under a running app). On Debian as root it installs
 # the missing ones; elsewhere it names them and fails.
 set -euo pipefail
 missing=()
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chattr >/dev/null 2>&1 || missing+=(e2fsprogs)
 if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then missing+=(fonts-noto-cjk); fi
 [ ${#missing[@]} -eq 0 ] && { echo "test deps: all present"; exit 0; }
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

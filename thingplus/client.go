@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,9 +22,13 @@ import (
 
 // Defaults for every call.
 const (
-	DefaultTimeout = 8 * time.Second
+	// DefaultTimeout caps one Thing+ call (each attempt of it); the caller's
+	// own deadline (the request budget) may end it sooner.
+	DefaultTimeout = 3 * time.Second
 	// MaxBody bounds a response body: 4000 gateways with embeds stay far below it.
 	MaxBody = 16 << 20
+	// minRetry is the least budget worth a second attempt.
+	minRetry = 300 * time.Millisecond
 )
 
 // Client calls one Thing+ v2 API. It is safe for concurrent use.
@@ -32,7 +37,9 @@ type Client struct {
 	http    *http.Client
 	timeout time.Duration
 	maxBody int64
+	budget  *bodyBudget
 	flight  singleflight.Group
+	now     func() time.Time
 }
 
 // Option tunes a Client.
@@ -41,11 +48,15 @@ type Option func(*Client)
 // WithHTTPClient sets the transport client (its own Timeout still applies).
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
 
-// WithTimeout sets the deadline of every call.
+// WithTimeout sets the cap of every call (the caller's deadline may be sooner).
 func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
 
 // WithMaxBody sets the largest response body accepted.
 func WithMaxBody(n int64) Option { return func(c *Client) { c.maxBody = n } }
+
+// WithBodyBudget sets the total of response bodies buffered at once, over
+// all calls (DefaultBodyBudget).
+func WithBodyBudget(n int64) Option { return func(c *Client) { c.budget = newBodyBudget(n) } }
 
 // New returns a client for the API at baseURL (with its /v2 path).
 func New(baseURL string, opts ...Option) (*Client, error) {
@@ -53,7 +64,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("thingplus: bad base URL %q", baseURL)
 	}
-	c := &Client{base: u, timeout: DefaultTimeout, maxBody: MaxBody, http: NewHTTPClient()}
+	c := &Client{base: u, timeout: DefaultTimeout, maxBody: MaxBody, http: NewHTTPClient(),
+		budget: newBodyBudget(DefaultBodyBudget), now: time.Now}
 	for _, o := range opts {
 		o(c)
 	}
@@ -61,13 +73,14 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 }
 
 // NewHTTPClient is an HTTP client with the timeouts every upstream call needs.
+// Callers' contexts bound each call more tightly; these are the backstops.
 func NewHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 5 * time.Second
-	t.ResponseHeaderTimeout = DefaultTimeout
+	t.ResponseHeaderTimeout = 8 * time.Second
 	t.MaxIdleConnsPerHost = 64
-	return &http.Client{Timeout: 2 * DefaultTimeout, Transport: t,
+	return &http.Client{Timeout: 16 * time.Second, Transport: t,
 		// Never follow a redirect with the bearer token attached elsewhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
@@ -110,17 +123,31 @@ type Request struct {
 // Call performs req and decodes the envelope's data into out (when out is not
 // nil) and its _meta into meta (when not nil). Identical concurrent GETs for
 // the same token are coalesced into one upstream call.
+//
+// Every call ends by the caller's deadline: a coalesced GET goes on for the
+// other callers when one leaves (it is bounded by the first caller's
+// deadline and the per-call cap), but the leaving caller gets its answer
+// ("unavailable") at once.
 func (c *Client) Call(ctx context.Context, req Request, out any, meta *Meta) error {
 	op := req.Method + " " + req.Path
+	if err := ctx.Err(); err != nil {
+		return gone(op, err)
+	}
 	var env *Envelope
 	var err error
 	if req.Method == http.MethodGet {
 		key := req.Token + "\x00" + req.Path + "?" + req.Query.Encode()
-		// The shared call must not die with the first caller's request: it
-		// runs detached from its cancellation, bounded by the client timeout.
-		shared := context.WithoutCancel(ctx)
-		v, ferr, _ := c.flight.Do(key, func() (any, error) { return c.roundTrip(shared, req) })
-		env, err = v.(*Envelope), ferr
+		ch := c.flight.DoChan(key, func() (any, error) {
+			shared, cancel := c.sharedContext(ctx)
+			defer cancel()
+			return c.get(shared, req)
+		})
+		select {
+		case r := <-ch:
+			env, err = r.Val.(*Envelope), r.Err
+		case <-ctx.Done():
+			return gone(op, ctx.Err())
+		}
 	} else {
 		env, err = c.roundTrip(ctx, req)
 	}
@@ -143,6 +170,77 @@ func (c *Client) Call(ctx context.Context, req Request, out any, meta *Meta) err
 	return nil
 }
 
+// sharedContext is the context of a coalesced call: not cancelled when its
+// first caller goes away (others may be waiting on it) but bounded itself
+// by the per-call cap. The first caller's deadline is kept as a hint for
+// the retry decision (see budgetLeft).
+func (c *Client) sharedContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	shared := context.WithoutCancel(ctx)
+	if d, ok := ctx.Deadline(); ok {
+		shared = context.WithValue(shared, callerDeadline{}, d)
+	}
+	return context.WithTimeout(shared, c.timeout)
+}
+
+type callerDeadline struct{}
+
+// budgetLeft is the time left for another attempt: to the call's own end,
+// and to the deadline of the caller that started it.
+func (c *Client) budgetLeft(ctx context.Context) time.Duration {
+	left := c.timeout
+	if d, ok := ctx.Deadline(); ok {
+		left = d.Sub(c.now())
+	}
+	if d, ok := ctx.Value(callerDeadline{}).(time.Time); ok {
+		left = min(left, d.Sub(c.now()))
+	}
+	return left
+}
+
+// gone is the error of a caller whose own deadline or cancellation ended
+// the wait.
+func gone(op string, err error) error {
+	return &Error{Kind: KindUnavailable, Op: op, Message: "request budget spent", Err: err}
+}
+
+// get is an idempotent call: one retry after a transport failure, a 502,
+// 503 or 504, or a 429 whose Retry-After fits, and only when enough of the
+// budget remains for a second attempt.
+func (c *Client) get(ctx context.Context, req Request) (*Envelope, error) {
+	env, err := c.roundTrip(ctx, req)
+	wait, again := c.retryable(ctx, err)
+	if !again {
+		return env, err
+	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return nil, err
+		}
+	}
+	return c.roundTrip(ctx, req)
+}
+
+// retryable says whether err deserves a second attempt and after how long.
+func (c *Client) retryable(ctx context.Context, err error) (time.Duration, bool) {
+	var e *Error
+	if err == nil || !errors.As(err, &e) || ctx.Err() != nil || e.Message == errTooLarge.Error() {
+		return 0, false
+	}
+	left := c.budgetLeft(ctx)
+	switch {
+	case e.Status == http.StatusTooManyRequests:
+		return e.RetryAfter, e.RetryAfter > 0 && left-e.RetryAfter >= minRetry
+	case e.Status == 0 || e.Status == http.StatusBadGateway || e.Status == http.StatusServiceUnavailable ||
+		e.Status == http.StatusGatewayTimeout:
+		return 0, left >= minRetry
+	}
+	return 0, false
+}
+
 func (c *Client) roundTrip(ctx context.Context, req Request) (*Envelope, error) {
 	op := req.Method + " " + req.Path
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -156,12 +254,24 @@ func (c *Client) roundTrip(ctx context.Context, req Request) (*Envelope, error) 
 		return nil, &Error{Kind: KindUnavailable, Op: op, Message: "Thing+ unreachable", Err: err}
 	}
 	defer resp.Body.Close()
-	body, err := readLimited(resp.Body, c.maxBody)
-	if err != nil {
-		return nil, &Error{Kind: KindUnavailable, Status: resp.StatusCode, Op: op, Message: "response unreadable", Err: err}
+	if resp.ContentLength > c.maxBody {
+		return nil, &Error{Kind: KindUnavailable, Status: resp.StatusCode, Op: op, Message: errTooLarge.Error(), Err: errTooLarge}
 	}
+	body, release, err := c.budget.readBody(resp.Body, c.maxBody)
+	if err != nil {
+		msg := "response unreadable"
+		if errors.Is(err, errTooLarge) {
+			msg = errTooLarge.Error()
+		}
+		return nil, &Error{Kind: KindUnavailable, Status: resp.StatusCode, Op: op, Message: msg, Err: err}
+	}
+	defer release()
 	if resp.StatusCode >= 400 {
-		return nil, parseError(op, resp.StatusCode, body)
+		e := parseError(op, resp.StatusCode, body)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), c.now())
+		}
+		return nil, e
 	}
 	if resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil
@@ -174,6 +284,20 @@ func (c *Client) roundTrip(ctx context.Context, req Request) (*Envelope, error) 
 		env.StatusCode = resp.StatusCode
 	}
 	return &env, nil
+}
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 func (c *Client) newRequest(ctx context.Context, req Request) (*http.Request, error) {
@@ -206,20 +330,6 @@ func (c *Client) newRequest(ctx context.Context, req Request) (*http.Request, er
 // (filter[owner]=x), as Thing+'s node qs parser expects either form.
 func encodeQuery(q url.Values) string {
 	return strings.NewReplacer("%5B", "[", "%5D", "]").Replace(q.Encode())
-}
-
-// errTooLarge is returned for a body over the limit.
-var errTooLarge = errors.New("response body too large")
-
-func readLimited(r io.Reader, max int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, errTooLarge
-	}
-	return b, nil
 }
 
 // parseError understands the four error shapes of §8b: the v2 envelope,

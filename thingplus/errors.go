@@ -3,6 +3,7 @@ package thingplus
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/thingplus/thingplus-webapp/apperr"
 )
@@ -30,6 +31,8 @@ type Error struct {
 	Message string // Thing+ message (not shown verbatim to users unless Kind is Invalid/Conflict)
 	Op      string // e.g. "GET /gateways"
 	Err     error  // transport or decode cause
+	// RetryAfter is Thing+'s Retry-After on a 429 (0 when absent).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -77,3 +80,25 @@ func IsKind(err error, k Kind) bool {
 // NeedsSignIn reports whether the user must sign in again (token expired,
 // invalid or missing).
 func NeedsSignIn(err error) bool { return IsKind(err, KindUnauthorized) }
+
+// MessageKey names the text the user sees for failures that deserve more
+// than "unavailable": Thing+ said it is busy (429), or its answer was over
+// the size limits.
+func (e *Error) MessageKey() string {
+	switch {
+	case e.Status == 429:
+		return "err.busy"
+	case errors.Is(e.Err, errTooLarge):
+		return "err.toolarge"
+	}
+	return ""
+}
+
+// IsBusy reports whether Thing+ answered 429, and its Retry-After.
+func IsBusy(err error) (time.Duration, bool) {
+	var e *Error
+	if errors.As(err, &e) && e.Status == 429 {
+		return e.RetryAfter, true
+	}
+	return 0, false
+}

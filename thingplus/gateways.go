@@ -232,18 +232,31 @@ func (c *Client) Gateways(ctx context.Context, token string, q Query) ([]Gateway
 const maxPages = 25
 
 // AllGateways lists every gateway, page by page (MaxCount per page), with
-// the query's filters, order and embeds.
+// the query's filters, order and embeds. Paging stops on a short or empty
+// page, at _meta.total, on a page larger than asked for (an upstream that
+// ignores count sent everything at once), and on a page that repeats ids
+// already listed (an upstream that ignores page): it always terminates and
+// never lists a gateway twice.
 func (c *Client) AllGateways(ctx context.Context, token string, q Query) ([]Gateway, error) {
 	q.Count = MaxCount
 	var all []Gateway
+	seen := map[string]bool{}
 	for page := 0; page < maxPages; page++ {
 		q.Page = page
-		gws, _, err := c.Gateways(ctx, token, q)
+		gws, meta, err := c.Gateways(ctx, token, q)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, gws...)
-		if len(gws) < MaxCount {
+		fresh := 0
+		for _, g := range gws {
+			if !seen[g.ID] {
+				seen[g.ID] = true
+				all = append(all, g)
+				fresh++
+			}
+		}
+		if len(gws) < MaxCount || len(gws) > MaxCount || fresh < len(gws) ||
+			(meta.Total > 0 && len(all) >= meta.Total) {
 			break
 		}
 	}

@@ -211,6 +211,15 @@ func TestSandboxCatalogues(t *testing.T) {
 	if c := byID["countEvent"].Chart; c == nil || c.DataType != "event" {
 		t.Errorf("countEvent chart = %+v", c)
 	}
+	// The sandbox sends decimalPlace/minimum/maximum as strings, as Thing+ does.
+	if lo, loOK, hi, hiOK := byID["temperature"].Bounds(); byID["temperature"].DecimalPlace != 1 || lo != -273 || !loOK || hi != 300 || !hiOK {
+		t.Errorf("temperature bounds %v %v %v %v", lo, loOK, hi, hiOK)
+	}
+	for _, id := range []string{"co", "voc", "no2", "o3", "ph", "strain", "rain", "windSpeed", "lcd", "rgbLed"} {
+		if _, ok := byID[id]; !ok {
+			t.Errorf("sensor type %s missing", id)
+		}
+	}
 	models, err := g.c.GatewayModels(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +228,8 @@ func TestSandboxCatalogues(t *testing.T) {
 	for _, m := range models {
 		names[string(m.ID)] = m.DisplayName
 	}
-	if names["52"] != "Open API Gateway" || names["18"] != "Raspberry Pi-Developer" {
+	if names["52"] != "Open API Gateway" || names["18"] != "Raspberry Pi-Developer" || names["32"] != "Sensor Simulator" ||
+		names["20"] == "" || names["26"] == "" || names["34"] == "" {
 		t.Errorf("models = %v", names)
 	}
 }

@@ -498,6 +498,33 @@ func TestCatalogues(t *testing.T) {
 	}
 }
 
+// Thing+ sends decimalPlace, minimum and maximum as strings; older data and
+// range use numbers. Both forms decode to the same values.
+func TestSensorTypeStringOrNumberFields(t *testing.T) {
+	f := newFixture(t)
+	f.body("/sensorTypes", 200, `{"statusCode":200,"message":"OK","data":[
+	  {"id":"temperature","decimalPlace":"1","minimum":"-273","maximum":"300"},
+	  {"id":"temperature2","decimalPlace":1,"minimum":-273,"maximum":300},
+	  {"id":"humidity","decimalPlace":"0","range":{"min":"0","max":100,"interval":1}},
+	  {"id":"string"}]}`)
+	types, err := f.client().SensorTypes(context.Background())
+	if err != nil || len(types) != 4 {
+		t.Fatalf("types = %+v, %v", types, err)
+	}
+	for _, ty := range types[:2] {
+		lo, loOK, hi, hiOK := ty.Bounds()
+		if ty.DecimalPlace != 1 || lo != -273 || !loOK || hi != 300 || !hiOK {
+			t.Errorf("%s: dp %d bounds %v %v %v %v", ty.ID, ty.DecimalPlace, lo, loOK, hi, hiOK)
+		}
+	}
+	if lo, loOK, hi, hiOK := types[2].Bounds(); types[2].DecimalPlace != 0 || lo != 0 || !loOK || hi != 100 || !hiOK {
+		t.Errorf("humidity: %v %v %v %v", lo, loOK, hi, hiOK)
+	}
+	if _, loOK, _, hiOK := types[3].Bounds(); loOK || hiOK {
+		t.Error("string type has bounds")
+	}
+}
+
 func TestNewRejectsBadBase(t *testing.T) {
 	if _, err := thingplus.New("ftp://x/v2"); err == nil {
 		t.Error("accepted ftp")

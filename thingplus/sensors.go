@@ -81,10 +81,37 @@ type SensorType struct {
 	Category      string      `json:"category"` // sensor | actuator
 	Type          string      `json:"type"`     // number | string | boolean | object
 	Unit          string      `json:"unit"`
-	DecimalPlace  Int         `json:"decimalPlace"`
+	DecimalPlace  Int         `json:"decimalPlace"` // Thing+ sends "1"; 1 is accepted too
+	Minimum       Text        `json:"minimum"`      // deprecated by range, a string on the wire ("-273")
+	Maximum       Text        `json:"maximum"`
+	Range         *ValueRange `json:"range"`
 	Values        []Text      `json:"values"`
 	DisplayValues []Text      `json:"displayValues"`
 	Chart         *ChartHints `json:"chart"`
+}
+
+// ValueRange is a sensor type's range; Thing+ sends numbers, but strings
+// are accepted as for the fields it replaces.
+type ValueRange struct {
+	Min      Text `json:"min"`
+	Max      Text `json:"max"`
+	Interval Text `json:"interval"`
+}
+
+// Bounds is the type's lowest and highest value, from range or else from the
+// deprecated minimum/maximum; ok is false for a bound that is not given.
+func (t SensorType) Bounds() (lo float64, loOK bool, hi float64, hiOK bool) {
+	lo, loOK = t.Minimum.Float()
+	hi, hiOK = t.Maximum.Float()
+	if t.Range != nil {
+		if v, ok := t.Range.Min.Float(); ok {
+			lo, loOK = v, true
+		}
+		if v, ok := t.Range.Max.Float(); ok {
+			hi, hiOK = v, true
+		}
+	}
+	return lo, loOK, hi, hiOK
 }
 
 // ChartHints is a sensor type's advice for charts.

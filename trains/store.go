@@ -29,6 +29,9 @@ type Options struct {
 	MaxDelay time.Duration
 	// Now replaces time.Now (tests).
 	Now func() time.Time
+	// OnCommit, when set, is told the size and COMMIT time of every push
+	// transaction (metrics). It runs on the writer goroutine: keep it quick.
+	OnCommit func(ops int, took time.Duration)
 }
 
 // Store is the trains database. It is safe for concurrent use.
@@ -48,6 +51,8 @@ type Store struct {
 	closeMu sync.RWMutex // held for reading while enqueueing; for writing by Close
 	closed  bool
 	seq     atomic.Uint64 // version of the last committed change
+
+	onCommit func(ops int, took time.Duration)
 
 	inflight                           atomic.Int64 // callers inside submit
 	statCommits, statOps, statCommitNs atomic.Int64
@@ -113,7 +118,7 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	s := &Store{
 		path: path, wdb: wdb, rdb: rdb, hub: NewHub(), now: now,
 		ops: make(chan *op, 4096), maxBatch: opt.MaxBatch,
-		quit: make(chan struct{}), done: make(chan struct{}),
+		quit: make(chan struct{}), done: make(chan struct{}), onCommit: opt.OnCommit,
 	}
 	if s.maxBatch <= 0 {
 		s.maxBatch = 2048

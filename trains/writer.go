@@ -58,13 +58,11 @@ func (s *Store) submit(ctx context.Context, o *op) opResult {
 		return opResult{err: ctx.Err()}
 	}
 	s.closeMu.RUnlock()
-	select {
-	case r := <-o.res:
-		return r
-	case <-ctx.Done():
-		// The op may still commit; a retry with the same event key is safe.
-		return opResult{err: ctx.Err()}
-	}
+	// Once queued, the op will be committed or failed by the writer (which
+	// answers every queued op, also when closing): wait for that outcome
+	// whatever the caller's context says, so the answer tells the truth — a
+	// push that is stored is never reported as lost.
+	return <-o.res
 }
 
 // Apply counts one push: IN adds a passenger, OUT removes one (swapped on an
@@ -318,9 +316,13 @@ func (w *writer) runPushes(ops []*op) {
 		fail(err)
 		return
 	}
-	w.s.statCommitNs.Add(int64(time.Since(t0)))
+	took := time.Since(t0)
+	w.s.statCommitNs.Add(int64(took))
 	w.s.statCommits.Add(1)
 	w.s.statOps.Add(int64(len(ops)))
+	if w.s.onCommit != nil {
+		w.s.onCommit(len(ops), took)
+	}
 	// Committed: publish first (so live views move with the acknowledgements),
 	// then wake every waiter.
 	if len(changed) > 0 {

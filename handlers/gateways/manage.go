@@ -62,7 +62,7 @@ var gatewayIDRe = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
 func readForm(c *gin.Context) bool {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBody)
 	if err := c.Request.ParseForm(); err != nil {
-		web.Fail(c, web.Invalid("form", text.T(c, "err.invalid")))
+		web.Fail(c, web.FormError(c, err, "form", text.T(c, "err.invalid")))
 		return false
 	}
 	return true

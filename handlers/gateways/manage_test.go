@@ -521,7 +521,8 @@ func TestManageExpiredToken(t *testing.T) {
 func TestManageOversizedForm(t *testing.T) {
 	m := newManageHarness(t, mgOpts{})
 	r := m.hx("POST", "/gateways", url.Values{"name": {strings.Repeat("x", maxFormBody)}})
-	if r.Code != http.StatusUnprocessableEntity || testid(r, "toast").Length() != 1 {
+	if r.Code != http.StatusRequestEntityTooLarge || testid(r, "toast").Length() != 1 ||
+		!strings.Contains(r.Body.String(), text.T(context.Background(), "err.too_large")) {
 		t.Errorf("oversized: %d %s", r.Code, r.Body)
 	}
 }

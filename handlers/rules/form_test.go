@@ -502,9 +502,9 @@ func TestFormOps(t *testing.T) {
 		r.find("rule-form").Length() != 1 || r.find("err-form").Length() != 1 || r.find("f-name").AttrOr("value", "") != "Car 2 door 3 leaving" {
 		t.Fatalf("unknown op: %d", r.Code)
 	}
-	// a body over the limit: a toast aimed at the toast region, the form stays
+	// a body over the limit: 413, a toast aimed at the toast region, the form stays
 	huge := with(validForm(), "raw", strings.Repeat("x", maxFormBody+1))
-	if r := hs.do("POST", "/rules", huge, targetForm); r.Code != http.StatusUnprocessableEntity || r.Header().Get("HX-Retarget") != "#toasts" || r.find("toast").Length() != 1 {
+	if r := hs.do("POST", "/rules", huge, targetForm); r.Code != http.StatusRequestEntityTooLarge || r.Header().Get("HX-Retarget") != "#toasts" || r.find("toast").Length() != 1 {
 		t.Fatalf("huge body: %d %v", r.Code, r.Header())
 	}
 }

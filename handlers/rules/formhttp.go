@@ -87,10 +87,11 @@ func (h *Handler) submit(c *gin.Context, id string) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBody)
 	if err := c.Request.ParseForm(); err != nil {
 		// nothing to re-render: a toast, and the form on the page stays
-		h.rowFail(c, web.Invalid("form", text.T(c, "rules.err.toolarge")))
+		h.rowFail(c, web.FormError(c, err, "form", text.T(c, "rules.err.toolarge")))
 		return
 	}
 	f := parseForm(c.Request.PostForm)
+	f.DryRun.Window = c.Request.PostForm.Get("dry.window")
 	f.ID, f.Action = id, "/rules"
 	if id != "" {
 		f.Action = "/rules/" + id
@@ -100,6 +101,8 @@ func (h *Handler) submit(c *gin.Context, id string) {
 	switch op {
 	case "", "save":
 		h.save(c, env, f)
+	case "dryrun":
+		h.dryRun(c, env, f)
 	case "tab-advanced":
 		if f.Tab == tabForm {
 			r, _, _ := env.build(f)
@@ -207,6 +210,7 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 // htmx request aimed at it) or the whole page.
 func (h *Handler) renderForm(c *gin.Context, status int, env formEnv, f views.Form, fromTemplate string) {
 	h.decorate(&f, env)
+	h.decorateDryRun(c, &f)
 	if web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetForm {
 		web.Component(c, status, views.RuleForm(f))
 		return

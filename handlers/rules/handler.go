@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/thingplus/thingplus-webapp/thingplus"
+	"github.com/thingplus/thingplus-webapp/thingplus/dryrun"
 )
 
 // RuleStore is the Thing+ rules API (*thingplus.Client implements it).
@@ -54,6 +55,7 @@ type Handler struct {
 	push      pushURLs
 	zones     zones
 	now       func() time.Time
+	series    dryrun.SeriesSource // nil: no dry-run
 
 	lastGood snapshots // last good data per user, shown while Thing+ is down
 }

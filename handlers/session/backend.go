@@ -16,10 +16,20 @@ import (
 // still answers within ~200 ms.
 type memcacheBackend struct {
 	*gsm.GoMemcacher
-	mc *memcache.Client
+	mc      *memcache.Client
+	onError func(op string) // metrics; nil: none
+}
+
+// observe reports a failed operation (a miss is an answer, not a failure)
+// and returns err unchanged.
+func (m *memcacheBackend) observe(op string, err error) {
+	if err != nil && m.onError != nil && !errors.Is(err, memcache.ErrCacheMiss) && !errors.Is(err, memcache.ErrNotStored) {
+		m.onError(op)
+	}
 }
 
 func (m *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64, err error) {
+	defer func() { m.observe("get", err) }()
 	for try := 0; try < 2; try++ {
 		if val, flags, cas, err = m.GoMemcacher.Get(key); !isTimeout(err) {
 			return
@@ -29,6 +39,7 @@ func (m *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64,
 }
 
 func (m *memcacheBackend) Set(key, val string, flags, exp uint32, ocas uint64) (cas uint64, err error) {
+	defer func() { m.observe("set", err) }()
 	for try := 0; try < 2; try++ {
 		if cas, err = m.GoMemcacher.Set(key, val, flags, exp, ocas); !isTimeout(err) {
 			return
@@ -38,6 +49,7 @@ func (m *memcacheBackend) Set(key, val string, flags, exp uint32, ocas uint64) (
 }
 
 func (m *memcacheBackend) Delete(key string) (err error) {
+	defer func() { m.observe("delete", err) }()
 	for try := 0; try < 2; try++ {
 		if err = m.mc.Delete(key); !isTimeout(err) {
 			return
@@ -55,7 +67,10 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ct) || (errors.As(err, &ne) && ne.Timeout())
 }
 
-func (m *memcacheBackend) Ping() error { return m.mc.Ping() }
+func (m *memcacheBackend) Ping() (err error) {
+	defer func() { m.observe("ping", err) }()
+	return m.mc.Ping()
+}
 
 // memoryBackend stands in for memcached on a single developer machine. It
 // honours expiry like memcached (seconds, relative) and forgets expired

@@ -55,6 +55,9 @@ type Options struct {
 	Servers []string // memcached host:port list; empty = process memory
 	Secret  []byte   // signs the cookie
 	Secure  bool     // cookie Secure flag (PUBLIC_URL is https)
+	// OnError is told each failed memcached operation ("get", "set",
+	// "delete", "ping"); for metrics.
+	OnError func(op string)
 }
 
 // New builds the store.
@@ -64,7 +67,7 @@ func New(o Options) *Store {
 		mc := memcache.New(o.Servers...)
 		mc.Timeout = 100 * time.Millisecond
 		mc.MaxIdleConns = 256
-		b = &memcacheBackend{GoMemcacher: gsm.NewGoMemcacher(mc), mc: mc}
+		b = &memcacheBackend{GoMemcacher: gsm.NewGoMemcacher(mc), mc: mc, onError: o.OnError}
 	} else {
 		b = newMemoryBackend()
 	}

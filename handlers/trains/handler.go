@@ -21,6 +21,7 @@ import (
 
 	"github.com/thingplus/thingplus-webapp/apperr"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/metrics"
 	"github.com/thingplus/thingplus-webapp/trains"
 	vt "github.com/thingplus/thingplus-webapp/views/trains"
 )
@@ -103,7 +104,8 @@ type Config struct {
 	// (the compatibility API accepts a session or the webhook key).
 	OptionalUser gin.HandlerFunc
 	Log          *slog.Logger
-	Location     *time.Location // for times shown on pages (default: local)
+	Location     *time.Location   // for times shown on pages (default: local)
+	Metrics      *metrics.Metrics // nil: no metrics
 }
 
 // Handler serves the trains feature.
@@ -143,6 +145,9 @@ func New(d Deps, cfg Config) *Handler {
 		cfg.Location = time.Local
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.Metrics != nil {
+		d.Store = countingStore{Store: d.Store, m: cfg.Metrics}
+	}
 	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, cfg: cfg, keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: randomID()[:8]}
 	h.bc = newBroadcaster(h)
 	go h.bc.run()

@@ -294,6 +294,8 @@ func (h *Handler) stream(c *gin.Context) {
 		return
 	}
 	defer h.bc.remove(client)
+	h.cfg.Metrics.StreamOpened()
+	defer h.cfg.Metrics.StreamClosed()
 
 	rc := http.NewResponseController(c.Writer)
 	// The server's WriteTimeout must not cut a stream that lives for hours.
@@ -324,6 +326,7 @@ func (h *Handler) stream(c *gin.Context) {
 		}
 		sent = f.seq
 		h.bc.setShown(client, f.structure)
+		h.cfg.Metrics.StreamFrame()
 		return write(f.data)
 	}
 	// Tell the client how soon to reconnect, then the snapshot — unless the
@@ -357,6 +360,7 @@ func (h *Handler) stream(c *gin.Context) {
 			if f.seq <= sent {
 				continue // already in the snapshot
 			}
+			h.cfg.Metrics.StreamFrame()
 			if !write(f.data) {
 				return
 			}
@@ -369,6 +373,7 @@ func (h *Handler) stream(c *gin.Context) {
 					drained = true
 				}
 			}
+			h.cfg.Metrics.StreamResync()
 			if !snapshot() {
 				return
 			}

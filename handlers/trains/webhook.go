@@ -2,6 +2,7 @@ package trains
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/trains"
 )
 
@@ -87,6 +89,10 @@ func (h *Handler) trigger(c *gin.Context) {
 		return
 	}
 	_, err = h.store.Apply(ctx, p)
+	if web.ClientGone(c) {
+		// The outcome below is still the truth; only nobody reads it.
+		h.cfg.Log.InfoContext(ctx, "trains: client went away", "stored", err == nil, "err", err)
+	}
 	switch {
 	case err == nil:
 		c.Status(http.StatusNoContent)
@@ -96,6 +102,9 @@ func (h *Handler) trigger(c *gin.Context) {
 		plain(c, http.StatusBadRequest, message(err))
 	case errors.Is(err, trains.ErrClosed):
 		plain(c, http.StatusServiceUnavailable, "shutting down")
+	case web.ClientGone(c) && errors.Is(err, context.Canceled):
+		// It went away before the push was queued: not stored, not an error.
+		c.AbortWithStatus(web.StatusClientGone)
 	default:
 		h.cfg.Log.ErrorContext(ctx, "trains: push not stored", "err", err)
 		plain(c, http.StatusServiceUnavailable, "push not stored; retry")

@@ -29,6 +29,7 @@ var statusOf = map[apperr.Code]int{
 	apperr.Conflict:     http.StatusConflict,
 	apperr.Unavailable:  http.StatusServiceUnavailable,
 	apperr.Internal:     http.StatusInternalServerError,
+	apperr.TooLarge:     http.StatusRequestEntityTooLarge,
 }
 
 // StatusOf maps an error to its HTTP status.
@@ -43,10 +44,13 @@ func StatusOf(err error) int {
 // conflicts, the code's standard text otherwise (details go to the log).
 func MessageOf(ctx context.Context, err error) string {
 	code := apperr.CodeOf(err)
-	if code == apperr.Invalid || code == apperr.Conflict {
+	if code == apperr.Invalid || code == apperr.Conflict || code == apperr.TooLarge {
 		if m := apperr.MessageOf(err); m != "" {
 			return m
 		}
+	}
+	if key := apperr.KeyOf(err); key != "" {
+		return text.T(ctx, key)
 	}
 	return text.T(ctx, "err."+string(code))
 }
@@ -69,6 +73,12 @@ func WithSignInAgain(f SignInAgain) gin.HandlerFunc {
 // Handlers that can show the error in place (forms, panels) do so themselves
 // and call Fail only for the rest.
 func Fail(c *gin.Context, err error) {
+	if ClientGone(c) {
+		// Not a failure of the app: the answer has no reader.
+		slog.InfoContext(c.Request.Context(), "client went away", "path", c.Request.URL.Path, "err", err)
+		c.AbortWithStatus(StatusClientGone)
+		return
+	}
 	status := StatusOf(err)
 	if status == http.StatusUnauthorized {
 		if f, ok := c.Get(signInAgainKey); ok {
@@ -94,6 +104,16 @@ func Invalid(field, msg string) error {
 	return &apperr.Error{Code: apperr.Invalid, Field: field, Message: msg}
 }
 
+// FormError is the answer to a form body that could not be read: 413 when
+// it is over its limit, 422 with msg otherwise.
+func FormError(ctx context.Context, err error, field, msg string) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return &apperr.Error{Code: apperr.TooLarge, Field: field, Message: text.T(ctx, "err.too_large"), Err: err}
+	}
+	return Invalid(field, msg)
+}
+
 // FieldOf returns the field name of a validation error.
 func FieldOf(err error) string {
 	var e *apperr.Error
@@ -101,4 +121,14 @@ func FieldOf(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// StatusClientGone is the status logged for a request whose client left
+// before the answer (nginx's 499); it is never a 5xx.
+const StatusClientGone = 499
+
+// ClientGone reports whether the request's client went away (closed the
+// tab or the connection) — not that the request's own budget ran out.
+func ClientGone(c *gin.Context) bool {
+	return errors.Is(context.Cause(c.Request.Context()), context.Canceled)
 }

@@ -52,10 +52,12 @@ func Render(c *gin.Context, status int, p Page, body templ.Component) {
 }
 
 // Component renders one component, buffered: a render error becomes a clean
-// 500, never half a table with 200.
+// 500, never half a table with 200. Rendering does no I/O, so it runs
+// detached from the request's cancellation: a page whose budget is spent
+// still shows what arrived, and a client that left is not a render failure.
 func Component(c *gin.Context, status int, comp templ.Component) {
 	var buf bytes.Buffer
-	if err := comp.Render(c.Request.Context(), &buf); err != nil {
+	if err := comp.Render(context.WithoutCancel(c.Request.Context()), &buf); err != nil {
 		slog.ErrorContext(c.Request.Context(), "render failed", "err", err, "path", c.FullPath())
 		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("Internal error"))
 		return
@@ -92,6 +94,9 @@ func shellOf(c *gin.Context, p Page) layout.Shell {
 	s.Next = c.Request.URL.RequestURI()
 	if u, ok := UserOf(c); ok {
 		s.User = &layout.User{Name: u.DisplayName(), LoginID: u.LoginID}
+		if e, ok := expiringOf(c); ok {
+			s.User.Expiring = &layout.Expiring{Left: e.Left, RenewURL: e.RenewURL}
+		}
 	}
 	return s
 }

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"net/http"
 	"slices"
+	"strconv"
 )
 
 // The catalogs (§5.13) are fixed data served without login. They hold the
@@ -22,50 +23,10 @@ type sensorTypeDef struct {
 	ChartData                     string // series | event
 	Drawable, Cumulative          bool
 	StatFunc                      string
-	Commands                      map[string]any // actuators
+	Commands                      commandSet // actuators
 }
 
 func fp(f float64) *float64 { return &f }
-
-var sensorTypes = []sensorTypeDef{
-	{ID: "number", Category: "sensor", ValueType: "number", DecimalPlace: 1, ChartData: "series", Drawable: true, StatFunc: "avg"},
-	{ID: "string", Category: "sensor", ValueType: "string", DecimalPlace: -1, ChartData: "series", StatFunc: "last"},
-	{ID: "complex", Category: "sensor", ValueType: "object", DecimalPlace: -1, ChartData: "series", StatFunc: "last"},
-	{ID: "percent", Category: "sensor", ValueType: "number", Unit: "%", DecimalPlace: 1, Min: fp(0), Max: fp(100), ChartData: "series", Drawable: true, StatFunc: "avg"},
-	{ID: "temperature", Category: "sensor", ValueType: "number", Unit: "°C", DecimalPlace: 1, Min: fp(-273), Max: fp(300), ChartData: "series", Drawable: true, StatFunc: "avg"},
-	{ID: "humidity", Category: "sensor", ValueType: "number", Unit: "%", DecimalPlace: 0, Min: fp(0), Max: fp(100), ChartData: "series", Drawable: true, StatFunc: "avg"},
-	{ID: "onoff", Category: "sensor", ValueType: "boolean", DecimalPlace: -1, Values: []any{0, 1}, DisplayValues: []string{"off", "on"}, ChartData: "event", Drawable: true, StatFunc: "count"},
-	{ID: "motion", Category: "sensor", ValueType: "boolean", DecimalPlace: -1, Values: []any{0, 1}, DisplayValues: []string{"off", "on"}, ChartData: "event", Drawable: true, StatFunc: "count"},
-	{ID: "door", Category: "sensor", ValueType: "boolean", DecimalPlace: -1, Values: []any{0, 1}, DisplayValues: []string{"closed", "opened"}, ChartData: "event", Drawable: true, StatFunc: "count"},
-	{ID: "light", Category: "sensor", ValueType: "number", Unit: "lux", DecimalPlace: 0, Min: fp(0), ChartData: "series", Drawable: true, StatFunc: "avg"},
-	{ID: "location", Category: "sensor", ValueType: "object", Unit: "°", DecimalPlace: -1, ChartData: "series", StatFunc: "last"},
-	{ID: "batteryGauge", Category: "sensor", ValueType: "number", Unit: "%", DecimalPlace: 0, Min: fp(0), Max: fp(100), ChartData: "series", Drawable: true, StatFunc: "avg"},
-	{ID: "co2", Category: "sensor", ValueType: "number", Unit: "ppm", DecimalPlace: 0, Min: fp(0), ChartData: "series", Drawable: true, StatFunc: "avg"},
-	{ID: "dust", Category: "sensor", ValueType: "number", Unit: "µg/m³", DecimalPlace: 2, Min: fp(0), ChartData: "series", Drawable: true, StatFunc: "avg"},
-	{ID: "power", Category: "sensor", ValueType: "number", Unit: "kWh", DecimalPlace: 2, Min: fp(0), ChartData: "series", Drawable: true, Cumulative: true, StatFunc: "diff"},
-	{ID: "electricPower", Category: "sensor", ValueType: "number", Unit: "W", DecimalPlace: 3, Min: fp(0), ChartData: "series", Drawable: true, StatFunc: "max"},
-	{ID: "current", Category: "sensor", ValueType: "number", Unit: "A", DecimalPlace: 3, Min: fp(0), ChartData: "series", Drawable: true, StatFunc: "avg"},
-	{ID: "voltage", Category: "sensor", ValueType: "number", Unit: "V", DecimalPlace: 0, Min: fp(0), ChartData: "series", Drawable: true, StatFunc: "avg"},
-	{ID: "count", Category: "sensor", ValueType: "number", Unit: "ea", DecimalPlace: 0, Min: fp(0), ChartData: "series", Drawable: true, StatFunc: "max"},
-	// countEvent: one event per count; the subway door counters send "1"
-	// (a person in) and "-1" (a person out).
-	{ID: "countEvent", Category: "sensor", ValueType: "number", Unit: "ea", DecimalPlace: 0, ChartData: "event", Drawable: true, StatFunc: "sum"},
-	{ID: "timeDuration", Category: "sensor", ValueType: "number", Unit: "sec", DecimalPlace: 0, Min: fp(0), ChartData: "event", Drawable: true, StatFunc: "max"},
-	{ID: "noise", Category: "sensor", ValueType: "number", Unit: "dB", DecimalPlace: 0, Min: fp(-100), Max: fp(200), ChartData: "series", Drawable: true, StatFunc: "avg"},
-	{ID: "pressure", Category: "sensor", ValueType: "number", Unit: "bar", DecimalPlace: 1, Min: fp(-1), Max: fp(50), ChartData: "series", Drawable: true, StatFunc: "avg"},
-	{ID: "weight", Category: "sensor", ValueType: "number", Unit: "g", DecimalPlace: 0, Min: fp(0), ChartData: "series", Drawable: true, StatFunc: "avg"},
-	{ID: "distance", Category: "sensor", ValueType: "number", Unit: "m", DecimalPlace: 2, Min: fp(0), ChartData: "series", Drawable: true, StatFunc: "avg"},
-	{ID: "led", Category: "actuator", ValueType: "object", DecimalPlace: -1, ChartData: "event",
-		Commands: map[string]any{"on": map[string]any{"duration": map[string]any{"type": "number", "unit": "ms"}},
-			"blink": map[string]any{"duration": map[string]any{"type": "number", "unit": "ms"}, "interval": map[string]any{"type": "number", "unit": "ms"}},
-			"off":   map[string]any{}}},
-	{ID: "powerSwitch", Category: "actuator", ValueType: "object", DecimalPlace: -1, ChartData: "event",
-		Commands: map[string]any{"on": map[string]any{"duration": map[string]any{"type": "number", "unit": "ms"}}, "off": map[string]any{}}},
-	{ID: "buzzer", Category: "actuator", ValueType: "object", DecimalPlace: -1, ChartData: "event",
-		Commands: map[string]any{"on": map[string]any{"duration": map[string]any{"type": "number", "unit": "ms"}}, "off": map[string]any{}}},
-	{ID: "stringActuator", Category: "actuator", ValueType: "object", DecimalPlace: -1, ChartData: "event",
-		Commands: map[string]any{"send": map[string]any{"text": map[string]any{"type": "string"}}}},
-}
 
 func sensorTypeByID(id string) (sensorTypeDef, bool) {
 	for _, t := range sensorTypes {
@@ -76,22 +37,24 @@ func sensorTypeByID(id string) (sensorTypeDef, bool) {
 	return sensorTypeDef{}, false
 }
 
+// view is the sensorType as Thing+ sends it: decimalPlace, minimum and
+// maximum are strings on the wire ("1", "-273"); range keeps numbers.
 func (t sensorTypeDef) view() map[string]any {
 	m := map[string]any{"id": t.ID, "category": t.Category, "type": t.ValueType, "unit": t.Unit,
 		"chart": map[string]any{"drawable": t.Drawable, "dataType": t.ChartData, "cumulative": t.Cumulative},
 		"ctime": catalogTime, "mtime": catalogTime}
 	if t.DecimalPlace >= 0 {
-		m["decimalPlace"] = t.DecimalPlace
+		m["decimalPlace"] = strconv.Itoa(t.DecimalPlace)
 	}
 	if t.Min != nil || t.Max != nil {
 		rg := map[string]any{}
 		if t.Min != nil {
 			rg["min"] = *t.Min
-			m["minimum"] = *t.Min
+			m["minimum"] = strconv.FormatFloat(*t.Min, 'f', -1, 64)
 		}
 		if t.Max != nil {
 			rg["max"] = *t.Max
-			m["maximum"] = *t.Max
+			m["maximum"] = strconv.FormatFloat(*t.Max, 'f', -1, 64)
 		}
 		m["range"] = rg
 	}
@@ -170,9 +133,61 @@ var gatewayModels = []gatewayModelDef{
 					{"jsonrpc", "jsonrpcSensor", "jsonrpcButton", "onoff", "sensor"},
 					{"jsonrpc", "jsonrpcActuator", "jsonrpcLed", "led", "actuator"},
 					{"jsonrpc", "jsonrpcActuator", "jsonrpcBuzzer", "buzzer", "actuator"},
+					{"jsonrpc", "jsonrpcActuator", "jsonrpcRelay", "powerSwitch", "actuator"},
+					{"jsonrpc", "jsonrpcActuator", "jsonrpcLcd", "lcd", "actuator"},
+					{"jsonrpc", "jsonrpcActuator", "jsonrpcString", "stringActuator", "actuator"},
 				}},
 		},
 		DM: map[string]string{"poweroff": "y", "reboot": "y", "restart": "y", "swUpdate": "y", "swInfo": "y", "getProperty": "y", "setProperty": "y"}},
+	{ID: "20", Model: "trueyes-nfc-airq-v1.0", DisplayName: "Trueyes NFC Air-Q", Vendor: "Trueyes",
+		IDFormat: "mac", ReportInterval: "60000",
+		DeviceModels: []deviceModelDef{
+			{ID: "trueyesAirQ", DisplayName: "Air-Q", IDTemplate: "{gatewayId}-{deviceAddress}", Discoverable: "y", Addressable: "n", Max: 1,
+				Sensors: []modelSensor{
+					{"daliworks", "trueyesAirQ", "airqTemp", "temperature", "sensor"},
+					{"daliworks", "trueyesAirQ", "airqHumi", "humidity", "sensor"},
+					{"daliworks", "trueyesAirQ", "airqCo2", "co2", "sensor"},
+					{"daliworks", "trueyesAirQ", "airqCo", "co", "sensor"},
+					{"daliworks", "trueyesAirQ", "airqVoc", "voc", "sensor"},
+					{"daliworks", "trueyesAirQ", "airqDust", "dust", "sensor"},
+					{"daliworks", "trueyesAirQ", "airqTag", "tag", "sensor"},
+				}},
+		},
+		DM: dmSupport("reboot", "swInfo", "getProperty", "setProperty")},
+	{ID: "26", Model: "dawon-power-manager-v1.0", DisplayName: "Dawon Power Manager", Vendor: "Dawon DNS",
+		IDFormat: "mac", ReportInterval: "60000",
+		DeviceModels: []deviceModelDef{
+			{ID: "dawonPowerManager", DisplayName: "Power Manager", IDTemplate: "{gatewayId}-{deviceAddress}", Discoverable: "y", Addressable: "n", Max: 1,
+				Sensors: []modelSensor{
+					{"daliworks", "dawonPowerManager", "dawonPower", "electricPower", "sensor"},
+					{"daliworks", "dawonPowerManager", "dawonEnergy", "electricEnergy", "sensor"},
+					{"daliworks", "dawonPowerManager", "dawonState", "powerControllerState", "sensor"},
+					{"daliworks", "dawonPowerManager", "dawonController", "powerController", "actuator"},
+				}},
+		},
+		DM: dmSupport("reboot", "getProperty", "setProperty")},
+	{ID: "32", Model: "sensor-simulator-v1.0", DisplayName: "Sensor Simulator", Vendor: "Daliworks",
+		IDFormat: "custom", ReportInterval: "60000",
+		DeviceModels: []deviceModelDef{
+			{ID: "sensorSimulator", DisplayName: "Sensor Simulator", IDTemplate: "{gatewayId}-{deviceAddress}", Discoverable: "y", Addressable: "y", Max: 10,
+				Sensors: simulatorSensors()},
+		},
+		DM: dmSupport("reboot", "restart", "swInfo", "getProperty", "setProperty")},
+	{ID: "34", Model: "open-source-gateway-v1.0", DisplayName: "Open Source Gateway", Vendor: "Daliworks",
+		IDFormat: "mac", ReportInterval: "60000",
+		DeviceModels: []deviceModelDef{
+			{ID: "jsonrpcFullV1.0", DisplayName: "Open Source Device", IDTemplate: "{gatewayId}-{deviceAddress}", Discoverable: "y", Addressable: "y", Max: 32,
+				Sensors: []modelSensor{
+					{"jsonrpc", "jsonrpcSensor", "jsonrpcNumber", "number", "sensor"},
+					{"jsonrpc", "jsonrpcSensor", "jsonrpcString", "string", "sensor"},
+					{"jsonrpc", "jsonrpcSensor", "jsonrpcTemp", "temperature", "sensor"},
+					{"jsonrpc", "jsonrpcSensor", "jsonrpcHumi", "humidity", "sensor"},
+					{"jsonrpc", "jsonrpcSensor", "jsonrpcOnoff", "onoff", "sensor"},
+					{"jsonrpc", "jsonrpcActuator", "jsonrpcLed", "led", "actuator"},
+					{"jsonrpc", "jsonrpcActuator", "jsonrpcStringActuator", "stringActuator", "actuator"},
+				}},
+		},
+		DM: dmSupport("poweroff", "reboot", "restart", "swUpdate", "swInfo", "log", "getProperty", "setProperty")},
 	{ID: "52", Model: "open-api-gateway-v1.0", DisplayName: "Open API Gateway", Vendor: "OPEN API",
 		IDFormat: "uuid", ReportInterval: "300000",
 		DeviceModels: []deviceModelDef{
@@ -180,6 +195,34 @@ var gatewayModels = []gatewayModelDef{
 				Discoverable: "y", Addressable: "y", Max: 99, Sensors: openAPISensors()},
 		},
 		DM: map[string]string{"poweroff": "n", "reboot": "n", "restart": "n", "swUpdate": "n", "swInfo": "n", "getProperty": "y", "setProperty": "y"}},
+}
+
+// dmActs are the deviceMgmt.DM acts a model may support (§5.13).
+var dmActs = []string{"poweroff", "reboot", "restart", "swUpdate", "swInfo", "log", "getProperty", "setProperty"}
+
+// dmSupport marks the given acts "y" and every other act "n".
+func dmSupport(acts ...string) map[string]string {
+	m := map[string]string{}
+	for _, a := range dmActs {
+		m[a] = "n"
+	}
+	for _, a := range acts {
+		m[a] = "y"
+	}
+	return m
+}
+
+// simulatorSensors: the Sensor Simulator offers one simulated sensor per
+// numeric sensor type of the catalogue.
+func simulatorSensors() []modelSensor {
+	var out []modelSensor
+	for _, t := range sensorTypes {
+		if t.Category == "sensor" && t.ValueType == "number" {
+			out = append(out, modelSensor{Network: "daliworks", DriverName: "sensorSimulator",
+				Model: "sim-" + t.ID, Type: t.ID, Category: "sensor"})
+		}
+	}
+	return out
 }
 
 func gatewayModelByID(id string) (gatewayModelDef, bool) {

@@ -23,7 +23,8 @@ type deviceArea struct {
 	gwOrder  []string // gateway ids in creation order (the default list order)
 	devices  map[string]*device
 	sensors  map[string]*sensor
-	ids      *rand.Rand // leaf ids; seeded so a seed gives the same ids
+	ids      *rand.Rand             // leaf ids; seeded so a seed gives the same ids
+	keys     map[string]*gatewayKey // registerGatewayKey, by gateway id
 
 	sim *simulator
 
@@ -97,6 +98,7 @@ func newDeviceArea(s *Sandbox) *deviceArea {
 		gateways: map[string]*gateway{},
 		devices:  map[string]*device{},
 		sensors:  map[string]*sensor{},
+		keys:     map[string]*gatewayKey{},
 		ids:      rand.New(rand.NewPCG(uint64(s.opts.Seed), 0x1eaf1d5)),
 	}
 	d.seed()
@@ -133,6 +135,9 @@ func (d *deviceArea) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v2/sites/{id}", u(d.getSite))
 	mux.HandleFunc("POST /v2/registerGateway", u(d.registerGateway))
 	mux.HandleFunc("POST /v2/manageGateway", u(d.manageGateway))
+	mux.HandleFunc("POST /v2/controlActuator", u(d.controlActuator))
+	mux.HandleFunc("POST /v2/registerGatewayKey", u(d.registerGatewayKey))
+	mux.HandleFunc("POST /v2/activateGatewayKey", d.activateGatewayKey)
 
 	// No login (§5.1).
 	mux.HandleFunc("GET /v2/sensorTypes", d.listSensorTypes)

@@ -155,7 +155,7 @@ func (d *deviceArea) addDeviceLocked(gw *gateway, dv *device) {
 	dv.Owner = gw.ID
 	d.devices[dv.ID] = dv
 	gw.DeviceIDs = append(gw.DeviceIDs, dv.ID)
-	gw.DeviceModels = append(gw.DeviceModels, deviceModelRef{ID: dv.ID, Model: dv.Model})
+	addDeviceModelRef(gw, dv)
 }
 
 // putDevice: PUT …/devices/{id} {name, model, address} → 200.
@@ -172,6 +172,10 @@ func (d *deviceArea) putDevice(w http.ResponseWriter, r *http.Request) {
 		writeAreaErr(w, schemaErr("reqId is only for creation"))
 		return
 	}
+	if in.ID != nil && *in.ID != r.PathValue("id") {
+		writeAreaErr(w, schemaErr("id in the body differs from the path"))
+		return
+	}
 	if in.Name != nil {
 		if err := checkName(*in.Name); err != nil {
 			writeAreaErr(w, err)
@@ -182,7 +186,7 @@ func (d *deviceArea) putDevice(w http.ResponseWriter, r *http.Request) {
 	defer d.mu.Unlock()
 	gw, dv, err := d.deviceOfLocked(principalOf(r).UserID, r.PathValue("owner"), r.PathValue("id"))
 	if err == nil && in.ID != nil && *in.ID != dv.ID {
-		err = inputErr("id cannot change")
+		err = schemaErr("id in the body differs from the path")
 	}
 	if err == nil && in.Model != nil {
 		err = checkDeviceModel(gw, *in.Model)
@@ -411,6 +415,9 @@ func (d *deviceArea) createSensor(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = checkSensorBody(&in)
 	}
+	if err == nil && in.ID != nil && *in.ID != r.PathValue("id") {
+		err = schemaErr("id in the body differs from the path")
+	}
 	di, setDI, err2 := objectOrNull("delegateInfo", in.DelegateInfo)
 	opts, setOpts, err3 := objectOrNull("options", in.Options)
 	for _, e := range []error{err, err2, err3} {
@@ -481,7 +488,7 @@ func (d *deviceArea) putSensor(w http.ResponseWriter, r *http.Request) {
 	defer d.mu.Unlock()
 	gw, sn, err := d.sensorOfLocked(principalOf(r).UserID, r.PathValue("owner"), r.PathValue("id"))
 	if err == nil && in.ID != nil && *in.ID != sn.ID {
-		err = inputErr("id cannot change")
+		err = schemaErr("id in the body differs from the path")
 	}
 	if err == nil && in.DeviceID != nil {
 		if dv := d.devices[*in.DeviceID]; dv == nil || dv.Owner != gw.ID {

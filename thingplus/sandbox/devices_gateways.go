@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -280,6 +281,10 @@ func (d *deviceArea) putGateway(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
+	if err := checkGatewayPutSchema(&in, id); err != nil {
+		writeAreaErr(w, err)
+		return
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	gw, err := d.gatewayOfLocked(principalOf(r).UserID, id)
@@ -293,9 +298,25 @@ func (d *deviceArea) putGateway(w http.ResponseWriter, r *http.Request) {
 	writeData(w, http.StatusOK, d.gatewayView(gw, false), nil)
 }
 
+// checkGatewayPutSchema is the body check that comes before permission and
+// existence: an id other than the path's, a deviceModels item without model.
+func checkGatewayPutSchema(in *gatewayPut, id string) error {
+	if in.ID != nil && *in.ID != id {
+		return schemaErr("id in the body differs from the path")
+	}
+	if in.DeviceModels != nil {
+		for i, m := range *in.DeviceModels {
+			if m.Model == "" {
+				return schemaErr(fmt.Sprintf("deviceModels[%d] needs a model", i))
+			}
+		}
+	}
+	return nil
+}
+
 func (d *deviceArea) applyGatewayPutLocked(gw *gateway, in *gatewayPut) error {
 	if in.ID != nil && *in.ID != gw.ID {
-		return inputErr("id cannot change")
+		return schemaErr("id in the body differs from the path")
 	}
 	if in.Name != nil {
 		if err := checkName(*in.Name); err != nil {

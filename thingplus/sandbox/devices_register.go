@@ -103,8 +103,9 @@ type registerParams struct {
 
 // registerGateway: POST /registerGateway {id|reqId, params{siteId, model,
 // name, …}} → 201 "Created" with the gateway (times as numbers, devices and
-// sensors as objects). Unknown site or model 404, taken id 409, over plan
-// 471. Everything is checked first, so there is never a 207 partial result.
+// sensors as objects). Schema 400, another user's id 403, unknown site or
+// model 404, taken gateway id 409, a taken device or sensor id 207 (the rest
+// is created), over plan 471.
 // A Virtual Gateway-Basic (model "6") without devices gets an emulator
 // device with temperature and humidity sensors, which the simulator feeds.
 func (d *deviceArea) registerGateway(w http.ResponseWriter, r *http.Request) {
@@ -124,7 +125,8 @@ func (d *deviceArea) registerGateway(w http.ResponseWriter, r *http.Request) {
 	uid := principalOf(r).UserID
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.checkRegistrationLocked(uid, gw, devs, sns); err != nil {
+	devs, sns, dropped, err := d.checkRegistrationLocked(uid, gw, devs, sns)
+	if err != nil {
 		writeAreaErr(w, err)
 		return
 	}
@@ -158,6 +160,12 @@ func (d *deviceArea) registerGateway(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Sensors = list
 	}
+	if len(dropped) > 0 {
+		// §4.6: the gateway was created, some of its parts were not.
+		writeJSON(w, http.StatusMultiStatus, envelope{StatusCode: http.StatusMultiStatus,
+			Message: http.StatusText(http.StatusMultiStatus), Data: v, Errors: dropped})
+		return
+	}
 	writeData(w, http.StatusCreated, v, nil)
 }
 
@@ -180,25 +188,29 @@ func (d *deviceArea) buildRegistration(in *registerBody) (*gateway, []*device, [
 	if err := checkName(*p.Name); err != nil {
 		return nil, nil, nil, err
 	}
-	if string(*p.SiteID) != "1" {
-		return nil, nil, nil, notFound("site", string(*p.SiteID))
+	if *p.SiteID == "" || *p.Model == "" {
+		return nil, nil, nil, schemaErr("params.siteId and params.model must not be empty")
 	}
-	gm, ok := gatewayModelByID(string(*p.Model))
-	if !ok {
-		return nil, nil, nil, notFound("gatewayModel", string(*p.Model))
+	if p.DeviceModels != nil {
+		for i, m := range *p.DeviceModels {
+			if m.Model == "" {
+				return nil, nil, nil, schemaErr(fmt.Sprintf("params.deviceModels[%d] needs a model", i))
+			}
+		}
 	}
+	gm, _ := gatewayModelByID(string(*p.Model)) // existence is checked after permission
 	for field, v := range map[string]*string{"virtual": p.Virtual, "autoCreateDiscoverable": p.AutoCreateDiscoverable, "delegate": p.Delegate} {
 		if err := checkYN(field, v); err != nil {
 			return nil, nil, nil, err
 		}
 	}
-	ri, _ := strconv.ParseInt(gm.ReportInterval, 10, 64)
+	ri, _ := strconv.ParseInt(cmpOr(gm.ReportInterval, "60000"), 10, 64)
 	if p.ReportInterval != nil {
 		if ri, err = parseReportInterval(*p.ReportInterval); err != nil {
 			return nil, nil, nil, err
 		}
 	}
-	gw := &gateway{ID: id, Name: *p.Name, Model: gm.ID, Site: "1", Service: "1", ReportInterval: ri,
+	gw := &gateway{ID: id, Name: *p.Name, Model: string(*p.Model), Site: string(*p.SiteID), Service: "1", ReportInterval: ri,
 		Virtual: "n", AutoCreateDiscoverable: "y", Delegate: "n"}
 	if gm.ID == "6" {
 		gw.Virtual = "y"
@@ -236,9 +248,6 @@ func (d *deviceArea) buildRegistration(in *registerBody) (*gateway, []*device, [
 		}
 		if err == nil {
 			err = checkName(*db.Name)
-		}
-		if err == nil {
-			err = checkDeviceModel(gw, *db.Model)
 		}
 		if err != nil {
 			return nil, nil, nil, err
@@ -290,6 +299,25 @@ func (d *deviceArea) buildRegistration(in *registerBody) (*gateway, []*device, [
 	return gw, devs, sns, nil
 }
 
+// addDeviceModelRef records a device once in deviceModels: one listed in
+// params.deviceModels (by id, or by model without an id) is not added again.
+func addDeviceModelRef(gw *gateway, dv *device) {
+	for i, m := range gw.DeviceModels {
+		if m.ID == dv.ID || (m.ID == "" && m.Model == dv.Model) {
+			gw.DeviceModels[i] = deviceModelRef{ID: dv.ID, Model: dv.Model}
+			return
+		}
+	}
+	gw.DeviceModels = append(gw.DeviceModels, deviceModelRef{ID: dv.ID, Model: dv.Model})
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 func containsDevice(devs []*device, id string) bool {
 	for _, dv := range devs {
 		if dv.ID == id {
@@ -299,24 +327,60 @@ func containsDevice(devs []*device, id string) bool {
 	return false
 }
 
-func (d *deviceArea) checkRegistrationLocked(uid string, gw *gateway, devs []*device, sns []*sensor) error {
+// checkRegistrationLocked runs the checks after the body schema, in Thing+'s
+// order: permission (a gateway id of another user is 403), existence (site,
+// gateway model), conflict (a taken gateway id is 409 for the whole request;
+// a taken device or sensor id only drops that item, which makes the answer a
+// 207 listing it), the rest of the body (device models of the gateway model),
+// billing. It returns the devices and sensors to create and the dropped ones.
+func (d *deviceArea) checkRegistrationLocked(uid string, gw *gateway, devs []*device, sns []*sensor) ([]*device, []*sensor, []errorItem, error) {
+	if old := d.gateways[gw.ID]; old != nil && old.Owner != uid {
+		return nil, nil, nil, denied("gateway", gw.ID)
+	}
+	if k := d.keys[gw.ID]; k != nil && k.User != uid {
+		return nil, nil, nil, denied("gateway", gw.ID)
+	}
+	if gw.Site != "1" {
+		return nil, nil, nil, notFound("site", gw.Site)
+	}
+	if _, ok := gatewayModelByID(gw.Model); !ok {
+		return nil, nil, nil, notFound("gatewayModel", gw.Model)
+	}
 	if d.gateways[gw.ID] != nil {
-		return conflict("gateway", gw.ID)
+		return nil, nil, nil, conflict("gateway", gw.ID)
+	}
+	var dropped []errorItem
+	drop := func(err error) {
+		dropped = append(dropped, errorItem{Code: "CONFLICT", Message: err.Error(), Category: "REQUEST_ERROR"})
 	}
 	seen := map[string]bool{}
+	keptDevs := devs[:0:0]
 	for _, dv := range devs {
 		if d.devices[dv.ID] != nil || seen["d"+dv.ID] {
-			return conflict("device", dv.ID)
+			drop(conflict("device", dv.ID))
+			continue
 		}
 		seen["d"+dv.ID] = true
+		keptDevs = append(keptDevs, dv)
 	}
+	keptSns := sns[:0:0]
 	for _, sn := range sns {
-		if d.sensors[sn.ID] != nil || seen["s"+sn.ID] {
-			return conflict("sensor", sn.ID)
+		switch {
+		case d.sensors[sn.ID] != nil || seen["s"+sn.ID]:
+			drop(conflict("sensor", sn.ID))
+		case sn.DeviceID != "" && !containsDevice(keptDevs, sn.DeviceID):
+			drop(fmt.Errorf("sensor %s is not created: its device %s already exists", sn.ID, sn.DeviceID))
+		default:
+			seen["s"+sn.ID] = true
+			keptSns = append(keptSns, sn)
 		}
-		seen["s"+sn.ID] = true
 	}
-	return d.checkPlanLocked(uid, 1, len(sns))
+	for _, dv := range keptDevs {
+		if err := checkDeviceModel(gw, dv.Model); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return keptDevs, keptSns, dropped, d.checkPlanLocked(uid, 1, len(keptSns))
 }
 
 // addGatewayLocked stores a new gateway with a never-reported status.

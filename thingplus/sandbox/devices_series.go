@@ -404,7 +404,7 @@ func (d *deviceArea) getSeries(w http.ResponseWriter, r *http.Request) {
 }
 
 // seriesInput is one pushed value: value a string (an object for object
-// types), time integer ms (now when absent).
+// types), time integer ms (required, as Thing+ requires it).
 type seriesInput struct {
 	Value json.RawMessage `json:"value"`
 	Time  json.RawMessage `json:"time"`
@@ -478,8 +478,7 @@ func seriesPoint(in seriesInput, object bool, now int64) (point, error) {
 	}
 	t := bytes.TrimSpace(in.Time)
 	if len(t) == 0 || string(t) == "null" {
-		p.t = now
-		return p, nil
+		return p, fmt.Errorf("time is required (integer ms since the epoch)")
 	}
 	n, err := strconv.ParseInt(string(t), 10, 64)
 	if err != nil || n < 0 {

@@ -173,19 +173,19 @@ func TestSeriesPut(t *testing.T) {
 	if leaf["type"] != "series" || leaf["value"] != "36.5" || leaf["time"] != strconv.FormatInt(now, 10) || leaf["seriesPack"] != nil {
 		t.Fatalf("PUT single → %v", leaf)
 	}
-	// Same time again is fine; no time means now.
+	// Same time again is fine; no time is a schema error (Thing+ requires
+	// it), never a point stamped with the server's clock.
 	f.c.ok(200, "PUT", f.path, fmt.Sprintf(`{"value":"36.6","time":%d}`, now))
 	f.clock.Advance(time.Second)
-	if leaf := f.c.ok(200, "PUT", f.path, `{"value":"36.7"}`).obj(); leaf["time"] != strconv.FormatInt(now+1000, 10) {
-		t.Fatalf("PUT without time → %v", leaf)
-	}
+	f.c.fails(400, "SCHEMA_VALIDATE", "PUT", f.path, `{"value":"36.7"}`)
+	f.c.fails(400, "SCHEMA_VALIDATE", "PUT", f.path, fmt.Sprintf(`[{"value":"1","time":%d},{"value":"2"}]`, now+1000))
 	pack := f.c.ok(200, "PUT", f.path, fmt.Sprintf(`[{"value":"1","time":%d},{"value":"2","time":%d}]`, now+2000, now+3000)).obj()
 	sp, _ := pack["seriesPack"].([]any)
 	if len(sp) != 2 || pack["value"] != "2" || sp[0].(map[string]any)["time"] != float64(now+2000) || sp[1].(map[string]any)["value"] != "2" {
 		t.Fatalf("PUT array → %v", pack)
 	}
 	mu.Lock()
-	if len(seen) != 5 || seen[4].Value != "2" || seen[4].Time != now+3000 || seen[0].Sensor.ID != "num1" ||
+	if len(seen) != 4 || seen[3].Value != "2" || seen[3].Time != now+3000 || seen[0].Sensor.ID != "num1" ||
 		seen[0].Sensor.GatewayID != SubwayGatewayID || seen[0].Sensor.OwnerUserID != "1" || seen[0].Sensor.Type != "number" {
 		t.Fatalf("rule engine saw %+v", seen)
 	}
@@ -209,8 +209,9 @@ func TestSeriesPut(t *testing.T) {
 	// Object types take objects (and only objects).
 	f.c.ok(201, "POST", subwayPath+"/sensors", `{"reqId":"gps1","name":"GPS","type":"location"}`)
 	gps := subwayPath + "/sensors/gps1/series"
-	f.c.ok(200, "PUT", gps, `{"value":{"lat":37.48,"lng":126.93}}`)
-	f.c.fails(400, "SCHEMA_VALIDATE", "PUT", gps, `{"value":"37.48,126.93"}`)
+	gpsAt := f.clock.Now().UnixMilli()
+	f.c.ok(200, "PUT", gps, fmt.Sprintf(`{"value":{"lat":37.48,"lng":126.93},"time":%d}`, gpsAt))
+	f.c.fails(400, "SCHEMA_VALIDATE", "PUT", gps, fmt.Sprintf(`{"value":"37.48,126.93","time":%d}`, gpsAt))
 	raw := f.c.ok(200, "GET", gps+"?count=1", "").obj()["series"].(map[string]any)
 	if v, _ := raw["value"].(map[string]any); v["lat"] != 37.48 {
 		t.Fatalf("object value %v", raw)

@@ -200,7 +200,7 @@ func TestGatewayGetPutDelete(t *testing.T) {
 	} {
 		c.fails(400, "SCHEMA_VALIDATE", "PUT", subwayPath, bad)
 	}
-	c.fails(400, "INVALID_INPUT", "PUT", subwayPath, `{"id":"other"}`)
+	c.fails(400, "SCHEMA_VALIDATE", "PUT", subwayPath, `{"id":"other"}`)
 	c.fails(400, "INVALID_INPUT", "PUT", subwayPath, `{"model":"999"}`)
 
 	r := c.ok(204, "DELETE", climatePath, "")
@@ -229,7 +229,7 @@ func TestOwnershipDeniedBeforeNotFound(t *testing.T) {
 		{"GET", otherPath + "/sensors/" + otherSensor, ""},
 		{"GET", otherPath + "/sensors/does-not-exist", ""},
 		{"GET", otherPath + "/sensors/does-not-exist/series", ""},
-		{"PUT", otherPath + "/sensors/" + otherSensor + "/series", `{"value":"1"}`},
+		{"PUT", otherPath + "/sensors/" + otherSensor + "/series", `{"value":"1","time":1}`},
 		{"GET", otherPath + "/sensors/" + otherSensor + "/status", ""},
 		{"DELETE", otherPath + "/sensors/" + otherSensor, ""},
 		// another user's sensor reached through one's own gateway id
@@ -578,9 +578,16 @@ func TestCatalogsWithoutLogin(t *testing.T) {
 	}
 }
 
-func TestMethodNotAllowed(t *testing.T) {
+// Thing+ answers an unknown method or path with the v2 envelope and 404
+// NOT_FOUND, never Go's plain-text 404/405 (route is the first check).
+func TestUnknownRouteOrMethod(t *testing.T) {
 	_, c := newDevSandbox(t, devOptions(nil))
-	if r := c.call("POST", "/v2/gateways", `{}`); r.status != http.StatusMethodNotAllowed {
-		t.Fatalf("POST /v2/gateways: %d", r.status)
+	for _, tc := range []struct{ method, path string }{
+		{"POST", "/v2/gateways"}, {"PATCH", "/v2/rules/1"}, {"GET", "/v2/nope"}, {"DELETE", "/v2/sensorTypes"},
+	} {
+		r := c.call(tc.method, tc.path, `{}`)
+		if r.status != http.StatusNotFound || r.code() != "NOT_FOUND" {
+			t.Errorf("%s %s: %d %s", tc.method, tc.path, r.status, r.body)
+		}
 	}
 }

@@ -45,6 +45,12 @@ func writeAreaErr(w http.ResponseWriter, err error) {
 			Errors: []errorItem{{Code: "BILLING", Message: b.msg, Category: "BILLING_ERROR"}}})
 		return
 	}
+	var g *gatewayError
+	if errors.As(err, &g) {
+		writeJSON(w, http.StatusGatewayTimeout, envelope{StatusCode: http.StatusGatewayTimeout, Message: "Gateway Timeout",
+			Errors: []errorItem{{Code: "PROCESS_COMMAND_RESULT", Message: g.msg, Category: "GATEWAY_ERROR"}}})
+		return
+	}
 	writeErr(w, err)
 }
 

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/thingplus/thingplus-webapp/thingplus/ruleeval"
 )
 
 // DataPushBody is the JSON body the sandbox POSTs (Content-Type
@@ -92,8 +94,7 @@ type engine struct {
 
 	pushTimeout atomic.Int64 // ns
 
-	stateMu sync.Mutex
-	last    map[string]sensorState
+	states *ruleeval.Tracker // every sensor's latest value and the one before
 
 	lanesMu sync.Mutex
 	lanes   map[string]*pushLane
@@ -102,13 +103,6 @@ type engine struct {
 	fired, inflight              atomic.Int64
 	pushOK, pushFailed, pushLost atomic.Int64
 	lastWarn                     atomic.Int64
-}
-
-// sensorState is what the engine remembers of a sensor: its latest value and
-// the one before (for "changed" and conditions).
-type sensorState struct {
-	value, prev string
-	hasPrev     bool
 }
 
 type pushLane struct {
@@ -129,7 +123,7 @@ type engineStats struct {
 }
 
 func newEngine(ra *ruleArea) *engine {
-	e := &engine{ra: ra, last: map[string]sensorState{}, lanes: map[string]*pushLane{}}
+	e := &engine{ra: ra, states: ruleeval.NewTracker(), lanes: map[string]*pushLane{}}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.pushTimeout.Store(int64(defaultPushTimeout))
 	for range engineShards {
@@ -195,33 +189,12 @@ func (e *engine) warnf(msg string, args ...any) {
 // process evaluates one value against the owner's active rules.
 func (e *engine) process(ev SeriesEvent) {
 	defer e.processed.Add(1)
-	st := e.remember(ev)
+	st := e.states.Remember(ev.Sensor.ID, ev.Value)
 	for _, rl := range e.ra.activeRulesFor(ev.Sensor) {
-		if !rl.trigger.holds(ev.Value, st) {
-			continue
+		if rl.eval.Fires(ev.Value, st, e.states.State) {
+			e.fire(rl, ev)
 		}
-		if !e.conditionsHold(rl, ev.Value, st) {
-			continue
-		}
-		e.fire(rl, ev)
 	}
-}
-
-// remember stores the new value and returns the sensor's state after it.
-func (e *engine) remember(ev SeriesEvent) sensorState {
-	e.stateMu.Lock()
-	defer e.stateMu.Unlock()
-	old, seen := e.last[ev.Sensor.ID]
-	st := sensorState{value: ev.Value, prev: old.value, hasPrev: seen}
-	e.last[ev.Sensor.ID] = st
-	return st
-}
-
-func (e *engine) state(sensorID string) (sensorState, bool) {
-	e.stateMu.Lock()
-	defer e.stateMu.Unlock()
-	st, ok := e.last[sensorID]
-	return st, ok
 }
 
 // targets reports whether a trigger names the sensor: by id (filter.sensor or
@@ -229,8 +202,8 @@ func (e *engine) state(sensorID string) (sensorState, bool) {
 // gateway constraints (filter.gateway list, target gateway id) apply when the
 // sensor's gateway is known.
 func (ci *compiledItem) targets(s SensorInfo) bool {
-	if len(ci.sensors) > 0 {
-		if !ruleHas(ci.sensors, s.ID) {
+	if len(ci.Sensors) > 0 {
+		if !ruleHas(ci.Sensors, s.ID) {
 			return false
 		}
 	} else if ci.typ != s.Type || ci.targetType == "tag" {
@@ -247,78 +220,17 @@ func (ci *compiledItem) targets(s SensorInfo) bool {
 	return true
 }
 
-// holds evaluates a sensorValue method against a sensor's state.
-func (ci *compiledItem) holds(value string, st sensorState) bool {
-	switch ci.method {
-	case "over", "under", "range":
-		v, err := ruleNumber(value)
-		if err != nil {
-			return false
+// conditions are the rule's condition groups as the evaluator takes them.
+func (cr *compiledRule) evalRule() *ruleeval.Rule {
+	r := &ruleeval.Rule{Trigger: cr.trigger.Item}
+	for _, g := range cr.conds {
+		items := make([]ruleeval.Item, len(g))
+		for i := range g {
+			items[i] = g[i].Item
 		}
-		switch ci.method {
-		case "over":
-			return v > ci.degree
-		case "under":
-			return v < ci.degree
-		default:
-			return ci.min <= v && v <= ci.max
-		}
-	case "changed":
-		if !st.hasPrev || sameValue(st.prev, value) {
-			return false
-		}
-		if ci.hasFrom && !sameValue(st.prev, ci.from) {
-			return false
-		}
-		return !ci.hasTo || sameValue(value, ci.to)
+		r.Conds = append(r.Conds, items)
 	}
-	return false
-}
-
-// sameValue compares sensor values as numbers when both are numeric ("1" = "1.0").
-func sameValue(a, b string) bool {
-	if a == b {
-		return true
-	}
-	x, errA := ruleNumber(a)
-	y, errB := ruleNumber(b)
-	return errA == nil && errB == nil && x == y
-}
-
-// conditionsHold: groups are OR-ed, the items of a group AND-ed; no groups or
-// an empty group is true. An item with target sensors holds when every listed
-// sensor's latest value satisfies it (a sensor the engine has not seen a value
-// for fails it); an item without targets is evaluated on the firing value.
-func (e *engine) conditionsHold(rl *rule, value string, st sensorState) bool {
-	if len(rl.conds) == 0 {
-		return true
-	}
-	for _, group := range rl.conds {
-		ok := true
-		for i := range group {
-			if !e.itemHolds(&group[i], value, st) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
-}
-
-func (e *engine) itemHolds(ci *compiledItem, value string, st sensorState) bool {
-	if len(ci.sensors) == 0 {
-		return ci.holds(value, st)
-	}
-	for _, id := range ci.sensors {
-		s, ok := e.state(id)
-		if !ok || !ci.holds(s.value, s) {
-			return false
-		}
-	}
-	return true
+	return r
 }
 
 // firing is one rule firing whose actions are running.
@@ -372,7 +284,7 @@ func (f *firing) done() {
 	if sensorName == "" {
 		sensorName = f.ev.Sensor.ID
 	}
-	msg := fmt.Sprintf("%s: %s = %s (%s)", name, sensorName, f.ev.Value, rl.trigger.describe())
+	msg := fmt.Sprintf("%s: %s = %s (%s)", name, sensorName, f.ev.Value, rl.trigger.Describe())
 	e.ra.timelines.add(&TimelineEntry{
 		ID: strconv.FormatInt(f.id, 10), idNum: f.id, user: rl.user,
 		Type: rl.trigger.agent, Node: []TimelineNode{{Type: "sensor", ID: f.ev.Sensor.ID}},
@@ -384,27 +296,6 @@ func (f *firing) done() {
 		Value:   f.ev.Value, Actions: f.results,
 	})
 	e.inflight.Add(-1)
-}
-
-// describe is a short text of a trigger or condition: "over 30", "changed 0→1".
-func (ci *compiledItem) describe() string {
-	num := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
-	switch ci.method {
-	case "over", "under":
-		return ci.method + " " + num(ci.degree)
-	case "range":
-		return "range " + num(ci.min) + "…" + num(ci.max)
-	case "changed":
-		from, to := "any", "any"
-		if ci.hasFrom {
-			from = ci.from
-		}
-		if ci.hasTo {
-			to = ci.to
-		}
-		return "changed " + from + "→" + to
-	}
-	return ci.method
 }
 
 // recordedDetail describes an e-mail, SMS or actuator action, which the
@@ -440,7 +331,7 @@ func fillPlaceholders(s string, f *firing) string {
 		"{{value}}", f.ev.Value,
 		"{{triggerSensor}}", f.ev.Sensor.ID,
 		"{{triggerGateway}}", f.ev.Sensor.GatewayID,
-		"{{triggerCondition}}", f.rule.trigger.describe(),
+		"{{triggerCondition}}", f.rule.trigger.Describe(),
 	).Replace(s)
 }
 
@@ -543,7 +434,7 @@ func (e *engine) doPush(j pushJob) (ok, answered bool, detail string) {
 		Sensor:   f.ev.Sensor.ID,
 		Value:    f.ev.Value,
 		Time:     f.ev.Time,
-		Trigger:  f.rule.trigger.method,
+		Trigger:  f.rule.trigger.Method,
 	})
 	timeout := time.Duration(e.pushTimeout.Load())
 	ctx, cancel := context.WithTimeout(e.ctx, timeout)

@@ -486,7 +486,7 @@ func TestUsersByIDAndScope(t *testing.T) {
 		t.Fatalf("own user: %d %s", r.status, r.body)
 	}
 	oaV2Error(t, b.sendJSON(http.MethodGet, "/v2/users/2", tok, nil), 403, "ACCESSGROUP_DENY")
-	oaV2Error(t, b.sendJSON(http.MethodGet, "/v2/users/999", tok, nil), 403, "ACCESSGROUP_DENY")
+	oaV2Error(t, b.sendJSON(http.MethodGet, "/v2/users/999", tok, nil), 404, "NOT_FOUND")
 	if r := b.sendJSON(http.MethodGet, "/v2/users", tok, nil); r.status != 200 || len(r.json(t)["data"].([]any)) != 1 {
 		t.Fatalf("users list: %d %s", r.status, r.body)
 	}

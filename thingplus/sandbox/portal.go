@@ -25,15 +25,19 @@ func (a *authArea) me(w http.ResponseWriter, r *http.Request) {
 	writeData(w, http.StatusOK, u.View(), nil)
 }
 
-// userByID is GET /v2/users/{id}: only your own; another id, existing or
-// not, is 403 ACCESSGROUP_DENY (ownership is checked before existence).
+// userByID is GET /v2/users/{id}: only your own; another user's id is 403
+// ACCESSGROUP_DENY, an id no user has is 404 NOT_FOUND.
 func (a *authArea) userByID(w http.ResponseWriter, r *http.Request) {
 	if !a.s.requireScope(w, r, "user-profile-read") {
 		return
 	}
 	p := principalOf(r)
-	if r.PathValue("id") != p.UserID {
-		writeError(w, http.StatusForbidden, "ACCESSGROUP_DENY", "no access to user "+r.PathValue("id"))
+	if id := r.PathValue("id"); id != p.UserID {
+		if _, ok := a.s.userByID(id); !ok {
+			writeError(w, http.StatusNotFound, "NOT_FOUND", "user "+id+" not found")
+			return
+		}
+		writeError(w, http.StatusForbidden, "ACCESSGROUP_DENY", "no access to user "+id)
 		return
 	}
 	a.me(w, r)

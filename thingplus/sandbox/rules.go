@@ -362,10 +362,10 @@ func (ra *ruleArea) checkTargets(cr *compiledRule, user string) error {
 
 // sensorIDs lists every sensor a rule names.
 func (cr *compiledRule) sensorIDs() []string {
-	ids := append([]string{}, cr.trigger.sensors...)
+	ids := append([]string{}, cr.trigger.Sensors...)
 	for _, g := range cr.conds {
 		for _, c := range g {
-			ids = append(ids, c.sensors...)
+			ids = append(ids, c.Sensors...)
 		}
 	}
 	for _, a := range cr.actions {

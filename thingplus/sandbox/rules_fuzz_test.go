@@ -64,7 +64,7 @@ func roundTrip(t *testing.T, cr *compiledRule) {
 		if string(a) != string(b) {
 			t.Fatalf("round trip changed the rule:\n%s\n%s", a, b)
 		}
-		if len(again.actions) != len(cr.actions) || again.trigger.method != cr.trigger.method ||
+		if len(again.actions) != len(cr.actions) || again.trigger.Method != cr.trigger.Method ||
 			len(again.conds) != len(cr.conds) {
 			t.Fatalf("round trip changed the compiled rule")
 		}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/thingplus/thingplus-webapp/thingplus/ruleeval"
 )
 
 // Rule bodies are validated the way Thing+ does (additionalProperties:false,
@@ -49,15 +51,14 @@ var (
 )
 
 // compiledItem is a validated trigger or condition, ready for the engine.
+// Its method, parameters and sensors (filter.sensor ∪ params.target.sensors)
+// are the shared evaluator's Item.
 type compiledItem struct {
-	agent, typ, method string
-	degree, min, max   float64
-	from, to           string
-	hasFrom, hasTo     bool
-	sensors            []string // filter.sensor ∪ params.target.sensors
-	gateways           []string // filter.gateway list; nil = any ("*" or absent)
-	targetType         string
-	targetID           string
+	agent, typ string
+	ruleeval.Item
+	gateways   []string // filter.gateway list; nil = any ("*" or absent)
+	targetType string
+	targetID   string
 }
 
 // compiledAction is a validated action item.
@@ -73,6 +74,7 @@ type compiledRule struct {
 	trigger compiledItem
 	conds   [][]compiledItem
 	actions []compiledAction
+	eval    *ruleeval.Rule // trigger and conditions for the evaluator
 }
 
 // decodeRuleBody parses a JSON object body into a generic tree (numbers kept
@@ -209,6 +211,7 @@ func validateRule(m map[string]any) (*compiledRule, error) {
 	if _, ok := cr.body["template"]; !ok {
 		cr.body["template"] = "false"
 	}
+	cr.eval = cr.evalRule()
 	return cr, nil
 }
 
@@ -263,29 +266,29 @@ func validateItem(v any, path, role string) (compiledItem, error) {
 	if err != nil {
 		return ci, err
 	}
-	ci.method = method
+	ci.Method = method
 	pp := path + ".method.params"
 	switch method {
 	case "over", "under":
-		ci.degree, _ = ruleNumber(params["degree"])
+		ci.Degree, _ = ruleNumber(params["degree"])
 	case "range":
-		ci.min, _ = ruleNumber(params["min"])
-		ci.max, _ = ruleNumber(params["max"])
-		if ci.min > ci.max {
+		ci.Min, _ = ruleNumber(params["min"])
+		ci.Max, _ = ruleNumber(params["max"])
+		if ci.Min > ci.Max {
 			return ci, schemaErr(pp + ".max: must be greater than or equal to min")
 		}
 	case "changed":
 		if f, ok := params["from"]; ok {
-			ci.from, ci.hasFrom = ruleScalar(f), true
+			ci.From, ci.HasFrom = ruleScalar(f), true
 		}
 		if t, ok := params["to"]; ok {
-			ci.to, ci.hasTo = ruleScalar(t), true
+			ci.To, ci.HasTo = ruleScalar(t), true
 		}
 	}
 	if t, ok := params["target"].(map[string]any); ok {
 		ci.targetType, _ = t["type"].(string)
 		ci.targetID, _ = t["id"].(string)
-		ci.sensors = append(ci.sensors, ruleStrings(t["sensors"])...)
+		ci.Sensors = append(ci.Sensors, ruleStrings(t["sensors"])...)
 	}
 	if role == roleTrigger {
 		fv, ok := m["filter"]
@@ -296,7 +299,7 @@ func validateItem(v any, path, role string) (compiledItem, error) {
 			return ci, err
 		}
 	}
-	ci.sensors = uniqStrings(ci.sensors)
+	ci.Sensors = uniqStrings(ci.Sensors)
 	return ci, nil
 }
 
@@ -348,7 +351,7 @@ func validateFilter(v any, path string, ci *compiledItem) error {
 		if err != nil {
 			return err
 		}
-		ci.sensors = append(ci.sensors, ids...)
+		ci.Sensors = append(ci.Sensors, ids...)
 	}
 	if op, ok := m["op"]; ok {
 		if s, isStr := op.(string); !isStr || len(s) > maxRuleString {

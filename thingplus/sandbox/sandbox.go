@@ -61,6 +61,7 @@ type Sandbox struct {
 	auth    *authArea
 	devices *deviceArea
 	rules   *ruleArea
+	extras  *extraArea
 
 	handler http.Handler
 	stop    chan struct{}
@@ -97,6 +98,7 @@ func New(opts Options) *Sandbox {
 	s.auth = newAuthArea(s)
 	s.devices = newDeviceArea(s)
 	s.rules = newRuleArea(s)
+	s.extras = newExtraArea(s)
 	s.handler = s.routes()
 	s.start()
 	return s

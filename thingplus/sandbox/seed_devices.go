@@ -52,11 +52,13 @@ func (d *deviceArea) seed() {
 	cl := d.seedGateway(ClimateGatewayID, "Climate 신림 station", "18", "1", now-35*day,
 		map[string]any{"latitude": 37.4842, "longitude": 126.9297, "address": "서울 관악구 신림역 대합실"})
 	d.seedClimateDevice(cl, true)
+	d.seedActuators(cl)
 
 	// Offline: a model-18 gateway that stopped reporting days ago.
 	off := d.seedGateway(OfflineGatewayID, "Depot 군자 climate", "18", "1", now-60*day,
 		map[string]any{"latitude": 37.5571, "longitude": 127.0794, "address": "서울 광진구 군자차량기지"})
 	d.seedClimateDevice(off, false)
+	d.seedActuators(off)
 
 	// User 2's gateway, for 403 tests.
 	other := d.seedGateway(OtherGatewayID, "Other's gateway", "52", "2", now-20*day, nil)
@@ -102,6 +104,22 @@ func (d *deviceArea) seedClimateDevice(gw *gateway, humidity bool) {
 		d.addSensorLocked(gw, &sensor{ID: dv.ID + "-humidity", Name: "Humidity", DeviceID: dv.ID,
 			Type: "humidity", Category: "sensor", Network: "jsonrpc", DriverName: "jsonrpcSensor",
 			Model: "jsonrpcHumi", Sequence: "0", Ctime: gw.Ctime, Mtime: gw.Ctime}, gw.Ctime)
+	}
+}
+
+// seedActuators gives a GrovePi gateway an LED, a relay (powerSwitch) and a
+// text display (stringActuator) for controlActuator; on the offline gateway
+// they answer 504.
+func (d *deviceArea) seedActuators(gw *gateway) {
+	dv := gw.ID + "-0"
+	for _, a := range []struct{ suffix, name, typ, model string }{
+		{"led", "Status LED", "led", "jsonrpcLed"},
+		{"relay", "Fan relay", "powerSwitch", "jsonrpcRelay"},
+		{"display", "Platform display", "stringActuator", "jsonrpcString"},
+	} {
+		d.addSensorLocked(gw, &sensor{ID: dv + "-" + a.suffix, Name: a.name, DeviceID: dv, Type: a.typ,
+			Category: "actuator", Network: "jsonrpc", DriverName: "jsonrpcActuator", Model: a.model,
+			Sequence: "0", Ctime: gw.Ctime, Mtime: gw.Ctime}, gw.Ctime)
 	}
 }
 

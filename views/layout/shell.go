@@ -3,6 +3,14 @@
 // that htmx swaps in place.
 package layout
 
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/thingplus/thingplus-webapp/views/text"
+)
+
 // Shell is the view model of the page around a screen.
 type Shell struct {
 	Title   string
@@ -17,8 +25,23 @@ type Shell struct {
 
 // User is who is signed in, as the shell shows it.
 type User struct {
-	Name    string // nickname, or loginId
-	LoginID string
+	Name     string // nickname, or loginId
+	LoginID  string
+	Expiring *Expiring // the Thing+ token runs out soon; nil otherwise
+}
+
+// Expiring is the header's warning that the Thing+ sign-in ends soon.
+type Expiring struct {
+	Left     time.Duration
+	RenewURL string
+}
+
+// LeftText says how long is left, in hours or, under one, minutes.
+func (e Expiring) LeftText(ctx context.Context) string {
+	if e.Left >= time.Hour {
+		return fmt.Sprintf(text.T(ctx, "auth.expiring.hours"), int(e.Left.Hours()))
+	}
+	return fmt.Sprintf(text.T(ctx, "auth.expiring.minutes"), max(1, int(e.Left.Minutes())))
 }
 
 // Assets are the hashed URLs of the shared static files.

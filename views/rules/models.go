@@ -86,6 +86,8 @@ type Form struct {
 	TriggerLabel string   // the trigger sensor's name, for "for this door"
 	MaxItems     int      // 5: items per group
 	MaxGroups    int      // 5
+
+	DryRun DryRun // "try on recent data"
 }
 
 // Err returns the message for a field ("" when fine).

@@ -1,0 +1,5 @@
+//go:build !race
+
+package thingplus_test
+
+const raceEnabled = false
