@@ -23,6 +23,7 @@ import (
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/trains"
+	"github.com/thingplus/thingplus-webapp/views/text"
 )
 
 const testKey = "test-webhook-key-0123456789abcdef"
@@ -76,6 +77,9 @@ func newEnvTimeouts(t testing.TB, mod func(*Deps, *Config), timeout time.Duratio
 	// A signed-in session is simulated by a header, as the auth layer
 	// would set the user from the session cookie.
 	loadUser := func(c *gin.Context) {
+		if l, ok := text.ParseLang(c.GetHeader("X-Test-Lang")); ok { // as the language middleware would
+			c.Request = c.Request.WithContext(text.WithLang(c.Request.Context(), l))
+		}
 		if c.GetHeader("X-Test-User") != "" {
 			web.SetSignedIn(c, thingplus.User{ID: "1", LoginID: "demo", Nickname: "Demo", Timezone: "+9.00"}, "token-1")
 		}
@@ -311,7 +315,13 @@ type sseEvent struct {
 
 func (e *env) openStream(tab string) *sseReader {
 	e.t.Helper()
+	return e.openStreamIn(tab, "")
+}
+
+func (e *env) openStreamIn(tab string, lang text.Lang) *sseReader {
+	e.t.Helper()
 	hr, _ := http.NewRequest("GET", e.srv.URL+"/trains/stream?tab="+tab, nil)
+	hr.Header.Set("X-Test-Lang", string(lang))
 	hr.Header.Set("Accept", "text/event-stream")
 	hr.Header.Set("X-Test-User", "1")
 	resp, err := http.DefaultClient.Do(hr)
@@ -391,6 +401,29 @@ func doc(t testing.TB, html string) *goquery.Document {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// Each stream gets the live fragments in its own language.
+func TestStreamLanguages(t *testing.T) {
+	e := newEnv(t, nil)
+	ko, en := e.openStreamIn("tab-ko", text.Korean), e.openStreamIn("tab-en", text.English)
+	defer ko.close()
+	defer en.close()
+	if !strings.Contains(ko.until(t, "snapshot").data, "여유") || !strings.Contains(en.until(t, "snapshot").data, "Spacious") {
+		t.Fatal("snapshots not in the streams' languages")
+	}
+	if resp, _ := e.do(req{method: "POST", path: "/api/trigger/" + sensor(2, 1) + "/IN?key=" + testKey}); resp.StatusCode != 204 {
+		t.Fatal(resp.Status)
+	}
+	level := func(s *sseReader) string {
+		return doc(t, s.until(t, "car-2001").data).Find(`[data-testid="car-level"]`).Text()
+	}
+	if got := level(ko); got != "여유" {
+		t.Errorf("Korean stream: level %q", got)
+	}
+	if got := level(en); got != "Spacious" {
+		t.Errorf("English stream: level %q", got)
+	}
 }
 
 func TestStream(t *testing.T) {

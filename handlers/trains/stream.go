@@ -14,6 +14,7 @@ import (
 
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/trains"
+	"github.com/thingplus/thingplus-webapp/views/text"
 	vt "github.com/thingplus/thingplus-webapp/views/trains"
 )
 
@@ -23,15 +24,18 @@ import (
 // hands the bytes to every open stream without blocking. A stream that
 // falls behind is told to resync and sends itself a full snapshot.
 
-// frame is one or more rendered SSE events.
+// frame is one or more rendered SSE events, in every language an open
+// stream reads (a stream knows its language; fragments are rendered once
+// per language, not once per stream).
 type frame struct {
 	seq       uint64
-	data      []byte
+	data      map[text.Lang][]byte
 	structure string // for a snapshot: the structure hash of the list it carries
 }
 
 type sseClient struct {
 	tab    string
+	lang   text.Lang
 	ch     chan frame
 	resync chan struct{}
 	shown  string // structure hash of the list this tab shows (guarded by broadcaster.mu)
@@ -91,7 +95,7 @@ func (b *broadcaster) run() {
 			if len(u.Cars) == 0 {
 				continue
 			}
-			f, err := b.renderCars(u)
+			f, err := b.renderCars(u, b.langs())
 			if err != nil {
 				b.h.cfg.Log.Error("trains: render live update", "err", err)
 				b.resyncAll()
@@ -100,7 +104,7 @@ func (b *broadcaster) run() {
 			b.send(f)
 		case <-timer.C:
 			pending = false
-			f, err := b.h.snapshotFrame(context.Background())
+			f, err := b.h.snapshotFrame(context.Background(), b.langs()...)
 			if err != nil {
 				b.h.cfg.Log.Error("trains: render snapshot", "err", err)
 				b.resyncAll()
@@ -125,17 +129,37 @@ func (b *broadcaster) run() {
 	}
 }
 
-// renderCars renders the changed cars' live parts, once for every stream.
-func (b *broadcaster) renderCars(u trains.Update) (frame, error) {
-	var buf bytes.Buffer
-	ctx := context.Background()
-	for _, c := range u.Cars {
-		// The live part has no position controls, so the train's car count is not needed.
-		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(c.ID, 10), b.h.version(u.Seq), vt.CarLive(b.h.carVM(c, 0), false)); err != nil {
-			return frame{}, err
+// langs are the languages of the open streams.
+func (b *broadcaster) langs() []text.Lang {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	seen := map[text.Lang]bool{}
+	var out []text.Lang
+	for c := range b.clients {
+		if !seen[c.lang] {
+			seen[c.lang] = true
+			out = append(out, c.lang)
 		}
 	}
-	return frame{seq: u.Seq, data: buf.Bytes()}, nil
+	return out
+}
+
+// renderCars renders the changed cars' live parts, once per language for
+// every stream.
+func (b *broadcaster) renderCars(u trains.Update, langs []text.Lang) (frame, error) {
+	f := frame{seq: u.Seq, data: map[text.Lang][]byte{}}
+	for _, l := range langs {
+		var buf bytes.Buffer
+		ctx := text.WithLang(context.Background(), l)
+		for _, c := range u.Cars {
+			// The live part has no position controls, so the train's car count is not needed.
+			if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(c.ID, 10), b.h.version(u.Seq), vt.CarLive(b.h.carVM(c, 0), false)); err != nil {
+				return frame{}, err
+			}
+		}
+		f.data[l] = buf.Bytes()
+	}
+	return f, nil
 }
 
 func (b *broadcaster) send(f frame) {
@@ -170,8 +194,8 @@ func (b *broadcaster) resyncAll() {
 	}
 }
 
-func (b *broadcaster) add(tab string) (*sseClient, bool) {
-	c := &sseClient{tab: tab, ch: make(chan frame, clientBuffer), resync: make(chan struct{}, 1)}
+func (b *broadcaster) add(tab string, lang text.Lang) (*sseClient, bool) {
+	c := &sseClient{tab: tab, lang: lang, ch: make(chan frame, clientBuffer), resync: make(chan struct{}, 1)}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -271,15 +295,21 @@ func (h *Handler) version(seq uint64) string {
 	return h.epoch + "." + strconv.FormatUint(seq, 10)
 }
 
-// snapshotFrame renders the whole list as a "snapshot" event.
-func (h *Handler) snapshotFrame(ctx context.Context) (frame, error) {
+// snapshotFrame renders the whole list as a "snapshot" event in langs.
+func (h *Handler) snapshotFrame(ctx context.Context, langs ...text.Lang) (frame, error) {
 	snap, err := h.store.Snapshot(ctx)
 	if err != nil {
 		return frame{}, err
 	}
-	var buf bytes.Buffer
-	err = writeEvent(ctx, &buf, "snapshot", h.version(snap.Seq), vt.ListBody(h.listVM(snap.Trains)))
-	return frame{seq: snap.Seq, data: buf.Bytes(), structure: structureHash(snap.Trains)}, err
+	f := frame{seq: snap.Seq, data: map[text.Lang][]byte{}, structure: structureHash(snap.Trains)}
+	for _, l := range langs {
+		var buf bytes.Buffer
+		if err := writeEvent(text.WithLang(ctx, l), &buf, "snapshot", h.version(snap.Seq), vt.ListBody(h.listVM(snap.Trains))); err != nil {
+			return frame{}, err
+		}
+		f.data[l] = buf.Bytes()
+	}
+	return f, nil
 }
 
 // stream is GET /trains/stream: Server-Sent Events for one tab. It starts
@@ -288,7 +318,8 @@ func (h *Handler) snapshotFrame(ctx context.Context) (frame, error) {
 // behind, and a heartbeat comment every Heartbeat.
 func (h *Handler) stream(c *gin.Context) {
 	ctx := c.Request.Context()
-	client, ok := h.bc.add(c.Query("tab"))
+	lang := text.LangOf(ctx)
+	client, ok := h.bc.add(c.Query("tab"), lang)
 	if !ok {
 		plain(c, http.StatusServiceUnavailable, "shutting down")
 		return
@@ -319,7 +350,7 @@ func (h *Handler) stream(c *gin.Context) {
 	}
 	var sent uint64
 	snapshot := func() bool {
-		f, err := h.snapshotFrame(ctx)
+		f, err := h.snapshotFrame(ctx, lang)
 		if err != nil {
 			h.cfg.Log.ErrorContext(ctx, "trains: snapshot", "err", err)
 			return false
@@ -327,7 +358,7 @@ func (h *Handler) stream(c *gin.Context) {
 		sent = f.seq
 		h.bc.setShown(client, f.structure)
 		h.cfg.Metrics.StreamFrame()
-		return write(f.data)
+		return write(f.data[lang])
 	}
 	// Tell the client how soon to reconnect, then the snapshot — unless the
 	// client already shows the current version: the page it was just drawn
@@ -361,7 +392,11 @@ func (h *Handler) stream(c *gin.Context) {
 				continue // already in the snapshot
 			}
 			h.cfg.Metrics.StreamFrame()
-			if !write(f.data) {
+			data, ok := f.data[lang]
+			if !ok {
+				continue // rendered before this stream opened; its snapshot covers it
+			}
+			if !write(data) {
 				return
 			}
 		case <-client.resync:
