@@ -65,11 +65,19 @@ func CodeOf(err error) Code {
 	return Internal
 }
 
+// Messenger is implemented by errors from other packages (e.g. trains)
+// that carry a user-safe message.
+type Messenger interface{ AppMessage() string }
+
 // MessageOf is the user-safe message of err, or "" when it has none.
 func MessageOf(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Message
+	}
+	var m Messenger
+	if errors.As(err, &m) {
+		return m.AppMessage()
 	}
 	return ""
 }

@@ -29,8 +29,10 @@ type Config struct {
 	MemcachedServers []string      // empty: in-process sessions
 	SandboxAddr      string        // host:port of the embedded sandbox
 	SimulatorPace    time.Duration // sandbox simulator tick; 0 = its default, negative = off
+	RushHour         bool          // SANDBOX_RUSH_HOUR: the simulator replays a morning peak at 10× speed
 	DataDir          string
-	WebhookKey       string // empty: generated once and kept in DataDir
+	WebhookKey       string // the legacy shared key; empty: generated once and kept in DataDir (sandbox)
+	Trains           Trains
 	Limits
 
 	LogFormat   string // "json", "text", or empty: JSON unless logging to a terminal
@@ -87,10 +89,20 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.SimulatorPace, err = simulatorPace(getenv("SANDBOX_SIMULATOR")); err != nil {
 		return c, err
 	}
+	switch v := getenv("SANDBOX_RUSH_HOUR"); v {
+	case "", "off":
+	case "on":
+		c.RushHour = true
+	default:
+		return c, &Error{"SANDBOX_RUSH_HOUR", fmt.Sprintf("%q is not \"on\" or \"off\"", v)}
+	}
 	c.DataDir = first(getenv("DATA_DIR"), "./data")
 	c.WebhookKey = getenv("WEBHOOK_KEY")
 	if c.WebhookKey != "" && len(c.WebhookKey) < 16 {
 		return c, &Error{"WEBHOOK_KEY", "must be at least 16 characters"}
+	}
+	if c.Trains, err = loadTrains(getenv); err != nil {
+		return c, err
 	}
 	if err = c.loadLimits(getenv); err != nil {
 		return c, err

@@ -41,6 +41,7 @@ type Deps struct {
 	Sandbox    bool // the built-in sandbox stands in for Thing+
 	Ready      []Check
 	Features   []Feature
+	Overview   Overview // the signed-in home's figures; nil: a plain greeting
 	Public     []PublicFeature
 	Now        func() time.Time
 	Budget     time.Duration    // every request's deadline (DefaultBudget when 0)
@@ -68,14 +69,20 @@ func New(d Deps) *gin.Engine {
 		CSS: d.Assets.Path("app.css"), JS: d.Assets.Path("app.js"), Icon: d.Assets.Path("favicon.svg"),
 		HTMX: d.Assets.Path("vendor/htmx-2.0.11.min.js"), SSE: d.Assets.Path("vendor/htmx-ext-sse-2.2.4.min.js"),
 	}}
-	app := r.Group("/", withLang,
+	appChain := []gin.HandlerFunc{withLang,
 		func(c *gin.Context) { c.Request = session.TrackOutage(c.Request); c.Next() },
 		sessions.Sessions(session.Name, d.Sessions),
 		web.WithShell(shell), web.WithSignInAgain(auth.signInAgain),
-		csrf("/api/trigger"))
+		csrf("/api/trigger")}
+	app := r.Group("/", appChain...)
+	// An unknown address gets the app's own 404 page, with the shell (and
+	// the user, when signed in) like any other page.
+	r.NoRoute(append(appChain, noStore, auth.loadUser(false), notFound)...)
 
 	public := app.Group("/", auth.loadUser(false))
-	public.GET("/", noStore, homePage)
+	public.GET("/", noStore, homePage(d.Overview))
+	public.POST("/theme", setTheme(d.Secure))
+	public.GET("/shortcuts", shortcutsPage)
 	public.GET("/register", auth.register)
 	public.GET("/auth/login", noStore, auth.login)
 	public.GET("/auth/callback", noStore, auth.callback)

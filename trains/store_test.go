@@ -58,7 +58,7 @@ func TestSeed(t *testing.T) {
 			t.Fatalf("train %d = %+v, want %+v", i, tr, w)
 		}
 		for j, c := range tr.Cars {
-			if c.ID != w.cars[j] || c.Position != j+1 || c.Count != 0 || c.Capacity < 4 || c.Capacity > 6 {
+			if c.ID != w.cars[j] || c.Position != j+1 || c.Count != 0 || c.Capacity != 160 {
 				t.Errorf("train %d car %d = %+v", w.id, j, c)
 			}
 			wantDoors := 0

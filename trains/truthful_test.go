@@ -21,7 +21,10 @@ func TestApplyAnswersTheCommitsOutcomeAfterTheCallerLeft(t *testing.T) {
 	<-hold
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { _, err := s.Apply(ctx, Push{SensorID: SeedSensorID(1, 1), Type: TypeIn, EventKey: "k-gone"}); done <- err }()
+	go func() {
+		_, err := s.Apply(ctx, Push{SensorID: SeedSensorID(1, 1), Type: TypeIn, EventKey: "k-gone"})
+		done <- err
+	}()
 	for len(s.ops) == 0 {
 		time.Sleep(time.Millisecond)
 	}

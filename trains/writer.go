@@ -25,6 +25,8 @@ type manageOut struct {
 	value     any     // returned to the caller (e.g. the created Train)
 	cars      []int64 // cars whose state changed, published after commit
 	structure bool    // trains, car order or doors changed
+	access    bool    // owners, shares or tokens changed
+	keep      bool    // nothing the writer keeps in memory changed (no reload)
 }
 
 type op struct {
@@ -75,15 +77,6 @@ func (s *Store) Apply(ctx context.Context, p Push) (Result, error) {
 	return r.result, r.err
 }
 
-// LogRejected records a push refused before it reached the counts (for
-// example OutcomeBadKey). Strings are truncated to the stored limits.
-func (s *Store) LogRejected(ctx context.Context, r Rejected) error {
-	if r.Outcome == "" {
-		r.Outcome = OutcomeInvalid
-	}
-	return s.submit(ctx, &op{kind: opReject, rej: r}).err
-}
-
 // manage runs fn as one transaction on the writer goroutine.
 func (s *Store) manage(ctx context.Context, fn manageFunc) (any, error) {
 	r := s.submit(ctx, &op{kind: opManage, manage: fn})
@@ -118,7 +111,7 @@ func newWriter(ctx context.Context, s *Store) (*writer, error) {
 		st, err = s.wdb.PrepareContext(ctx, q)
 		return st
 	}
-	w.insKey = prep("INSERT OR IGNORE INTO event_keys(key) VALUES(?)")
+	w.insKey = prep("INSERT OR IGNORE INTO event_keys(key, at) VALUES(?, ?)")
 	w.insEvent = prep("INSERT INTO events(time, train_id, car_id, sensor_id, type, outcome, delta, count_after, event_key, reason) VALUES(?,?,?,?,?,?,?,?,?,?)")
 	w.updCar = prep("UPDATE cars SET count = ?, updated_at = ? WHERE id = ?")
 	if err != nil {
@@ -287,6 +280,10 @@ func (w *writer) runPushes(ops []*op) {
 			fail(err)
 			return
 		}
+		if e.Outcome == "" { // refused without a row (the caller logs it, within budget)
+			results[i] = res
+			continue
+		}
 		r, err := insEvent.ExecContext(ctx, nowMs, e.TrainID, e.CarID, e.SensorID, string(e.Type), string(e.Outcome), e.Delta, e.CountAfter, e.EventKey, e.Reason)
 		if err == nil {
 			e.ID, err = r.LastInsertId()
@@ -358,21 +355,25 @@ func (w *writer) event(ctx context.Context, insKey *sql.Stmt, o *op, now time.Ti
 	e := Event{Time: now, SensorID: truncate(p.SensorID, MaxSensorIDLen), Type: EventType(truncate(string(p.Type), 16)), EventKey: truncate(p.EventKey, MaxEventKeyLen)}
 	if p.Type != TypeIn && p.Type != TypeOut {
 		e.Outcome, e.Reason = OutcomeInvalid, "type must be IN or OUT"
-		return e, opResult{result: Result{Outcome: e.Outcome}, err: fmt.Errorf("%w: type must be IN or OUT", ErrInvalid)}, nil
+		return e, opResult{result: Result{Outcome: e.Outcome}, err: errf(ErrInvalid, "type must be IN or OUT")}, nil
 	}
 	if p.SensorID == "" || len(p.SensorID) > MaxSensorIDLen || len(p.EventKey) > MaxEventKeyLen {
 		e.Outcome, e.Reason = OutcomeInvalid, "sensor id or event key empty or too long"
-		return e, opResult{result: Result{Outcome: e.Outcome}, err: fmt.Errorf("%w: sensor id or event key empty or too long", ErrInvalid)}, nil
+		return e, opResult{result: Result{Outcome: e.Outcome}, err: errf(ErrInvalid, "sensor id or event key empty or too long")}, nil
 	}
 	ref, ok := w.sensors[p.SensorID]
 	if !ok {
 		e.Outcome = OutcomeUnknownSensor
-		return e, opResult{result: Result{Outcome: e.Outcome}, err: fmt.Errorf("%w: %q", ErrUnknownSensor, p.SensorID)}, nil
+		return e, opResult{result: Result{Outcome: e.Outcome}, err: errf(ErrUnknownSensor, "%q", p.SensorID)}, nil
 	}
 	c := w.cars[ref.car]
+	if p.TrainID != 0 && c.TrainID != p.TrainID {
+		// A token of another train: count nothing, write nothing here.
+		return Event{}, opResult{result: Result{Outcome: OutcomeWrongTrain}, err: errf(ErrWrongTrain, "sensor %q is not on this token's train", p.SensorID)}, nil
+	}
 	e.CarID, e.TrainID = c.ID, c.TrainID
 	if p.EventKey != "" {
-		r, err := insKey.ExecContext(ctx, p.EventKey)
+		r, err := insKey.ExecContext(ctx, p.EventKey, now.UnixMilli())
 		if err != nil {
 			return e, opResult{}, err
 		}
@@ -420,6 +421,13 @@ func (w *writer) runManage(o *op) {
 		o.res <- opResult{err: fmt.Errorf("trains: commit: %w", err)}
 		return
 	}
+	if out.access {
+		w.s.tokens.invalidate()
+	}
+	if out.keep && !out.structure && len(out.cars) == 0 {
+		o.res <- opResult{value: out.value}
+		return
+	}
 	if err := w.reload(); err != nil {
 		// The change is on disk; rebuild the maps before the next push.
 		w.stale = true
@@ -427,7 +435,7 @@ func (w *writer) runManage(o *op) {
 		return
 	}
 	w.stale = false
-	u := Update{Structure: out.structure}
+	u := Update{Structure: out.structure, Access: out.access}
 	for _, id := range out.cars {
 		if c := w.cars[id]; c != nil {
 			u.Cars = append(u.Cars, *c)

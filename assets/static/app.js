@@ -96,13 +96,15 @@
     }
     return sel.options.length ? sel.options[0].value : "";
   }
-  function save(root) {
-    var st = { open: [], values: [], focus: null, sel: null };
+  function save(root, skipForm) {
+    var st = { open: [], values: [], focus: null, sel: null, scroll: null, control: null };
     root.querySelectorAll("details[id]").forEach(function (d) {
       if (d.open) st.open.push(d.id);
     });
     root.querySelectorAll("input[id], select[id], textarea[id]").forEach(function (el) {
       if (el.type === "hidden") return;
+      // The form just sent is drawn by the server (its input, its error).
+      if (skipForm && el.form === skipForm) return;
       if (el.type === "checkbox" || el.type === "radio") {
         if (el.checked !== el.defaultChecked) st.values.push([el.id, "checked", el.checked]);
       } else if (el.tagName === "SELECT") {
@@ -115,8 +117,18 @@
     if (a && a.id && root.contains(a)) {
       st.focus = a.id;
       try { st.sel = [a.selectionStart, a.selectionEnd]; } catch (e) { st.sel = null; }
+    } else if (a && root.contains(a) && a.form && a.form.dataset.form) {
+      // A submit button has no id: find it again by its form and role.
+      st.control = [a.form.dataset.form, a.getAttribute("data-testid") || "", a.name || ""];
     }
     return st;
+  }
+  function findControl(c) {
+    var f = document.querySelector('form[data-form="' + CSS.escape(c[0]) + '"]');
+    if (!f) return null;
+    if (c[1]) return f.querySelector('[data-testid="' + CSS.escape(c[1]) + '"]');
+    if (c[2]) return f.querySelector('[name="' + CSS.escape(c[2]) + '"]');
+    return null;
   }
   function restore(st) {
     st.open.forEach(function (id) {
@@ -127,8 +139,11 @@
       var el = document.getElementById(v[0]);
       if (el) el[v[1]] = v[2];
     });
-    if (st.focus) {
-      var f = document.getElementById(st.focus);
+    var f = null;
+    if (st.focus) f = document.getElementById(st.focus);
+    else if (st.control) f = findControl(st.control);
+    if (st.scroll !== null) window.scrollTo(st.scroll[0], st.scroll[1]);
+    {
       if (f) {
         f.focus({ preventScroll: true });
         if (st.sel && st.sel[0] != null) {
@@ -151,4 +166,136 @@
   document.addEventListener("htmx:sseMessage", after);
   document.addEventListener("htmx:oobBeforeSwap", before);
   document.addEventListener("htmx:oobAfterSwap", after);
+  // A management form's answer redraws the whole region: the view must not
+  // move and the focus stays on the control used.
+  var formSaved = null;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var t = e.detail.target;
+    if (!e.detail.shouldSwap || !t || !t.hasAttribute || !t.hasAttribute("data-keep-ui")) return;
+    var form = e.detail.elt && e.detail.elt.tagName === "FORM" ? e.detail.elt : null;
+    formSaved = save(t, form);
+    formSaved.scroll = [window.scrollX, window.scrollY];
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (!formSaved || !e.target.hasAttribute || !e.target.hasAttribute("data-keep-ui")) return;
+    var st = formSaved; formSaved = null;
+    restore(st);
+    holdScroll = st.scroll;
+  });
+  // At settle htmx focuses an invalid field the server marked autofocus,
+  // which may scroll: hold the view there too.
+  var holdScroll = null;
+  document.addEventListener("htmx:afterSettle", function () {
+    if (holdScroll) { window.scrollTo(holdScroll[0], holdScroll[1]); holdScroll = null; }
+  });
 })();
+
+// == screens ==
+// Chart readout: the focused chart's arrow keys (Home, End) and the pointer
+// move a cursor over its points; the value and time go to the live readout
+// under the chart. The points' <title>s already work without script.
+(function () {
+  "use strict";
+  var cursor = {}; // chart id → index, kept across the live panel's swaps
+  function pts(svg) { return svg.querySelectorAll(".chart-pt"); }
+  function show(svg, i) {
+    var list = pts(svg);
+    if (!list.length) return;
+    i = Math.max(0, Math.min(list.length - 1, i));
+    cursor[svg.id] = i;
+    list.forEach(function (p) { p.classList.remove("active"); });
+    list[i].classList.add("active");
+    var out = svg.closest("figure") && svg.closest("figure").querySelector("[data-chart-readout]");
+    if (out) out.textContent = list[i].getAttribute("data-label");
+  }
+  document.addEventListener("keydown", function (e) {
+    var svg = e.target.closest && e.target.closest("svg[data-chart]");
+    if (!svg) return;
+    var n = pts(svg).length, i = cursor[svg.id];
+    if (i == null) i = n - 1;
+    var to = { ArrowLeft: i - 1, ArrowRight: i + 1, ArrowDown: i - 1, ArrowUp: i + 1, Home: 0, End: n - 1, PageUp: i - 10, PageDown: i + 10 }[e.key];
+    if (to == null) return;
+    e.preventDefault();
+    show(svg, to);
+  });
+  document.addEventListener("focusin", function (e) {
+    if (e.target.matches && e.target.matches("svg[data-chart]")) {
+      var i = cursor[e.target.id];
+      show(e.target, i == null ? pts(e.target).length - 1 : i);
+    }
+  });
+  document.addEventListener("pointermove", function (e) {
+    var svg = e.target.closest && e.target.closest("svg[data-chart]");
+    if (!svg || !svg.getScreenCTM()) return;
+    var pt = svg.createSVGPoint();
+    pt.x = e.clientX; pt.y = e.clientY;
+    var x = pt.matrixTransform(svg.getScreenCTM().inverse()).x;
+    var best = -1, bd = Infinity;
+    pts(svg).forEach(function (p, i) {
+      var d = Math.abs(parseFloat(p.getAttribute("cx")) - x);
+      if (d < bd) { bd = d; best = i; }
+    });
+    if (best >= 0) show(svg, best);
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    document.querySelectorAll("svg[data-chart]").forEach(function (svg) {
+      if (cursor[svg.id] != null && document.activeElement === svg) show(svg, cursor[svg.id]);
+    });
+  });
+})();
+
+// Theme: the header's form works without script; with it, choosing applies
+// at once (the form is still sent, so the cookie is set by the server).
+(function () {
+  "use strict";
+  document.addEventListener("change", function (e) {
+    var f = e.target.closest && e.target.closest("form[data-theme-form]");
+    if (f) f.requestSubmit ? f.requestSubmit() : f.submit();
+  });
+})();
+
+// Keyboard shortcuts: g g gateways, g r rules, g t trains, / search, ?
+// help. Never while typing in a field, never with Ctrl/Alt/Meta.
+(function () {
+  "use strict";
+  var pending = null, timer = null;
+  function typing(el) {
+    return el && (el.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName));
+  }
+  function help() {
+    var d = document.getElementById("shortcuts-dialog");
+    if (d && d.showModal && !d.open) d.showModal();
+  }
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[data-shortcuts-link]");
+    if (a && document.getElementById("shortcuts-dialog")) { e.preventDefault(); help(); }
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.altKey || e.metaKey || typing(e.target) || e.defaultPrevented) return;
+    if (document.querySelector("dialog[open]") && e.key !== "Escape") return;
+    var go = { g: "/gateways", r: "/rules", t: "/trains" };
+    if (pending === "g" && go[e.key]) {
+      pending = null;
+      e.preventDefault();
+      window.location.assign(go[e.key]);
+      return;
+    }
+    pending = null;
+    if (e.key === "g") {
+      pending = "g";
+      clearTimeout(timer);
+      timer = setTimeout(function () { pending = null; }, 1500);
+    } else if (e.key === "/") {
+      var s = document.querySelector("main input[type=search], main [data-search], main input[name=q]");
+      if (s) { e.preventDefault(); s.focus(); if (s.select) s.select(); }
+    } else if (e.key === "?") {
+      e.preventDefault();
+      help();
+    }
+  });
+})();
+// Print buttons (no inline script under the CSP).
+document.addEventListener("click", function (e) {
+  var b = e.target.closest && e.target.closest("[data-print]");
+  if (b) window.print();
+});

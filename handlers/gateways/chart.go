@@ -11,44 +11,13 @@ import (
 	"github.com/thingplus/thingplus-webapp/views/text"
 )
 
-// rangeSpec is a chart range: its span, the Thing+ interval that gives a
-// readable number of points, and the spacing of the time axis labels.
-type rangeSpec struct {
-	Key      string
-	Span     time.Duration
-	Interval string        // Thing+ interval
-	Step     time.Duration // the same, as a duration
-	Tick     time.Duration // time axis labels
-}
-
-var ranges = []rangeSpec{
-	{"hour", time.Hour, "1m", time.Minute, 15 * time.Minute},        // 60 points
-	{"day", 24 * time.Hour, "15m", 15 * time.Minute, 4 * time.Hour}, // 96 points
-	{"week", 7 * 24 * time.Hour, "1h", time.Hour, 24 * time.Hour},   // 168 points
-}
-
-func rangeOf(key string) rangeSpec {
-	for _, r := range ranges {
-		if r.Key == key {
-			return r
-		}
-	}
-	return ranges[0]
-}
-
-// window is the range ending at the next step boundary after now, so that
-// requests within one step ask Thing+ the same question (and share a cache
-// entry) and buckets line up.
-func (r rangeSpec) window(now time.Time) (start, end time.Time) {
-	end = now.Truncate(r.Step).Add(r.Step)
-	return end.Add(-r.Span), end
-}
-
-// Chart geometry (SVG user units).
+// Chart geometry (SVG user units). The bottom pad holds the time labels
+// and the axis title; the left pad the value labels and the rotated title.
 const (
-	chartW, chartH         = 720.0, 260.0
-	padL, padR, padT, padB = 60.0, 14.0, 12.0, 34.0
+	chartW, chartH         = 720.0, 300.0
+	padL, padR, padT, padB = 78.0, 16.0, 14.0, 62.0
 	plotW, plotH           = chartW - padL - padR, chartH - padT - padB
+	edge                   = 40.0 // a time label this close to an edge is anchored to it
 )
 
 func isNaNOrInf(f float64) bool { return math.IsNaN(f) || math.IsInf(f, 0) }
@@ -68,8 +37,8 @@ func numericIn(pts []thingplus.Point, start, end time.Time) []thingplus.Point {
 }
 
 type stats struct {
-	min, max, avg float64
-	n             int
+	min, max, avg, sum float64
+	n                  int
 }
 
 func statsOf(pts []thingplus.Point) stats {
@@ -82,6 +51,7 @@ func statsOf(pts []thingplus.Point) stats {
 		st.min = math.Min(st.min, p.Value)
 		st.max = math.Max(st.max, p.Value)
 		sum += p.Value / float64(len(pts)) // no overflow for huge values
+		st.sum += p.Value
 	}
 	st.avg = sum
 	return st
@@ -144,53 +114,59 @@ func tickLabel(v, step float64) string {
 	return s
 }
 
-// buildChart computes every coordinate of the SVG: frame, grid, labels, a
-// polyline per unbroken run (a missing bucket breaks the line)
-// and a dot for each lone point. pts must be numeric, in range and sorted.
-func (v viewer) buildChart(pts []thingplus.Point, start, end time.Time, r rangeSpec, title, desc string) vt.Chart {
+// chartIn is what a chart is drawn from. pts must be numeric, in range and
+// sorted; bars (counters) replace the line when set.
+type chartIn struct {
+	pts        []thingplus.Point
+	bars       []bucket
+	start, end time.Time
+	r          rangeSpec
+	title      string
+	desc       string
+	yTitle     string
+	format     func(float64) string // a value with its unit
+}
+
+// bucket is one interval of a counter: people in and out.
+type bucket struct {
+	t       time.Time
+	in, out float64
+}
+
+// buildChart computes every coordinate of the SVG: frame, grid, labels,
+// axis titles, a polyline per unbroken run (a missing bucket breaks the
+// line), a dot for each lone point, a focusable readout target per point,
+// or grouped IN/OUT bars for counters.
+func (v viewer) buildChart(in chartIn) vt.Chart {
 	c := vt.Chart{
 		ViewBox: "0 0 " + coord(chartW) + " " + coord(chartH),
-		Title:   title, Desc: desc,
-		Frame: vt.Frame{X: coord(padL), Y: coord(padT), W: coord(plotW), H: coord(plotH)},
+		Title:   in.title, Desc: in.desc,
+		Frame:  vt.Frame{X: coord(padL), Y: coord(padT), W: coord(plotW), H: coord(plotH)},
+		XTitle: vt.AxisTitle{X: coord(padL + plotW/2), Y: coord(chartH - 8), Text: v.timeTitle()},
+		YTitle: vt.AxisTitle{X: "0", Y: "0", Text: in.yTitle,
+			Transform: "translate(18 " + coord(padT+plotH/2) + ") rotate(-90)"},
+		Hint: text.T(v.ctx, "gw.chart.hint"),
 	}
-	s, e := start.UnixMilli(), end.UnixMilli()
+	s, e := in.start.UnixMilli(), in.end.UnixMilli()
 	if e <= s {
 		e = s + 1
 	}
 	x := func(ms int64) float64 { return padL + float64(ms-s)/float64(e-s)*plotW }
-	c.XTicks = v.timeTicks(start, end, r.Tick, x)
-	if len(pts) == 0 {
+	c.XTicks = v.timeTicks(in.start, in.end, in.r.Tick, x)
+	if in.format == nil {
+		in.format = func(f float64) string { return formatNumber(f, -1) }
+	}
+	if len(in.bars) > 0 {
+		v.drawBars(&c, in, x)
+		return c
+	}
+	if len(in.pts) == 0 {
 		c.Empty = text.T(v.ctx, "gw.chart.empty")
 		return c
 	}
-	st := statsOf(pts)
-	lo, hi, step, ok := niceScale(st.min, st.max, 5)
-	y := func(val float64) float64 {
-		f := padT + (hi-val)/(hi-lo)*plotH
-		if isNaNOrInf(f) {
-			return padT + plotH/2
-		}
-		return f
-	}
-	var yvals []float64
-	if ok {
-		for i := 0; i <= 20; i++ {
-			val := lo + float64(i)*step
-			if val > hi+step/2 {
-				break
-			}
-			yvals = append(yvals, val)
-		}
-	} else {
-		yvals = []float64{lo, hi}
-	}
-	for _, val := range yvals {
-		yy := coord(y(val))
-		c.YTicks = append(c.YTicks, vt.Tick{X: coord(padL - 6), Y: yy, Label: tickLabel(val, step),
-			X1: coord(padL), Y1: yy, X2: coord(padL + plotW), Y2: yy})
-	}
-
-	gap := int64(r.Step/time.Millisecond) * 3 / 2 // a missing bucket breaks the line
+	st := statsOf(in.pts)
+	y := yAxis(&c, st.min, st.max)
+	gap := int64(in.r.Step/time.Millisecond) * 3 / 2 // a missing bucket breaks the line
 	var run []string
 	var last int64
 	flush := func() {
@@ -204,34 +180,129 @@ func (v viewer) buildChart(pts []thingplus.Point, start, end time.Time, r rangeS
 		}
 		run = run[:0]
 	}
-	for i, p := range pts {
+	for i, p := range in.pts {
 		t := int64(p.Time)
 		if i > 0 && gap > 0 && t-last > gap {
 			flush()
 		}
-		run = append(run, coord(x(t))+","+coord(y(p.Value)))
+		xs, ys := coord(x(t)), coord(y(p.Value))
+		run = append(run, xs+","+ys)
+		c.Points = append(c.Points, vt.ChartPoint{X: xs, Y: ys,
+			Label: in.format(p.Value) + " · " + v.pointTime(p.Time.Time())})
 		last = t
 	}
 	flush()
 	return c
 }
 
-// timeTicks labels the time axis at local multiples of tick (midnight-based).
+// yAxis sets the value ticks of c for [lo, hi] and returns the value → y map.
+func yAxis(c *vt.Chart, lo, hi float64) func(float64) float64 {
+	lo, hi, step, ok := niceScale(lo, hi, 5)
+	y := func(val float64) float64 {
+		f := padT + (hi-val)/(hi-lo)*plotH
+		if isNaNOrInf(f) {
+			return padT + plotH/2
+		}
+		return f
+	}
+	yvals := []float64{lo, hi}
+	if ok {
+		yvals = yvals[:0]
+		for i := 0; i <= 20; i++ {
+			val := lo + float64(i)*step
+			if val > hi+step/2 {
+				break
+			}
+			yvals = append(yvals, val)
+		}
+	}
+	for _, val := range yvals {
+		yy := coord(y(val))
+		c.YTicks = append(c.YTicks, vt.Tick{X: coord(padL - 6), Y: yy, Label: tickLabel(val, step), Anchor: "end",
+			X1: coord(padL), Y1: yy, X2: coord(padL + plotW), Y2: yy})
+	}
+	return y
+}
+
+// drawBars draws a counter: per interval an IN bar and an OUT bar side by
+// side from zero, each a readout target.
+func (v viewer) drawBars(c *vt.Chart, in chartIn, x func(int64) float64) {
+	top := 0.0
+	for _, b := range in.bars {
+		top = math.Max(top, math.Max(b.in, b.out))
+	}
+	y := yAxis(c, 0, math.Max(top, 1))
+	base := y(0)
+	w := plotW / float64(in.end.Sub(in.start)/in.r.Step+1) / 2
+	w = math.Max(math.Min(w, 24), 0.5)
+	c.Legend = []vt.LegendItem{{Class: "chart-bar in", Label: text.T(v.ctx, "gw.chart.in")}, {Class: "chart-bar out", Label: text.T(v.ctx, "gw.chart.out")}}
+	for _, b := range in.bars {
+		x0 := x(b.t.UnixMilli())
+		when := v.pointTime(b.t)
+		for i, side := range []struct {
+			cls, key string
+			n        float64
+		}{{"chart-bar in", "gw.chart.in", b.in}, {"chart-bar out", "gw.chart.out", b.out}} {
+			yy := y(side.n)
+			bx := x0 + float64(i)*w
+			c.Bars = append(c.Bars, vt.Bar{X: coord(bx), Y: coord(yy), W: coord(w * 0.9), H: coord(math.Max(base-yy, 0)), Class: side.cls})
+			c.Points = append(c.Points, vt.ChartPoint{X: coord(bx + w*0.45), Y: coord(yy),
+				Label: text.T(v.ctx, side.key) + " " + in.format(side.n) + " · " + when})
+		}
+	}
+}
+
+// timeTitle names the time axis with the user's zone.
+func (v viewer) timeTitle() string {
+	_, off := time.Unix(0, 0).In(v.loc).Zone()
+	return text.T(v.ctx, "gw.chart.time") + " (" + zoneName(v.loc, off) + ")"
+}
+
+func zoneName(loc *time.Location, off int) string {
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	utc := "UTC" + sign + strconv.Itoa(off/3600)
+	if m := off % 3600 / 60; m != 0 {
+		utc += ":" + strconv.Itoa(m)
+	}
+	if name := loc.String(); name != "" && !strings.HasPrefix(name, "UTC") {
+		return name + ", " + utc
+	}
+	return utc
+}
+
+// pointTime is a point's time in the readout: date and minute, user's zone.
+func (v viewer) pointTime(t time.Time) string { return t.In(v.loc).Format("2 Jan 2006 15:04") }
+
+// timeTicks labels the time axis at local multiples of tick (midnight-
+// based). Day ticks and midnights carry the month ("30 Jun", "1 Jul");
+// labels near an edge are anchored to it so none is clipped.
 func (v viewer) timeTicks(start, end time.Time, tick time.Duration, x func(int64) float64) []vt.Tick {
 	ls := start.In(v.loc)
 	t := time.Date(ls.Year(), ls.Month(), ls.Day(), 0, 0, 0, 0, v.loc)
-	for i := 0; t.Before(start) && i < 1000; i++ {
+	for i := 0; t.Before(start) && i < 100000; i++ {
 		t = t.Add(tick)
-	}
-	layout := "15:04"
-	if tick >= 24*time.Hour {
-		layout = "Mon 2"
 	}
 	var ticks []vt.Tick
 	for i := 0; !t.After(end) && i < 50; i++ {
-		xx := coord(x(t.UnixMilli()))
-		ticks = append(ticks, vt.Tick{X: xx, Y: coord(padT + plotH + 20), Label: t.In(v.loc).Format(layout),
-			X1: xx, Y1: coord(padT), X2: xx, Y2: coord(padT + plotH)})
+		lt := t.In(v.loc)
+		label := lt.Format("15:04")
+		if tick >= 24*time.Hour || lt.Hour() == 0 && lt.Minute() == 0 {
+			label = lt.Format("2 Jan")
+		}
+		xv := x(t.UnixMilli())
+		anchor := "middle"
+		switch {
+		case xv > chartW-padR-edge:
+			anchor = "end"
+		case xv < padL+edge && len(ticks) == 0 && xv < padL+8:
+			anchor = "start"
+		}
+		xx := coord(xv)
+		ticks = append(ticks, vt.Tick{X: xx, Y: coord(padT + plotH + 20), Label: label, Anchor: anchor,
+			X1: xx, Y1: coord(padT), X2: xx, Y2: coord(padT + plotH), Odd: i%2 == 1})
 		t = t.Add(tick)
 	}
 	return ticks

@@ -100,7 +100,7 @@ func FuzzSeriesToChart(f *testing.F) {
 			start, end := r.window(v.now)
 			d := seriesData{sensor: thingplus.Sensor{ID: "s", Name: "S", Series: &leaf}, fn: "average", start: start, end: end}
 			d.points = numericIn(leaf.Data, start, end)
-			p := v.sensorPageOf("gw", "G", d, r)
+			p := v.sensorPageOf("gw", "G", d, chartQuery{Range: r})
 			var buf bytes.Buffer
 			if err := vt.SensorPageView(p).Render(context.Background(), &buf); err != nil {
 				t.Fatal(err)

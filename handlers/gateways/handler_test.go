@@ -532,7 +532,9 @@ func TestSensorPage(t *testing.T) {
 		points int
 	}{{"hour", 56}, {"day", 90}, {"week", 158}} {
 		t.Run(rg.key, func(t *testing.T) {
-			r := hs.get(base+"?range="+rg.key, false)
+			// fn=sum: Thing+'s buckets (a counter alone is drawn as IN/OUT bars
+			// from raw events, tested against the sandbox).
+			r := hs.get(base+"?range="+rg.key+"&fn=sum", false)
 			if r.Code != 200 {
 				t.Fatalf("status %d: %s", r.Code, r.Body)
 			}
@@ -566,7 +568,7 @@ func TestSensorPage(t *testing.T) {
 			if cur.Length() != 1 || !strings.Contains(cur.AttrOr("href", ""), "range="+rg.key) {
 				t.Errorf("current range link = %v", cur.AttrOr("href", ""))
 			}
-			if href := d.Find(`[data-testid="sensor-csv"]`).AttrOr("href", ""); href != base+"/series.csv?range="+rg.key {
+			if href := d.Find(`[data-testid="sensor-csv"]`).AttrOr("href", ""); href != base+"/series.csv?fn=sum&range="+rg.key {
 				t.Errorf("csv = %q", href)
 			}
 			if n := d.Find(`[data-testid="sensor-data"] tbody tr`).Length(); n != rg.points {
@@ -577,8 +579,8 @@ func TestSensorPage(t *testing.T) {
 			}
 		})
 	}
-	// The summary says what the points are: the type advises "event" → sums.
-	r := hs.get(base, false)
+	// The summary says what the points are.
+	r := hs.get(base+"?fn=sum", false)
 	if got := r.doc.Find(`[data-testid="sensor-summary"]`).Text(); got != "56 points, one per minute (sum)." {
 		t.Errorf("summary = %q", got)
 	}
@@ -586,7 +588,7 @@ func TestSensorPage(t *testing.T) {
 
 func TestSeriesCSV(t *testing.T) {
 	hs := newHarness(t, 2)
-	rec := hs.get("/gateways/b827ebd0a001/sensors/b827ebd0a001-1-door2/series.csv?range=hour", false)
+	rec := hs.get("/gateways/b827ebd0a001/sensors/b827ebd0a001-1-door2/series.csv?range=hour&fn=sum", false)
 	if rec.Code != 200 {
 		t.Fatalf("status %d", rec.Code)
 	}

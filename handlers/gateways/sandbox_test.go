@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -154,10 +155,26 @@ func TestSandboxRowAndSensorPage(t *testing.T) {
 	if rec.Code != 200 || len(lines) < 90 || lines[0] != "time,time_ms,value" || !strings.Contains(lines[1], "+09:00,") {
 		t.Errorf("csv: %d, %d lines, %q", rec.Code, len(lines), lines[:2])
 	}
-	// Door counts are summed per bucket.
+	// Door counters are drawn as IN and OUT bars per 15 minutes from the
+	// raw events; in + out is every event, in − out the net.
 	r = s.get("/gateways/b827ebd0a001/sensors/b827ebd0a001-2-door3?range=day", false)
-	if r.Code != 200 || !strings.Contains(r.doc.Find(`[data-testid="sensor-summary"]`).Text(), "(sum)") {
-		t.Errorf("door page: %d %q", r.Code, r.doc.Find(`[data-testid="sensor-summary"]`).Text())
+	num := func(id string) int {
+		n, err := strconv.Atoi(r.doc.Find(`[data-testid="` + id + `"]`).Text())
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		return n
+	}
+	if r.Code != 200 || r.doc.Find(`[data-testid="chart-bar"]`).Length() != 2*96 || r.doc.Find(`[data-testid="chart-line"]`).Length() != 0 {
+		t.Errorf("door page: %d, %d bars", r.Code, r.doc.Find(`[data-testid="chart-bar"]`).Length())
+	}
+	if in, out, net, n := num("sensor-in"), num("sensor-out"), num("sensor-net"), num("sensor-count"); n == 0 || in+out != n || in-out != net {
+		t.Errorf("door stats: in %d out %d net %d events %d", in, out, net, n)
+	}
+	// Asking for a function gives Thing+'s buckets instead (the net sum).
+	r = s.get("/gateways/b827ebd0a001/sensors/b827ebd0a001-2-door3?range=day&fn=sum", false)
+	if r.Code != 200 || !strings.Contains(r.doc.Find(`[data-testid="sensor-summary"]`).Text(), "(sum)") || r.doc.Find(`[data-testid="sensor-data-head"]`).Text() != "Sum" {
+		t.Errorf("door page, fn=sum: %d %q", r.Code, r.doc.Find(`[data-testid="sensor-summary"]`).Text())
 	}
 	// Another user's gateway and its sensor: 403, never their data.
 	for _, p := range []string{"/gateways/b827ebd0a0ff", "/gateways/b827ebd0a0ff/sensors/b827ebd0a0ff-0-temperature"} {
@@ -186,7 +203,7 @@ func TestSandboxFaults(t *testing.T) {
 				if r.Code != http.StatusServiceUnavailable {
 					t.Fatalf("htmx=%v: %d", htmx, r.Code)
 				}
-				if len(rowCells(r.doc)) != 3 || r.doc.Find(`[data-testid="gw-sensor"]`).Length() != 2 {
+				if len(rowCells(r.doc)) != 3 || r.doc.Find(`[data-testid="gw-sensor"]`).Length() != 5 { // temperature, humidity and the 3 seeded actuators
 					t.Errorf("htmx=%v: last good rows/sensors missing", htmx)
 				}
 				if !strings.HasPrefix(r.doc.Find(`[data-testid="gw-notice"]`).Text(), "As of ") {

@@ -50,6 +50,7 @@ func dryWindow(id string) (string, time.Duration) {
 
 // decorateDryRun fills the panel's choices.
 func (h *Handler) decorateDryRun(ctx context.Context, f *views.Form) {
+	f.History = h.history != nil && f.ID != ""
 	if h.series == nil {
 		return
 	}

@@ -47,17 +47,25 @@ func (f PickerFunc) SensorChoices(ctx context.Context, token string) ([]GatewayC
 // ("IN" or "OUT"); the URL carries the webhook key.
 type PushURLFunc func(sensorID, dir string) string
 
+// UserPushURLFunc builds the webhook URL for the signed-in account (userID):
+// the URL of the train it owns that holds the sensor, with that train's
+// token, so a rule never carries another account's token.
+type UserPushURLFunc func(ctx context.Context, userID, sensorID, dir string) string
+
 // Handler serves /rules and /events.
 type Handler struct {
 	rules     RuleStore
 	timelines TimelineLister
 	sensors   SensorPicker
 	push      pushURLs
+	userPush  UserPushURLFunc
 	zones     zones
 	now       func() time.Time
 	series    dryrun.SeriesSource // nil: no dry-run
+	history   History             // nil: no snapshots, no history screens
 
-	lastGood snapshots // last good data per user, shown while Thing+ is down
+	lastGood snapshots  // last good data per user, shown while Thing+ is down
+	tables   tablesMemo // the last rendered tables fragment per user
 }
 
 // New builds the handler. pushURL may be nil (then the form offers no
@@ -69,6 +77,13 @@ func New(rules RuleStore, timelines TimelineLister, sensors SensorPicker, pushUR
 		push: pushURLs{build: pushURL}, zones: newZones(), now: time.Now,
 		lastGood: snapshots{items: map[string]snapshot{}},
 	}
+}
+
+// WithUserPushURL makes push-to-this-app actions use f, per signed-in
+// account, instead of the fixed builder given to New.
+func (h *Handler) WithUserPushURL(f UserPushURLFunc) *Handler {
+	h.userPush = f
+	return h
 }
 
 // Register adds the routes; they need a signed-in user (web.SetSignedIn has run).
@@ -83,6 +98,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.GET("/rules/:id/delete", h.confirmDelete)
 	r.POST("/rules/:id/delete", h.delete)
 	r.GET("/events", h.events)
+	h.registerTools(r)
 }
 
 // snapshots keep the last good list per user and view, so an outage shows

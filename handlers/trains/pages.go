@@ -25,12 +25,13 @@ func (h *Handler) pageMeta(ctx context.Context) web.Page {
 
 // page is GET /trains.
 func (h *Handler) page(c *gin.Context) {
-	snap, err := h.store.Snapshot(c.Request.Context())
+	ctx := c.Request.Context()
+	snap, err := h.store.SnapshotFor(ctx, principal(c))
 	if err != nil {
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
 		return
 	}
-	h.renderPage(c, http.StatusOK, h.listVM(snap.Trains), h.version(snap.Seq))
+	h.renderPage(c, http.StatusOK, h.listVM(ctx, principal(c), snap.Trains), h.version(snap.Seq))
 }
 
 // renderPage draws the whole page. version is the store version the list
@@ -38,8 +39,9 @@ func (h *Handler) page(c *gin.Context) {
 // snapshot when nothing changed since.
 func (h *Handler) renderPage(c *gin.Context, status int, l vt.List, version string) {
 	tab := randomID()
+	// The shape only: each train's own token is in its owner's panel.
 	template := func(dir string) string {
-		return h.cfg.PublicURL + "/api/trigger/{sensorId}/" + dir + "?key=" + h.cfg.WebhookKey
+		return h.cfg.PublicURL + "/api/trigger/{sensorId}/" + dir + "?key={" + text.T(c, "trains.push.token") + "}"
 	}
 	stream := "/trains/stream?tab=" + tab
 	if version != "" {
@@ -48,19 +50,28 @@ func (h *Handler) renderPage(c *gin.Context, status int, l vt.List, version stri
 	p := vt.Page{
 		List: l, PushIN: template("IN"), PushOUT: template("OUT"),
 		StreamURL: stream, Tab: tab,
-		Sensors: h.sensorOptions(c),
+	}
+	if h.sensors != nil && web.TokenOf(c) != "" {
+		p.SensorsURL = "/trains/sensors"
 	}
 	web.Render(c, status, h.pageMeta(c), vt.PageBody(p))
 }
 
-// sensorOptions asks Thing+ for the user's door sensors; the form still
-// takes a typed id when Thing+ is slow or down.
+// sensorList is GET /trains/sensors: the door sensors offered by the door
+// form, loaded after the page so that /trains never waits on Thing+. When
+// Thing+ is slow or down the list is empty and the form still takes a
+// typed id.
+func (h *Handler) sensorList(c *gin.Context) {
+	web.Component(c, http.StatusOK, vt.SensorList(h.sensorOptions(c), ""))
+}
+
+// sensorOptions asks Thing+ for the user's door sensors, within the
+// request's budget.
 func (h *Handler) sensorOptions(c *gin.Context) []vt.SensorOption {
 	if h.sensors == nil || web.TokenOf(c) == "" {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
-	defer cancel()
+	ctx := c.Request.Context()
 	list, err := h.sensors.DoorSensors(ctx, web.TokenOf(c))
 	if err != nil {
 		h.cfg.Log.WarnContext(ctx, "trains: list door sensors", "err", err)
@@ -86,12 +97,13 @@ func (h *Handler) done(c *gin.Context, status int, f vt.Form, n vt.Notice) {
 		web.Redirect(c, "/trains")
 		return
 	}
-	ts, err := h.store.Trains(c.Request.Context())
+	ctx := c.Request.Context()
+	ts, err := h.store.TrainsFor(ctx, principal(c))
 	if err != nil {
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
 		return
 	}
-	l := h.listVM(ts)
+	l := h.listVM(ctx, principal(c), ts)
 	l.Form, l.Notice = f, n
 	l.Open = f.ID
 	if l.Open == "" {
@@ -99,7 +111,7 @@ func (h *Handler) done(c *gin.Context, status int, f vt.Form, n vt.Notice) {
 	}
 	if web.IsFragment(c) {
 		// The form carries its tab id: that tab's stream need not redraw it.
-		h.bc.markShown(c.PostForm("tab"), structureHash(ts))
+		h.bc.markShown(c.PostForm("tab"), structureHash(principal(c), ts))
 		c.Header("Vary", web.HeaderRequest)
 		web.Component(c, status, vt.ListBody(l))
 		return
@@ -113,8 +125,7 @@ func (h *Handler) ok(c *gin.Context, form, msgKey string) {
 }
 
 func (h *Handler) okText(c *gin.Context, form, msg string) {
-	c.Set(openKey, form)
-	h.done(c, http.StatusOK, vt.Form{}, vt.Notice{Kind: "ok", Text: msg})
+	h.said(c, form, said{text: msg})
 }
 
 // openKey carries the form whose panel stays open after a success.
@@ -145,8 +156,10 @@ func (h *Handler) failForm(c *gin.Context, formID string, err error) {
 		f.Field = fe.field
 	}
 	switch {
+	case errors.Is(err, trains.ErrForbidden):
+		web.Fail(c, err) // 403 with the reason (a viewer's stale page)
 	case errors.Is(err, trains.ErrInvalid):
-		f.Error = message(err)
+		f.Error = trains.MessageOf(err)
 		h.done(c, http.StatusUnprocessableEntity, f, vt.Notice{})
 	case errors.Is(err, trains.ErrConflict):
 		f.Error = text.T(c, "trains.err.taken")
@@ -156,7 +169,7 @@ func (h *Handler) failForm(c *gin.Context, formID string, err error) {
 	case errors.Is(err, trains.ErrUnknownSensor):
 		h.done(c, http.StatusConflict, vt.Form{}, vt.Notice{Kind: "bad", Text: text.T(c, "trains.err.notassigned")})
 	default:
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
 	}
 }
 
@@ -173,7 +186,7 @@ func pathID(c *gin.Context) (int64, bool) {
 func formInt(c *gin.Context, field string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(c.PostForm(field)))
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s", trains.ErrInvalid, text.T(c, "trains.err.number"))
+		return 0, trains.Invalid(text.T(c, "trains.err.number"))
 	}
 	return n, nil
 }
@@ -198,127 +211,216 @@ func withUser(c *gin.Context, reason string) string {
 	return reason + " (by " + name + ")"
 }
 
+// said is what a form did, for its confirmation, and where to show it:
+// next to the form (at ""), or next to another anchor when the form is gone
+// (at "-" means above the list).
+type said struct{ text, at string }
+
+func say(format string, args ...any) said { return said{text: fmt.Sprintf(format, args...)} }
+
 // act builds a management handler for /…/:id routes: run fn with the id,
-// then answer with the list, or show the error at the form formPrefix+id.
-func (h *Handler) act(formPrefix string, fn func(c *gin.Context, id int64) error) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		id, ok := pathID(c)
-		if !ok {
+// then answer with the list and fn's confirmation next to the form, or show
+// the error at the form formPrefix+id.
+//
+// Before fn runs, the account must have role on the train the id leads to
+// (by sc): 404 for another account's train, 403 for a viewer's change.
+func (h *Handler) act(formPrefix string, sc scope, role trains.Role, fn func(c *gin.Context, id int64) (said, error)) gin.HandlerFunc {
+	return h.guard(sc, role, func(c *gin.Context) {
+		id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+		form := formPrefix + c.Param("id")
+		// A form that moves (up, down) keeps its id prefix per direction.
+		if p := c.PostForm("form"); p == "up-"+c.Param("id") || p == "down-"+c.Param("id") {
+			form = p
+		}
+		s, err := fn(c, id)
+		if err != nil {
+			h.failForm(c, form, err)
 			return
 		}
-		if err := fn(c, id); err != nil {
-			h.failForm(c, formPrefix+c.Param("id"), err)
-			return
-		}
-		h.ok(c, formPrefix+c.Param("id"), "trains.ok.saved")
+		h.said(c, form, s)
+	})
+}
+
+// said answers a form that worked with its confirmation in place.
+func (h *Handler) said(c *gin.Context, form string, s said) {
+	at := form
+	switch s.at {
+	case "":
+	case "-":
+		at = ""
+	default:
+		at = s.at
 	}
+	c.Set(openKey, form)
+	h.done(c, http.StatusOK, vt.Form{}, vt.Notice{Kind: "ok", Text: s.text, At: at})
+}
+
+// carLabel names a car by its position ("Car 2"), for confirmations.
+func (h *Handler) carOf(c *gin.Context, id int64) trains.Car {
+	car, _ := h.store.Car(c.Request.Context(), id)
+	return car
 }
 
 // ---- trains ----
 
 func (h *Handler) createTrain(c *gin.Context) {
-	_, err := h.store.CreateTrain(c.Request.Context(), trains.NewTrain{Name: c.PostForm("name"), Running: formBool(c, "running")})
+	t, err := h.store.CreateTrain(c.Request.Context(), trains.NewTrain{Name: c.PostForm("name"), Running: formBool(c, "running"), Owner: owner(c)})
 	if err != nil {
 		h.failForm(c, "create-train", err)
 		return
 	}
-	h.ok(c, "create-train", "trains.ok.created")
+	h.said(c, "create-train", say(text.T(c, "trains.ok.train.created"), t.Name))
 }
 
-func (h *Handler) renameTrain(c *gin.Context, id int64) error {
+func (h *Handler) renameTrain(c *gin.Context, id int64) (said, error) {
 	name := c.PostForm("name")
-	_, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Name: &name})
-	return err
+	t, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Name: &name})
+	return say(text.T(c, "trains.ok.renamed"), t.Name), err
 }
 
-func (h *Handler) setRunning(c *gin.Context, id int64) error {
+func (h *Handler) setRunning(c *gin.Context, id int64) (said, error) {
 	run := formBool(c, "running")
-	_, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Running: &run})
-	return err
+	t, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Running: &run})
+	if run {
+		return say(text.T(c, "trains.ok.started"), t.Name), err
+	}
+	return say(text.T(c, "trains.ok.stopped"), t.Name), err
 }
 
-func (h *Handler) resetTrain(c *gin.Context, id int64) error {
-	return h.store.ResetTrain(c.Request.Context(), id, withUser(c, c.PostForm("reason")))
+func (h *Handler) resetTrain(c *gin.Context, id int64) (said, error) {
+	err := h.store.ResetTrain(c.Request.Context(), id, withUser(c, c.PostForm("reason")))
+	t, _ := h.store.Train(c.Request.Context(), id)
+	return say(text.T(c, "trains.ok.train.reset"), t.Name), err
 }
 
-func (h *Handler) deleteTrain(c *gin.Context, id int64) error {
-	return h.store.DeleteTrain(c.Request.Context(), id)
+func (h *Handler) deleteTrain(c *gin.Context, id int64) (said, error) {
+	t, _ := h.store.Train(c.Request.Context(), id)
+	err := h.store.DeleteTrain(c.Request.Context(), id)
+	s := say(text.T(c, "trains.ok.train.deleted"), t.Name)
+	s.at = "-" // the train's section is gone
+	return s, err
 }
 
-func (h *Handler) addCar(c *gin.Context, id int64) error {
+func (h *Handler) addCar(c *gin.Context, id int64) (said, error) {
 	n, err := formInt(c, "capacity")
 	if err != nil {
-		return err
+		return said{}, err
 	}
-	_, err = h.store.AddCar(c.Request.Context(), id, n)
-	return err
+	car, err := h.store.AddCar(c.Request.Context(), id, n)
+	return say(text.T(c, "trains.ok.car.added"), car.Position, car.Capacity), err
 }
 
 // ---- cars ----
 
-func (h *Handler) setCapacity(c *gin.Context, id int64) error {
+func (h *Handler) setCapacity(c *gin.Context, id int64) (said, error) {
 	n, err := formInt(c, "capacity")
 	if err != nil {
-		return err
+		return said{}, err
 	}
-	return h.store.SetCapacity(c.Request.Context(), id, n)
+	err = h.store.SetCapacity(c.Request.Context(), id, n)
+	return say(text.T(c, "trains.ok.car.capacity"), h.carOf(c, id).Position, n), err
 }
 
-func (h *Handler) correct(c *gin.Context, id int64) error {
+func (h *Handler) correct(c *gin.Context, id int64) (said, error) {
 	n, err := formInt(c, "count")
 	if err != nil {
-		return fieldErr{"count", err}
+		return said{}, fieldErr{"count", err}
 	}
 	reason := strings.TrimSpace(c.PostForm("reason"))
 	if reason == "" {
-		return fmt.Errorf("%w: a reason is required", trains.ErrInvalid)
+		return said{}, trains.Invalid(text.T(c, "trains.err.reason"))
 	}
 	err = h.store.CorrectCount(c.Request.Context(), id, n, withUser(c, reason))
-	if errors.Is(err, trains.ErrInvalid) && strings.HasPrefix(message(err), "count") {
-		return fieldErr{"count", err}
+	if errors.Is(err, trains.ErrInvalid) && strings.HasPrefix(trains.MessageOf(err), "count") {
+		return said{}, fieldErr{"count", err}
 	}
-	return err
+	return say(text.T(c, "trains.ok.car.corrected"), h.carOf(c, id).Position, n, reason), err
 }
 
-func (h *Handler) resetCar(c *gin.Context, id int64) error {
-	return h.store.ResetCar(c.Request.Context(), id, withUser(c, c.PostForm("reason")))
+func (h *Handler) resetCar(c *gin.Context, id int64) (said, error) {
+	err := h.store.ResetCar(c.Request.Context(), id, withUser(c, c.PostForm("reason")))
+	return say(text.T(c, "trains.ok.car.reset"), h.carOf(c, id).Position), err
 }
 
-func (h *Handler) reorder(c *gin.Context, id int64) error {
+func (h *Handler) reorder(c *gin.Context, id int64) (said, error) {
 	n, err := formInt(c, "position")
 	if err != nil {
-		return err
+		return said{}, err
 	}
-	return h.store.ReorderCar(c.Request.Context(), id, n)
+	err = h.store.ReorderCar(c.Request.Context(), id, n)
+	// The up or down control may be gone (first or last car): confirm at the car.
+	return said{text: fmt.Sprintf(text.T(c, "trains.ok.car.moved"), h.carOf(c, id).Position), at: "car-" + strconv.FormatInt(id, 10)}, err
 }
 
-func (h *Handler) moveCar(c *gin.Context, id int64) error {
+func (h *Handler) moveCar(c *gin.Context, id int64) (said, error) {
 	to, err := strconv.ParseInt(c.PostForm("trainId"), 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: choose a train", trains.ErrInvalid)
+		return said{}, trains.Invalid("choose a train")
 	}
-	return h.store.MoveCar(c.Request.Context(), id, to, 0)
+	// The destination must be the account's to change, too.
+	if err := h.need(c, to, trains.RoleEditor); err != nil {
+		return said{}, err
+	}
+	if err := h.store.MoveCar(c.Request.Context(), id, to, 0); err != nil {
+		return said{}, err
+	}
+	t, _ := h.store.Train(c.Request.Context(), to)
+	return said{text: fmt.Sprintf(text.T(c, "trains.ok.car.totrain"), t.Name), at: "train-" + strconv.FormatInt(to, 10)}, nil
 }
 
-func (h *Handler) removeCar(c *gin.Context, id int64) error {
-	return h.store.RemoveCar(c.Request.Context(), id)
+func (h *Handler) removeCar(c *gin.Context, id int64) (said, error) {
+	car := h.carOf(c, id)
+	if err := h.store.RemoveCar(c.Request.Context(), id); err != nil {
+		return said{}, err
+	}
+	return said{text: fmt.Sprintf(text.T(c, "trains.ok.car.removed"), car.Position), at: "train-" + strconv.FormatInt(car.TrainID, 10)}, nil
 }
 
 // ---- doors ----
 
-func (h *Handler) assignDoor(c *gin.Context, id int64) error {
+func (h *Handler) assignDoor(c *gin.Context, id int64) (said, error) {
 	d := trains.Door{SensorID: strings.TrimSpace(c.PostForm("sensorId")), Label: c.PostForm("label"), Inverted: formBool(c, "inverted")}
-	return h.store.AssignDoor(c.Request.Context(), id, d)
+	if err := trains.ValidSensorID(d.SensorID); err != nil {
+		return said{}, err
+	}
+	if err := h.checkSensor(c, d.SensorID); err != nil {
+		return said{}, err
+	}
+	err := h.store.AssignDoor(c.Request.Context(), id, d)
+	return say(text.T(c, "trains.ok.door.added"), d.SensorID, h.carOf(c, id).Position), err
+}
+
+// checkSensor refuses a sensor the account's Thing+ token cannot see:
+// nothing is saved or wired for a made-up id.
+func (h *Handler) checkSensor(c *gin.Context, sensor string) error {
+	if h.checker == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
+	defer cancel()
+	ok, err := h.checker.HasSensor(ctx, web.TokenOf(c), sensor)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return trains.Invalid(fmt.Sprintf(text.T(c, "trains.err.nosensor"), sensor))
+	}
+	return nil
 }
 
 func (h *Handler) unassignDoor(c *gin.Context) {
 	sensor := c.PostForm("sensorId")
+	if err := h.needSensor(c, sensor, trains.RoleEditor); err != nil {
+		web.Fail(c, err)
+		return
+	}
 	_, car, _ := h.store.DoorOf(c.Request.Context(), sensor)
 	if err := h.store.UnassignDoor(c.Request.Context(), sensor); err != nil {
 		h.failForm(c, "unassign-"+sensor, err)
 		return
 	}
-	h.ok(c, "door-"+strconv.FormatInt(car, 10), "trains.ok.saved")
+	form := "door-" + strconv.FormatInt(car, 10)
+	h.said(c, form, say(text.T(c, "trains.ok.door.removed"), sensor, h.carOf(c, car).Position))
 }
 
 // wiredText says what wiring a door did.
@@ -329,7 +431,7 @@ func wiredText(ctx context.Context, sensor string, res WireResult) string {
 	case len(res.Existing) > 0:
 		return fmt.Sprintf(text.T(ctx, "trains.ok.wired.partly"), res.Created[0], sensor, res.Existing[0])
 	}
-	return fmt.Sprintf(text.T(ctx, "trains.ok.wired"), sensor)
+	return fmt.Sprintf(text.T(ctx, "trains.ok.wired.both"), sensor)
 }
 
 // wireDoor creates the door's IN and OUT dataPush rules in Thing+.
@@ -340,12 +442,31 @@ func (h *Handler) wireDoor(c *gin.Context) {
 		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: text.T(c, "trains.err.nowire")}, vt.Notice{})
 		return
 	}
-	if _, _, err := h.store.DoorOf(c.Request.Context(), sensor); err != nil {
+	// Only the owner wires: the rules carry the train's token.
+	if err := h.needSensor(c, sensor, trains.RoleOwner); err != nil {
+		web.Fail(c, err)
+		return
+	}
+	train, err := h.store.TrainOfSensor(c.Request.Context(), sensor)
+	if err != nil {
+		h.failForm(c, form, err)
+		return
+	}
+	tok, err := h.store.Token(c.Request.Context(), train)
+	if err != nil {
 		h.failForm(c, form, err)
 		return
 	}
 	_, tz := userOf(c)
-	res, err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(sensor, "IN"), h.pushURL(sensor, "OUT"))
+	// Rules of this door that push here with an older key (a rotated token
+	// or the legacy key) get the current URL first: a second rule would
+	// count every passenger twice while the old key still works.
+	_, err = h.wirer.Repoint(c.Request.Context(), web.TokenOf(c), h.repointURL(tok.Token, map[string]bool{sensor: true}))
+	if err != nil && apperr.CodeOf(err) == apperr.Unauthorized {
+		web.Fail(c, err)
+		return
+	}
+	res, err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(tok.Token, sensor, "IN"), h.pushURL(tok.Token, sensor, "OUT"))
 	switch code := apperr.CodeOf(err); {
 	case err == nil:
 		h.okText(c, form, wiredText(c, sensor, res))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -19,26 +20,34 @@ import (
 )
 
 // The live stream. One goroutine (the broadcaster) subscribes to the store's
-// hub, renders each committed change once — the changed cars' CarLive
-// fragments, or the whole list when trains, cars or doors changed — and
-// hands the bytes to every open stream without blocking. A stream that
-// falls behind is told to resync and sends itself a full snapshot.
+// hub, renders each committed change of counts once per train — the changed
+// cars' CarLive fragments, the same for every reader — and hands the bytes
+// without blocking to the open streams whose account may see that train.
+// When trains, cars, doors, owners or shares change, every stream re-reads
+// what its account may see and draws its own list; a stream whose account
+// lost access to a train it showed ends (the browser reconnects and gets a
+// list without it). A stream that falls behind is told to resync and sends
+// itself a full snapshot.
 
-// frame is one or more rendered SSE events, in every language an open
-// stream reads (a stream knows its language; fragments are rendered once
-// per language, not once per stream).
+// frame is one or more rendered SSE events about one train's cars, in
+// every language an open stream reads (a stream knows its language; car
+// fragments are rendered once per language, not once per stream).
 type frame struct {
-	seq       uint64
-	data      map[text.Lang][]byte
-	structure string // for a snapshot: the structure hash of the list it carries
+	seq   uint64
+	train int64
+	data  map[text.Lang][]byte
 }
 
 type sseClient struct {
-	tab    string
-	lang   text.Lang
-	ch     chan frame
-	resync chan struct{}
-	shown  string // structure hash of the list this tab shows (guarded by broadcaster.mu)
+	tab         string
+	lang        text.Lang
+	p           trains.Principal
+	ch          chan frame
+	resync      chan struct{}
+	restructure chan struct{} // something other than counts changed
+	// guarded by broadcaster.mu:
+	shown   string         // structure hash of the list this tab shows
+	visible map[int64]bool // trains whose car frames this stream gets; nil = none until re-read
 }
 
 type broadcaster struct {
@@ -79,38 +88,27 @@ const structureDelay = 150 * time.Millisecond
 
 func (b *broadcaster) run() {
 	defer b.shutdown()
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	pending := false
 	for {
 		select {
 		case u, ok := <-b.sub.Updates():
 			if !ok {
 				return
 			}
-			if u.Structure && !pending {
-				pending = true
-				timer.Reset(structureDelay)
+			if u.Structure || u.Access {
+				b.restructureAll(u.Access)
 			}
 			if len(u.Cars) == 0 {
 				continue
 			}
-			f, err := b.renderCars(u, b.langs())
+			fs, err := b.renderCars(u, b.langs())
 			if err != nil {
 				b.h.cfg.Log.Error("trains: render live update", "err", err)
 				b.resyncAll()
 				continue
 			}
-			b.send(f)
-		case <-timer.C:
-			pending = false
-			f, err := b.h.snapshotFrame(context.Background(), b.langs()...)
-			if err != nil {
-				b.h.cfg.Log.Error("trains: render snapshot", "err", err)
-				b.resyncAll()
-				continue
+			for _, f := range fs {
+				b.send(f)
 			}
-			b.send(f)
 		case <-b.sub.Resync():
 			// We fell behind the hub: drop the backlog; every stream takes a
 			// fresh snapshot instead.
@@ -133,44 +131,55 @@ func (b *broadcaster) run() {
 func (b *broadcaster) langs() []text.Lang {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	seen := map[text.Lang]bool{}
 	var out []text.Lang
 	for c := range b.clients {
-		if !seen[c.lang] {
-			seen[c.lang] = true
+		if !slices.Contains(out, c.lang) {
 			out = append(out, c.lang)
 		}
 	}
 	return out
 }
 
-// renderCars renders the changed cars' live parts, once per language for
-// every stream.
-func (b *broadcaster) renderCars(u trains.Update, langs []text.Lang) (frame, error) {
-	f := frame{seq: u.Seq, data: map[text.Lang][]byte{}}
+// renderCars renders the changed cars' live parts, once per train and
+// language for every stream that may see it.
+func (b *broadcaster) renderCars(u trains.Update, langs []text.Lang) ([]frame, error) {
+	var out []frame
+	idx := map[int64]int{}
+	for _, c := range u.Cars {
+		if _, ok := idx[c.TrainID]; !ok {
+			idx[c.TrainID] = len(out)
+			out = append(out, frame{seq: u.Seq, train: c.TrainID, data: map[text.Lang][]byte{}})
+		}
+	}
 	for _, l := range langs {
-		var buf bytes.Buffer
 		ctx := text.WithLang(context.Background(), l)
 		for _, c := range u.Cars {
-			// The live part has no position controls, so the train's car count is not needed.
-			if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(c.ID, 10), b.h.version(u.Seq), vt.CarLive(b.h.carVM(c, 0), false)); err != nil {
-				return frame{}, err
+			i := idx[c.TrainID]
+			var buf bytes.Buffer
+			// The live part has no manage controls: the same for every role.
+			if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(c.ID, 10), b.h.version(u.Seq), vt.CarLive(b.h.carVM(c, 0, trains.RoleViewer, ""), false)); err != nil {
+				return nil, err
 			}
+			out[i].data[l] = append(out[i].data[l], buf.Bytes()...)
 		}
-		f.data[l] = buf.Bytes()
+		// Each train's whole-train strip goes with its cars.
+		for i := range out {
+			var buf bytes.Buffer
+			if err := b.h.renderStrips(ctx, &buf, b.h.version(u.Seq), []trains.Car{{TrainID: out[i].train}}); err != nil {
+				return nil, err
+			}
+			out[i].data[l] = append(out[i].data[l], buf.Bytes()...)
+		}
 	}
-	return f, nil
+	return out, nil
 }
 
 func (b *broadcaster) send(f frame) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for c := range b.clients {
-		if f.structure != "" {
-			if c.shown == f.structure {
-				continue // this tab already shows this structure
-			}
-			c.shown = f.structure
+		if !c.visible[f.train] {
+			continue // not this account's train (or its access is being re-read)
 		}
 		select {
 		case c.ch <- f:
@@ -181,6 +190,35 @@ func (b *broadcaster) send(f frame) {
 			}
 		}
 	}
+}
+
+// restructureAll tells every stream that trains, cars, doors or access
+// changed. After an access change no stream gets car frames until it has
+// re-read what its account may see.
+func (b *broadcaster) restructureAll(access bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.clients {
+		if access {
+			c.visible = nil
+		}
+		select {
+		case c.restructure <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// setVisible records the trains c's account may see; it reports the ones
+// the stream showed before and may no longer see.
+func (b *broadcaster) setVisible(c *sseClient, ids []int64) {
+	vis := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		vis[id] = true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c.visible = vis
 }
 
 func (b *broadcaster) resyncAll() {
@@ -194,8 +232,8 @@ func (b *broadcaster) resyncAll() {
 	}
 }
 
-func (b *broadcaster) add(tab string, lang text.Lang) (*sseClient, bool) {
-	c := &sseClient{tab: tab, lang: lang, ch: make(chan frame, clientBuffer), resync: make(chan struct{}, 1)}
+func (b *broadcaster) add(tab string, lang text.Lang, p trains.Principal) (*sseClient, bool) {
+	c := &sseClient{tab: tab, lang: lang, p: p, ch: make(chan frame, clientBuffer), resync: make(chan struct{}, 1), restructure: make(chan struct{}, 1)}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -234,6 +272,13 @@ func (b *broadcaster) markShown(tab, h string) {
 			c.shown = h
 		}
 	}
+}
+
+// shownIs reports whether c's tab shows the list with structure hash h.
+func (b *broadcaster) shownIs(c *sseClient, h string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return c.shown == h
 }
 
 func (b *broadcaster) setShown(c *sseClient, h string) {
@@ -295,21 +340,21 @@ func (h *Handler) version(seq uint64) string {
 	return h.epoch + "." + strconv.FormatUint(seq, 10)
 }
 
-// snapshotFrame renders the whole list as a "snapshot" event in langs.
-func (h *Handler) snapshotFrame(ctx context.Context, langs ...text.Lang) (frame, error) {
-	snap, err := h.store.Snapshot(ctx)
+// snapshotFrame renders the whole list as p sees it as a "snapshot"
+// event; it also returns the list's structure hash and train ids.
+func (h *Handler) snapshotFrame(ctx context.Context, p trains.Principal) (frame, string, []int64, error) {
+	snap, err := h.store.SnapshotFor(ctx, p)
 	if err != nil {
-		return frame{}, err
+		return frame{}, "", nil, err
 	}
-	f := frame{seq: snap.Seq, data: map[text.Lang][]byte{}, structure: structureHash(snap.Trains)}
-	for _, l := range langs {
-		var buf bytes.Buffer
-		if err := writeEvent(text.WithLang(ctx, l), &buf, "snapshot", h.version(snap.Seq), vt.ListBody(h.listVM(snap.Trains))); err != nil {
-			return frame{}, err
-		}
-		f.data[l] = buf.Bytes()
+	ids := make([]int64, 0, len(snap.Trains))
+	for _, t := range snap.Trains {
+		ids = append(ids, t.ID)
 	}
-	return f, nil
+	var buf bytes.Buffer
+	err = writeEvent(ctx, &buf, "snapshot", h.version(snap.Seq), vt.ListBody(h.listVM(ctx, p, snap.Trains)))
+	f := frame{seq: snap.Seq, data: map[text.Lang][]byte{text.LangOf(ctx): buf.Bytes()}}
+	return f, structureHash(p, snap.Trains), ids, err
 }
 
 // stream is GET /trains/stream: Server-Sent Events for one tab. It starts
@@ -318,8 +363,9 @@ func (h *Handler) snapshotFrame(ctx context.Context, langs ...text.Lang) (frame,
 // behind, and a heartbeat comment every Heartbeat.
 func (h *Handler) stream(c *gin.Context) {
 	ctx := c.Request.Context()
+	p := principal(c)
 	lang := text.LangOf(ctx)
-	client, ok := h.bc.add(c.Query("tab"), lang)
+	client, ok := h.bc.add(c.Query("tab"), lang, p)
 	if !ok {
 		plain(c, http.StatusServiceUnavailable, "shutting down")
 		return
@@ -349,16 +395,58 @@ func (h *Handler) stream(c *gin.Context) {
 		return rc.Flush() == nil
 	}
 	var sent uint64
-	snapshot := func() bool {
-		f, err := h.snapshotFrame(ctx, lang)
+	var shows map[int64]bool // the trains the tab shows
+	// snapshot reads the list as the account sees it, refreshes which car
+	// frames the stream gets, and sends it by mode. It is false when the
+	// stream must end.
+	const (
+		readOnly  = iota // the tab shows it already (page just drawn)
+		ifChanged        // unless the tab shows this structure already
+		always
+	)
+	snapshot := func(mode int) bool {
+		f, hash, ids, err := h.snapshotFrame(ctx, p)
 		if err != nil {
 			h.cfg.Log.ErrorContext(ctx, "trains: snapshot", "err", err)
 			return false
 		}
-		sent = f.seq
-		h.bc.setShown(client, f.structure)
+		sent = max(sent, f.seq)
+		shows = make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			shows[id] = true
+		}
+		h.bc.setVisible(client, ids)
+		if mode == readOnly || (mode == ifChanged && h.bc.shownIs(client, hash)) {
+			if mode == readOnly {
+				h.bc.setShown(client, hash)
+			}
+			return true
+		}
+		h.bc.setShown(client, hash)
 		h.cfg.Metrics.StreamFrame()
 		return write(f.data[lang])
+	}
+	// lostAccess reports whether the account no longer sees a train that
+	// still exists and the tab shows: a revoked share ends the stream.
+	lostAccess := func() bool {
+		ids, err := h.store.VisibleTrainIDs(ctx, p)
+		if err != nil {
+			h.cfg.Log.ErrorContext(ctx, "trains: recheck access", "err", err)
+			return true
+		}
+		now := make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			now[id] = true
+		}
+		for id := range shows {
+			if !now[id] {
+				if _, err := h.store.Train(ctx, id); err == nil {
+					return true
+				}
+			}
+		}
+		h.bc.setVisible(client, ids)
+		return false
 	}
 	// Tell the client how soon to reconnect, then the snapshot — unless the
 	// client already shows the current version: the page it was just drawn
@@ -371,19 +459,38 @@ func (h *Handler) stream(c *gin.Context) {
 		seen = c.Query("v")
 	}
 	if cur := h.store.Seq(); seen != "" && seen == h.version(cur) {
+		// Read what the account sees without sending it again.
+		if !snapshot(readOnly) {
+			return
+		}
 		sent = cur
 		if !write([]byte(": up to date\n\n")) {
 			return
 		}
-	} else if !snapshot() {
+	} else if !snapshot(always) {
 		return
 	}
 	beat := time.NewTicker(h.cfg.Heartbeat)
 	defer beat.Stop()
+	// A structure change is drawn structureDelay later, so the tab that
+	// made it (whose form answer shows it already) is marked first, and a
+	// burst of changes is drawn once.
+	redraw := time.NewTimer(time.Hour)
+	redraw.Stop()
+	defer redraw.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-client.restructure:
+			if lostAccess() {
+				return
+			}
+			redraw.Reset(structureDelay)
+		case <-redraw.C:
+			if !snapshot(ifChanged) {
+				return
+			}
 		case f, ok := <-client.ch:
 			if !ok {
 				return // shutting down
@@ -409,7 +516,7 @@ func (h *Handler) stream(c *gin.Context) {
 				}
 			}
 			h.cfg.Metrics.StreamResync()
-			if !snapshot() {
+			if !snapshot(always) {
 				return
 			}
 		case <-beat.C:
@@ -429,11 +536,12 @@ func (h *Handler) poll(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	ts, err := h.store.Trains(c.Request.Context())
+	ctx, p := c.Request.Context(), principal(c)
+	ts, err := h.store.TrainsFor(ctx, p)
 	if err != nil {
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
 		return
 	}
-	l := h.listVM(ts)
-	web.Component(c, http.StatusOK, vt.PollAnswer(l, c.Query("sh") != structureHash(ts)))
+	l := h.listVM(ctx, p, ts)
+	web.Component(c, http.StatusOK, vt.PollAnswer(l, c.Query("sh") != structureHash(p, ts)))
 }

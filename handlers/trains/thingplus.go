@@ -20,6 +20,8 @@ type ThingplusAPI interface {
 	Sensors(ctx context.Context, token, gatewayID string, q thingplus.Query) ([]thingplus.Sensor, error)
 	ListRules(ctx context.Context, token string) ([]thingplus.Rule, error)
 	CreateRule(ctx context.Context, token string, r thingplus.Rule) (thingplus.Rule, error)
+	UpdateRule(ctx context.Context, token string, r thingplus.Rule) (thingplus.Rule, error)
+	Sensor(ctx context.Context, token, gatewayID, id string, q thingplus.Query) (thingplus.Sensor, error)
 }
 
 // Thingplus adapts the Thing+ client to SensorSource and DoorWirer.
@@ -132,4 +134,55 @@ func (t Thingplus) WireDoor(ctx context.Context, token, timezone, sensorID, inUR
 		res.Created = append(res.Created, d.dir)
 	}
 	return res, nil
+}
+
+// HasSensor asks Thing+ whether the token's account has the sensor
+// (GET /gateways/{gw}/sensors/{id}; the gateway is the id's first part).
+// Not found or forbidden means no; other failures are errors.
+func (t Thingplus) HasSensor(ctx context.Context, token, sensorID string) (bool, error) {
+	gateway, _, ok := strings.Cut(sensorID, "-")
+	if !ok || gateway == "" {
+		return false, nil
+	}
+	_, err := t.API.Sensor(ctx, token, gateway, sensorID, thingplus.Query{})
+	switch {
+	case err == nil:
+		return true, nil
+	case thingplus.IsKind(err, thingplus.KindNotFound), thingplus.IsKind(err, thingplus.KindForbidden):
+		return false, nil
+	}
+	return false, err
+}
+
+// Repoint changes the URL of every dataPush action for which newURL says
+// so (a train's rules after its token was rotated) and reports how many
+// rules it updated.
+func (t Thingplus) Repoint(ctx context.Context, token string, newURL func(old string) (string, bool)) (int, error) {
+	rules, err := t.API.ListRules(ctx, token)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range rules {
+		changed := false
+		for gi, group := range r.Actions {
+			for ai, a := range group {
+				if a.Agent != thingplus.AgentDataPush {
+					continue
+				}
+				if u, ok := newURL(a.Method.Param("url")); ok {
+					r.Actions[gi][ai].Method = a.Method.WithParams(map[string]any{"url": u})
+					changed = true
+				}
+			}
+		}
+		if !changed {
+			continue
+		}
+		if _, err := t.API.UpdateRule(ctx, token, r); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -53,7 +53,17 @@ func newSandboxEnv(t *testing.T) *sandboxEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sandboxEnv{env: e, sb: sb, sbURL: srv.URL, client: client, token: tok, tp: Thingplus{API: client}}
+	tok2, err := sb.TokenFor("2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The accounts sign in with their real sandbox tokens; the handler asks
+	// the sandbox about sensors and rules.
+	e.users["1"] = testUser{e.users["1"].user, tok}
+	e.users["2"] = testUser{e.users["2"].user, tok2}
+	tp := Thingplus{API: client}
+	e.h.checker, e.h.wirer, e.h.sensors = tp, tp, tp
+	return &sandboxEnv{env: e, sb: sb, sbURL: srv.URL, client: client, token: tok, tp: tp}
 }
 
 // rulesPushingTo lists the ids of the user's rules with a dataPush to u.
@@ -140,7 +150,7 @@ func TestWireDoorAgainstSandbox(t *testing.T) {
 	s := newSandboxEnv(t)
 	ctx := context.Background()
 	const door = "b827ebd0a001-2-door3"
-	in, out := s.h.pushURL(door, "IN"), s.h.pushURL(door, "OUT")
+	in, out := PushURL(s.h.cfg.PublicURL, testKey, door, "IN"), PushURL(s.h.cfg.PublicURL, testKey, door, "OUT")
 	if len(s.rulesPushingTo(in)) != 1 || len(s.rulesPushingTo(out)) != 1 {
 		t.Fatalf("seeded rules: IN %v OUT %v", s.rulesPushingTo(in), s.rulesPushingTo(out))
 	}

@@ -40,11 +40,12 @@ func StatusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-// MessageOf is the user-safe message of err: its own for invalid input and
-// conflicts, the code's standard text otherwise (details go to the log).
+// MessageOf is the user-safe message of err: its own for invalid input,
+// conflicts and forbidden changes (a viewer is told why), the code's
+// standard text otherwise (details go to the log).
 func MessageOf(ctx context.Context, err error) string {
 	code := apperr.CodeOf(err)
-	if code == apperr.Invalid || code == apperr.Conflict || code == apperr.TooLarge {
+	if code == apperr.Invalid || code == apperr.Conflict || code == apperr.TooLarge || code == apperr.Forbidden {
 		if m := apperr.MessageOf(err); m != "" {
 			return m
 		}
@@ -94,6 +95,10 @@ func Fail(c *gin.Context, err error) {
 	msg := MessageOf(c, err)
 	if IsFragment(c) {
 		Component(c, status, layout.Toast(msg))
+		return
+	}
+	if status == http.StatusNotFound {
+		Render(c, status, Page{Title: text.T(c, "err.notfound.title")}, layout.NotFoundBody())
 		return
 	}
 	Render(c, status, Page{Title: text.T(c, "err.title")}, layout.ErrorBody(text.T(c, "err.title"), msg, ""))

@@ -48,6 +48,9 @@ type opts struct {
 	runs, n, senders, clients, probes int
 	rate                              int // background pushes/s during the latency phase
 	timeout                           time.Duration
+	mode                              string
+	conns                             int
+	duration                          time.Duration
 }
 
 func main() {
@@ -59,6 +62,9 @@ func main() {
 	flag.IntVar(&o.probes, "probes", 300, "timed pushes per latency round")
 	flag.IntVar(&o.rate, "rate", 1000, "background pushes per second during the latency phase")
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
+	flag.StringVar(&o.mode, "mode", "trains", "trains (webhook and live streams) or rules (the rules fragment against a JSON proxy)")
+	flag.IntVar(&o.conns, "conns", 32, "rules: concurrent connections")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "rules: length of each measurement")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if o.runs < 1 || o.runs > 20 || o.n < 1 || o.n > 2_000_000 || o.senders < 1 || o.senders > 1024 ||
@@ -77,7 +83,15 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(ctx, o); err != nil {
+	runner := run
+	if o.mode == "rules" {
+		if o.conns < 1 || o.conns > 1024 || o.duration <= 0 || o.duration > time.Minute {
+			fmt.Fprintln(os.Stderr, "load: a flag is out of range")
+			os.Exit(2)
+		}
+		runner = runRules
+	}
+	if err := runner(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)

@@ -57,7 +57,7 @@ type devClient struct {
 func newDevSandbox(t *testing.T, opts Options) (*Sandbox, *devClient) {
 	t.Helper()
 	sb := New(opts)
-	srv := httptest.NewServer(sb.Handler())
+	srv := httptest.NewServer(validating(t, sb.Handler()))
 	t.Cleanup(func() {
 		srv.Close()
 		sb.Close()

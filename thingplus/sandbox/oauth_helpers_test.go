@@ -59,7 +59,7 @@ func oaNew(t *testing.T) *oaEnv {
 		Now: clock.Now, SimulatorPace: -1, JWTSecret: []byte("test-secret"),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	srv := httptest.NewServer(sb.Handler())
+	srv := httptest.NewServer(validating(t, sb.Handler()))
 	t.Cleanup(func() { srv.Close(); sb.Close() })
 	return &oaEnv{t: t, sb: sb, srv: srv, clock: clock}
 }

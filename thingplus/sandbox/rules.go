@@ -335,7 +335,8 @@ func (ra *ruleArea) handleUpdate(w http.ResponseWriter, r *http.Request) {
 	rl := &rule{id: cur.id, idNum: cur.idNum, user: cur.user, ctime: cur.ctime, mtime: mtime, compiledRule: cr}
 	ra.rules[rl.id] = rl
 	ra.mu.Unlock()
-	writeData(w, http.StatusOK, rl.view(true), nil)
+	// PUT answers like a read (times as strings); only creation answers numbers (§4.4).
+	writeData(w, http.StatusOK, rl.view(false), nil)
 }
 
 func (ra *ruleArea) handleDelete(w http.ResponseWriter, r *http.Request) {

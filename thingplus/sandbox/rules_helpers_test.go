@@ -27,7 +27,7 @@ func rtNew(t *testing.T, pushURL func(sensorID, direction string) string) *rtEnv
 		App: AppClient{ID: "rules-test", Secret: "rules-test-secret", Name: "rules test",
 			Scopes: []string{"rule", "timeline-read", "gateway-read", "gateway-update"}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv := httptest.NewServer(sb.Handler())
+	srv := httptest.NewServer(validating(t, sb.Handler()))
 	t.Cleanup(func() {
 		srv.Close()
 		sb.Close()

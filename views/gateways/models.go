@@ -140,6 +140,37 @@ type SensorPage struct {
 	Notice      Notice
 	Points      []PointRow // the chart's data as a table
 	Summary     string     // "60 points, one per minute (average)"
+	ValueHead   string     // the data table's value column: "Average", "Sum"…
+	StatsNote   string     // where the statistics come from
+	Live        Live       // the page refreshes itself in place
+	Form        ChartForm  // range and aggregation picker
+}
+
+// Live is a panel that polls its own URL.
+type Live struct {
+	URL     string
+	PollSec int
+	Updated Ago
+}
+
+// Poll is the refresh period in htmx syntax.
+func (l Live) Poll() string {
+	if l.PollSec <= 0 {
+		return "15s"
+	}
+	return strconv.Itoa(l.PollSec) + "s"
+}
+
+// ChartForm is the sensor page's range and aggregation picker (a GET form,
+// so it works without script and the state stays in the URL).
+type ChartForm struct {
+	Action  string
+	Ranges  []Option
+	From    string
+	To      string
+	Every   []Option
+	Fn      []Option
+	Problem string // what was wrong with the query, shown in place
 }
 
 // RangeLink switches the chart's range.
@@ -158,30 +189,53 @@ type PointRow struct {
 	Time, Value string
 }
 
-// Chart is an SVG line chart with every coordinate computed by the handler.
+// Chart is an SVG line (or bar) chart with every coordinate computed by the
+// handler. Points are the readout targets: a <title> each for the mouse
+// without script, and app.js moves a cursor over them with the keyboard.
 type Chart struct {
-	ViewBox string // "0 0 720 260"
+	ViewBox string // "0 0 720 300"
 	Title   string
 	Desc    string
 	Lines   []string // polyline "x,y x,y …" per unbroken run
 	Dots    []Dot    // lone points
+	Bars    []Bar    // counters: IN and OUT per interval
+	Points  []ChartPoint
+	Legend  []LegendItem
 	YTicks  []Tick
 	XTicks  []Tick
+	XTitle  AxisTitle // "Time (KST, UTC+9)"
+	YTitle  AxisTitle // "temperature (°C)"
 	Frame   Frame
 	Empty   string // text shown when there is nothing to draw
+	Hint    string // how to read values with the keyboard
 }
 
 // Dot is one point drawn alone.
 type Dot struct{ X, Y string }
 
-// Tick is an axis label and its grid line.
+// ChartPoint is one value the readout can show: where, and what it says.
+type ChartPoint struct{ X, Y, Label string }
+
+// Bar is one bar of a counter chart.
+type Bar struct{ X, Y, W, H, Class string }
+
+// LegendItem names a bar colour.
+type LegendItem struct{ Class, Label string }
+
+// AxisTitle is an axis's name; Transform rotates the value axis's.
+type AxisTitle struct{ X, Y, Text, Transform string }
+
+// Tick is an axis label and its grid line. Odd labels hide on narrow
+// screens, where the larger text needs the room.
 type Tick struct {
-	X, Y  string // label anchor
-	Label string
-	X1    string // grid line start/end
-	Y1    string
-	X2    string
-	Y2    string
+	X, Y   string // label anchor
+	Label  string
+	Anchor string // text-anchor: start, middle, end
+	X1     string // grid line start/end
+	Y1     string
+	X2     string
+	Y2     string
+	Odd    bool
 }
 
 // Frame is the plot area's rectangle.

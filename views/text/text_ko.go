@@ -4,7 +4,7 @@ package text
 // has the same keys as its English twin (catalogue_test.go checks). Korean
 // follows the Thing+ Portal: 합니다체, and its terms (게이트웨이, 디바이스,
 // 센서, 규칙, 트리거, 조건, 액션, 타임라인).
-var catalogsKo = []map[string]string{coreKo, gatewaysKo, rulesKo, trainsKo, boundsKo, opsKo, rulesToolsKo}
+var catalogsKo = []map[string]string{coreKo, gatewaysKo, rulesKo, trainsKo, boundsKo, opsKo, rulesToolsKo, screensKo, trainsOpsKo, homeTextsKo, shellTextsKo, trainsAccessKo}
 
 var coreKo = map[string]string{
 	"app.name":           "Thing+ 웹앱",
@@ -74,4 +74,4 @@ var opsKo = map[string]string{
 // KoreanLatinAllowed are the Latin words Korean pages may show: product and
 // format names, units, and the Portal's own Latin terms.
 var KoreanLatinAllowed = []string{"Thing+", "Thing", "Daliworks", "English", "CSV", "JSON", "URL", "ID", "KST", "UTC",
-	"SSE", "HTTP", "POST", "MAC", "IMEI", "UUID", "KiB", "HIDDEN", "Asia", "Seoul", "new", "sensorId", "IN", "OUT"}
+	"SSE", "HTTP", "POST", "MAC", "IMEI", "UUID", "KiB", "HIDDEN", "Asia", "Seoul", "new", "sensorId", "IN", "OUT", "Home", "End"}

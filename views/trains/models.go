@@ -8,11 +8,14 @@ import "strconv"
 // Page is the view model of /trains.
 type Page struct {
 	List      List
-	PushIN    string         // example push URL for an IN rule, with the key
+	PushIN    string         // the shape of a push URL for an IN rule (no token)
 	PushOUT   string         // same for OUT
 	StreamURL string         // SSE stream URL (one per tab)
 	Tab       string         // this tab's id: the stream and the polling fallback carry it
 	Sensors   []SensorOption // the user's Thing+ sensors, offered when assigning a door
+	// SensorsURL loads Sensors after the page (they come from Thing+, and
+	// the page never waits for Thing+); "" when Sensors are already known.
+	SensorsURL string
 }
 
 // List is everything inside the live trains region: it is also the SSE
@@ -31,7 +34,7 @@ type List struct {
 }
 
 // trainFormPrefixes are the forms in a train's "Manage" panel, by id prefix.
-var trainFormPrefixes = []string{"rename-", "running-", "reset-", "delete-", "addcar-"}
+var trainFormPrefixes = []string{"rename-", "running-", "reset-", "delete-", "addcar-", "levels-", "schedule-", "share-", "token-", "claim-"}
 
 // carFormPrefixes are the forms in a car's "Manage" panel, by id prefix.
 var carFormPrefixes = []string{"door-", "cap-", "correct-", "resetcar-", "position-", "up-", "down-", "removecar-", "move-"}
@@ -66,6 +69,15 @@ func (l List) CarOpen(c Car) bool {
 type Notice struct {
 	Kind string // ok, warn, bad
 	Text string
+	// At is the form (Form.ID) or anchor the notice belongs next to: the
+	// confirmation appears beside the control that was used. "" puts it
+	// above the list.
+	At string
+}
+
+// NoticeAt returns the notice when it belongs at id.
+func (l List) NoticeAt(id string) (Notice, bool) {
+	return l.Notice, l.Notice.Text != "" && l.Notice.At == id
 }
 
 // Form is the state of one submitted form: its id, the user's input and the
@@ -83,6 +95,15 @@ func (f Form) Value(formID, field, def string) string {
 		if v, ok := f.Values[field]; ok {
 			return v
 		}
+	}
+	return def
+}
+
+// Checked is a checkbox's state: the user's input when the form is formID,
+// else def.
+func (f Form) Checked(formID, field string, def bool) bool {
+	if f.ID == formID {
+		return f.Values[field] != ""
 	}
 	return def
 }
@@ -112,6 +133,44 @@ type Train struct {
 	Cars     []Car
 	Count    int // passengers in all cars
 	Capacity int
+
+	Role      string // the reader's role: viewer, editor, owner
+	Owner     string // the owner's loginId ("" = not claimed yet)
+	CanEdit   bool   // cars, doors, counts, running
+	CanOwn    bool   // rename, delete, share, token
+	Claimable bool   // no owner yet: an admin may claim it
+
+	// The owner's panel (CanOwn only).
+	PushIN, PushOUT string // this train's push URLs with its token, {sensorId} to fill in
+	GraceUntil      string // when the previous token stops working ("" = none)
+	LegacyInUse     bool   // the legacy shared key moved a count lately
+	Shares          []ShareRow
+	Levels          Levels
+	Roomiest        int // position of the car with the most room (0: no cars)
+	Reset           Reset
+	Flags           []Flag // open door-sensor health flags ("needs attention")
+}
+
+// Levels are a train's crowd thresholds in percent of capacity.
+type Levels struct {
+	Spacious, Normal, Caution int
+}
+
+// Reset is a train's end-of-service reset setting.
+type Reset struct {
+	On    bool
+	Clock string // HH:MM
+	Zone  string
+}
+
+// Flag is a door-sensor health flag on a car.
+type Flag struct {
+	ID       int64
+	CarID    int64
+	Position int    // the car's position
+	Kind     string // silent, drift_clamped, drift_high
+	Text     string // what was seen and what to do
+	Since    string
 }
 
 // IDString is the id for URLs and element ids.
@@ -127,12 +186,13 @@ type Car struct {
 	Count     int
 	Percent   int
 	Level     string // spacious, normal, caution, crowded
-	MeterLow  string // meter thresholds in passengers (crowd level bounds)
-	MeterHigh string
-	MeterMax  string
+	FillPct   int    // the bar's fill, percent of its width (= Percent, at most 100)
+	OverPct   int    // passengers beyond capacity, percent of capacity (at most 100 drawn)
 	UpdatedMs int64  // 0 = never
 	Updated   string // absolute time, for title and no-JS
 	Doors     []Door
+	CanEdit   bool // the reader may manage this car
+	CanOwn    bool // the reader owns its train (wire doors, see push URLs)
 }
 
 // IDString is the id for URLs and element ids.
@@ -194,17 +254,17 @@ type EventRow struct {
 	Reason     string
 }
 
-// LevelBadge maps a crowd level to the shared badge class (colour plus shape).
+// LevelNames are the crowd levels, least crowded first.
+var LevelNames = []string{"spacious", "normal", "caution", "crowded"}
+
+// LevelBadge maps a crowd level to its badge class: one colour and one
+// icon per level, the same colour as the level's bar.
 func LevelBadge(level string) string {
 	switch level {
-	case "spacious":
-		return "badge ok"
-	case "normal":
-		return "badge info"
-	case "caution":
-		return "badge warn"
+	case "spacious", "normal", "caution":
+		return "badge lvl lvl-" + level
 	}
-	return "badge bad"
+	return "badge lvl lvl-crowded"
 }
 
 // OutcomeBadge maps an event outcome to a badge class.
@@ -220,11 +280,72 @@ func OutcomeBadge(o string) string {
 	return "badge bad"
 }
 
-func itoa(n int) string  { return strconv.Itoa(n) }
+func itoa(n int) string { return strconv.Itoa(n) }
+
 func i64(n int64) string { return strconv.FormatInt(n, 10) }
 func signed(n int) string {
 	if n > 0 {
 		return "+" + strconv.Itoa(n)
 	}
 	return strconv.Itoa(n)
+}
+
+// History is the view model of /trains/:id/history: a car × time heatmap
+// of one service day.
+type History struct {
+	TrainID    int64
+	TrainName  string
+	Day        string // the service day's date, YYYY-MM-DD
+	MaxDay     string // the latest day the picker offers
+	From       string // the service day's start time, HH:MM
+	Zone       string
+	Error      string // a bad day in the picker
+	Live       bool   // the current service day: refreshed every minute
+	RefreshURL string
+	Width      int // SVG width in user units
+	Height     int
+	Hours      []HourMark
+	Rows       []HistoryRow
+	Levels     Levels
+}
+
+// HourMark labels a column of the heatmap at a full hour.
+type HourMark struct {
+	X     int
+	Label string
+}
+
+// HistoryRow is one car's row of the heatmap.
+type HistoryRow struct {
+	Position  int
+	Y         int
+	Cells     []HistoryCell
+	PeakCount int
+	PeakPct   int
+	PeakAt    string // "" when nobody was aboard
+}
+
+// HistoryCell is one 10-minute slot of one car.
+type HistoryCell struct {
+	X      int
+	Count  int // most passengers in the slot; -1 before the slot begins
+	Level  string
+	Title  string
+	Bucket int
+}
+
+// Heatmap geometry, in SVG user units.
+const (
+	HeatLabelW = 56
+	HeatCellW  = 6
+	HeatCellH  = 22
+	HeatTop    = 18
+)
+
+func hy(y int) string { return strconv.Itoa(y) }
+
+// ShareRow is one account a train is shared with.
+type ShareRow struct {
+	Login string
+	Role  string // viewer, editor
 }
