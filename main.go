@@ -33,13 +33,16 @@ import (
 	"github.com/thingplus/thingplus-webapp/handlers/overview"
 	"github.com/thingplus/thingplus-webapp/handlers/rules"
 	"github.com/thingplus/thingplus-webapp/handlers/session"
+	"github.com/thingplus/thingplus-webapp/handlers/since"
 	trainsweb "github.com/thingplus/thingplus-webapp/handlers/trains"
+	"github.com/thingplus/thingplus-webapp/lastvisit"
 	"github.com/thingplus/thingplus-webapp/logging"
 	"github.com/thingplus/thingplus-webapp/metrics"
 	"github.com/thingplus/thingplus-webapp/rulehistory"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/thingplus/sandbox"
 	"github.com/thingplus/thingplus-webapp/trains"
+	"github.com/thingplus/thingplus-webapp/wiring"
 )
 
 func main() {
@@ -292,6 +295,7 @@ func probe(ctx context.Context, client *http.Client, u string) error {
 type domain struct {
 	trains   *trains.Store
 	history  *rulehistory.Store
+	visits   *lastvisit.Store
 	gateways *gateways.Handler  // built once: a screen and the overview's counts
 	web      *trainsweb.Handler // built once, for the trains screens and the rules screen
 	key      string             // the legacy shared webhook key ("" = none)
@@ -301,13 +305,15 @@ type domain struct {
 }
 
 // openDomain opens the trains database. The seed (demo trains owned by the
-// sandbox's demo account) exists only with the built-in sandbox, whose
+// sandbox's demo account) exists only with the sandbox, whose
 // seeded rules push with the legacy key; with a real Thing+ the legacy key
 // is WEBHOOK_KEY or the one an earlier version kept in DATA_DIR, or none.
 func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics) (*domain, error) {
+	// The sandbox: built in, or started on its own at SANDBOX_ADDR.
+	sandbox := cfg.UsesSandbox() || cfg.ThingplusURL == cfg.SandboxURL()
 	var key string
 	var err error
-	if cfg.UsesSandbox() {
+	if sandbox {
 		key, err = webhookKey(cfg)
 	} else if key, err = trains.LoadKey(cfg.DataDir, cfg.WebhookKey); err != nil {
 		err = &config.Error{Var: "WEBHOOK_KEY", Msg: err.Error()}
@@ -321,7 +327,7 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 	}
 	t := cfg.Trains
 	store, err := trains.Open(ctx, cfg.DataDir, trains.Options{
-		NoSeed: !cfg.UsesSandbox(), Admins: t.Admins, TokenSecret: []byte(secret), TokenGrace: t.TokenGrace,
+		NoSeed: !sandbox, Admins: t.Admins, TokenSecret: []byte(secret), TokenGrace: t.TokenGrace,
 		EventsRetention: t.EventsRetention, DedupeWindow: t.DedupeWindow, OnCommit: m.Commit,
 	})
 	if err != nil {
@@ -332,13 +338,17 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 		return nil, err
 	}
 	history, err := rulehistory.Open(ctx, store.DB(), nil)
+	var visits *lastvisit.Store
+	if err == nil {
+		visits, err = lastvisit.Open(ctx, store.DB(), nil)
+	}
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("DATA_DIR: %w", err)
 	}
 	// The end-of-service resets: checked every 30 s until shutdown.
 	go store.RunSchedule(ctx, 30*time.Second, func(err error) { log.Error("trains: scheduled reset", "err", err) })
-	return &domain{trains: store, history: history, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log, m: m}, nil
+	return &domain{trains: store, history: history, visits: visits, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log, m: m}, nil
 }
 
 // EndStreams closes every open live stream (they would hold a graceful
@@ -353,7 +363,11 @@ func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Fe
 	cached := thingplus.NewCached(tp, thingplus.CacheOptions{})
 	return []handlers.Feature{
 		d.gatewaysOf(tp),
-		rules.New(cached, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp).WithHistory(d.history).WithUserPushURL(d.trainsWeb(tp, cfg).PushURLFor),
+		rules.New(cached, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp).WithHistory(d.history).WithUserPushURL(d.trainsWeb(tp, cfg).PushURLFor).
+			WithWiring(wiring.TrainDoors{Trains: d.trains, URL: d.trainsWeb(tp, cfg).PushURLFor}),
+		since.New(lastvisit.Digester{Store: d.visits, Sources: lastvisit.Sources{
+			Gateways: d.gatewaysOf(tp).GatewayStates, Timelines: tp, History: d.history, Trains: d.trains,
+		}}, d.visits),
 	}
 }
 

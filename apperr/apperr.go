@@ -6,6 +6,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies a failure for the user and the HTTP status.
@@ -93,4 +94,14 @@ func KeyOf(err error) string {
 		return k.MessageKey()
 	}
 	return ""
+}
+
+// RetryAfterOf is how long the caller should wait before trying again, when
+// err knows (an upstream's Retry-After); 0 otherwise.
+func RetryAfterOf(err error) time.Duration {
+	var r interface{ RetryDelay() time.Duration }
+	if errors.As(err, &r) {
+		return r.RetryDelay()
+	}
+	return 0
 }

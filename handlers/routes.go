@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/thingplus/thingplus-webapp/assets"
+	"github.com/thingplus/thingplus-webapp/handlers/apidoc"
 	"github.com/thingplus/thingplus-webapp/handlers/session"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/metrics"
@@ -57,10 +58,11 @@ func New(d Deps) *gin.Engine {
 	r := gin.New()
 	r.ContextWithFallback = true
 	r.HandleMethodNotAllowed = true
-	r.Use(recovery(d.Log), requestLog(d.Log, d.Metrics), requestBudget(d.Budget, "/stream"), securityHeaders(d.Secure), gzipResponses(".min.js.gz"))
+	r.Use(recovery(d.Log), requestLog(d.Log, d.Metrics), requestBudget(d.Budget, "/stream"), securityHeaders(d.Secure), gzipResponses(assets.Prefix))
 
 	r.GET("/healthz", health)
 	r.GET("/readyz", ready(d.Ready))
+	r.GET("/api/openapi.json", apidoc.Handler)
 	r.GET(assets.Prefix+"*file", gin.WrapH(d.Assets.Handler()))
 	icon := d.Assets.Path("favicon.svg")
 	r.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, icon) })

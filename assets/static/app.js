@@ -33,9 +33,9 @@
   document.addEventListener("htmx:afterSwap", tick);
 
   // Live-connection badge for SSE panels: the element with data-live-badge
-  // shows whether the stream is open. When SSE is unavailable, the panel's
-  // polling fallback (hx-trigger on the element with data-poll-fallback)
-  // is switched on by adding the class "polling".
+  // shows whether the stream is open. The panel's polling fallback (the
+  // element with data-poll-fallback and its hx-trigger="every …") polls only
+  // while it has the class "polling", i.e. while the stream is not live.
   function badge(state) {
     document.querySelectorAll("[data-live-badge]").forEach(function (el) {
       el.setAttribute("data-state", state);
@@ -52,23 +52,26 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (!window.EventSource) badge("offline");
   });
-
-  // htmx does not swap 4xx/5xx by default; our error fragments are made to be
-  // shown in place, so let 422 (validation) and 503 (unavailable) swap.
-  document.addEventListener("htmx:beforeSwap", function (e) {
-    var s = e.detail.xhr.status;
-    if (s === 422 || s === 409 || s === 503 || s === 502) {
-      e.detail.shouldSwap = true;
-      e.detail.isError = false;
-    } else if (s >= 400 && !e.detail.shouldSwap) {
-      var t = document.getElementById("toasts");
-      if (t && e.detail.xhr.responseText && e.detail.xhr.getResponseHeader("Content-Type") && e.detail.xhr.getResponseHeader("Content-Type").indexOf("text/html") === 0) {
-        var d = document.createElement("div");
-        d.innerHTML = e.detail.xhr.responseText;
-        var msg = d.querySelector("[data-toast]");
-        if (msg) { t.appendChild(msg); setTimeout(function () { msg.remove(); }, 8000); }
-      }
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var el = e.detail.elt;
+    if (el && el.hasAttribute && el.hasAttribute("data-poll-fallback") && !el.classList.contains("polling")) {
+      e.preventDefault(); // the stream is live: nothing to poll for
     }
+  });
+
+  // Which statuses swap in place (422, 409, 503 carry fragments made for it)
+  // is set once, in htmx.config.responseHandling (the htmx-config meta tag).
+  // Any other error answer carries a toast: show it in the toast region.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var xhr = e.detail.xhr;
+    if (e.detail.shouldSwap || xhr.status < 400) return;
+    var t = document.getElementById("toasts");
+    var ct = xhr.getResponseHeader("Content-Type") || "";
+    if (!t || !xhr.responseText || ct.indexOf("text/html") !== 0) return;
+    var d = document.createElement("div");
+    d.innerHTML = xhr.responseText;
+    var msg = d.querySelector("[data-toast]");
+    if (msg) { t.appendChild(msg); setTimeout(function () { msg.remove(); }, 8000); }
   });
   // A network failure during an htmx request: tell the user in the toast region.
   document.addEventListener("htmx:sendError", function () {

@@ -386,7 +386,7 @@ func (h *Handler) csv(c *gin.Context) {
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"time", "time_ms", "value"})
 	for _, p := range d.raw {
-		_ = w.Write([]string{p.Time.Time().In(v.loc).Format(time.RFC3339), strconv.FormatInt(int64(p.Time), 10), csvSafe(p)})
+		_ = w.Write([]string{p.Time.Time().In(v.loc).Format(web.CSVTimeLayout), strconv.FormatInt(int64(p.Time), 10), csvSafe(p)})
 	}
 	w.Flush()
 	name := fileSafe(id) + "-" + cq.Range.Key + ".csv"

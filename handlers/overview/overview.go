@@ -130,7 +130,7 @@ func (l *Loader) firings(ctx context.Context, token string, loc *time.Location) 
 		if name == "" {
 			name = e.Rule.ID
 		}
-		c.Items = append(c.Items, home.Firing{Rule: name, When: e.Time.Time().In(loc).Format("2 Jan 15:04:05"), OK: bool(e.Success)})
+		c.Items = append(c.Items, home.Firing{Rule: name, When: e.Time.Time().In(loc).Format("2006-01-02 15:04:05"), OK: bool(e.Success)})
 	}
 	return c
 }

@@ -173,7 +173,7 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 	} else {
 		r.ID = f.ID
 		if err = h.before(c, rulehistory.Update, f.ID); err == nil {
-			saved, err = h.rules.UpdateRule(ctx, token, r)
+			_, err = h.rules.UpdateRule(ctx, token, r)
 		}
 	}
 	if err != nil {
@@ -214,7 +214,6 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 	if f.ID != "" {
 		done = "updated"
 	}
-	_ = saved
 	web.Redirect(c, "/rules?done="+done)
 }
 

@@ -6,13 +6,14 @@ package rules
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/thingplus/dryrun"
+	"github.com/thingplus/thingplus-webapp/wiring"
 )
 
 // RuleStore is the Thing+ rules API (*thingplus.Client implements it).
@@ -63,6 +64,7 @@ type Handler struct {
 	now       func() time.Time
 	series    dryrun.SeriesSource // nil: no dry-run
 	history   History             // nil: no snapshots, no history screens
+	wiring    wiring.Expect       // nil: no wiring check
 
 	lastGood snapshots  // last good data per user, shown while Thing+ is down
 	tables   tablesMemo // the last rendered tables fragment per user
@@ -75,7 +77,7 @@ func New(rules RuleStore, timelines TimelineLister, sensors SensorPicker, pushUR
 	return &Handler{
 		rules: rules, timelines: timelines, sensors: sensors,
 		push: pushURLs{build: pushURL}, zones: newZones(), now: time.Now,
-		lastGood: snapshots{items: map[string]snapshot{}},
+		lastGood: newSnapshots(),
 	}
 }
 
@@ -99,13 +101,14 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.POST("/rules/:id/delete", h.delete)
 	r.GET("/events", h.events)
 	h.registerTools(r)
+	h.registerWiring(r)
 }
 
 // snapshots keep the last good list per user and view, so an outage shows
-// "as of …" data instead of an empty table.
+// "as of …" data instead of an empty table; the least recently used go
+// first beyond maxSnapshots.
 type snapshots struct {
-	mu    sync.Mutex
-	items map[string]snapshot
+	items *lru.Cache[string, snapshot]
 }
 
 type snapshot struct {
@@ -115,25 +118,13 @@ type snapshot struct {
 
 const maxSnapshots = 512
 
-func (s *snapshots) put(key string, at time.Time, data any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.items[key]; !ok && len(s.items) >= maxSnapshots {
-		var oldest string
-		var t time.Time
-		for k, v := range s.items {
-			if oldest == "" || v.at.Before(t) {
-				oldest, t = k, v.at
-			}
-		}
-		delete(s.items, oldest)
-	}
-	s.items[key] = snapshot{at: at, data: data}
+func newSnapshots() snapshots {
+	items, _ := lru.New[string, snapshot](maxSnapshots) // errs only for a size <= 0
+	return snapshots{items: items}
 }
 
-func (s *snapshots) get(key string) (snapshot, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.items[key]
-	return v, ok
+func (s *snapshots) put(key string, at time.Time, data any) {
+	s.items.Add(key, snapshot{at: at, data: data})
 }
+
+func (s *snapshots) get(key string) (snapshot, bool) { return s.items.Get(key) }

@@ -36,7 +36,9 @@ func (h *Handler) WithHistory(s History) *Handler {
 }
 
 // tools is what the rules list links to.
-func (h *Handler) tools() views.Tools { return views.Tools{History: h.history != nil} }
+func (h *Handler) tools(c *gin.Context, rules []thingplus.Rule) views.Tools {
+	return views.Tools{History: h.history != nil, Wiring: h.wiring != nil, WiringProblems: h.wiringCount(c, rules)}
+}
 
 // registerTools adds the history, restore, export and import routes.
 func (h *Handler) registerTools(r gin.IRouter) {

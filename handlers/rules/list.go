@@ -160,7 +160,7 @@ func (h *Handler) list(c *gin.Context) {
 	go func() { envc <- h.env(c) }()
 	key := "rules:" + userKey(c)
 	status := http.StatusOK
-	vm := views.List{Filter: filter, Tools: h.tools()}
+	vm := views.List{Filter: filter}
 	rules, err := h.rules.ListRules(c.Request.Context(), web.TokenOf(c))
 	env := <-envc
 	if err != nil {
@@ -190,6 +190,9 @@ func (h *Handler) list(c *gin.Context) {
 			c.Data(http.StatusOK, "text/html; charset=utf-8", html)
 			return
 		}
+	}
+	if !tablesOnly {
+		vm.Tools = h.tools(c, rules)
 	}
 	n := env.names()
 	rules = slices.Clone(rules) // the list may be shared by a cache: sort a copy

@@ -74,6 +74,7 @@ func TestEveryRouteChecksAccess(t *testing.T) {
 		"GET /trains/stream":                {"", "", "", 200, 200}, // read below: no demo train for a stranger
 		"GET /trains/poll":                  {"/trains/poll?tab=t", "", "", 200, 200},
 		"GET /trains/list":                  {"/trains/list", "", "", 200, 200},
+		"GET /trains/sensors":               {"/trains/sensors", "", "", 200, 200}, // the caller's own Thing+ sensors
 		"GET /trains/events":                {"/trains/events?train=1000", "", "", 404, 200},
 		"GET /trains/events.csv":            {"/trains/events.csv?car=2000", "", "", 404, 200},
 		"POST /trains":                      {"/trains", formType, form("name", ""), 422, 422},

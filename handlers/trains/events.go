@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -168,9 +167,10 @@ func (h *Handler) eventsCSV(c *gin.Context) {
 	w := csv.NewWriter(c.Writer)
 	w.Write([]string{"id", "time", "train_id", "car_id", "sensor_id", "type", "outcome", "delta", "count_after", "event_key", "reason"})
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
+	loc := web.ZoneOf(c, h.cfg.Location)
 	err := h.store.EachEvent(c.Request.Context(), f, func(e trains.Event) error {
 		w.Write([]string{
-			i64(e.ID), e.Time.UTC().Format(time.RFC3339Nano), i64(e.TrainID), i64(e.CarID), csvSafe(e.SensorID),
+			i64(e.ID), e.Time.In(loc).Format(web.CSVTimeLayout), i64(e.TrainID), i64(e.CarID), csvSafe(e.SensorID),
 			csvSafe(string(e.Type)), string(e.Outcome), strconv.Itoa(e.Delta), strconv.Itoa(e.CountAfter),
 			csvSafe(e.EventKey), csvSafe(e.Reason),
 		})

@@ -130,9 +130,12 @@ type Config struct {
 	// RejectRate is how many refused pushes per second one address may
 	// cause before it gets 429 (WEBHOOK_RATE, default 50).
 	RejectRate int
-	Thresholds trains.Thresholds
-	Heartbeat  time.Duration // SSE heartbeat (default 15 s)
-	PollEvery  time.Duration // polling fallback period (default 10 s)
+	// TarpitDelay holds each 429 answer this long (default 1 s; negative:
+	// answer at once), so a flooding client slows itself down.
+	TarpitDelay time.Duration
+	Thresholds  trains.Thresholds
+	Heartbeat   time.Duration // SSE heartbeat (default 15 s)
+	PollEvery   time.Duration // polling fallback period (default 10 s)
 	// OptionalUser loads the signed-in user, if any, without requiring one
 	// (the compatibility API accepts a session or the webhook key).
 	OptionalUser gin.HandlerFunc
@@ -152,6 +155,7 @@ type Handler struct {
 	keySum  [32]byte
 	bc      *broadcaster
 	limiter *limiter
+	tarpits chan struct{} // semaphore of held-back 429 answers
 	legacy  legacyUse
 	epoch   string // this process's SSE version prefix
 }
@@ -188,13 +192,16 @@ func New(d Deps, cfg Config) *Handler {
 	if cfg.RejectRate <= 0 {
 		cfg.RejectRate = DefaultRejectRate
 	}
+	if cfg.TarpitDelay == 0 {
+		cfg.TarpitDelay = time.Second
+	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if cfg.Metrics != nil {
 		d.Store = countingStore{Store: d.Store, m: cfg.Metrics}
 	}
 	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, checker: d.Checker, cfg: cfg,
 		keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: randomID()[:8],
-		limiter: newLimiter(cfg.RejectRate, cfg.Now)}
+		limiter: newLimiter(cfg.RejectRate, cfg.Now), tarpits: make(chan struct{}, maxTarpits)}
 	h.bc = newBroadcaster(h)
 	go h.bc.run()
 	return h
@@ -242,7 +249,7 @@ func (h *Handler) Register(public, authed gin.IRouter) {
 	authed.POST("/trains/:id/share", h.act("share-", trainScope, own, h.share))
 	authed.POST("/trains/:id/unshare", h.act("share-", trainScope, own, h.unshare))
 	authed.POST("/trains/:id/token/rotate", h.act("token-", trainScope, own, h.rotateToken))
-	authed.POST("/trains/:id/rules/repoint", h.act("token-", trainScope, own, h.repoint))
+	authed.POST("/trains/:id/rules/repoint", h.act("repoint-", trainScope, own, h.repoint))
 	authed.POST("/trains/:id/claim", h.act("claim-", trainScope, viewer, h.claim))
 	authed.POST("/trains/cars/:id/capacity", h.act("cap-", carScope, editor, h.setCapacity))
 	authed.POST("/trains/cars/:id/correct", h.act("correct-", carScope, editor, h.correct))

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -548,14 +549,15 @@ func TestStream(t *testing.T) {
 	}
 }
 
-func TestStreamSlowClientResyncs(t *testing.T) {
+func TestStreamSlowClientGetsTheNewestState(t *testing.T) {
 	e := newEnv(t, nil)
 	s := e.openStream("slow")
 	defer s.close()
 	s.until(t, "snapshot")
-	// Do not read while many updates are published: the client's buffer
-	// overflows, it drops frames and sends itself a snapshot instead.
-	for i := range clientBuffer + 50 {
+	// Do not read while many updates are published: the stream keeps only
+	// the newest state of each car, so the client catches up at once.
+	const pushes = 300
+	for i := range pushes {
 		if _, err := e.store.Apply(context.Background(), trains.Push{SensorID: sensor(3, i%4+1), Type: trains.TypeIn}); err != nil {
 			t.Fatal(err)
 		}
@@ -569,7 +571,7 @@ func TestStreamSlowClientResyncs(t *testing.T) {
 		} else if ev.name == "car-2002" {
 			last = doc(t, ev.data).Find("#car-2002-live").AttrOr("data-count", "")
 		}
-		if last == fmt.Sprint(clientBuffer+50) {
+		if last == fmt.Sprint(pushes) {
 			return
 		}
 	}
@@ -837,6 +839,20 @@ func TestEventsPageAndCSV(t *testing.T) {
 	}
 	if rows[2][6] != "clamped" || rows[3][6] != "applied" || rows[3][7] != "1" {
 		t.Fatalf("csv rows: %v", rows)
+	}
+	// Times: ISO 8601 with milliseconds and the offset of the user's Thing+
+	// zone (+9.00), the layout the sensor CSV uses too, for the same instant
+	// as the store's.
+	evs, _ := e.store.Events(context.Background(), trains.EventFilter{Limit: 10})
+	byID := map[string]time.Time{}
+	for _, ev := range evs {
+		byID[strconv.FormatInt(ev.ID, 10)] = ev.Time
+	}
+	for _, row := range rows[1:] {
+		at, err := time.Parse(web.CSVTimeLayout, row[1])
+		if want := byID[row[0]]; err != nil || !strings.HasSuffix(row[1], "+09:00") || !at.Equal(want.Truncate(time.Millisecond)) {
+			t.Fatalf("csv time %q (%v), want %v in +09:00", row[1], err, want)
+		}
 	}
 }
 

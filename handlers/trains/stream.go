@@ -2,6 +2,7 @@ package trains
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -26,28 +27,103 @@ import (
 // When trains, cars, doors, owners or shares change, every stream re-reads
 // what its account may see and draws its own list; a stream whose account
 // lost access to a train it showed ends (the browser reconnects and gets a
-// list without it). A stream that falls behind is told to resync and sends
-// itself a full snapshot.
+// list without it).
+//
+// Flow control: a stream does not queue frames. It holds at most one
+// pending event per car and per train strip (a newer state replaces the
+// older one) and writes whatever is pending when it is ready again, at
+// most every minWriteGap. A slow or overloaded stream therefore gets the
+// latest counts in its next write instead of working through a growing
+// backlog, and its memory is bounded by the number of cars. Only when the
+// broadcaster itself falls behind the hub does a stream resync from a
+// snapshot.
 
-// frame is one or more rendered SSE events about one train's cars, in
-// every language an open stream reads (a stream knows its language; car
-// fragments are rendered once per language, not once per stream).
+// frame is one or more rendered SSE events (a snapshot).
 type frame struct {
-	seq   uint64
+	seq  uint64
+	data []byte
+}
+
+// liveEvent is one rendered event about a car or a train's strip, in one
+// language: a stream knows its language and takes only events in it (each
+// is rendered once per language, not once per stream).
+type liveEvent struct {
+	key   string // the SSE event name: car-<id> or strip-<train id>
+	lang  text.Lang
 	train int64
-	data  map[text.Lang][]byte
+	seq   uint64
+	data  []byte
 }
 
 type sseClient struct {
 	tab         string
 	lang        text.Lang
 	p           trains.Principal
-	ch          chan frame
+	wake        chan struct{} // buffered(1): something is pending
 	resync      chan struct{}
 	restructure chan struct{} // something other than counts changed
 	// guarded by broadcaster.mu:
 	shown   string         // structure hash of the list this tab shows
 	visible map[int64]bool // trains whose car frames this stream gets; nil = none until re-read
+
+	mu      sync.Mutex
+	pending map[string]liveEvent // the newest event per car and strip
+	closed  bool
+}
+
+// offer records newer states for the stream.
+func (c *sseClient) offer(evs []liveEvent) {
+	c.mu.Lock()
+	for _, ev := range evs {
+		if old, ok := c.pending[ev.key]; !ok || old.seq < ev.seq {
+			c.pending[ev.key] = ev
+		}
+	}
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *sseClient) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *sseClient) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.signal()
+}
+
+// take empties the pending events, returning those newer than after,
+// oldest first (so the last event id is the newest version). closed
+// reports that the stream must end.
+func (c *sseClient) take(after uint64) (out []byte, seq uint64, closed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seq = after
+	evs := make([]liveEvent, 0, len(c.pending))
+	for k, ev := range c.pending {
+		if ev.seq > after {
+			evs = append(evs, ev)
+		}
+		delete(c.pending, k)
+	}
+	slices.SortFunc(evs, func(a, b liveEvent) int { return cmp.Compare(a.seq, b.seq) })
+	for _, ev := range evs {
+		out = append(out, ev.data...)
+		seq = max(seq, ev.seq)
+	}
+	return out, seq, c.closed
+}
+
+// drop forgets what is pending (a resync sends a snapshot instead).
+func (c *sseClient) drop() {
+	c.mu.Lock()
+	clear(c.pending)
+	c.mu.Unlock()
 }
 
 type broadcaster struct {
@@ -66,8 +142,14 @@ func newBroadcaster(h *Handler) *broadcaster {
 	}
 }
 
-// clientBuffer is how many frames a stream may lag before it resyncs.
-const clientBuffer = 256
+// minWriteGap paces each stream: with a thousand streams, one write per
+// change per stream is more system calls than the machine can make, and
+// the backlog would show as seconds of delay. A person cannot tell 25 ms.
+const minWriteGap = 25 * time.Millisecond
+
+// maxFold is how many queued hub updates the broadcaster folds into one
+// fan-out when it is behind.
+const maxFold = 256
 
 // shutdown ends every stream and refuses new ones.
 func (b *broadcaster) shutdown() {
@@ -75,7 +157,7 @@ func (b *broadcaster) shutdown() {
 	defer b.mu.Unlock()
 	b.closed = true
 	for c := range b.clients {
-		close(c.ch)
+		c.close()
 		delete(b.clients, c)
 	}
 }
@@ -88,41 +170,80 @@ const structureDelay = 150 * time.Millisecond
 
 func (b *broadcaster) run() {
 	defer b.shutdown()
+	var held *trains.Update // an access change met while folding: next round
+	for {
+		var u trains.Update
+		if held != nil {
+			u, held = *held, nil
+		} else {
+			select {
+			case next, ok := <-b.sub.Updates():
+				if !ok {
+					return
+				}
+				u = next
+			case <-b.sub.Resync():
+				b.resync()
+				continue
+			}
+		}
+		// Fold the updates already queued: each car is rendered and handed
+		// out once, at its newest state. An access change is never folded
+		// with counts (streams get no counts until they re-read access).
+		cars := map[int64]trains.Car{}
+		seqs := map[int64]uint64{}
+		structure, access := false, false
+	fold:
+		for n := 0; ; n++ {
+			structure, access = structure || u.Structure, access || u.Access
+			for _, c := range u.Cars {
+				cars[c.ID], seqs[c.ID] = c, u.Seq
+			}
+			if n == maxFold || access {
+				break
+			}
+			select {
+			case next, ok := <-b.sub.Updates():
+				if !ok {
+					return
+				}
+				if next.Access {
+					held = &next
+					break fold
+				}
+				u = next
+			default:
+				break fold
+			}
+		}
+		if structure || access {
+			b.restructureAll(access)
+		}
+		if len(cars) == 0 {
+			continue
+		}
+		evs, err := b.renderCars(cars, seqs)
+		if err != nil {
+			b.h.cfg.Log.Error("trains: render live update", "err", err)
+			b.resyncAll()
+			continue
+		}
+		b.send(evs)
+	}
+}
+
+// resync drops the hub's backlog after the broadcaster fell behind it;
+// every stream takes a fresh snapshot instead.
+func (b *broadcaster) resync() {
 	for {
 		select {
-		case u, ok := <-b.sub.Updates():
+		case _, ok := <-b.sub.Updates():
 			if !ok {
 				return
 			}
-			if u.Structure || u.Access {
-				b.restructureAll(u.Access)
-			}
-			if len(u.Cars) == 0 {
-				continue
-			}
-			fs, err := b.renderCars(u, b.langs())
-			if err != nil {
-				b.h.cfg.Log.Error("trains: render live update", "err", err)
-				b.resyncAll()
-				continue
-			}
-			for _, f := range fs {
-				b.send(f)
-			}
-		case <-b.sub.Resync():
-			// We fell behind the hub: drop the backlog; every stream takes a
-			// fresh snapshot instead.
-			for drained := false; !drained; {
-				select {
-				case _, ok := <-b.sub.Updates():
-					if !ok {
-						return
-					}
-				default:
-					drained = true
-				}
-			}
+		default:
 			b.resyncAll()
+			return
 		}
 	}
 }
@@ -140,54 +261,61 @@ func (b *broadcaster) langs() []text.Lang {
 	return out
 }
 
-// renderCars renders the changed cars' live parts, once per train and
-// language for every stream that may see it.
-func (b *broadcaster) renderCars(u trains.Update, langs []text.Lang) ([]frame, error) {
-	var out []frame
-	idx := map[int64]int{}
-	for _, c := range u.Cars {
-		if _, ok := idx[c.TrainID]; !ok {
-			idx[c.TrainID] = len(out)
-			out = append(out, frame{seq: u.Seq, train: c.TrainID, data: map[text.Lang][]byte{}})
+// renderCars renders the changed cars' live parts and their trains'
+// strips, once per language of the open streams.
+func (b *broadcaster) renderCars(cars map[int64]trains.Car, seqs map[int64]uint64) ([]liveEvent, error) {
+	var out []liveEvent
+	for _, l := range b.langs() {
+		evs, err := b.renderCarsIn(text.WithLang(context.Background(), l), cars, seqs)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, evs...)
 	}
-	for _, l := range langs {
-		ctx := text.WithLang(context.Background(), l)
-		for _, c := range u.Cars {
-			i := idx[c.TrainID]
-			var buf bytes.Buffer
-			// The live part has no manage controls: the same for every role.
-			if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(c.ID, 10), b.h.version(u.Seq), vt.CarLive(b.h.carVM(c, 0, trains.RoleViewer, ""), false)); err != nil {
-				return nil, err
-			}
-			out[i].data[l] = append(out[i].data[l], buf.Bytes()...)
+	return out, nil
+}
+
+func (b *broadcaster) renderCarsIn(ctx context.Context, cars map[int64]trains.Car, seqs map[int64]uint64) ([]liveEvent, error) {
+	lang := text.LangOf(ctx)
+	out := make([]liveEvent, 0, len(cars)+4)
+	trainSeq := map[int64]uint64{}
+	for id, c := range cars {
+		var buf bytes.Buffer
+		// The live part has no manage controls: the same for every role.
+		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(id, 10), b.h.version(seqs[id]), vt.CarLive(b.h.carVM(c, 0, trains.RoleViewer, ""), false)); err != nil {
+			return nil, err
 		}
-		// Each train's whole-train strip goes with its cars.
-		for i := range out {
-			var buf bytes.Buffer
-			if err := b.h.renderStrips(ctx, &buf, b.h.version(u.Seq), []trains.Car{{TrainID: out[i].train}}); err != nil {
-				return nil, err
-			}
-			out[i].data[l] = append(out[i].data[l], buf.Bytes()...)
+		out = append(out, liveEvent{key: "car-" + strconv.FormatInt(id, 10), lang: lang, train: c.TrainID, seq: seqs[id], data: buf.Bytes()})
+		trainSeq[c.TrainID] = max(trainSeq[c.TrainID], seqs[id])
+	}
+	// Each train's whole-train strip goes with its cars.
+	for train, seq := range trainSeq {
+		var buf bytes.Buffer
+		if err := b.h.renderStrips(ctx, &buf, b.h.version(seq), []trains.Car{{TrainID: train}}); err != nil {
+			return nil, err
+		}
+		if buf.Len() > 0 {
+			out = append(out, liveEvent{key: "strip-" + strconv.FormatInt(train, 10), lang: lang, train: train, seq: seq, data: buf.Bytes()})
 		}
 	}
 	return out, nil
 }
 
-func (b *broadcaster) send(f frame) {
+// send offers each stream the events of the trains its account may see.
+func (b *broadcaster) send(evs []liveEvent) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	mine := make([]liveEvent, 0, len(evs))
 	for c := range b.clients {
-		if !c.visible[f.train] {
-			continue // not this account's train (or its access is being re-read)
-		}
-		select {
-		case c.ch <- f:
-		default:
-			select {
-			case c.resync <- struct{}{}:
-			default:
+		mine = mine[:0]
+		for _, ev := range evs {
+			// not this account's train (or its access is being re-read), or not its language
+			if c.visible[ev.train] && ev.lang == c.lang {
+				mine = append(mine, ev)
 			}
+		}
+		if len(mine) > 0 {
+			c.offer(mine)
 		}
 	}
 }
@@ -233,7 +361,8 @@ func (b *broadcaster) resyncAll() {
 }
 
 func (b *broadcaster) add(tab string, lang text.Lang, p trains.Principal) (*sseClient, bool) {
-	c := &sseClient{tab: tab, lang: lang, p: p, ch: make(chan frame, clientBuffer), resync: make(chan struct{}, 1), restructure: make(chan struct{}, 1)}
+	c := &sseClient{tab: tab, lang: lang, p: p, wake: make(chan struct{}, 1), resync: make(chan struct{}, 1), restructure: make(chan struct{}, 1),
+		pending: map[string]liveEvent{}}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -353,8 +482,7 @@ func (h *Handler) snapshotFrame(ctx context.Context, p trains.Principal) (frame,
 	}
 	var buf bytes.Buffer
 	err = writeEvent(ctx, &buf, "snapshot", h.version(snap.Seq), vt.ListBody(h.listVM(ctx, p, snap.Trains)))
-	f := frame{seq: snap.Seq, data: map[text.Lang][]byte{text.LangOf(ctx): buf.Bytes()}}
-	return f, structureHash(p, snap.Trains), ids, err
+	return frame{seq: snap.Seq, data: buf.Bytes()}, structureHash(p, snap.Trains), ids, err
 }
 
 // stream is GET /trains/stream: Server-Sent Events for one tab. It starts
@@ -424,7 +552,7 @@ func (h *Handler) stream(c *gin.Context) {
 		}
 		h.bc.setShown(client, hash)
 		h.cfg.Metrics.StreamFrame()
-		return write(f.data[lang])
+		return write(f.data)
 	}
 	// lostAccess reports whether the account no longer sees a train that
 	// still exists and the tab shows: a revoked share ends the stream.
@@ -478,6 +606,10 @@ func (h *Handler) stream(c *gin.Context) {
 	redraw := time.NewTimer(time.Hour)
 	redraw.Stop()
 	defer redraw.Stop()
+	var lastWrite time.Time
+	gap := time.NewTimer(time.Hour)
+	gap.Stop()
+	defer gap.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -491,30 +623,32 @@ func (h *Handler) stream(c *gin.Context) {
 			if !snapshot(ifChanged) {
 				return
 			}
-		case f, ok := <-client.ch:
-			if !ok {
+		case <-client.wake:
+			// At most one write per minWriteGap: what arrives meanwhile is
+			// folded into the next write (the newest state of each car).
+			if wait := time.Until(lastWrite.Add(minWriteGap)); wait > 0 {
+				gap.Reset(wait)
+				select {
+				case <-gap.C:
+				case <-ctx.Done():
+					return
+				}
+			}
+			data, seq, closed := client.take(sent)
+			if closed {
 				return // shutting down
 			}
-			if f.seq <= sent {
-				continue // already in the snapshot
+			if len(data) == 0 {
+				continue
 			}
+			sent, lastWrite = seq, time.Now()
 			h.cfg.Metrics.StreamFrame()
-			data, ok := f.data[lang]
-			if !ok {
-				continue // rendered before this stream opened; its snapshot covers it
-			}
 			if !write(data) {
 				return
 			}
 		case <-client.resync:
-			// Frames were dropped: discard the backlog and start over.
-			for drained := false; !drained; {
-				select {
-				case <-client.ch:
-				default:
-					drained = true
-				}
-			}
+			// The broadcaster fell behind: start over from a snapshot.
+			client.drop()
 			h.cfg.Metrics.StreamResync()
 			if !snapshot(always) {
 				return

@@ -9,10 +9,11 @@ import (
 	"strings"
 
 	"github.com/thingplus/thingplus-webapp/thingplus"
+	"github.com/thingplus/thingplus-webapp/wiring"
 )
 
 // DoorSensorType is the Thing+ sensor type of a door people-counter.
-const DoorSensorType = "countEvent"
+const DoorSensorType = wiring.DoorSensorType
 
 // ThingplusAPI is what the Thing+ adapter calls (*thingplus.Client).
 type ThingplusAPI interface {
@@ -55,34 +56,10 @@ func (t Thingplus) DoorSensors(ctx context.Context, token string) ([]SensorChoic
 	return out, nil
 }
 
-// DoorRules builds a door's IN and OUT rules, as the sandbox seeds them:
-// sensorValue/countEvent over 0 (a person entered) and under 0 (one left),
-// each with a dataPush action to the app's push URL.
+// DoorRules builds a door's IN and OUT rules (wiring.DoorRule: over 0 and
+// under 0, each with a dataPush action to the app's push URL).
 func DoorRules(timezone, sensorID, inURL, outURL string) (in, out thingplus.Rule) {
-	if timezone == "" {
-		timezone = "+9.00"
-	}
-	gateway, _, _ := strings.Cut(sensorID, "-")
-	rule := func(dir, method, url string) thingplus.Rule {
-		m := thingplus.Method{ID: method, Name: method}.WithParams(map[string]any{
-			"degree": 0,
-			"target": map[string]any{"type": "gateway", "id": gateway, "sensors": []string{sensorID}},
-		})
-		return thingplus.Rule{
-			Name:     fmt.Sprintf("Door %s %s", sensorID, dir),
-			Desc:     "Counts passengers on the trains page (" + dir + ")",
-			Severity: thingplus.SeverityInformation,
-			Timezone: timezone,
-			Status:   thingplus.RuleActivated,
-			Trigger: thingplus.Trigger{
-				Agent: thingplus.AgentSensorValue, Type: DoorSensorType, Method: m,
-				Filter: thingplus.TriggerFilter{Type: []string{"series"}, Gateway: thingplus.AllIDs(), Sensor: []string{sensorID}},
-			},
-			Conditions: [][]thingplus.RuleItem{{}},
-			Actions:    [][]thingplus.RuleItem{{thingplus.PushAction(url)}},
-		}
-	}
-	return rule("IN", thingplus.MethodOver, inURL), rule("OUT", thingplus.MethodUnder, outURL)
+	return wiring.DoorRule(timezone, sensorID, "IN", inURL), wiring.DoorRule(timezone, sensorID, "OUT", outURL)
 }
 
 // WireResult says which of a door's rules WireDoor created and which

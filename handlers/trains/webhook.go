@@ -145,6 +145,7 @@ func (h *Handler) refuse(c *gin.Context, r trains.Rejected, status int, msg stri
 		r.Outcome, r.Reason = trains.OutcomeRateLimited, "over WEBHOOK_RATE refused pushes a second from one address"
 		h.logRejected(c, r)
 		c.Header("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
+		h.tarpit(c)
 		plain(c, http.StatusTooManyRequests, "too many refused pushes; retry later")
 		return
 	}
@@ -235,3 +236,30 @@ func bodyFields(contentType string, body []byte) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// tarpit holds the answer to a flooding address for a while: a client that
+// waits for its answers (most scripts do) then sends a few refused pushes
+// a second per connection instead of thousands, leaving the CPU to the
+// valid pushes. At most maxTarpits answers wait at once; beyond that the
+// connection is closed after the answer instead.
+func (h *Handler) tarpit(c *gin.Context) {
+	if h.cfg.TarpitDelay <= 0 {
+		return
+	}
+	select {
+	case h.tarpits <- struct{}{}:
+	default:
+		c.Header("Connection", "close")
+		return
+	}
+	defer func() { <-h.tarpits }()
+	t := time.NewTimer(h.cfg.TarpitDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.Request.Context().Done():
+	}
+}
+
+// maxTarpits bounds the refused pushes held back at once.
+const maxTarpits = 1024

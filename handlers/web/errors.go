@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -92,6 +94,10 @@ func Fail(c *gin.Context, err error) {
 		log = slog.ErrorContext
 	}
 	log(c.Request.Context(), "request failed", "status", status, "err", err, "path", c.Request.URL.Path)
+	if d := apperr.RetryAfterOf(err); d > 0 {
+		// Thing+ asked us to wait: pass it on.
+		c.Header("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+	}
 	msg := MessageOf(c, err)
 	if IsFragment(c) {
 		Component(c, status, layout.Toast(msg))

@@ -4,18 +4,16 @@ package text
 // has the same keys as its English twin (catalogue_test.go checks). Korean
 // follows the Thing+ Portal: 합니다체, and its terms (게이트웨이, 디바이스,
 // 센서, 규칙, 트리거, 조건, 액션, 타임라인).
-var catalogsKo = []map[string]string{coreKo, gatewaysKo, rulesKo, trainsKo, boundsKo, opsKo, rulesToolsKo, screensKo, trainsOpsKo, homeTextsKo, shellTextsKo, trainsAccessKo}
+var catalogsKo = []map[string]string{coreKo, gatewaysKo, rulesKo, trainsKo, boundsKo, opsKo, rulesToolsKo, sinceKo, screensKo, trainsOpsKo, homeTextsKo, shellTextsKo, trainsAccessKo}
 
 var coreKo = map[string]string{
 	"app.name":           "Thing+ 웹앱",
-	"nav.home":           "홈",
 	"nav.gateways":       "게이트웨이",
 	"nav.rules":          "규칙",
 	"nav.events":         "이벤트",
 	"nav.trains":         "열차",
 	"nav.signout":        "로그아웃",
 	"nav.signin":         "로그인",
-	"nav.signup":         "회원 가입",
 	"nav.skip":           "본문으로 건너뛰기",
 	"nav.main":           "주 메뉴",
 	"home.title":         "환영합니다",
@@ -47,11 +45,9 @@ var coreKo = map[string]string{
 	"err.csrf":           "다른 사이트에서 온 요청이라 거부했습니다.",
 	"footer.text":        "Thing+ 웹앱 — 데이터 출처: Thing+ (Daliworks).",
 	"footer.sandbox":     "내장 Thing+ 샌드박스에 연결되어 있습니다.",
-	"theme.toggle":       "테마",
-	"common.asof":        "%s 기준",
 	"common.updated":     "갱신",
-	"common.retrying":    "Thing+에 연결할 수 없어 다시 시도하는 중",
 	"common.loading":     "불러오는 중…",
+	"theme.toggle":       "테마",
 	"lang.label":         "언어",
 	"lang.ko":            "한국어",
 	"lang.en":            "English",
@@ -68,7 +64,6 @@ var opsKo = map[string]string{
 	"auth.expiring.hours":   "%d시간",
 	"auth.expiring.minutes": "%d분",
 	"auth.renew":            "다시 로그인",
-	"auth.expired.signin":   "다시 로그인",
 }
 
 // KoreanLatinAllowed are the Latin words Korean pages may show: product and

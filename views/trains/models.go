@@ -34,7 +34,7 @@ type List struct {
 }
 
 // trainFormPrefixes are the forms in a train's "Manage" panel, by id prefix.
-var trainFormPrefixes = []string{"rename-", "running-", "reset-", "delete-", "addcar-", "levels-", "schedule-", "share-", "token-", "claim-"}
+var trainFormPrefixes = []string{"rename-", "running-", "reset-", "delete-", "addcar-", "levels-", "schedule-", "share-", "token-", "repoint-", "claim-"}
 
 // carFormPrefixes are the forms in a car's "Manage" panel, by id prefix.
 var carFormPrefixes = []string{"door-", "cap-", "correct-", "resetcar-", "position-", "up-", "down-", "removecar-", "move-"}
