@@ -274,7 +274,7 @@ func zoneName(loc *time.Location, off int) string {
 }
 
 // pointTime is a point's time in the readout: date and minute, user's zone.
-func (v viewer) pointTime(t time.Time) string { return t.In(v.loc).Format("2006-01-02 15:04") }
+func (v viewer) pointTime(t time.Time) string { return t.In(v.loc).Format("2 Jan 2006 15:04") }
 
 // timeTicks labels the time axis at local multiples of tick (midnight-
 // based). Day ticks and midnights carry the month ("30 Jun", "1 Jul");
@@ -290,7 +290,7 @@ func (v viewer) timeTicks(start, end time.Time, tick time.Duration, x func(int64
 		lt := t.In(v.loc)
 		label := lt.Format("15:04")
 		if tick >= 24*time.Hour || lt.Hour() == 0 && lt.Minute() == 0 {
-			label = lt.Format("01-02")
+			label = lt.Format("2 Jan")
 		}
 		xv := x(t.UnixMilli())
 		anchor := "middle"

@@ -381,6 +381,24 @@ func TestGatewayPageWithoutHtmx(t *testing.T) {
 	}
 }
 
+// With a portal configured, the gateway page links to the gateway in the
+// Thing+ Portal (the id escaped into the template); without, no link.
+func TestGatewayPagePortalLink(t *testing.T) {
+	hs := newHarness(t, 3)
+	if hs.get("/gateways/b827ebd0a001", false).doc.Find(`[data-testid="gw-portal"]`).Length() != 0 {
+		t.Fatal("a portal link without a portal")
+	}
+	hs.h = New(hs.up.client(thingplus.WithTimeout(300*time.Millisecond)), Options{Now: hs.clock.Now, PortalURL: "https://svc.thingplus.net/#/gateway/{id}"})
+	hs.eng = app(hs.h, demoUser(), goodToken)
+	a := hs.get("/gateways/b827ebd0a001", false).doc.Find(`[data-testid="gw-portal"]`)
+	if a.AttrOr("href", "") != "https://svc.thingplus.net/#/gateway/b827ebd0a001" || a.AttrOr("rel", "") != "noopener noreferrer" {
+		t.Fatalf("portal link %q %q", a.AttrOr("href", ""), a.AttrOr("rel", ""))
+	}
+	if got := portalLink("https://p/{id}", "a/b c"); got != "https://p/a%2Fb%20c" {
+		t.Fatalf("id not escaped: %q", got)
+	}
+}
+
 // Open rows ride along with the poll and come back open.
 func TestPollKeepsOpenRows(t *testing.T) {
 	hs := newHarness(t, 5)
@@ -605,7 +623,8 @@ func TestSeriesCSV(t *testing.T) {
 	if len(recs) != 57 || strings.Join(recs[0], ",") != "time,time_ms,value" {
 		t.Fatalf("%d records, header %v", len(recs), recs[0])
 	}
-	if recs[1][0] != "2025-03-01T11:01:00+09:00" || recs[1][1] != fmt.Sprint(testNow.Add(-59*time.Minute).UnixMilli()) || recs[1][2] != "-4" {
+	// web.CSVTimeLayout: ISO 8601 with milliseconds and the zone offset, as in the trains CSV
+	if recs[1][0] != "2025-03-01T11:01:00.000+09:00" || recs[1][1] != fmt.Sprint(testNow.Add(-59*time.Minute).UnixMilli()) || recs[1][2] != "-4" {
 		t.Errorf("first record %v", recs[1])
 	}
 }

@@ -112,6 +112,7 @@ var pageKo = map[string]string{
 	// account
 	"Your Thing+ account":   "내 Thing+ 계정",
 	"Your account is ready": "계정이 만들어졌습니다",
+	"Sign in to %s":         "%s에 로그인",
 	"Continue":              "계속",
 	"You can close this tab and sign in from the app.": "이 탭을 닫고 앱에서 로그인하면 됩니다.",
 	"Sign out": "로그아웃",
