@@ -212,7 +212,6 @@ func sandboxOptions(cfg config.Config, push func(sensorID, dir string) string, l
 			SignInURL: cfg.PublicURL + "/auth/login"},
 		PushURL:       push,
 		SimulatorPace: cfg.SimulatorPace,
-		RushHour:      cfg.RushHour,
 		Logger:        log,
 	}
 }
@@ -331,6 +330,8 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 	store, err := trains.Open(ctx, cfg.DataDir, trains.Options{
 		NoSeed: !sandbox, Admins: t.Admins, TokenSecret: []byte(secret), TokenGrace: t.TokenGrace,
 		EventsRetention: t.EventsRetention, DedupeWindow: t.DedupeWindow, OnCommit: m.Commit,
+		Health: trains.Health{SilentAfter: cfg.DoorHealth.SilentAfter, SilentMinPushes: cfg.DoorHealth.SilentMinPushes,
+			ClampedPerHour: cfg.DoorHealth.ClampedPerHour, HighFor: cfg.DoorHealth.HighFor},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("DATA_DIR: %w", err)

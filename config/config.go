@@ -34,6 +34,7 @@ type Config struct {
 	DataDir          string
 	WebhookKey       string // the legacy shared key; empty: generated once and kept in DataDir (sandbox)
 	Trains           Trains
+	DoorHealth       DoorHealth // door-sensor health checks of the trains
 	Limits
 
 	LogFormat   string // "json", "text", or empty: JSON unless logging to a terminal
@@ -101,6 +102,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.WebhookKey = getenv("WEBHOOK_KEY")
 	if c.WebhookKey != "" && len(c.WebhookKey) < 16 {
 		return c, &Error{"WEBHOOK_KEY", "must be at least 16 characters"}
+	}
+	if c.DoorHealth, err = loadDoorHealth(getenv); err != nil {
+		return c, err
 	}
 	if c.Trains, err = loadTrains(getenv); err != nil {
 		return c, err

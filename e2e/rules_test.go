@@ -102,7 +102,9 @@ func TestRules(t *testing.T) {
 	b.choose(`#rf-t-sensor`, sensor)
 	b.waitFor("the sensor chosen", `document.querySelector("#rf-t-sensor").value === "`+sensor+`"`, step)
 	b.waitHtmxIdle() // the sensor refreshes the form (the default action follows its type)
-	b.choose(`#rf-t-method`, "over")
+	// An OUT door rule fires under 0 (a door sends -1 when someone leaves);
+	// the form refuses over 0 with OUT (the door-rule guard).
+	b.choose(`#rf-t-method`, "under")
 	b.waitFor("the threshold field", `!!document.querySelector("#rf-t-degree")`, step)
 	b.typeInto(`#rf-name`, name)
 	b.typeInto(`#rf-desc`, desc)
@@ -136,7 +138,7 @@ func TestRules(t *testing.T) {
 	}
 	for sel, want := range map[string]string{
 		"#rf-name": name, "#rf-desc": desc, "#rf-severity": "warning", "#rf-t-gateway": gateway,
-		"#rf-t-sensor": sensor, "#rf-t-method": "over", "#rf-t-degree": "lots", "#rf-a0-dir": "OUT",
+		"#rf-t-sensor": sensor, "#rf-t-method": "under", "#rf-t-degree": "lots", "#rf-a0-dir": "OUT",
 	} {
 		if got := b.value(sel); got != want {
 			t.Errorf("after the failed save %s = %q, want the typed %q kept", sel, got, want)

@@ -30,6 +30,8 @@ type Options struct {
 	MaxDelay time.Duration
 	// Now replaces time.Now (tests).
 	Now func() time.Time
+	// Health tunes the door-sensor health checks (zero: defaults).
+	Health Health
 	// SeedOwner owns the seeded trains (default: the sandbox's demo account).
 	SeedOwner Owner
 	// Admins are the Thing+ loginIds that see (and may claim) trains
@@ -60,6 +62,8 @@ type Store struct {
 	now  func() time.Time
 
 	settings settingsCache // per-train settings, refreshed after each change
+	flags    flagCache     // open door-sensor health flags
+	health   Health        // thresholds of the health checks
 
 	ops       chan *op
 	maxBatch  int
@@ -155,7 +159,11 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	case s.maxDelay < 0:
 		s.maxDelay = 0
 	}
-	err = s.settings.load(ctx, rdb)
+	s.health = opt.Health.withDefaults()
+	err = s.flags.load(ctx, rdb)
+	if err == nil {
+		err = s.settings.load(ctx, rdb)
+	}
 	if err == nil {
 		err = s.configure(ctx, opt)
 	}

@@ -263,6 +263,7 @@ func (e formEnv) applyOp(f *views.Form, op string) bool {
 			kind = kindApp
 		}
 		f.Actions = append(f.Actions, views.Action{Group: g, Kind: kind, Dir: DirIn})
+		presetDoorTrigger(f)
 	case "tab-form", "tab-advanced":
 		// handled by the caller (needs the rule)
 	default:
@@ -441,6 +442,7 @@ func (e formEnv) build(f views.Form) (thingplus.Rule, map[string]string, fieldMa
 	if len(f.Actions) == 0 {
 		set("actions", text.T("rules.err.noaction"))
 	}
+	checkDoorTrigger(f, set)
 	trig := f.Trigger.Sensor
 	for _, a := range f.Actions {
 		for len(r.Actions) <= a.Group {

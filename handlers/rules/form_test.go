@@ -409,6 +409,11 @@ func TestEditAppPushAndTemplate(t *testing.T) {
 	}
 	vals := formValues(page.find("rule-form"))
 	vals.Set("a0.dir", "OUT")
+	// Choosing OUT refreshes the form (htmx), which presets the door's
+	// trigger to "under 0": over 0 would count every entry as an exit.
+	vals.Set("op", "refresh")
+	refreshed := hs.do("POST", "/rules/4", vals, targetForm, "HX-Trigger-Name", "a0.dir")
+	vals = formValues(refreshed.find("rule-form"))
 	vals.Set("op", "save")
 	if r := hs.do("POST", "/rules/4", vals, ""); r.Code != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", r.Code, r.doc.Find(".error").Text())

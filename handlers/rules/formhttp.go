@@ -136,6 +136,9 @@ func (h *Handler) submit(c *gin.Context, id string) {
 			h.renderForm(c, http.StatusUnprocessableEntity, env, f, "")
 			return
 		}
+		if op == "refresh" && presetsTrigger(c.GetHeader("HX-Trigger-Name")) {
+			presetDoorTrigger(&f)
+		}
 		h.renderForm(c, http.StatusOK, env, f, "")
 	}
 }

@@ -100,6 +100,7 @@ func TestEveryRouteChecksAccess(t *testing.T) {
 		"POST /trains/:id/levels":           {"/trains/1000/levels", formType, form("spacious", "70", "normal", "120", "caution", "140"), 404, 403},
 		"POST /trains/:id/schedule":         {"/trains/1000/schedule", formType, form("on", "true", "at", "01:00", "zone", "Asia/Seoul"), 404, 403},
 		"GET /trains/:id/history":           {"/trains/1000/history", "", "", 404, 200},
+		"POST /trains/flags/:id/dismiss":    {"/trains/flags/1/dismiss", formType, form("note", "not mine"), 404, 403},
 		"GET /api/trains":                   {"/api/trains", "", "", 200, 200},
 		"GET /api/train/:id":                {"/api/train/1000", "", "", 404, 200},
 		"GET /api/cars/:id":                 {"/api/cars/2000", "", "", 404, 200},
@@ -117,6 +118,13 @@ func TestEveryRouteChecksAccess(t *testing.T) {
 		if _, ok := cases[r.Method+" "+r.Path]; !ok {
 			t.Errorf("route %s %s has no access case in this test", r.Method, r.Path)
 		}
+	}
+	// A health flag on demo's car 2000 (above twice the capacity for 11 minutes).
+	if err := s.store.CorrectCount(context.Background(), 2000, 400, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := s.store.CheckHealth(context.Background(), time.Now().Add(11*time.Minute)); err != nil || len(f) != 1 || f[0].ID != 1 {
+		t.Fatalf("flag: %+v %v", f, err)
 	}
 	// Leaks: demo's names, sensors and token never reach other.
 	tok, _ := s.store.Token(context.Background(), 1000)
