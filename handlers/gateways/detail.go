@@ -58,7 +58,7 @@ func (h *Handler) live(c *gin.Context, id string) (vt.LiveGateway, gwRow, int, e
 	if down {
 		status = http.StatusServiceUnavailable
 		if d.detail.Notice.Text == "" {
-			d.detail.Notice = vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}
+			d.detail.Notice = vt.Notice{Kind: "warn", Text: text.T(v.ctx, "gw.unavailable")}
 		}
 	}
 	if r.ID == "" {
@@ -72,17 +72,17 @@ func (v viewer) liveOf(r *gwRow, d detailData, pollSec int) vt.LiveGateway {
 	key := r.Status.key(v.now)
 	l := vt.LiveGateway{
 		Live: vt.Live{URL: gatewayHref(r.ID) + "/live", PollSec: pollSec,
-			Updated: vt.Ago{Text: text.T("gw.justnow"), Title: v.absolute(v.now), Ms: strconv.FormatInt(v.now.UnixMilli(), 10)}},
-		ID: r.ID, Status: badgeOf(key), Model: r.Model,
-		Interval: text.T("gw.novalue"), Last: v.ago(r.Status.Time),
+			Updated: vt.Ago{Text: text.T(v.ctx, "gw.justnow"), Title: v.absolute(v.now), Ms: strconv.FormatInt(v.now.UnixMilli(), 10)}},
+		ID: r.ID, Status: badgeOf(v.ctx, key), Model: r.Model,
+		Interval: text.T(v.ctx, "gw.novalue"), Last: v.ago(r.Status.Time),
 		Tags: tagLinks(r), History: v.history(r, d.reports), Detail: d.detail,
 		Devices: strconv.Itoa(r.Devices), Sensors: strconv.Itoa(r.Sensors),
 	}
 	if r.Status.Interval > 0 {
-		l.Interval = everyText(r.Status.Interval)
+		l.Interval = everyText(v.ctx, r.Status.Interval)
 	}
 	if key == stStale && r.Status.Interval > 0 {
-		l.StatusNote = fmt.Sprintf(text.T("gw.page.stale"), everyText(r.Status.Interval))
+		l.StatusNote = fmt.Sprintf(text.T(v.ctx, "gw.page.stale"), everyText(v.ctx, r.Status.Interval))
 	}
 	return l
 }

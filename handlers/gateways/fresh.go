@@ -90,7 +90,7 @@ func (v viewer) history(r *gwRow, reports []statusReport) []vt.HistoryItem {
 		own = *r.own // the gateway's own report, before its sensors freshened it
 	}
 	if own.Loaded {
-		all = append(all, statusReport{Name: text.T("gw.page.history.self"), Status: own})
+		all = append(all, statusReport{Name: text.T(v.ctx, "gw.page.history.self"), Status: own})
 	}
 	all = append(all, reports...)
 	slices.SortStableFunc(all, func(a, b statusReport) int {
@@ -101,7 +101,7 @@ func (v viewer) history(r *gwRow, reports []statusReport) []vt.HistoryItem {
 	}
 	items := make([]vt.HistoryItem, len(all))
 	for i, x := range all {
-		items[i] = vt.HistoryItem{Name: x.Name, Href: x.Href, Status: badgeOf(x.Status.key(v.now)), At: v.ago(x.Status.Time)}
+		items[i] = vt.HistoryItem{Name: x.Name, Href: x.Href, Status: badgeOf(v.ctx, x.Status.key(v.now)), At: v.ago(x.Status.Time)}
 	}
 	return items
 }

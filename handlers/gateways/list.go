@@ -60,7 +60,7 @@ func (h *Handler) loadRows(ctx context.Context, token string) (listData, error) 
 	if err := g.Wait(); err != nil {
 		return listData{}, err
 	}
-	rows := rowsOf(gws, modelNames(models))
+	rows := rowsOf(ctx, gws, modelNames(models))
 	tagRows(rows, gws, tags)
 	return listData{rows: rows, tags: tagOpts(tags)}, nil
 }
@@ -110,10 +110,10 @@ func (h *Handler) detailOrLast(ctx context.Context, c *gin.Context, gwID string,
 // or an empty one saying Thing+ is unavailable.
 func (h *Handler) lastDetail(c *gin.Context, gwID string, v viewer) detailData {
 	if last, at, ok := lastOf[detailData](h.last, userKey(c)+"|detail|"+gwID); ok {
-		last.detail.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T("gw.asof"), v.absolute(at))}
+		last.detail.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(at))}
 		return last
 	}
-	return detailData{detail: vt.Detail{Notice: vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}}}
+	return detailData{detail: vt.Detail{Notice: vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}}}
 }
 
 // list serves /gateways: the page, or (htmx) the table fragment alone.
@@ -135,9 +135,9 @@ func (h *Handler) list(c *gin.Context) {
 		slog.WarnContext(ctx, "gateways: Thing+ unavailable", "err", err)
 		if last, lastAt, ok := lastOf[listData](h.last, key); ok {
 			data, at = last, lastAt
-			notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T("gw.asof"), v.absolute(lastAt))}
+			notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(lastAt))}
 		} else {
-			notice = vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}
+			notice = vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}
 		}
 	default:
 		web.Fail(c, err)
@@ -171,11 +171,11 @@ func (h *Handler) list(c *gin.Context) {
 		return
 	}
 	page := vt.Page{
-		Filter: vt.Filter{Q: st.Q, Status: st.Status, Sort: st.Sort, Dir: st.Dir, Options: statusOptions(st.Status),
-			Tags: tagOptions(data.tags, st.Tag)},
+		Filter: vt.Filter{Q: st.Q, Status: st.Status, Sort: st.Sort, Dir: st.Dir, Options: statusOptions(c, st.Status),
+			Tags: tagOptions(c, data.tags, st.Tag)},
 		Table: table,
 	}
-	web.Render(c, status, web.Page{Title: text.T("gw.title"), Active: "gateways"}, vt.GatewaysPage(page))
+	web.Render(c, status, web.Page{Title: text.T(c, "gw.title"), Active: "gateways"}, vt.GatewaysPage(page))
 }
 
 // openRows loads the details of the open rows that are shown, concurrently.
@@ -226,7 +226,7 @@ func (h *Handler) loadGatewayRow(ctx context.Context, token, id string) (gwRow, 
 		return gwRow{}, err
 	}
 	gws := []thingplus.Gateway{gw}
-	rows := rowsOf(gws, modelNames(models))
+	rows := rowsOf(ctx, gws, modelNames(models))
 	tagRows(rows, gws, tags)
 	return rows[0], nil
 }
@@ -274,7 +274,7 @@ func (h *Handler) gateway(c *gin.Context) {
 	if down {
 		status = http.StatusServiceUnavailable
 		if d.detail.Notice.Text == "" {
-			d.detail.Notice = vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}
+			d.detail.Notice = vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}
 		}
 	}
 	row := openRow(v.rowView(&r, r.Status.key(v.now)), d.detail)

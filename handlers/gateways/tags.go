@@ -91,11 +91,11 @@ func tagOpts(tags []thingplus.Tag) []tagOpt {
 
 // tagOptions is the filter's select: nil when the account has no tags (the
 // select is then not shown), else "All tags" and each tag.
-func tagOptions(tags []tagOpt, cur string) []vt.Option {
+func tagOptions(ctx context.Context, tags []tagOpt, cur string) []vt.Option {
 	if len(tags) == 0 {
 		return nil
 	}
-	opts := []vt.Option{{Value: "", Label: text.T("gw.filter.alltags"), Selected: cur == ""}}
+	opts := []vt.Option{{Value: "", Label: text.T(ctx, "gw.filter.alltags"), Selected: cur == ""}}
 	for _, t := range tags {
 		opts = append(opts, vt.Option{Value: t.ID, Label: t.Name, Selected: cur == t.ID})
 	}

@@ -1,6 +1,7 @@
 package gateways
 
 import (
+	"context"
 	"encoding/hex"
 	"net/url"
 
@@ -48,11 +49,11 @@ func (f AddForm) Err(field string) string { return f.Errors[field] }
 var addFields = []string{"name", "model", "id", "site", "minutes"}
 
 // Title is the section's heading: adding a virtual or a real gateway.
-func (f AddForm) Title() string {
+func (f AddForm) Title(ctx context.Context) string {
 	if f.Real {
-		return text.T("gw.add.real.title")
+		return text.T(ctx, "gw.add.real.title")
 	}
-	return text.T("gw.add.title")
+	return text.T(ctx, "gw.add.title")
 }
 
 // Focus reports whether field gets the focus when the form appears: the
