@@ -147,6 +147,7 @@ type Config struct {
 
 // Handler serves the trains feature.
 type Handler struct {
+	strips  stripCache // the last strip sent per train (the live stream)
 	store   Store
 	sensors SensorSource
 	wirer   DoorWirer
