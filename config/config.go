@@ -23,6 +23,7 @@ type Config struct {
 	ClientID               string
 	ClientSecret           string
 	SignupURL              string // where /register sends visitors
+	PortalURL              string // the Thing+ Portal's gateway page, "{id}" replaced by the gateway id; "" = no link
 	SessionSecret          []byte
 	SessionSecretGenerated bool
 
@@ -119,6 +120,12 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.MetricsAddr = getenv("METRICS_ADDR"); c.MetricsAddr != "" {
 		if _, err := hostPorts("METRICS_ADDR", c.MetricsAddr); err != nil || strings.Contains(c.MetricsAddr, ",") {
 			return c, &Error{"METRICS_ADDR", fmt.Sprintf("%q is not host:port (e.g. 127.0.0.1:9090)", c.MetricsAddr)}
+		}
+	}
+	if c.PortalURL = getenv("THINGPLUS_PORTAL_URL"); c.PortalURL != "" {
+		u, err := url.Parse(strings.ReplaceAll(c.PortalURL, "{id}", "x"))
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c, &Error{"THINGPLUS_PORTAL_URL", fmt.Sprintf("%q is not an http(s) URL (e.g. https://myservice.thingplus.net/#/gateway/{id})", c.PortalURL)}
 		}
 	}
 	c.SignupURL = getenv("THINGPLUS_SIGNUP_URL")

@@ -312,3 +312,27 @@ document.addEventListener("click", function (e) {
   var b = e.target.closest && e.target.closest("[data-print]");
   if (b) window.print();
 });
+
+// == confirmations ==
+// One confirmation style: every hx-confirm opens the page's styled
+// <dialog> instead of the browser's confirm(). The request goes ahead only
+// when the user presses the dialog's yes button (Escape or Cancel: nothing).
+(function () {
+  "use strict";
+  document.addEventListener("htmx:confirm", function (e) {
+    var q = e.detail.question;
+    var d = document.getElementById("confirm-dialog");
+    if (!q || !d || !d.showModal) return; // no question, or an old browser: htmx asks itself
+    e.preventDefault();
+    var yes = d.querySelector('button[value="yes"]');
+    var elt = e.detail.elt;
+    d.querySelector("#confirm-text").textContent = q;
+    yes.textContent = (elt && elt.getAttribute("data-confirm-yes")) || yes.getAttribute("data-default-text");
+    d.returnValue = "";
+    d.addEventListener("close", function onClose() {
+      d.removeEventListener("close", onClose);
+      if (d.returnValue === "yes") e.detail.issueRequest(true);
+    });
+    d.showModal();
+  });
+})();

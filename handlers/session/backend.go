@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"net"
@@ -84,7 +85,7 @@ func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64,
 		}()
 	}
 	var missed []*mcServer
-	var firstErr error
+	var errs []error
 	for n := range len(rs) {
 		a := <-ch
 		switch {
@@ -102,8 +103,8 @@ func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64,
 			return string(a.it.Value), a.it.Flags, 0, nil
 		case errors.Is(a.err, memcache.ErrCacheMiss):
 			missed = append(missed, a.s)
-		case firstErr == nil:
-			firstErr = a.err
+		default:
+			errs = append(errs, fmt.Errorf("%s: %w", a.s.addr, a.err))
 		}
 	}
 	if len(missed) > 0 {
@@ -111,7 +112,7 @@ func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64,
 		// could not answer: the visitor is simply signed out.
 		return "", 0, 0, memcache.ErrCacheMiss
 	}
-	return "", 0, 0, firstErr
+	return "", 0, 0, errors.Join(errs...)
 }
 
 // Set writes key to both of its servers at once; it fails only when

@@ -297,3 +297,35 @@ func TestRevokeEndsStream(t *testing.T) {
 		t.Fatal("revoked train still in the snapshot")
 	}
 }
+
+// TestAdminClaimsUnownedTrain: a train from before owners is shown, read
+// only and with a Claim button, to TRAINS_ADMINS only; the admin who claims
+// it owns it.
+func TestAdminClaimsUnownedTrain(t *testing.T) {
+	e := newEnvStore(t, nil, 30*time.Second, trains.Options{Admins: []string{"other"}})
+	ctx := context.Background()
+	old, err := e.store.CreateTrain(ctx, trains.NewTrain{Name: "before owners"}) // no owner
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := fmt.Sprint(old.ID)
+	_, body := e.do(req{method: "GET", path: "/trains", user: true})
+	if strings.Contains(body, "before owners") {
+		t.Fatal("a non-admin sees the unowned train")
+	}
+	_, body = e.do(req{method: "GET", path: "/trains", as: "2"})
+	tr := doc(t, body).Find(`[data-train-id="` + id + `"]`)
+	if tr.Length() != 1 || tr.Find(`[data-testid="claim"]`).Length() != 1 || tr.Find(`[data-testid="train-manage"]`).Length() != 0 {
+		t.Fatal("admin view of an unowned train")
+	}
+	if resp, _ := e.do(req{method: "POST", path: "/trains/" + id + "/claim", as: "1", htmx: true}); resp.StatusCode != 404 {
+		t.Fatalf("a non-admin claims: %d", resp.StatusCode)
+	}
+	if resp, _ := e.do(req{method: "POST", path: "/trains/" + id + "/claim", as: "2", htmx: true}); resp.StatusCode != 200 {
+		t.Fatalf("claim: %d", resp.StatusCode)
+	}
+	got, _ := e.store.TrainFor(ctx, trains.Principal{UserID: "2", LoginID: "other"}, old.ID)
+	if got.Role != trains.RoleOwner || got.OwnerLogin != "other" {
+		t.Fatalf("after claim: %+v", got)
+	}
+}
