@@ -32,9 +32,9 @@ type List struct {
 	// Structure fingerprints everything but the counts: a stream that
 	// starts behind the page catches up with car frames while it matches.
 	Structure string
-	PollSec int
-	Form    Form   // the form that failed validation, with its input
-	Notice  Notice // a message above the list
+	PollSec   int
+	Form      Form   // the form that failed validation, with its input
+	Notice    Notice // a message above the list
 	// Open is the form just submitted (as Form.ID): the panels around it
 	// stay open, so its error or its result is in view.
 	Open string
