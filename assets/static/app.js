@@ -205,6 +205,18 @@
   var held = null;
   document.addEventListener("htmx:afterSettle", function () {
     if (held) { anchor(held); held = null; }
+    if (focused) {
+      var f = focused; focused = null;
+      if (f[0].isConnected) window.scrollBy(0, f[0].getBoundingClientRect().top - f[1]);
+    }
+  });
+  // Any other swap (a panel's door-rule states arriving, a status line) keeps
+  // the control that has the focus where it is on screen, whatever grew above it.
+  var focused = null;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var t = e.detail.target, a = document.activeElement;
+    if (!e.detail.shouldSwap || (t && t.hasAttribute && t.hasAttribute("data-keep-ui"))) return;
+    if (a && a !== document.body && a.getBoundingClientRect) focused = [a, a.getBoundingClientRect().top];
   });
 })();
 
