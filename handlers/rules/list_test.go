@@ -30,10 +30,10 @@ func TestListPage(t *testing.T) {
 		t.Fatalf("counter %q", got)
 	}
 	row := r.doc.Find(`tr#rule-4`)
-	if got := strings.TrimSpace(row.Find(`[data-testid="rule-summary"]`).Text()); got != "When Car 1 door 1 is over 0 → push to Trains (IN)" {
+	if got := strings.TrimSpace(row.Find(`[data-testid="rule-summary"]`).Text()); got != "When someone enters through Car 1 door 1 → push to Trains (IN)" {
 		t.Fatalf("summary %q", got)
 	}
-	if got := strings.TrimSpace(r.doc.Find(`tr#rule-5 [data-testid="rule-summary"]`).Text()); got != "When Car 1 door 1 is under 0 → push to Trains (OUT)" {
+	if got := strings.TrimSpace(r.doc.Find(`tr#rule-5 [data-testid="rule-summary"]`).Text()); got != "When someone leaves through Car 1 door 1 → push to Trains (OUT)" {
 		t.Fatalf("summary %q", got)
 	}
 	chip := row.Find(`[data-testid="severity"]`)
