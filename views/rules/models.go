@@ -170,6 +170,7 @@ type Action struct {
 
 // Events is the /events screen.
 type Events struct {
+	Zone      string // the zone its times are in, named once in the header ("KST")
 	Severity  string // filter
 	Entries   []Event
 	Newest    bool   // showing the newest page: refresh in place

@@ -24,6 +24,7 @@ var plainWords = map[string]string{
 	"door.zero":        "no one",
 	"door.enters":      "When someone enters through %s",
 	"door.leaves":      "When someone leaves through %s",
+	"time.head":        "Time (%s)",
 }
 
 // TypeName is a sensor type as a person names it ("Temperature" for

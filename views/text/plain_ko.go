@@ -21,4 +21,5 @@ var plainWordsKo = map[string]string{
 	"door.zero":        "0명",
 	"door.enters":      "%s에서 승차할 때",
 	"door.leaves":      "%s에서 하차할 때",
+	"time.head":        "시각 (%s)",
 }
