@@ -203,6 +203,9 @@ type Car struct {
 	Flags     []Flag // open door-sensor health flags
 	CanEdit   bool   // the reader may manage this car
 	CanOwn    bool   // the reader owns its train (wire doors, see push URLs)
+	// CheckRules: the panel loads its doors' rule states (the owner, with
+	// Thing+ at hand).
+	CheckRules bool
 }
 
 // IDString is the id for URLs and element ids.
