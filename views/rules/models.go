@@ -7,6 +7,7 @@ import "github.com/thingplus/thingplus-webapp/views/layout"
 
 // List is the /rules screen.
 type List struct {
+	Zone      string // the zone of its times, named once in the header ("KST")
 	Filter    Filter
 	Rules     []Row
 	Templates []Row
