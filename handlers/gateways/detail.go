@@ -73,7 +73,7 @@ func (v viewer) liveOf(r *gwRow, d detailData, pollSec int) vt.LiveGateway {
 	l := vt.LiveGateway{
 		Live: vt.Live{URL: gatewayHref(r.ID) + "/live", PollSec: pollSec,
 			Updated: vt.Ago{Text: text.T(v.ctx, "gw.justnow"), Title: v.absolute(v.now), Ms: strconv.FormatInt(v.now.UnixMilli(), 10)}},
-		ID: r.ID, Status: badgeOf(v.ctx, key), Model: r.Model,
+		ID: r.ID, Status: badgeOf(v.ctx, key, r.Status.Interval), Model: r.Model,
 		Interval: text.T(v.ctx, "gw.novalue"), Last: v.ago(r.Status.Time),
 		Tags: tagLinks(r), History: v.history(r, d.reports), Detail: d.detail,
 		Devices: strconv.Itoa(r.Devices), Sensors: strconv.Itoa(r.Sensors),

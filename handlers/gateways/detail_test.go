@@ -126,7 +126,7 @@ func TestGatewayDetailNoRecentReport(t *testing.T) {
 	r := s.get("/gateways/b827ebd0a003", false)
 	status := strings.TrimSpace(r.doc.Find(`[data-testid="gw-page-status"] .badge`).Text())
 	note := r.doc.Find(`[data-testid="gw-page-status-note"]`).Text()
-	if r.Code != 200 || status != "no recent report" || !strings.Contains(note, "every ") {
+	if r.Code != 200 || status != "no recent report (every 1 min)" || !strings.Contains(note, "every ") {
 		t.Errorf("stale gateway: %d %q %q", r.Code, status, note)
 	}
 }

@@ -101,7 +101,7 @@ func (v viewer) history(r *gwRow, reports []statusReport) []vt.HistoryItem {
 	}
 	items := make([]vt.HistoryItem, len(all))
 	for i, x := range all {
-		items[i] = vt.HistoryItem{Name: x.Name, Href: x.Href, Status: badgeOf(v.ctx, x.Status.key(v.now)), At: v.ago(x.Status.Time)}
+		items[i] = vt.HistoryItem{Name: x.Name, Href: x.Href, Status: badgeOf(v.ctx, x.Status.key(v.now), x.Status.Interval), At: v.ago(x.Status.Time)}
 	}
 	return items
 }

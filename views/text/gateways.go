@@ -29,6 +29,7 @@ var gateways = map[string]string{
 	"gw.status.off":       "off",
 	"gw.status.error":     "error",
 	"gw.status.stale":     "no recent report",
+	"gw.status.late":      "no recent report (every %s)",
 	"gw.never":            "never",
 	"gw.novalue":          "—",
 	"gw.model.unknown":    "model %s",

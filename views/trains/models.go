@@ -234,6 +234,7 @@ type SensorOption struct {
 
 // Events is the view model of /trains/events.
 type Events struct {
+	Zone      string // the zone its times are in, named once in the header ("KST")
 	Filter    EventFilter
 	Trains    []TrainOption
 	Cars      []CarGroup // the car filter's choices, by train
@@ -268,6 +269,7 @@ type CarOption struct {
 type EventRow struct {
 	ID         int64
 	Time       string
+	TimeISO    string // with the offset, for machines and screen readers
 	TimeMs     int64
 	TrainID    int64
 	CarID      int64
