@@ -125,6 +125,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		if cfg.ClientID == "" {
 			cfg.ClientID, cfg.ClientSecret = "thingplus-webapp-local", config.RandomHex(24)
 		}
+		if cfg.DatabaseURL != "" {
+			log.Warn("the built-in Thing+ sandbox is per process: with several instances each has its own sandbox (set THINGPLUS_URL to share one Thing+)")
+		}
 		sb := sandbox.New(sandboxOptions(cfg, domain.PushURL, log))
 		defer sb.Close()
 		srv, err := listen(cfg.SandboxAddr, sb.Handler())
@@ -298,10 +301,14 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 	if err != nil {
 		return nil, err
 	}
-	store, err := trains.Open(ctx, cfg.DataDir, trains.Options{OnCommit: m.Commit})
+	store, err := trains.Open(ctx, cfg.DataDir, trains.Options{OnCommit: m.Commit, DatabaseURL: cfg.DatabaseURL, Log: log})
 	if err != nil {
+		if cfg.DatabaseURL != "" {
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
 		return nil, fmt.Errorf("DATA_DIR: %w", err)
 	}
+	log.Info("trains: database", "backend", store.Backend(), "at", store.Path())
 	if err := m.WatchTrains(store, trains.DefaultThresholds); err != nil {
 		store.Close()
 		return nil, err

@@ -30,6 +30,7 @@ type Config struct {
 	SandboxAddr      string        // host:port of the embedded sandbox
 	SimulatorPace    time.Duration // sandbox simulator tick; 0 = its default, negative = off
 	DataDir          string
+	DatabaseURL      string // postgres://…: trains in PostgreSQL, shared by every instance; empty: SQLite in DataDir
 	WebhookKey       string // empty: generated once and kept in DataDir
 	Limits
 
@@ -91,6 +92,16 @@ func Load(getenv func(string) string) (Config, error) {
 	c.WebhookKey = getenv("WEBHOOK_KEY")
 	if c.WebhookKey != "" && len(c.WebhookKey) < 16 {
 		return c, &Error{"WEBHOOK_KEY", "must be at least 16 characters"}
+	}
+	if c.DatabaseURL = getenv("DATABASE_URL"); c.DatabaseURL != "" {
+		if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+			return c, &Error{"DATABASE_URL", "must be a postgres:// URL (empty: the SQLite file in DATA_DIR)"}
+		}
+		// A key generated per DATA_DIR would differ between instances, and a
+		// push landing on another instance would be refused.
+		if c.WebhookKey == "" {
+			return c, &Error{"WEBHOOK_KEY", "must be set (the same on every instance) when DATABASE_URL is set"}
+		}
 	}
 	if err = c.loadLimits(getenv); err != nil {
 		return c, err

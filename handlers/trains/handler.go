@@ -65,6 +65,7 @@ type Manager interface {
 type Live interface {
 	Hub() *trains.Hub
 	Seq() uint64
+	Epoch() string // names the database the versions count in
 }
 
 // Store is everything the handler needs from the trains store
@@ -118,7 +119,7 @@ type Handler struct {
 	cfg     Config
 	keySum  [32]byte
 	bc      *broadcaster
-	epoch   string // this process's SSE version prefix
+	epoch   string // the database's SSE version prefix, the same on every instance
 }
 
 // Deps are the handler's collaborators; Sensors and Wirer may be nil.
@@ -153,7 +154,7 @@ func New(d Deps, cfg Config) *Handler {
 	if cfg.Metrics != nil {
 		d.Store = countingStore{Store: d.Store, m: cfg.Metrics}
 	}
-	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, cfg: cfg, keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: randomID()[:8]}
+	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, cfg: cfg, keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: d.Store.Epoch()}
 	h.bc = newBroadcaster(h)
 	go h.bc.run()
 	return h

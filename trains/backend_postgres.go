@@ -1,0 +1,205 @@
+package trains
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// pgBackend is PostgreSQL shared by any number of instances: counting,
+// duplicate detection and versions are the database's; changes reach every
+// instance's hub through LISTEN/NOTIFY.
+type pgBackend struct {
+	cfg *pgx.ConnConfig
+}
+
+// notifyChannel is the LISTEN/NOTIFY channel carrying committed changes.
+const notifyChannel = "trains_changes"
+
+// maxNotifyCars bounds the car ids in one notification (PostgreSQL payloads
+// stop at 8000 bytes); a bigger change is sent as "take a snapshot".
+const maxNotifyCars = 400
+
+func (*pgBackend) name() string  { return "postgres" }
+func (*pgBackend) listens() bool { return true }
+
+func (*pgBackend) lockVersion(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, "SELECT v FROM trains_version WHERE id = 1 FOR UPDATE")
+	return err
+}
+
+// pushes sends the whole run to trains_push in one round trip: the
+// function does, push by push, what sqliteBackend.pushes does.
+func (*pgBackend) pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs int64) ([]pushOut, error) {
+	sensors, types, keys := make([]string, len(in)), make([]string, len(in)), make([]string, len(in))
+	for i, p := range in {
+		sensors[i], types[i], keys[i] = p.SensorID, string(p.Type), p.EventKey
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT event_id, outcome, train_id, car_id, delta, count_after, reason FROM trains_push(?, ?, ?, ?)", sensors, types, keys, nowMs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]pushOut, 0, len(in))
+	for rows.Next() {
+		var o pushOut
+		var oc string
+		if err := rows.Scan(&o.eventID, &oc, &o.trainID, &o.carID, &o.delta, &o.countAfter, &o.reason); err != nil {
+			return nil, err
+		}
+		o.outcome = Outcome(oc)
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) != len(in) {
+		return nil, fmt.Errorf("trains_push answered %d of %d pushes", len(out), len(in))
+	}
+	return out, nil
+}
+
+// notify sends "version structure car,car,…"; receivers read the cars
+// themselves, so the payload stays small whatever the cars hold.
+func (*pgBackend) notify(ctx context.Context, tx *sql.Tx, u Update) error {
+	var b strings.Builder
+	b.WriteString(strconv.FormatUint(u.Seq, 10))
+	if u.Structure || len(u.Cars) > maxNotifyCars {
+		b.WriteString(" 1 ")
+	} else {
+		b.WriteString(" 0 ")
+		for i, c := range u.Cars {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatInt(c.ID, 10))
+		}
+	}
+	_, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", notifyChannel, b.String())
+	return err
+}
+
+// parseNotice reads a notification payload.
+func parseNotice(s string) (seq uint64, structure bool, cars []int64, err error) {
+	f := strings.SplitN(s, " ", 3)
+	if len(f) != 3 {
+		return 0, false, nil, fmt.Errorf("bad notification %q", s)
+	}
+	if seq, err = strconv.ParseUint(f[0], 10, 64); err != nil {
+		return 0, false, nil, err
+	}
+	structure = f[1] == "1"
+	for id := range strings.SplitSeq(f[2], ",") {
+		if id == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			return 0, false, nil, err
+		}
+		cars = append(cars, n)
+	}
+	return seq, structure, cars, nil
+}
+
+// listen carries every instance's committed changes (this one's included,
+// so the hub sees them in commit order) into the hub until ctx ends. When
+// the connection drops it reconnects and tells every stream to take a fresh
+// snapshot, since notifications sent meanwhile are lost.
+func (s *Store) listen(ctx context.Context, cfg *pgx.ConnConfig, ready chan<- error) {
+	defer close(s.listenDone)
+	first := true
+	for backoff := 50 * time.Millisecond; ctx.Err() == nil; {
+		err := s.listenOnce(ctx, cfg, func(err error) {
+			if first {
+				ready <- err
+				first = false
+			}
+		})
+		if first { // never connected: Open reports it
+			ready <- err
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("trains: notification connection lost; streams resync on reconnect", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}
+
+func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, connected func(error)) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	// Listening now: whatever committed before is in the database, so one
+	// snapshot brings every stream up to date.
+	var v int64
+	if err := conn.QueryRow(ctx, "SELECT v FROM trains_version WHERE id = 1").Scan(&v); err != nil {
+		return err
+	}
+	s.raiseSeq(uint64(v))
+	s.hub.Publish(Update{Seq: uint64(v), Structure: true})
+	connected(nil)
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		s.deliver(ctx, n.Payload)
+	}
+}
+
+// deliver publishes one notification: the changed cars as they are now.
+func (s *Store) deliver(ctx context.Context, payload string) {
+	seq, structure, ids, err := parseNotice(payload)
+	if err != nil {
+		s.log.Error("trains: notification", "err", err)
+		return
+	}
+	u := Update{Seq: seq, Structure: structure}
+	if len(ids) > 0 {
+		ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		if u.Cars, err = queryCars(ctx, s.rdb, " WHERE id IN ("+ph+")", args...); err != nil {
+			s.log.Error("trains: read notified cars", "err", err)
+			u.Cars, u.Structure = nil, true // the streams take a snapshot instead
+		}
+	}
+	if structure {
+		if err := s.settings.load(ctx, s.rdb); err != nil {
+			s.log.Error("trains: reload settings", "err", err)
+		}
+	}
+	s.raiseSeq(seq)
+	s.hub.Publish(u)
+}
+
+// raiseSeq moves the known version forward (never back).
+func (s *Store) raiseSeq(v uint64) {
+	for {
+		cur := s.seq.Load()
+		if v <= cur || s.seq.CompareAndSwap(cur, v) {
+			return
+		}
+	}
+}
+
