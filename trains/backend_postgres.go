@@ -202,4 +202,3 @@ func (s *Store) raiseSeq(v uint64) {
 		}
 	}
 }
-

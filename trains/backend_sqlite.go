@@ -14,7 +14,7 @@ func (sqliteBackend) name() string  { return "sqlite" }
 func (sqliteBackend) listens() bool { return false }
 
 // The write transaction is BEGIN IMMEDIATE: it holds the only write lock.
-func (sqliteBackend) lockVersion(context.Context, *sql.Tx) error { return nil }
+func (sqliteBackend) lockVersion(context.Context, *sql.Tx) error    { return nil }
 func (sqliteBackend) notify(context.Context, *sql.Tx, Update) error { return nil }
 
 // pushes follows, statement by statement, what the PostgreSQL function

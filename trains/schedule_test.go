@@ -8,7 +8,9 @@ import (
 
 // The end-of-service reset runs once per occurrence: not before its time,
 // once after it, not again after a restart, and not at all when off.
-func TestScheduledResetOncePerOccurrence(t *testing.T) { contract(t, testScheduledResetOncePerOccurrence) }
+func TestScheduledResetOncePerOccurrence(t *testing.T) {
+	contract(t, testScheduledResetOncePerOccurrence)
+}
 
 func testScheduledResetOncePerOccurrence(t *testing.T, tb testBackend) {
 	ctx := context.Background()
@@ -59,7 +61,9 @@ func testScheduledResetOncePerOccurrence(t *testing.T, tb testBackend) {
 }
 
 // Two stores on one database file (two processes) run an occurrence once.
-func TestScheduledResetTwoStoresOneDatabase(t *testing.T) { contract(t, testScheduledResetTwoStoresOneDatabase) }
+func TestScheduledResetTwoStoresOneDatabase(t *testing.T) {
+	contract(t, testScheduledResetTwoStoresOneDatabase)
+}
 
 func testScheduledResetTwoStoresOneDatabase(t *testing.T, tb testBackend) {
 	ctx := context.Background()

@@ -10,7 +10,9 @@ import (
 // A caller that goes away after its push was queued for the commit still
 // gets the commit's outcome: the push is stored and Apply says so (it used
 // to answer "context canceled" — a 503 "not stored" — for a stored push).
-func TestApplyAnswersTheCommitsOutcomeAfterTheCallerLeft(t *testing.T) { contract(t, testApplyAnswersTheCommitsOutcomeAfterTheCallerLeft) }
+func TestApplyAnswersTheCommitsOutcomeAfterTheCallerLeft(t *testing.T) {
+	contract(t, testApplyAnswersTheCommitsOutcomeAfterTheCallerLeft)
+}
 
 func testApplyAnswersTheCommitsOutcomeAfterTheCallerLeft(t *testing.T, tb testBackend) {
 	s := tb.openTest(t, "")

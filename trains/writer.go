@@ -195,7 +195,6 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-
 func (w *writer) runPushes(ops []*op) {
 	ctx := w.ctx
 	s := w.s
