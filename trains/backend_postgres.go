@@ -21,9 +21,12 @@ type pgBackend struct {
 // notifyChannel is the LISTEN/NOTIFY channel carrying committed changes.
 const notifyChannel = "trains_changes"
 
-// maxNotifyCars bounds the car ids in one notification (PostgreSQL payloads
+// listenerName is the application_name of the notification connections.
+const listenerName = "thingplus-webapp-listen"
+
+// maxNotifyCars bounds the cars in one notification (PostgreSQL payloads
 // stop at 8000 bytes); a bigger change is sent as "take a snapshot".
-const maxNotifyCars = 400
+const maxNotifyCars = 200
 
 func (*pgBackend) name() string  { return "postgres" }
 func (*pgBackend) listens() bool { return true }
@@ -64,8 +67,10 @@ func (*pgBackend) pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs int64
 	return out, nil
 }
 
-// notify sends "version structure car,car,…"; receivers read the cars
-// themselves, so the payload stays small whatever the cars hold.
+// notify sends "version structure id:count:updated,…": the counts as this
+// transaction committed them (a later change has its own notification), so
+// every instance shows every version, not just the newest. Receivers read
+// the rest of each car (capacity, doors) themselves.
 func (*pgBackend) notify(ctx context.Context, tx *sql.Tx, u Update) error {
 	var b strings.Builder
 	b.WriteString(strconv.FormatUint(u.Seq, 10))
@@ -77,7 +82,7 @@ func (*pgBackend) notify(ctx context.Context, tx *sql.Tx, u Update) error {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(strconv.FormatInt(c.ID, 10))
+			fmt.Fprintf(&b, "%d:%d:%d", c.ID, c.Count, timeMs(c.UpdatedAt))
 		}
 	}
 	_, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", notifyChannel, b.String())
@@ -85,7 +90,7 @@ func (*pgBackend) notify(ctx context.Context, tx *sql.Tx, u Update) error {
 }
 
 // parseNotice reads a notification payload.
-func parseNotice(s string) (seq uint64, structure bool, cars []int64, err error) {
+func parseNotice(s string) (seq uint64, structure bool, cars []Car, err error) {
 	f := strings.SplitN(s, " ", 3)
 	if len(f) != 3 {
 		return 0, false, nil, fmt.Errorf("bad notification %q", s)
@@ -94,15 +99,17 @@ func parseNotice(s string) (seq uint64, structure bool, cars []int64, err error)
 		return 0, false, nil, err
 	}
 	structure = f[1] == "1"
-	for id := range strings.SplitSeq(f[2], ",") {
-		if id == "" {
+	for item := range strings.SplitSeq(f[2], ",") {
+		if item == "" {
 			continue
 		}
-		n, err := strconv.ParseInt(id, 10, 64)
-		if err != nil {
-			return 0, false, nil, err
+		var c Car
+		var upd int64
+		if _, err := fmt.Sscanf(item, "%d:%d:%d", &c.ID, &c.Count, &upd); err != nil {
+			return 0, false, nil, fmt.Errorf("bad notification %q: %w", s, err)
 		}
-		cars = append(cars, n)
+		c.UpdatedAt = msTime(upd)
+		cars = append(cars, c)
 	}
 	return seq, structure, cars, nil
 }
@@ -139,6 +146,8 @@ func (s *Store) listen(ctx context.Context, cfg *pgx.ConnConfig, ready chan<- er
 }
 
 func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, connected func(error)) error {
+	cfg = cfg.Copy()
+	cfg.RuntimeParams["application_name"] = listenerName // visible in pg_stat_activity
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
@@ -167,21 +176,32 @@ func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, connected f
 
 // deliver publishes one notification: the changed cars as they are now.
 func (s *Store) deliver(ctx context.Context, payload string) {
-	seq, structure, ids, err := parseNotice(payload)
+	seq, structure, changed, err := parseNotice(payload)
 	if err != nil {
 		s.log.Error("trains: notification", "err", err)
 		return
 	}
 	u := Update{Seq: seq, Structure: structure}
-	if len(ids) > 0 {
-		ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
-		args := make([]any, len(ids))
-		for i, id := range ids {
-			args[i] = id
+	if len(changed) > 0 {
+		ph := strings.TrimSuffix(strings.Repeat("?,", len(changed)), ",")
+		args := make([]any, len(changed))
+		for i, c := range changed {
+			args[i] = c.ID
 		}
-		if u.Cars, err = queryCars(ctx, s.rdb, " WHERE id IN ("+ph+")", args...); err != nil {
+		cars, err := queryCars(ctx, s.rdb, " WHERE id IN ("+ph+")", args...)
+		if err != nil {
 			s.log.Error("trains: read notified cars", "err", err)
-			u.Cars, u.Structure = nil, true // the streams take a snapshot instead
+			u.Structure = true // the streams take a snapshot instead
+		}
+		byID := make(map[int64]Car, len(cars))
+		for _, c := range cars {
+			byID[c.ID] = c
+		}
+		for _, n := range changed {
+			if c, ok := byID[n.ID]; ok { // a car deleted since is left out
+				c.Count, c.UpdatedAt = n.Count, n.UpdatedAt
+				u.Cars = append(u.Cars, c)
+			}
 		}
 	}
 	if structure {

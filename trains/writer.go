@@ -347,7 +347,7 @@ func (w *writer) bump(ctx context.Context, tx *sql.Tx, cars []int64, structure b
 		return Update{}, err
 	}
 	u.Seq = uint64(v)
-	if len(cars) > 0 && !w.s.backend.listens() {
+	if len(cars) > 0 {
 		ph := strings.TrimSuffix(strings.Repeat("?,", len(cars)), ",")
 		args := make([]any, len(cars))
 		for i, id := range cars {
@@ -356,10 +356,6 @@ func (w *writer) bump(ctx context.Context, tx *sql.Tx, cars []int64, structure b
 		var err error
 		if u.Cars, err = queryCars(ctx, tx, " WHERE id IN ("+ph+")", args...); err != nil {
 			return Update{}, err
-		}
-	} else {
-		for _, id := range cars {
-			u.Cars = append(u.Cars, Car{ID: id})
 		}
 	}
 	return u, w.s.backend.notify(ctx, tx, u)
