@@ -37,8 +37,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	trainsh "github.com/thingplus/thingplus-webapp/handlers/trains"
 	"github.com/thingplus/thingplus-webapp/apptest"
+	trainsh "github.com/thingplus/thingplus-webapp/handlers/trains"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/trains"
