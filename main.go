@@ -30,14 +30,19 @@ import (
 	"github.com/thingplus/thingplus-webapp/config"
 	"github.com/thingplus/thingplus-webapp/handlers"
 	"github.com/thingplus/thingplus-webapp/handlers/gateways"
+	"github.com/thingplus/thingplus-webapp/handlers/overview"
 	"github.com/thingplus/thingplus-webapp/handlers/rules"
 	"github.com/thingplus/thingplus-webapp/handlers/session"
+	"github.com/thingplus/thingplus-webapp/handlers/since"
 	trainsweb "github.com/thingplus/thingplus-webapp/handlers/trains"
+	"github.com/thingplus/thingplus-webapp/lastvisit"
 	"github.com/thingplus/thingplus-webapp/logging"
 	"github.com/thingplus/thingplus-webapp/metrics"
+	"github.com/thingplus/thingplus-webapp/rulehistory"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/thingplus/sandbox"
 	"github.com/thingplus/thingplus-webapp/trains"
+	"github.com/thingplus/thingplus-webapp/wiring"
 )
 
 func main() {
@@ -159,6 +164,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		Budget:   cfg.RequestBudget,
 		Features: domain.Features(tp, cfg),
 		Public:   domain.PublicFeatures(tp, cfg),
+		Overview: domain.Overview(tp),
 	})
 	srv, err := listen(fmt.Sprintf(":%d", cfg.Port), engine)
 	if err != nil {
@@ -208,6 +214,7 @@ func sandboxOptions(cfg config.Config, push func(sensorID, dir string) string, l
 			RedirectURIs: []string{cfg.RedirectURI()}, Scopes: thingplus.AppScopes()},
 		PushURL:       push,
 		SimulatorPace: cfg.SimulatorPace,
+		RushHour:      cfg.RushHour,
 		Logger:        log,
 	}
 }
@@ -289,19 +296,44 @@ func probe(ctx context.Context, client *http.Client, u string) error {
 // domain holds the app's own state (the trains database) and builds the
 // feature handlers on top of it and the Thing+ client.
 type domain struct {
-	trains  *trains.Store
-	key     string
-	PushURL func(sensorID, dir string) string
-	log     *slog.Logger
-	m       *metrics.Metrics
+	trains   *trains.Store
+	history  *rulehistory.Store
+	visits   *lastvisit.Store
+	gateways *gateways.Handler  // built once: a screen and the overview's counts
+	web      *trainsweb.Handler // built once, for the trains screens and the rules screen
+	key      string             // the legacy shared webhook key ("" = none)
+	PushURL  func(sensorID, dir string) string
+	log      *slog.Logger
+	m        *metrics.Metrics
 }
 
+// openDomain opens the trains database. The seed (demo trains owned by the
+// sandbox's demo account) exists only with the sandbox, whose
+// seeded rules push with the legacy key; with a real Thing+ the legacy key
+// is WEBHOOK_KEY or the one an earlier version kept in DATA_DIR, or none.
 func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics) (*domain, error) {
-	key, err := webhookKey(cfg)
+	// The sandbox: built in, or started on its own at SANDBOX_ADDR.
+	sandbox := cfg.UsesSandbox() || cfg.ThingplusURL == cfg.SandboxURL()
+	var key string
+	var err error
+	if sandbox {
+		key, err = webhookKey(cfg)
+	} else if key, err = trains.LoadKey(cfg.DataDir, cfg.WebhookKey); err != nil {
+		err = &config.Error{Var: "WEBHOOK_KEY", Msg: err.Error()}
+	}
 	if err != nil {
 		return nil, err
 	}
-	store, err := trains.Open(ctx, cfg.DataDir, trains.Options{OnCommit: m.Commit, DatabaseURL: cfg.DatabaseURL, Log: log})
+	secret, err := trains.LoadOrCreateSecret(cfg.DataDir, cfg.Trains.TokenSecret)
+	if err != nil {
+		return nil, &config.Error{Var: "WEBHOOK_TOKEN_SECRET", Msg: err.Error()}
+	}
+	t := cfg.Trains
+	store, err := trains.Open(ctx, cfg.DataDir, trains.Options{
+		NoSeed: !sandbox, Admins: t.Admins, TokenSecret: []byte(secret), TokenGrace: t.TokenGrace,
+		EventsRetention: t.EventsRetention, DedupeWindow: t.DedupeWindow, OnCommit: m.Commit,
+		DatabaseURL: cfg.DatabaseURL, Log: log,
+	})
 	if err != nil {
 		if cfg.DatabaseURL != "" {
 			return nil, fmt.Errorf("DATABASE_URL: %w", err)
@@ -313,9 +345,18 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 		store.Close()
 		return nil, err
 	}
+	history, err := rulehistory.Open(ctx, store.DB(), nil)
+	var visits *lastvisit.Store
+	if err == nil {
+		visits, err = lastvisit.Open(ctx, store.DB(), nil)
+	}
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("DATA_DIR: %w", err)
+	}
 	// The end-of-service resets: checked every 30 s until shutdown.
 	go store.RunSchedule(ctx, 30*time.Second, func(err error) { log.Error("trains: scheduled reset", "err", err) })
-	return &domain{trains: store, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log, m: m}, nil
+	return &domain{trains: store, history: history, visits: visits, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log, m: m}, nil
 }
 
 // EndStreams closes every open live stream (they would hold a graceful
@@ -327,23 +368,47 @@ func (d *domain) Close() error { return d.trains.Close() }
 
 // Features are the signed-in screens.
 func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature {
+	cached := thingplus.NewCached(tp, thingplus.CacheOptions{})
 	return []handlers.Feature{
-		gateways.New(thingplus.NewCached(tp, thingplus.CacheOptions{}), gateways.Options{}),
-		rules.New(tp, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp),
+		d.gatewaysOf(tp),
+		rules.New(cached, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp).WithHistory(d.history).WithUserPushURL(d.trainsWeb(tp, cfg).PushURLFor).
+			WithWiring(wiring.TrainDoors{Trains: d.trains, URL: d.trainsWeb(tp, cfg).PushURLFor}),
+		since.New(lastvisit.Digester{Store: d.visits, Sources: lastvisit.Sources{
+			Gateways: d.gatewaysOf(tp).GatewayStates, Timelines: tp, History: d.history, Trains: d.trains,
+		}}, d.visits),
 	}
 }
 
-// PublicFeatures are screens with routes for callers without a session.
-func (d *domain) PublicFeatures(tp *thingplus.Client, cfg config.Config) []handlers.PublicFeature {
+func (d *domain) gatewaysOf(tp *thingplus.Client) *gateways.Handler {
+	if d.gateways == nil {
+		d.gateways = gateways.New(thingplus.NewCached(tp, thingplus.CacheOptions{}), gateways.Options{})
+	}
+	return d.gateways
+}
+
+// Overview gathers the signed-in home page's figures.
+func (d *domain) Overview(tp *thingplus.Client) handlers.Overview {
+	return &overview.Loader{Gateways: d.gatewaysOf(tp), Rules: tp, Timelines: tp, Trains: d.trains}
+}
+
+// trainsWeb builds the trains handler once.
+func (d *domain) trainsWeb(tp *thingplus.Client, cfg config.Config) *trainsweb.Handler {
+	if d.web != nil {
+		return d.web
+	}
 	seoul, err := time.LoadLocation("Asia/Seoul")
 	if err != nil {
 		seoul = time.UTC
 	}
 	adapter := trainsweb.Thingplus{API: tp}
-	return []handlers.PublicFeature{
-		trainsweb.New(trainsweb.Deps{Store: d.trains, Sensors: adapter, Wirer: adapter},
-			trainsweb.Config{PublicURL: cfg.PublicURL, WebhookKey: d.key, Log: d.log, Location: seoul, Metrics: d.m}),
-	}
+	d.web = trainsweb.New(trainsweb.Deps{Store: d.trains, Sensors: adapter, Wirer: adapter, Checker: adapter},
+		trainsweb.Config{PublicURL: cfg.PublicURL, WebhookKey: d.key, RejectRate: cfg.Trains.WebhookRate, Log: d.log, Location: seoul, Metrics: d.m})
+	return d.web
+}
+
+// PublicFeatures are screens with routes for callers without a session.
+func (d *domain) PublicFeatures(tp *thingplus.Client, cfg config.Config) []handlers.PublicFeature {
+	return []handlers.PublicFeature{d.trainsWeb(tp, cfg)}
 }
 
 // webhookKey is WEBHOOK_KEY, or the key generated once and kept in DATA_DIR

@@ -6,6 +6,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies a failure for the user and the HTTP status.
@@ -65,11 +66,19 @@ func CodeOf(err error) Code {
 	return Internal
 }
 
+// Messenger is implemented by errors from other packages (e.g. trains)
+// that carry a user-safe message.
+type Messenger interface{ AppMessage() string }
+
 // MessageOf is the user-safe message of err, or "" when it has none.
 func MessageOf(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Message
+	}
+	var m Messenger
+	if errors.As(err, &m) {
+		return m.AppMessage()
 	}
 	return ""
 }
@@ -85,4 +94,14 @@ func KeyOf(err error) string {
 		return k.MessageKey()
 	}
 	return ""
+}
+
+// RetryAfterOf is how long the caller should wait before trying again, when
+// err knows (an upstream's Retry-After); 0 otherwise.
+func RetryAfterOf(err error) time.Duration {
+	var r interface{ RetryDelay() time.Duration }
+	if errors.As(err, &r) {
+		return r.RetryDelay()
+	}
+	return 0
 }

@@ -29,9 +29,11 @@ type Config struct {
 	MemcachedServers []string      // empty: in-process sessions
 	SandboxAddr      string        // host:port of the embedded sandbox
 	SimulatorPace    time.Duration // sandbox simulator tick; 0 = its default, negative = off
+	RushHour         bool          // SANDBOX_RUSH_HOUR: the simulator replays a morning peak at 10× speed
 	DataDir          string
 	DatabaseURL      string // postgres://…: trains in PostgreSQL, shared by every instance; empty: SQLite in DataDir
-	WebhookKey       string // empty: generated once and kept in DataDir
+	WebhookKey       string // the legacy shared key; empty: generated once and kept in DataDir (sandbox)
+	Trains           Trains
 	Limits
 
 	LogFormat   string // "json", "text", or empty: JSON unless logging to a terminal
@@ -88,19 +90,33 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.SimulatorPace, err = simulatorPace(getenv("SANDBOX_SIMULATOR")); err != nil {
 		return c, err
 	}
+	switch v := getenv("SANDBOX_RUSH_HOUR"); v {
+	case "", "off":
+	case "on":
+		c.RushHour = true
+	default:
+		return c, &Error{"SANDBOX_RUSH_HOUR", fmt.Sprintf("%q is not \"on\" or \"off\"", v)}
+	}
 	c.DataDir = first(getenv("DATA_DIR"), "./data")
 	c.WebhookKey = getenv("WEBHOOK_KEY")
 	if c.WebhookKey != "" && len(c.WebhookKey) < 16 {
 		return c, &Error{"WEBHOOK_KEY", "must be at least 16 characters"}
 	}
+	if c.Trains, err = loadTrains(getenv); err != nil {
+		return c, err
+	}
 	if c.DatabaseURL = getenv("DATABASE_URL"); c.DatabaseURL != "" {
 		if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 			return c, &Error{"DATABASE_URL", "must be a postgres:// URL (empty: the SQLite file in DATA_DIR)"}
 		}
-		// A key generated per DATA_DIR would differ between instances, and a
-		// push landing on another instance would be refused.
+		// A key or secret generated per DATA_DIR would differ between
+		// instances: a push with the legacy key landing on another instance
+		// would be refused, and each instance would show other push URLs.
 		if c.WebhookKey == "" {
 			return c, &Error{"WEBHOOK_KEY", "must be set (the same on every instance) when DATABASE_URL is set"}
+		}
+		if c.Trains.TokenSecret == "" {
+			return c, &Error{"WEBHOOK_TOKEN_SECRET", "must be set (the same on every instance) when DATABASE_URL is set"}
 		}
 	}
 	if err = c.loadLimits(getenv); err != nil {

@@ -11,14 +11,21 @@ import (
 // and lands on the greeting.
 func (b *browser) signIn() {
 	b.t.Helper()
+	b.signInAs("demo")
+}
+
+// signInAs signs in as a sandbox account whose password is its loginId
+// (demo, other).
+func (b *browser) signInAs(login string) {
+	b.t.Helper()
 	b.visit("/")
 	b.click(`[data-testid="signin"]`)
 	b.waitVisible(`#loginId`)
 	b.onSandbox("login page")
 	b.assertClean("sandbox login page")
 	b.checkLabels("sandbox login page")
-	b.typeInto(`#loginId`, "demo")
-	b.typeInto(`#password`, "demo")
+	b.typeInto(`#loginId`, login)
+	b.typeInto(`#password`, login)
 	b.click(`[data-testid="login-form"] button[type="submit"]`)
 	b.waitVisible(`[data-testid="decision-form"] button[name="allow"]`)
 	b.onSandbox("consent page")

@@ -142,7 +142,9 @@ func TestTrainsLive(t *testing.T) {
 	if target.ID == "" {
 		t.Fatalf("the seeded train 잠실-을지로3가 with cars is not on the page; cars: %+v", b.cars())
 	}
-	const sensor = "e2e-door-1"
+	// A sensor of demo's Thing+ (the offline depot gateway's: no rule pushes
+	// from it), as the page accepts only sensors the account has.
+	const sensor = "b827ebd0a003-0-temperature"
 	manage := fmt.Sprintf(`#car-%s [data-testid="car-manage"]`, target.ID)
 	b.openDetails(manage)
 	b.typeInto(fmt.Sprintf("#door-%s-sensorId", target.ID), sensor)
@@ -469,6 +471,32 @@ func TestTrainsPollingFallback(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestTrainsNoPollingWhileLive: while the stream is live the fallback does
+// not poll at all (it used to ask every 10 s and get 204s); once the stream
+// is cut, it polls.
+func TestTrainsNoPollingWhileLive(t *testing.T) {
+	st := startStack(t, stackOptions{})
+	b := newBrowser(t, st)
+	b.signIn()
+	b.visit("/trains")
+	b.waitFor("the stream to be live",
+		`document.querySelector('[data-testid="live-badge"]').dataset.state === "live"`, 10*time.Second)
+	b.exec(`window.__polls = 0; document.addEventListener("htmx:beforeSend", e => {
+		if ((e.detail.requestConfig.path || "").indexOf("/trains/poll") === 0) window.__polls++; });`)
+	time.Sleep(11 * time.Second) // longer than the 10 s poll period
+	if n := evalJS[int](b, `window.__polls`); n != 0 {
+		t.Fatalf("the fallback polled %d times while the stream was live", n)
+	}
+	if !evalJS[bool](b, `!document.querySelector('[data-poll-fallback]').classList.contains("polling")`) {
+		t.Fatal("the fallback is marked polling while the stream is live")
+	}
+	// Cut the stream: the fallback takes over.
+	release := b.allow(`ERR_BLOCKED_BY_CLIENT|ERR_INCOMPLETE_CHUNKED_ENCODING|ERR_EMPTY_RESPONSE|/trains/stream|console.error: "\[object Event\]"`)
+	defer release()
+	b.exec(`document.body.dispatchEvent(new CustomEvent("htmx:sseError", {bubbles: true}))`)
+	b.waitFor("the fallback to poll", `window.__polls > 0`, 15*time.Second)
 }
 
 // TestTrainsTwoTabs: a change made in one tab shows in another within a

@@ -23,23 +23,34 @@ var homeMessages = map[string]layout.Notice{
 	"expired":   {Kind: "warn", Text: text.T("auth.expired")},
 }
 
-// homePage is the home page. After a Thing+ session ended (?m=expired) its
-// sign-in button comes back to where the user was (?next=, local paths only).
-func homePage(c *gin.Context) {
-	signIn := "/auth/login"
-	if next := safeNext(c.Query("next")); next != "" {
-		signIn += "?next=" + url.QueryEscape(next)
+// Overview loads the signed-in home page's figures (handlers/overview).
+type Overview interface {
+	Overview(ctx context.Context, token string, loc *time.Location) home.Overview
+}
+
+// homePage is the home page: the overview when signed in. After a Thing+
+// session ended (?m=expired) its sign-in button comes back to where the
+// user was (?next=, local paths only).
+func homePage(ov Overview) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		signIn := "/auth/login"
+		if next := safeNext(c.Query("next")); next != "" {
+			signIn += "?next=" + url.QueryEscape(next)
+		}
+		renderHomeVM(c, http.StatusOK, homeMessages[c.Query("m")], home.Home{SignInURL: signIn}, ov)
 	}
-	renderHomeVM(c, http.StatusOK, homeMessages[c.Query("m")], home.Home{SignInURL: signIn})
 }
 
 func renderHome(c *gin.Context, status int, flash layout.Notice) {
-	renderHomeVM(c, status, flash, home.Home{SignInURL: "/auth/login"})
+	renderHomeVM(c, status, flash, home.Home{SignInURL: "/auth/login"}, nil)
 }
 
-func renderHomeVM(c *gin.Context, status int, flash layout.Notice, vm home.Home) {
+func renderHomeVM(c *gin.Context, status int, flash layout.Notice, vm home.Home, ov Overview) {
 	if u, ok := web.UserOf(c); ok {
 		vm = home.Home{SignedIn: true, Name: u.DisplayName(), LoginID: u.LoginID, SignInURL: vm.SignInURL}
+		if ov != nil {
+			vm.Overview = ov.Overview(c.Request.Context(), web.TokenOf(c), u.Location())
+		}
 	}
 	web.Render(c, status, web.Page{Title: text.T("home.title"), Flash: flash}, home.Page(vm))
 }

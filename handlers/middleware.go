@@ -119,7 +119,9 @@ func noStore(c *gin.Context) {
 }
 
 // gzipResponses compresses responses for clients that accept it, except the
-// SSE stream (compression would buffer events) and already-compressed assets.
+// SSE stream (compression would buffer events), paths under the skip
+// prefixes (the assets, compressed once at start) and any response that
+// already has a Content-Encoding.
 func gzipResponses(skip ...string) gin.HandlerFunc {
 	pool := sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression); return w }}
 	return func(c *gin.Context) {
@@ -129,7 +131,7 @@ func gzipResponses(skip ...string) gin.HandlerFunc {
 			return
 		}
 		for _, p := range skip {
-			if strings.HasSuffix(c.Request.URL.Path, p) {
+			if strings.HasPrefix(c.Request.URL.Path, p) {
 				c.Next()
 				return
 			}

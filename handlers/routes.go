@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/thingplus/thingplus-webapp/assets"
+	"github.com/thingplus/thingplus-webapp/handlers/apidoc"
 	"github.com/thingplus/thingplus-webapp/handlers/session"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/metrics"
@@ -41,6 +42,7 @@ type Deps struct {
 	Sandbox    bool // the built-in sandbox stands in for Thing+
 	Ready      []Check
 	Features   []Feature
+	Overview   Overview // the signed-in home's figures; nil: a plain greeting
 	Public     []PublicFeature
 	Now        func() time.Time
 	Budget     time.Duration    // every request's deadline (DefaultBudget when 0)
@@ -56,10 +58,11 @@ func New(d Deps) *gin.Engine {
 	r := gin.New()
 	r.ContextWithFallback = true
 	r.HandleMethodNotAllowed = true
-	r.Use(recovery(d.Log), requestLog(d.Log, d.Metrics), requestBudget(d.Budget, "/stream"), securityHeaders(d.Secure), gzipResponses(".min.js.gz"))
+	r.Use(recovery(d.Log), requestLog(d.Log, d.Metrics), requestBudget(d.Budget, "/stream"), securityHeaders(d.Secure), gzipResponses(assets.Prefix))
 
 	r.GET("/healthz", health)
 	r.GET("/readyz", ready(d.Ready))
+	r.GET("/api/openapi.json", apidoc.Handler)
 	r.GET(assets.Prefix+"*file", gin.WrapH(d.Assets.Handler()))
 	icon := d.Assets.Path("favicon.svg")
 	r.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, icon) })
@@ -68,14 +71,20 @@ func New(d Deps) *gin.Engine {
 		CSS: d.Assets.Path("app.css"), JS: d.Assets.Path("app.js"), Icon: d.Assets.Path("favicon.svg"),
 		HTMX: d.Assets.Path("vendor/htmx-2.0.11.min.js"), SSE: d.Assets.Path("vendor/htmx-ext-sse-2.2.4.min.js"),
 	}}
-	app := r.Group("/",
+	appChain := []gin.HandlerFunc{
 		func(c *gin.Context) { c.Request = session.TrackOutage(c.Request); c.Next() },
 		sessions.Sessions(session.Name, d.Sessions),
 		web.WithShell(shell), web.WithSignInAgain(auth.signInAgain),
-		csrf("/api/trigger"))
+		csrf("/api/trigger")}
+	app := r.Group("/", appChain...)
+	// An unknown address gets the app's own 404 page, with the shell (and
+	// the user, when signed in) like any other page.
+	r.NoRoute(append(appChain, noStore, auth.loadUser(false), notFound)...)
 
 	public := app.Group("/", auth.loadUser(false))
-	public.GET("/", noStore, homePage)
+	public.GET("/", noStore, homePage(d.Overview))
+	public.POST("/theme", setTheme(d.Secure))
+	public.GET("/shortcuts", shortcutsPage)
 	public.GET("/register", auth.register)
 	public.GET("/auth/login", noStore, auth.login)
 	public.GET("/auth/callback", noStore, auth.callback)

@@ -15,6 +15,11 @@ type TrainsReader interface {
 	Trains(ctx context.Context) ([]trains.Train, error)
 }
 
+// perTrain is a TrainsReader that knows each train's crowd levels.
+type perTrain interface {
+	ThresholdsOf(trainID int64) trains.Thresholds
+}
+
 // trainsCollector computes the domain gauges at scrape time from the
 // database, so they are never stale and no code has to keep them updated.
 type trainsCollector struct {
@@ -63,8 +68,12 @@ func (c *trainsCollector) Collect(ch chan<- prometheus.Metric) {
 		id := strconv.FormatInt(t.ID, 10)
 		count := map[trains.Level]int{}
 		flagged := 0
+		th := c.levels
+		if pt, ok := c.r.(perTrain); ok { // the train's own crowd levels
+			th = pt.ThresholdsOf(t.ID)
+		}
 		for _, car := range t.Cars {
-			count[c.levels.Level(car.Count, car.Capacity)]++
+			count[th.Level(car.Count, car.Capacity)]++
 			for _, d := range car.Doors {
 				if d.Inverted {
 					flagged++

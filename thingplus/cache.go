@@ -1,13 +1,14 @@
 package thingplus
 
 import (
-	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
 	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // CacheOptions tune a Cached client. Zero values take the defaults.
@@ -31,9 +32,8 @@ type Cached struct {
 	max       int
 	now       func() time.Time
 
-	mu     sync.Mutex
-	lru    *list.List // of *cacheEntry, most recent first
-	items  map[string]*list.Element
+	lru    *lru.Cache[string, cacheEntry] // per-user results, least recently used go first
+	mu     sync.Mutex                     // guards global
 	global map[string]*cacheEntry
 }
 
@@ -57,8 +57,9 @@ func NewCached(c *Client, o CacheOptions) *Cached {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	entries, _ := lru.New[string, cacheEntry](o.MaxEntries) // errs only for a size <= 0
 	return &Cached{c: c, ttl: o.TTL, globalTTL: o.GlobalTTL, max: o.MaxEntries, now: o.Now,
-		lru: list.New(), items: map[string]*list.Element{}, global: map[string]*cacheEntry{}}
+		lru: entries, global: map[string]*cacheEntry{}}
 }
 
 // Client is the wrapped client (for uncached calls).
@@ -71,45 +72,23 @@ func userKey(token string, parts ...string) string {
 }
 
 func (cc *Cached) get(key string) (any, bool) {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	el, ok := cc.items[key]
+	e, ok := cc.lru.Get(key)
 	if !ok {
 		return nil, false
 	}
-	e := el.Value.(*cacheEntry)
 	if cc.now().After(e.exp) {
-		cc.lru.Remove(el)
-		delete(cc.items, key)
+		cc.lru.Remove(key)
 		return nil, false
 	}
-	cc.lru.MoveToFront(el)
 	return e.val, true
 }
 
 func (cc *Cached) put(key string, val any) {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	if el, ok := cc.items[key]; ok {
-		e := el.Value.(*cacheEntry)
-		e.val, e.exp = val, cc.now().Add(cc.ttl)
-		cc.lru.MoveToFront(el)
-		return
-	}
-	cc.items[key] = cc.lru.PushFront(&cacheEntry{key: key, val: val, exp: cc.now().Add(cc.ttl)})
-	for cc.lru.Len() > cc.max {
-		last := cc.lru.Back()
-		cc.lru.Remove(last)
-		delete(cc.items, last.Value.(*cacheEntry).key)
-	}
+	cc.lru.Add(key, cacheEntry{key: key, val: val, exp: cc.now().Add(cc.ttl)})
 }
 
 // Len is the number of per-user entries held (for tests and metrics).
-func (cc *Cached) Len() int {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	return cc.lru.Len()
-}
+func (cc *Cached) Len() int { return cc.lru.Len() }
 
 // cached returns the fresh cached value of key or calls fetch and keeps its
 // result. Errors are never cached.

@@ -102,3 +102,6 @@ func IsBusy(err error) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// RetryDelay is Thing+'s Retry-After (for apperr.RetryAfterOf).
+func (e *Error) RetryDelay() time.Duration { return e.RetryAfter }

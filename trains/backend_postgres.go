@@ -31,6 +31,10 @@ const maxNotifyCars = 200
 func (*pgBackend) name() string  { return "postgres" }
 func (*pgBackend) listens() bool { return true }
 
+// forget has nothing to drop: trains_push looks every sensor up itself, as
+// another instance may have moved it.
+func (*pgBackend) forget() {}
+
 func (*pgBackend) lockVersion(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, "SELECT v FROM trains_version WHERE id = 1 FOR UPDATE")
 	return err
@@ -40,10 +44,11 @@ func (*pgBackend) lockVersion(ctx context.Context, tx *sql.Tx) error {
 // function does, push by push, what sqliteBackend.pushes does.
 func (*pgBackend) pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs int64) ([]pushOut, error) {
 	sensors, types, keys := make([]string, len(in)), make([]string, len(in)), make([]string, len(in))
+	want := make([]int64, len(in))
 	for i, p := range in {
-		sensors[i], types[i], keys[i] = p.SensorID, string(p.Type), p.EventKey
+		sensors[i], types[i], keys[i], want[i] = p.SensorID, string(p.Type), p.EventKey, p.TrainID
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT event_id, outcome, train_id, car_id, delta, count_after, reason FROM trains_push(?, ?, ?, ?)", sensors, types, keys, nowMs)
+	rows, err := tx.QueryContext(ctx, "SELECT event_id, outcome, train_id, car_id, delta, count_after, reason FROM trains_push(?, ?, ?, ?, ?)", sensors, types, keys, want, nowMs)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,9 @@ type backend interface {
 	// notify tells the other instances about a committed change (inside tx:
 	// delivered on commit, never for a rolled-back change).
 	notify(ctx context.Context, tx *sql.Tx, u Update) error
+	// forget drops whatever the backend remembers of trains, cars and doors
+	// (after a change by the writer).
+	forget()
 	// listens reports whether changes reach the hub through the database's
 	// notifications (every instance, this one included) rather than straight
 	// from the writer.
@@ -75,7 +78,11 @@ func openDB(ctx context.Context, dir, dbURL string) (wdb, rdb *sql.DB, b backend
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxLifetime(0)
 	wdb.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, wdb, sqliteBackend{}); err != nil {
+	sb := &sqliteBackend{}
+	if err = migrate(ctx, wdb, sb); err == nil {
+		err = sb.prepare(ctx, wdb)
+	}
+	if err != nil {
 		wdb.Close()
 		return nil, nil, nil, "", err
 	}
@@ -85,7 +92,7 @@ func openDB(ctx context.Context, dir, dbURL string) (wdb, rdb *sql.DB, b backend
 	}
 	rdb.SetMaxOpenConns(8)
 	rdb.SetMaxIdleConns(8)
-	return wdb, rdb, sqliteBackend{}, path, nil
+	return wdb, rdb, sb, path, nil
 }
 
 func openPostgres(ctx context.Context, dbURL string) (wdb, rdb *sql.DB, b backend, path string, err error) {

@@ -38,7 +38,7 @@ const countedOutcomes = "('applied','clamped','corrected','reset')"
 // now, with their current capacity.
 func (s *Store) History(ctx context.Context, trainID int64, start, end, now time.Time, bucket time.Duration) (History, error) {
 	if bucket <= 0 || !end.After(start) {
-		return History{}, fmt.Errorf("%w: empty history range", ErrInvalid)
+		return History{}, errf(ErrInvalid, "empty history range")
 	}
 	t, err := s.Train(ctx, trainID)
 	if err != nil {

@@ -10,6 +10,7 @@ type Update struct {
 	Seq       uint64 // version of the store after this change; increases by one per update
 	Cars      []Car  // cars whose count or settings changed, as committed
 	Structure bool   // trains, car order or door assignments changed: redraw from a snapshot
+	Access    bool   // owners or shares changed: live streams check their access again
 }
 
 // Hub fans committed changes out to live subscribers. Publishing never

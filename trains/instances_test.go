@@ -104,7 +104,7 @@ func TestInstancesLiveUpdates(t *testing.T) {
 				if u.Structure && len(u.Cars) == 0 {
 					continue // the listener's "take a snapshot" on connect
 				}
-				if u.Seq <= last || len(u.Cars) != 1 || u.Cars[0].ID != 2001 || u.Cars[0].Count != r.Car.Count || u.Cars[0].Capacity != 5 {
+				if u.Seq <= last || len(u.Cars) != 1 || u.Cars[0].ID != 2001 || u.Cars[0].Count != r.Car.Count || u.Cars[0].Capacity != 160 {
 					t.Fatalf("update %+v after push %d (count %d, last seq %d)", u, i, r.Car.Count, last)
 				}
 				last, got = u.Seq, true

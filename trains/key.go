@@ -17,10 +17,37 @@ const KeyFile = "webhook.key"
 // MinKeyLen is the shortest webhook key accepted from the environment.
 const MinKeyLen = 16
 
-// LoadOrCreateKey returns the webhook key: fromEnv when it is set, else the
-// key stored in dir, else a new random 32-byte key (64 hex characters) that
-// it stores in dir with mode 0600. The key is never logged.
+// SecretFile is the file in the data directory holding the secret the
+// per-train webhook tokens are derived from.
+const SecretFile = "token.secret"
+
+// LoadOrCreateKey returns the legacy shared webhook key: fromEnv when it is
+// set, else the key stored in dir, else a new random 32-byte key (64 hex
+// characters) that it stores in dir with mode 0600. The key is never logged.
 func LoadOrCreateKey(dir, fromEnv string) (string, error) {
+	return loadOrCreate(dir, KeyFile, fromEnv)
+}
+
+// LoadKey returns the legacy shared key if there is one (fromEnv, or the
+// file an earlier version created in dir), else "" — it creates nothing.
+func LoadKey(dir, fromEnv string) (string, error) {
+	if strings.TrimSpace(fromEnv) != "" {
+		return LoadOrCreateKey(dir, fromEnv)
+	}
+	k, err := readKey(filepath.Join(dir, KeyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	return k, err
+}
+
+// LoadOrCreateSecret returns the token secret: fromEnv (WEBHOOK_TOKEN_SECRET,
+// for several instances) or the one kept in dir, created on first start.
+func LoadOrCreateSecret(dir, fromEnv string) (string, error) {
+	return loadOrCreate(dir, SecretFile, fromEnv)
+}
+
+func loadOrCreate(dir, file, fromEnv string) (string, error) {
 	if k := strings.TrimSpace(fromEnv); k != "" {
 		if len(k) < MinKeyLen {
 			return "", fmt.Errorf("WEBHOOK_KEY must be at least %d characters", MinKeyLen)
@@ -30,7 +57,7 @@ func LoadOrCreateKey(dir, fromEnv string) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("webhook key: %w", err)
 	}
-	path := filepath.Join(dir, KeyFile)
+	path := filepath.Join(dir, file)
 	for range 2 {
 		if k, err := readKey(path); err == nil {
 			return k, nil
@@ -45,7 +72,7 @@ func LoadOrCreateKey(dir, fromEnv string) (string, error) {
 		// Write a temporary file, then link it into place: the key file is
 		// either absent or complete, and if another process won the race we
 		// read its key on the next turn.
-		f, err := os.CreateTemp(dir, KeyFile+".*")
+		f, err := os.CreateTemp(dir, file+".*")
 		if err != nil {
 			return "", fmt.Errorf("webhook key: %w", err)
 		}

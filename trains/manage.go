@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -20,6 +19,7 @@ type NewTrain struct {
 	ID      int64 // 0 picks the next free id
 	Name    string
 	Running bool
+	Owner   Owner // the account creating it
 }
 
 // TrainPatch changes some fields of a train; nil fields stay as they are.
@@ -31,11 +31,11 @@ type TrainPatch struct {
 func cleanName(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxNameLen {
-		return "", fmt.Errorf("%w: name must be 1 to %d characters", ErrInvalid, MaxNameLen)
+		return "", errf(ErrInvalid, "name must be 1 to %d characters", MaxNameLen)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return "", fmt.Errorf("%w: name must not contain control characters", ErrInvalid)
+			return "", errf(ErrInvalid, "name must not contain control characters")
 		}
 	}
 	return s, nil
@@ -45,11 +45,11 @@ func cleanName(s string) (string, error) {
 // printable characters without spaces.
 func ValidSensorID(s string) error {
 	if s == "" || len(s) > MaxSensorIDLen || !utf8.ValidString(s) {
-		return fmt.Errorf("%w: sensor id must be 1 to %d characters", ErrInvalid, MaxSensorIDLen)
+		return errf(ErrInvalid, "sensor id must be 1 to %d characters", MaxSensorIDLen)
 	}
 	for _, r := range s {
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return fmt.Errorf("%w: sensor id must not contain spaces or control characters", ErrInvalid)
+			return errf(ErrInvalid, "sensor id must not contain spaces or control characters")
 		}
 	}
 	return nil
@@ -57,7 +57,7 @@ func ValidSensorID(s string) error {
 
 func validCapacity(n int) error {
 	if n < 1 || n > MaxCapacity {
-		return fmt.Errorf("%w: capacity must be 1 to %d", ErrInvalid, MaxCapacity)
+		return errf(ErrInvalid, "capacity must be 1 to %d", MaxCapacity)
 	}
 	return nil
 }
@@ -65,10 +65,10 @@ func validCapacity(n int) error {
 func cleanReason(s string, required bool) (string, error) {
 	s = strings.TrimSpace(s)
 	if required && s == "" {
-		return "", fmt.Errorf("%w: a reason is required", ErrInvalid)
+		return "", errf(ErrInvalid, "a reason is required")
 	}
 	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxReasonLen {
-		return "", fmt.Errorf("%w: reason must be at most %d characters", ErrInvalid, MaxReasonLen)
+		return "", errf(ErrInvalid, "reason must be at most %d characters", MaxReasonLen)
 	}
 	return s, nil
 }
@@ -77,7 +77,7 @@ func exists(ctx context.Context, tx *sql.Tx, table string, id int64) error {
 	var one int
 	err := tx.QueryRowContext(ctx, "SELECT 1 FROM "+table+" WHERE id = ?", id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: %s %d", ErrNotFound, strings.TrimSuffix(table, "s"), id)
+		return errf(ErrNotFound, "%s %d", strings.TrimSuffix(table, "s"), id)
 	}
 	return err
 }
@@ -86,7 +86,7 @@ func carTrain(ctx context.Context, tx *sql.Tx, car int64) (int64, error) {
 	var train int64
 	err := tx.QueryRowContext(ctx, "SELECT train_id FROM cars WHERE id = ?", car).Scan(&train)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("%w: car %d", ErrNotFound, car)
+		return 0, errf(ErrNotFound, "car %d", car)
 	}
 	return train, err
 }
@@ -142,7 +142,7 @@ func (s *Store) readTrainTx(ctx context.Context, tx *sql.Tx, id int64) (Train, e
 	var t Train
 	err := tx.QueryRowContext(ctx, "SELECT id, name, running FROM trains WHERE id = ?", id).Scan(&t.ID, &t.Name, &t.Running)
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, fmt.Errorf("%w: train %d", ErrNotFound, id)
+		return t, errf(ErrNotFound, "train %d", id)
 	}
 	if err != nil {
 		return t, err
@@ -158,14 +158,14 @@ func (s *Store) CreateTrain(ctx context.Context, nt NewTrain) (Train, error) {
 		return Train{}, err
 	}
 	if nt.ID < 0 {
-		return Train{}, fmt.Errorf("%w: train id must be positive", ErrInvalid)
+		return Train{}, errf(ErrInvalid, "train id must be positive")
 	}
-	v, err := s.manage(ctx, func(ctx context.Context, tx *sql.Tx, _ time.Time) (manageOut, error) {
+	v, err := s.manage(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) (manageOut, error) {
 		id := nt.ID
 		if id != 0 {
 			switch err := exists(ctx, tx, "trains", id); {
 			case err == nil:
-				return manageOut{}, fmt.Errorf("%w: train %d exists", ErrConflict, id)
+				return manageOut{}, errf(ErrConflict, "train %d exists", id)
 			case !errors.Is(err, ErrNotFound):
 				return manageOut{}, err
 			}
@@ -175,10 +175,15 @@ func (s *Store) CreateTrain(ctx context.Context, nt NewTrain) (Train, error) {
 				return manageOut{}, err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running) VALUES(?,?,?)", id, name, nt.Running); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running, owner_id, owner_login) VALUES(?,?,?,?,?)",
+			id, name, nt.Running, nt.Owner.ID, nt.Owner.Login); err != nil {
 			return manageOut{}, err
 		}
-		return manageOut{value: Train{ID: id, Name: name, Running: nt.Running}, structure: true}, nil
+		if err := s.insertToken(ctx, tx, id, now); err != nil {
+			return manageOut{}, err
+		}
+		return manageOut{value: Train{ID: id, Name: name, Running: nt.Running, OwnerID: nt.Owner.ID, OwnerLogin: nt.Owner.Login, Role: RoleOwner},
+			structure: true, access: true}, nil
 	})
 	if err != nil {
 		return Train{}, err
@@ -239,7 +244,7 @@ func (s *Store) DeleteTrain(ctx context.Context, id int64) error {
 			return manageOut{}, err
 		}
 		_, err := tx.ExecContext(ctx, "DELETE FROM trains WHERE id = ?", id)
-		return manageOut{structure: true}, err
+		return manageOut{structure: true, access: true}, err
 	})
 	return err
 }
@@ -295,7 +300,7 @@ func (s *Store) RemoveCar(ctx context.Context, carID int64) error {
 // past the end puts it last.
 func (s *Store) ReorderCar(ctx context.Context, carID int64, position int) error {
 	if position < 1 {
-		return fmt.Errorf("%w: position must be at least 1", ErrInvalid)
+		return errf(ErrInvalid, "position must be at least 1")
 	}
 	_, err := s.manage(ctx, func(ctx context.Context, tx *sql.Tx, _ time.Time) (manageOut, error) {
 		train, err := carTrain(ctx, tx, carID)
@@ -316,7 +321,7 @@ func (s *Store) ReorderCar(ctx context.Context, carID int64, position int) error
 // position (1-based; 0 or past the end puts it last).
 func (s *Store) MoveCar(ctx context.Context, carID, toTrainID int64, position int) error {
 	if position < 0 {
-		return fmt.Errorf("%w: position must not be negative", ErrInvalid)
+		return errf(ErrInvalid, "position must not be negative")
 	}
 	_, err := s.manage(ctx, func(ctx context.Context, tx *sql.Tx, _ time.Time) (manageOut, error) {
 		from, err := carTrain(ctx, tx, carID)
@@ -367,7 +372,7 @@ func (s *Store) AssignDoor(ctx context.Context, carID int64, d Door) error {
 	}
 	d.Label = strings.TrimSpace(d.Label)
 	if utf8.RuneCountInString(d.Label) > MaxLabelLen || !utf8.ValidString(d.Label) {
-		return fmt.Errorf("%w: door label must be at most %d characters", ErrInvalid, MaxLabelLen)
+		return errf(ErrInvalid, "door label must be at most %d characters", MaxLabelLen)
 	}
 	_, err := s.manage(ctx, func(ctx context.Context, tx *sql.Tx, _ time.Time) (manageOut, error) {
 		if _, err := carTrain(ctx, tx, carID); err != nil {
@@ -380,7 +385,7 @@ func (s *Store) AssignDoor(ctx context.Context, carID int64, d Door) error {
 		case err != nil:
 			return manageOut{}, err
 		case holder != carID:
-			return manageOut{}, fmt.Errorf("%w: sensor %q is on car %d", ErrConflict, d.SensorID, holder)
+			return manageOut{}, errf(ErrConflict, "sensor %q is on car %d", d.SensorID, holder)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO doors(sensor_id, car_id, label, inverted) VALUES(?,?,?,?)
 			ON CONFLICT(sensor_id) DO UPDATE SET label = excluded.label, inverted = excluded.inverted`,
@@ -421,7 +426,7 @@ func (s *Store) UnassignDoor(ctx context.Context, sensorID string) error {
 		var car int64
 		err := tx.QueryRowContext(ctx, "SELECT car_id FROM doors WHERE sensor_id = ?", sensorID).Scan(&car)
 		if errors.Is(err, sql.ErrNoRows) {
-			return manageOut{}, fmt.Errorf("%w: sensor %q", ErrUnknownSensor, sensorID)
+			return manageOut{}, errf(ErrUnknownSensor, "sensor %q", sensorID)
 		}
 		if err != nil {
 			return manageOut{}, err
@@ -438,7 +443,7 @@ func setCount(ctx context.Context, tx *sql.Tx, now time.Time, carID int64, count
 	var old int
 	err := tx.QueryRowContext(ctx, "SELECT train_id, count FROM cars WHERE id = ?", carID).Scan(&train, &old)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: car %d", ErrNotFound, carID)
+		return errf(ErrNotFound, "car %d", carID)
 	}
 	if err != nil {
 		return err
@@ -490,7 +495,7 @@ func (s *Store) ResetTrain(ctx context.Context, trainID int64, reason string) er
 // CorrectCount sets a car's count by hand; the reason is required and logged.
 func (s *Store) CorrectCount(ctx context.Context, carID int64, count int, reason string) error {
 	if count < 0 || count > 100*MaxCapacity {
-		return fmt.Errorf("%w: count must be 0 to %d", ErrInvalid, 100*MaxCapacity)
+		return errf(ErrInvalid, "count must be 0 to %d", 100*MaxCapacity)
 	}
 	reason, err := cleanReason(reason, true)
 	if err != nil {

@@ -54,7 +54,7 @@ func ParseClock(s string) (int, error) {
 	var h, m int
 	s = strings.TrimSpace(s)
 	if n, err := fmt.Sscanf(s, "%d:%d", &h, &m); err != nil || n != 2 || len(s) < 4 || len(s) > 5 || h < 0 || h > 23 || m < 0 || m > 59 {
-		return 0, fmt.Errorf("%w: time must be HH:MM, 00:00 to 23:59", ErrInvalid)
+		return 0, errf(ErrInvalid, "time must be HH:MM, 00:00 to 23:59")
 	}
 	return h*60 + m, nil
 }
@@ -172,7 +172,7 @@ func (s *Store) SetThresholds(ctx context.Context, trainID int64, th Thresholds)
 		return err
 	}
 	if th.Caution > 1000 {
-		return fmt.Errorf("%w: thresholds must be at most 1000 %%", ErrInvalid)
+		return errf(ErrInvalid, "thresholds must be at most 1000 %%")
 	}
 	_, err := s.updateSettings(ctx, trainID, func(st *Settings) { st.Thresholds = th })
 	return err
@@ -182,11 +182,11 @@ func (s *Store) SetThresholds(ctx context.Context, trainID int64, th Thresholds)
 // (minutes after midnight) and zone.
 func (s *Store) SetSchedule(ctx context.Context, trainID int64, on bool, minute int, zone string) error {
 	if minute < 0 || minute >= 24*60 {
-		return fmt.Errorf("%w: time must be 00:00 to 23:59", ErrInvalid)
+		return errf(ErrInvalid, "time must be 00:00 to 23:59")
 	}
 	zone = strings.TrimSpace(zone)
 	if _, err := time.LoadLocation(zone); err != nil || zone == "" || strings.EqualFold(zone, "local") {
-		return fmt.Errorf("%w: unknown time zone %q", ErrInvalid, zone)
+		return errf(ErrInvalid, "unknown time zone %q", zone)
 	}
 	_, err := s.updateSettings(ctx, trainID, func(st *Settings) { st.ResetOn, st.ResetMinute, st.Zone = on, minute, zone })
 	return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,22 @@ type Options struct {
 	// Log receives the store's own warnings (e.g. a lost notification
 	// connection). Nil discards them.
 	Log *slog.Logger
+	// SeedOwner owns the seeded trains (default: the sandbox's demo account).
+	SeedOwner Owner
+	// Admins are the Thing+ loginIds that see (and may claim) trains
+	// without an owner (TRAINS_ADMINS).
+	Admins []string
+	// TokenSecret derives the per-train webhook tokens (default: random,
+	// so tokens change at every start; the app passes a kept secret).
+	TokenSecret []byte
+	// TokenGrace is how long a rotated-out token keeps working (default 24 h).
+	TokenGrace time.Duration
+	// EventsRetention and DedupeWindow bound the event log and the
+	// duplicate-detection keys (defaults 90 and 7 days; negative keeps all).
+	EventsRetention, DedupeWindow time.Duration
+	// RejectBudget is how many rejected pushes per reason and minute reach
+	// the event log (default 60); the rest are only counted.
+	RejectBudget int
 	// OnCommit, when set, is told the size and COMMIT time of every push
 	// transaction (metrics). It runs on the writer goroutine: keep it quick.
 	OnCommit func(ops int, took time.Duration)
@@ -55,17 +72,24 @@ type Store struct {
 
 	settings settingsCache // per-train settings, refreshed after each change
 
-	ops      chan *op
-	maxBatch int
-	maxDelay time.Duration
-	quit     chan struct{}
-	done     chan struct{}
+	ops       chan *op
+	maxBatch  int
+	maxDelay  time.Duration
+	quit      chan struct{}
+	done      chan struct{}
+	maintDone chan struct{}
 
 	closeMu sync.RWMutex // held for reading while enqueueing; for writing by Close
 	closed  bool
 	seq     atomic.Uint64 // version of the last committed change
 
-	onCommit func(ops int, took time.Duration)
+	tokens      *tokenCache
+	tokenSecret []byte
+	tokenGrace  time.Duration
+	access      accessConfig
+	rejects     *rejectLog
+	maint       maintConfig
+	onCommit    func(ops int, took time.Duration)
 
 	inflight                           atomic.Int64 // callers inside submit
 	statCommits, statOps, statCommitNs atomic.Int64
@@ -106,14 +130,14 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	if !opt.NoSeed {
-		if err := seed(ctx, wdb, b, now()); err != nil {
+		if err := seed(ctx, wdb, b, now(), opt.SeedOwner.orDemo()); err != nil {
 			return fail(err)
 		}
 	}
 	s := &Store{
 		path: path, wdb: wdb, rdb: rdb, hub: NewHub(), now: now, backend: b, log: log,
 		ops: make(chan *op, 4096), maxBatch: opt.MaxBatch,
-		quit: make(chan struct{}), done: make(chan struct{}), onCommit: opt.OnCommit,
+		quit: make(chan struct{}), done: make(chan struct{}), maintDone: make(chan struct{}), onCommit: opt.OnCommit,
 	}
 	if s.maxBatch <= 0 {
 		s.maxBatch = 2048
@@ -132,6 +156,9 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	if err := s.settings.load(ctx, rdb); err != nil {
 		return fail(err)
 	}
+	if err := s.configure(ctx, opt); err != nil {
+		return fail(err)
+	}
 	if pb, ok := b.(*pgBackend); ok {
 		lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		s.stopListen, s.listenDone = cancel, make(chan struct{})
@@ -147,6 +174,7 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		return fail(err)
 	}
 	go w.run()
+	go s.maintain()
 	return s, nil
 }
 
@@ -156,6 +184,12 @@ func (s *Store) Backend() string { return s.backend.name() }
 // Epoch identifies the database the versions count in: it changes only with
 // the database, so a version seen on one instance means the same on all.
 func (s *Store) Epoch() string { return s.epoch }
+
+// DB is the database's write pool. Sibling packages (rule history) keep
+// their own tables in the same database: one file to back up, and the same
+// engine when PostgreSQL replaces SQLite. Their writes queue behind the
+// writer's commits on its single connection.
+func (s *Store) DB() *sql.DB { return s.wdb }
 
 // Path is the database file path (or the PostgreSQL database, without password).
 func (s *Store) Path() string { return s.path }
@@ -178,6 +212,7 @@ func (s *Store) Close() error {
 	s.closeMu.Unlock()
 	close(s.quit)
 	<-s.done
+	<-s.maintDone
 	if s.stopListen != nil {
 		s.stopListen()
 		<-s.listenDone
@@ -197,7 +232,7 @@ func SeedSensorID(car, door int) string {
 	return fmt.Sprintf("%s-%d-door%d", SeedGateway, car, door)
 }
 
-func seed(ctx context.Context, db *sql.DB, b backend, now time.Time) error {
+func seed(ctx context.Context, db *sql.DB, b backend, now time.Time, owner Owner) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("trains: seed: %w", err)
@@ -232,14 +267,15 @@ func seed(ctx context.Context, db *sql.DB, b backend, now time.Time) error {
 		{1002, "잠실-을지로3가", false},
 		{1004, "홍대입구-서울대입구", false},
 	}
-	// Small capacities so a handful of passengers walks a car through every
-	// crowd level (e.g. capacity 4: 0-3 spacious, 4-5 normal, 6 caution, 7+ crowded).
+	// Seoul Metro counts 160 passengers (seated and standing) as a car's
+	// capacity, 100 %: the sandbox's simulator fills them to that scale.
 	cars := []car{
-		{2000, 1000, 1, 4, 1}, {2001, 1000, 2, 5, 2}, {2002, 1000, 3, 6, 3},
-		{2003, 1002, 1, 4, 0}, {2004, 1002, 2, 5, 0}, {2005, 1002, 3, 6, 0},
+		{2000, 1000, 1, 160, 1}, {2001, 1000, 2, 160, 2}, {2002, 1000, 3, 160, 3},
+		{2003, 1002, 1, 160, 0}, {2004, 1002, 2, 160, 0}, {2005, 1002, 3, 160, 0},
 	}
 	for _, t := range trains {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running) VALUES(?,?,?)", t.id, t.name, t.running); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running, owner_id, owner_login) VALUES(?,?,?,?,?)",
+			t.id, t.name, t.running, owner.ID, owner.Login); err != nil {
 			return fmt.Errorf("trains: seed: %w", err)
 		}
 	}
@@ -276,24 +312,27 @@ func (s *Store) Snapshot(ctx context.Context) (Snapshot, error) {
 	return Snapshot{Seq: seq, Trains: ts}, err
 }
 
-// Trains reads every train with its cars and doors, ordered by id.
+// Trains reads every train with its cars and doors, ordered by id, whoever
+// owns it (for the operator and tests; screens use TrainsFor).
 func (s *Store) Trains(ctx context.Context) ([]Train, error) {
-	return s.readTrains(ctx, 0)
+	return s.readTrains(ctx, 0, nil)
 }
 
 // Train reads one train with its cars and doors.
 func (s *Store) Train(ctx context.Context, id int64) (Train, error) {
-	ts, err := s.readTrains(ctx, id)
+	ts, err := s.readTrains(ctx, id, nil)
 	if err != nil {
 		return Train{}, err
 	}
 	if len(ts) == 0 {
-		return Train{}, fmt.Errorf("%w: train %d", ErrNotFound, id)
+		return Train{}, errf(ErrNotFound, "train %d", id)
 	}
 	return ts[0], nil
 }
 
-func (s *Store) readTrains(ctx context.Context, only int64) ([]Train, error) {
+// readTrains reads one train (only) or all, and with p only those p may see,
+// each with p's role.
+func (s *Store) readTrains(ctx context.Context, only int64, p *Principal) ([]Train, error) {
 	conn, err := s.rdb.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("trains: read: %w", err)
@@ -310,7 +349,13 @@ func (s *Store) readTrains(ctx context.Context, only int64) ([]Train, error) {
 	if only != 0 {
 		where, args = " WHERE id = ?", []any{only}
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT id, name, running FROM trains"+where+" ORDER BY id", args...)
+	var roles map[int64]Role
+	if p != nil {
+		if roles, err = s.rolesTx(ctx, tx, *p); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT id, name, running, owner_id, owner_login FROM trains"+where+" ORDER BY id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("trains: read: %w", err)
 	}
@@ -318,9 +363,14 @@ func (s *Store) readTrains(ctx context.Context, only int64) ([]Train, error) {
 	idx := map[int64]int{}
 	for rows.Next() {
 		var t Train
-		if err := rows.Scan(&t.ID, &t.Name, &t.Running); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Running, &t.OwnerID, &t.OwnerLogin); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("trains: read: %w", err)
+		}
+		if p != nil {
+			if t.Role = s.roleOf(*p, t, roles); t.Role == RoleNone {
+				continue
+			}
 		}
 		idx[t.ID] = len(out)
 		out = append(out, t)
@@ -333,6 +383,9 @@ func (s *Store) readTrains(ctx context.Context, only int64) ([]Train, error) {
 	cw := ""
 	if only != 0 {
 		cw = " WHERE train_id = ?"
+	}
+	if len(out) == 0 {
+		return out, nil
 	}
 	cars, err := queryCars(ctx, tx, cw, args...)
 	if err != nil {
@@ -408,7 +461,7 @@ func (s *Store) Car(ctx context.Context, id int64) (Car, error) {
 		return Car{}, err
 	}
 	if len(cars) == 0 {
-		return Car{}, fmt.Errorf("%w: car %d", ErrNotFound, id)
+		return Car{}, errf(ErrNotFound, "car %d", id)
 	}
 	return cars[0], nil
 }
@@ -420,7 +473,7 @@ func (s *Store) DoorOf(ctx context.Context, sensorID string) (Door, int64, error
 	err := s.rdb.QueryRowContext(ctx, "SELECT sensor_id, car_id, label, inverted FROM doors WHERE sensor_id = ?", sensorID).
 		Scan(&d.SensorID, &car, &d.Label, &d.Inverted)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Door{}, 0, fmt.Errorf("%w: sensor %q", ErrUnknownSensor, sensorID)
+		return Door{}, 0, errf(ErrUnknownSensor, "sensor %q", sensorID)
 	}
 	if err != nil {
 		return Door{}, 0, fmt.Errorf("trains: read door: %w", err)
@@ -435,7 +488,10 @@ type EventFilter struct {
 	SensorID string
 	Outcome  Outcome
 	BeforeID int64 // only events with a smaller id (paging, newest first)
-	Limit    int   // default 100, at most 1000; ignored by EachEvent
+	// Trains, when not nil, limits the events to these trains (the ones
+	// the reader may see); an empty list matches nothing.
+	Trains []int64
+	Limit  int // default 100, at most 1000; ignored by EachEvent
 }
 
 func (f EventFilter) where() (string, []any) {
@@ -456,6 +512,17 @@ func (f EventFilter) where() (string, []any) {
 	}
 	if f.BeforeID > 0 {
 		add("id < ?", f.BeforeID)
+	}
+	if f.Trains != nil {
+		if len(f.Trains) == 0 {
+			conds = append(conds, "1 = 0")
+		} else {
+			in := "train_id IN (?" + strings.Repeat(",?", len(f.Trains)-1) + ")"
+			conds = append(conds, in)
+			for _, id := range f.Trains {
+				args = append(args, id)
+			}
+		}
 	}
 	conds = append(conds, "type <> 'SEED'")
 	w := " WHERE "

@@ -52,7 +52,7 @@ func testSeed(t *testing.T, tb testBackend) {
 			t.Fatalf("train %d = %+v, want %+v", i, tr, w)
 		}
 		for j, c := range tr.Cars {
-			if c.ID != w.cars[j] || c.Position != j+1 || c.Count != 0 || c.Capacity < 4 || c.Capacity > 6 {
+			if c.ID != w.cars[j] || c.Position != j+1 || c.Count != 0 || c.Capacity != 160 {
 				t.Errorf("train %d car %d = %+v", w.id, j, c)
 			}
 			wantDoors := 0
@@ -656,7 +656,7 @@ func testHub(t *testing.T, tb testBackend) {
 func TestSchemaVersion(t *testing.T) {
 	s := openTest(t, "")
 	var v int
-	if err := s.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != 3 {
+	if err := s.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != 4 {
 		t.Fatalf("user_version = %d, %v", v, err)
 	}
 	var mode string

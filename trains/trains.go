@@ -9,18 +9,19 @@
 package trains
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 	"time"
 )
 
 // Train is an ordered set of cars.
 type Train struct {
-	ID      int64
-	Name    string
-	Running bool
-	Cars    []Car // in order of Position
+	ID         int64
+	Name       string
+	Running    bool
+	Cars       []Car  // in order of Position
+	OwnerID    string // Thing+ user id of the owner; "" = not claimed yet
+	OwnerLogin string // the owner's loginId, for display
+	Role       Role   // what the reader may do (set by TrainsFor / TrainFor)
 }
 
 // Car is one car of a train with its passenger count.
@@ -59,7 +60,7 @@ func ParseType(s string) (EventType, error) {
 	case TypeIn, TypeOut:
 		return t, nil
 	}
-	return "", fmt.Errorf("%w: type must be IN or OUT", ErrInvalid)
+	return "", errf(ErrInvalid, "type must be IN or OUT")
 }
 
 // Outcome says what became of an event.
@@ -72,6 +73,8 @@ const (
 	OutcomeDuplicate     Outcome = "duplicate"      // event key seen before: acknowledged, not counted
 	OutcomeUnknownSensor Outcome = "unknown_sensor" // no car holds the sensor
 	OutcomeBadKey        Outcome = "bad_key"        // webhook key missing or wrong
+	OutcomeWrongTrain    Outcome = "wrong_train"    // a train's token pushed another train's sensor
+	OutcomeRateLimited   Outcome = "rate_limited"   // refused pushes from one address over WEBHOOK_RATE
 	OutcomeInvalid       Outcome = "invalid"        // malformed push (bad type, oversized field)
 	OutcomeCorrected     Outcome = "corrected"      // count set by hand, with a reason
 	OutcomeReset         Outcome = "reset"          // count set to zero by hand
@@ -80,7 +83,7 @@ const (
 // Outcomes lists every outcome, for filters.
 var Outcomes = []Outcome{
 	OutcomeApplied, OutcomeClamped, OutcomeDuplicate, OutcomeUnknownSensor,
-	OutcomeBadKey, OutcomeInvalid, OutcomeCorrected, OutcomeReset,
+	OutcomeBadKey, OutcomeWrongTrain, OutcomeRateLimited, OutcomeInvalid, OutcomeCorrected, OutcomeReset,
 }
 
 // Event is one line of the event log.
@@ -100,6 +103,10 @@ type Event struct {
 
 // Push is one people-counter push from a Thing+ rule.
 type Push struct {
+	// TrainID is the train whose token authorised the push; a sensor on
+	// another train's car is refused (ErrWrongTrain). 0 = any train (the
+	// legacy shared key).
+	TrainID  int64
 	SensorID string
 	Type     EventType // IN or OUT
 	EventKey string    // optional de-duplication key (Thing+ timeline/event id)
@@ -132,12 +139,15 @@ const (
 )
 
 // Errors returned by the store. Test with errors.Is.
+// Each has an application code (apperr), also when returned bare.
 var (
-	ErrInvalid       = errors.New("invalid input")
-	ErrNotFound      = errors.New("not found")
-	ErrConflict      = errors.New("conflict")
-	ErrUnknownSensor = errors.New("no car holds this sensor")
-	ErrClosed        = errors.New("store closed")
+	ErrInvalid       error = kind("invalid input")
+	ErrNotFound      error = kind("not found")
+	ErrConflict      error = kind("conflict")
+	ErrUnknownSensor error = kind("no car holds this sensor")
+	ErrClosed        error = kind("store closed")
+	ErrWrongTrain    error = kind("sensor is on another train")
+	ErrForbidden     error = kind("forbidden")
 )
 
 // Level is a car's crowd level.
@@ -166,8 +176,8 @@ var DefaultThresholds = Thresholds{Spacious: 80, Normal: 130, Caution: 150}
 // Validate reports whether the thresholds are positive and increasing.
 func (t Thresholds) Validate() error {
 	if t.Spacious <= 0 || t.Normal <= t.Spacious || t.Caution <= t.Normal {
-		return fmt.Errorf("%w: thresholds must satisfy 0 < spacious < normal < caution (got %d, %d, %d)",
-			ErrInvalid, t.Spacious, t.Normal, t.Caution)
+		return errf(ErrInvalid, "thresholds must satisfy 0 < spacious < normal < caution (got %d, %d, %d)",
+			t.Spacious, t.Normal, t.Caution)
 	}
 	return nil
 }

@@ -27,6 +27,8 @@ type manageOut struct {
 	value     any     // returned to the caller (e.g. the created Train)
 	cars      []int64 // cars whose state changed, published after commit
 	structure bool    // trains, car order or doors changed
+	access    bool    // owners, shares or tokens changed
+	keep      bool    // nothing the writer keeps in memory changed (no reload)
 }
 
 type op struct {
@@ -75,15 +77,6 @@ func (s *Store) submit(ctx context.Context, o *op) opResult {
 func (s *Store) Apply(ctx context.Context, p Push) (Result, error) {
 	r := s.submit(ctx, &op{kind: opPush, push: p})
 	return r.result, r.err
-}
-
-// LogRejected records a push refused before it reached the counts (for
-// example OutcomeBadKey). Strings are truncated to the stored limits.
-func (s *Store) LogRejected(ctx context.Context, r Rejected) error {
-	if r.Outcome == "" {
-		r.Outcome = OutcomeInvalid
-	}
-	return s.submit(ctx, &op{kind: opReject, rej: r}).err
 }
 
 // manage runs fn as one transaction on the writer goroutine.
@@ -252,7 +245,7 @@ func (w *writer) runPushes(ops []*op) {
 			changed = append(changed, o.carID)
 		}
 	}
-	u, err := w.bump(ctx, tx, changed, false)
+	u, err := w.bump(ctx, tx, changed, false, false)
 	if err != nil {
 		fail(err)
 		return
@@ -293,11 +286,11 @@ func checkOp(o *op, now time.Time) (e Event, res opResult, ok bool) {
 	e = Event{Time: now, SensorID: truncate(p.SensorID, MaxSensorIDLen), Type: EventType(truncate(string(p.Type), 16)), EventKey: truncate(p.EventKey, MaxEventKeyLen)}
 	if p.Type != TypeIn && p.Type != TypeOut {
 		e.Outcome, e.Reason = OutcomeInvalid, "type must be IN or OUT"
-		return e, opResult{result: Result{Outcome: e.Outcome}, err: fmt.Errorf("%w: type must be IN or OUT", ErrInvalid)}, false
+		return e, opResult{result: Result{Outcome: e.Outcome}, err: errf(ErrInvalid, "type must be IN or OUT")}, false
 	}
 	if p.SensorID == "" || len(p.SensorID) > MaxSensorIDLen || len(p.EventKey) > MaxEventKeyLen {
 		e.Outcome, e.Reason = OutcomeInvalid, "sensor id or event key empty or too long"
-		return e, opResult{result: Result{Outcome: e.Outcome}, err: fmt.Errorf("%w: sensor id or event key empty or too long", ErrInvalid)}, false
+		return e, opResult{result: Result{Outcome: e.Outcome}, err: errf(ErrInvalid, "sensor id or event key empty or too long")}, false
 	}
 	return e, opResult{}, true
 }
@@ -318,13 +311,16 @@ func logEvent(ctx context.Context, tx *sql.Tx, e Event, withCar bool) (id, train
 
 // pushResult is the caller's answer for one counted (or refused) push.
 func pushResult(p Push, o pushOut, now time.Time) opResult {
+	if o.outcome == OutcomeWrongTrain { // refused without a row (the caller logs it, within budget)
+		return opResult{result: Result{Outcome: o.outcome}, err: errf(ErrWrongTrain, "sensor %q is not on this token's train", p.SensorID)}
+	}
 	e := Event{
 		ID: o.eventID, Time: now, TrainID: o.trainID, CarID: o.carID, SensorID: p.SensorID, Type: p.Type,
 		Outcome: o.outcome, Delta: o.delta, CountAfter: o.countAfter, EventKey: p.EventKey, Reason: o.reason,
 	}
 	r := opResult{result: Result{Outcome: o.outcome, Event: e}}
 	if o.outcome == OutcomeUnknownSensor {
-		r.err = fmt.Errorf("%w: %q", ErrUnknownSensor, p.SensorID)
+		r.err = errf(ErrUnknownSensor, "%q", p.SensorID)
 		return r
 	}
 	r.result.Car = Car{ID: o.carID, TrainID: o.trainID, Count: o.countAfter} // the car as this push left it
@@ -337,11 +333,11 @@ func pushResult(p Push, o pushOut, now time.Time) opResult {
 // bump gives a change that live views must show the next database version,
 // reads the changed cars as committed by this transaction and tells the
 // other instances. A transaction that changed nothing keeps the version.
-func (w *writer) bump(ctx context.Context, tx *sql.Tx, cars []int64, structure bool) (Update, error) {
+func (w *writer) bump(ctx context.Context, tx *sql.Tx, cars []int64, structure, access bool) (Update, error) {
 	if len(cars) == 0 && !structure {
 		return Update{}, nil
 	}
-	u := Update{Structure: structure}
+	u := Update{Structure: structure, Access: access}
 	var v int64
 	if err := tx.QueryRowContext(ctx, "UPDATE trains_version SET v = v + 1 WHERE id = 1 RETURNING v").Scan(&v); err != nil {
 		return Update{}, err
@@ -391,14 +387,25 @@ func (w *writer) runManage(o *op) {
 		o.res <- opResult{err: err}
 		return
 	}
-	u, err := w.bump(ctx, tx, out.cars, out.structure)
-	if err != nil {
-		o.res <- opResult{err: fmt.Errorf("trains: version: %w", err)}
-		return
+	// Only what live views show gets a version (as before: a rotated token
+	// or a retention batch does not); owners and shares come with structure.
+	var u Update
+	if out.structure || len(out.cars) > 0 {
+		if u, err = w.bump(ctx, tx, out.cars, out.structure, out.access); err != nil {
+			o.res <- opResult{err: fmt.Errorf("trains: version: %w", err)}
+			return
+		}
 	}
 	if err := tx.Commit(); err != nil {
+		w.s.backend.forget() // the rollback may have undone what was read into it
 		o.res <- opResult{err: fmt.Errorf("trains: commit: %w", err)}
 		return
+	}
+	if !out.keep {
+		w.s.backend.forget()
+	}
+	if out.access {
+		w.s.tokens.invalidate()
 	}
 	w.published(u)
 	o.res <- opResult{value: out.value}

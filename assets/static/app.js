@@ -28,9 +28,9 @@
   document.addEventListener("htmx:afterSwap", tick);
 
   // Live-connection badge for SSE panels: the element with data-live-badge
-  // shows whether the stream is open. When SSE is unavailable, the panel's
-  // polling fallback (hx-trigger on the element with data-poll-fallback)
-  // is switched on by adding the class "polling".
+  // shows whether the stream is open. The panel's polling fallback (the
+  // element with data-poll-fallback and its hx-trigger="every …") polls only
+  // while it has the class "polling", i.e. while the stream is not live.
   function badge(state) {
     document.querySelectorAll("[data-live-badge]").forEach(function (el) {
       el.setAttribute("data-state", state);
@@ -47,23 +47,26 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (!window.EventSource) badge("offline");
   });
-
-  // htmx does not swap 4xx/5xx by default; our error fragments are made to be
-  // shown in place, so let 422 (validation) and 503 (unavailable) swap.
-  document.addEventListener("htmx:beforeSwap", function (e) {
-    var s = e.detail.xhr.status;
-    if (s === 422 || s === 409 || s === 503 || s === 502) {
-      e.detail.shouldSwap = true;
-      e.detail.isError = false;
-    } else if (s >= 400 && !e.detail.shouldSwap) {
-      var t = document.getElementById("toasts");
-      if (t && e.detail.xhr.responseText && e.detail.xhr.getResponseHeader("Content-Type") && e.detail.xhr.getResponseHeader("Content-Type").indexOf("text/html") === 0) {
-        var d = document.createElement("div");
-        d.innerHTML = e.detail.xhr.responseText;
-        var msg = d.querySelector("[data-toast]");
-        if (msg) { t.appendChild(msg); setTimeout(function () { msg.remove(); }, 8000); }
-      }
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var el = e.detail.elt;
+    if (el && el.hasAttribute && el.hasAttribute("data-poll-fallback") && !el.classList.contains("polling")) {
+      e.preventDefault(); // the stream is live: nothing to poll for
     }
+  });
+
+  // Which statuses swap in place (422, 409, 503 carry fragments made for it)
+  // is set once, in htmx.config.responseHandling (the htmx-config meta tag).
+  // Any other error answer carries a toast: show it in the toast region.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var xhr = e.detail.xhr;
+    if (e.detail.shouldSwap || xhr.status < 400) return;
+    var t = document.getElementById("toasts");
+    var ct = xhr.getResponseHeader("Content-Type") || "";
+    if (!t || !xhr.responseText || ct.indexOf("text/html") !== 0) return;
+    var d = document.createElement("div");
+    d.innerHTML = xhr.responseText;
+    var msg = d.querySelector("[data-toast]");
+    if (msg) { t.appendChild(msg); setTimeout(function () { msg.remove(); }, 8000); }
   });
   // A network failure during an htmx request: tell the user in the toast region.
   document.addEventListener("htmx:sendError", function () {
@@ -236,6 +239,57 @@
     document.querySelectorAll("svg[data-chart]").forEach(function (svg) {
       if (cursor[svg.id] != null && document.activeElement === svg) show(svg, cursor[svg.id]);
     });
+  });
+})();
+
+// Theme: the header's form works without script; with it, choosing applies
+// at once (the form is still sent, so the cookie is set by the server).
+(function () {
+  "use strict";
+  document.addEventListener("change", function (e) {
+    var f = e.target.closest && e.target.closest("form[data-theme-form]");
+    if (f) f.requestSubmit ? f.requestSubmit() : f.submit();
+  });
+})();
+
+// Keyboard shortcuts: g g gateways, g r rules, g t trains, / search, ?
+// help. Never while typing in a field, never with Ctrl/Alt/Meta.
+(function () {
+  "use strict";
+  var pending = null, timer = null;
+  function typing(el) {
+    return el && (el.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName));
+  }
+  function help() {
+    var d = document.getElementById("shortcuts-dialog");
+    if (d && d.showModal && !d.open) d.showModal();
+  }
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[data-shortcuts-link]");
+    if (a && document.getElementById("shortcuts-dialog")) { e.preventDefault(); help(); }
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.altKey || e.metaKey || typing(e.target) || e.defaultPrevented) return;
+    if (document.querySelector("dialog[open]") && e.key !== "Escape") return;
+    var go = { g: "/gateways", r: "/rules", t: "/trains" };
+    if (pending === "g" && go[e.key]) {
+      pending = null;
+      e.preventDefault();
+      window.location.assign(go[e.key]);
+      return;
+    }
+    pending = null;
+    if (e.key === "g") {
+      pending = "g";
+      clearTimeout(timer);
+      timer = setTimeout(function () { pending = null; }, 1500);
+    } else if (e.key === "/") {
+      var s = document.querySelector("main input[type=search], main [data-search], main input[name=q]");
+      if (s) { e.preventDefault(); s.focus(); if (s.select) s.select(); }
+    } else if (e.key === "?") {
+      e.preventDefault();
+      help();
+    }
   });
 })();
 // Print buttons (no inline script under the CSP).

@@ -49,6 +49,7 @@ func dryWindow(id string) (string, time.Duration) {
 
 // decorateDryRun fills the panel's choices.
 func (h *Handler) decorateDryRun(f *views.Form) {
+	f.History = h.history != nil && f.ID != ""
 	if h.series == nil {
 		return
 	}

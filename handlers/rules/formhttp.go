@@ -8,7 +8,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/thingplus/thingplus-webapp/apperr"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/rulehistory"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	views "github.com/thingplus/thingplus-webapp/views/rules"
 	"github.com/thingplus/thingplus-webapp/views/text"
@@ -164,9 +166,15 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 	var saved thingplus.Rule
 	if f.ID == "" {
 		saved, err = h.rules.CreateRule(ctx, token, r)
+		if err == nil {
+			// the rule exists now whatever happens: a failed snapshot is logged
+			_ = h.snapshot(c, rulehistory.Create, saved, "")
+		}
 	} else {
 		r.ID = f.ID
-		saved, err = h.rules.UpdateRule(ctx, token, r)
+		if err = h.before(c, rulehistory.Update, f.ID); err == nil {
+			_, err = h.rules.UpdateRule(ctx, token, r)
+		}
 	}
 	if err != nil {
 		var te *thingplus.Error
@@ -190,6 +198,10 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 				}
 			}
 			h.renderForm(c, http.StatusUnprocessableEntity, env, f, "")
+		case apperr.CodeOf(err) == apperr.Unavailable && apperr.MessageOf(err) != "":
+			// the snapshot could not be kept: nothing was changed
+			f.Upstream = &views.Upstream{Message: apperr.MessageOf(err)}
+			h.renderForm(c, http.StatusServiceUnavailable, env, f, "")
 		case thingplus.IsKind(err, thingplus.KindUnavailable):
 			f.Upstream = &views.Upstream{Message: text.T("err.unavailable")}
 			h.renderForm(c, http.StatusServiceUnavailable, env, f, "")
@@ -202,7 +214,6 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 	if f.ID != "" {
 		done = "updated"
 	}
-	_ = saved
 	web.Redirect(c, "/rules?done="+done)
 }
 

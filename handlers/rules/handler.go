@@ -6,13 +6,14 @@ package rules
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/thingplus/dryrun"
+	"github.com/thingplus/thingplus-webapp/wiring"
 )
 
 // RuleStore is the Thing+ rules API (*thingplus.Client implements it).
@@ -47,17 +48,26 @@ func (f PickerFunc) SensorChoices(ctx context.Context, token string) ([]GatewayC
 // ("IN" or "OUT"); the URL carries the webhook key.
 type PushURLFunc func(sensorID, dir string) string
 
+// UserPushURLFunc builds the webhook URL for the signed-in account (userID):
+// the URL of the train it owns that holds the sensor, with that train's
+// token, so a rule never carries another account's token.
+type UserPushURLFunc func(ctx context.Context, userID, sensorID, dir string) string
+
 // Handler serves /rules and /events.
 type Handler struct {
 	rules     RuleStore
 	timelines TimelineLister
 	sensors   SensorPicker
 	push      pushURLs
+	userPush  UserPushURLFunc
 	zones     zones
 	now       func() time.Time
 	series    dryrun.SeriesSource // nil: no dry-run
+	history   History             // nil: no snapshots, no history screens
+	wiring    wiring.Expect       // nil: no wiring check
 
-	lastGood snapshots // last good data per user, shown while Thing+ is down
+	lastGood snapshots  // last good data per user, shown while Thing+ is down
+	tables   tablesMemo // the last rendered tables fragment per user
 }
 
 // New builds the handler. pushURL may be nil (then the form offers no
@@ -67,8 +77,15 @@ func New(rules RuleStore, timelines TimelineLister, sensors SensorPicker, pushUR
 	return &Handler{
 		rules: rules, timelines: timelines, sensors: sensors,
 		push: pushURLs{build: pushURL}, zones: newZones(), now: time.Now,
-		lastGood: snapshots{items: map[string]snapshot{}},
+		lastGood: newSnapshots(),
 	}
+}
+
+// WithUserPushURL makes push-to-this-app actions use f, per signed-in
+// account, instead of the fixed builder given to New.
+func (h *Handler) WithUserPushURL(f UserPushURLFunc) *Handler {
+	h.userPush = f
+	return h
 }
 
 // Register adds the routes; they need a signed-in user (web.SetSignedIn has run).
@@ -83,13 +100,15 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.GET("/rules/:id/delete", h.confirmDelete)
 	r.POST("/rules/:id/delete", h.delete)
 	r.GET("/events", h.events)
+	h.registerTools(r)
+	h.registerWiring(r)
 }
 
 // snapshots keep the last good list per user and view, so an outage shows
-// "as of …" data instead of an empty table.
+// "as of …" data instead of an empty table; the least recently used go
+// first beyond maxSnapshots.
 type snapshots struct {
-	mu    sync.Mutex
-	items map[string]snapshot
+	items *lru.Cache[string, snapshot]
 }
 
 type snapshot struct {
@@ -99,25 +118,13 @@ type snapshot struct {
 
 const maxSnapshots = 512
 
-func (s *snapshots) put(key string, at time.Time, data any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.items[key]; !ok && len(s.items) >= maxSnapshots {
-		var oldest string
-		var t time.Time
-		for k, v := range s.items {
-			if oldest == "" || v.at.Before(t) {
-				oldest, t = k, v.at
-			}
-		}
-		delete(s.items, oldest)
-	}
-	s.items[key] = snapshot{at: at, data: data}
+func newSnapshots() snapshots {
+	items, _ := lru.New[string, snapshot](maxSnapshots) // errs only for a size <= 0
+	return snapshots{items: items}
 }
 
-func (s *snapshots) get(key string) (snapshot, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.items[key]
-	return v, ok
+func (s *snapshots) put(key string, at time.Time, data any) {
+	s.items.Add(key, snapshot{at: at, data: data})
 }
+
+func (s *snapshots) get(key string) (snapshot, bool) { return s.items.Get(key) }

@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"bytes"
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/thingplus/thingplus-webapp/apperr"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/rulehistory"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/views/layout"
 	views "github.com/thingplus/thingplus-webapp/views/rules"
@@ -60,7 +63,12 @@ func (h *Handler) picker(c *gin.Context) (choices []GatewayChoice, down bool) {
 
 func (h *Handler) env(c *gin.Context) formEnv {
 	choices, down := h.picker(c)
-	return formEnv{push: h.push, zones: h.zones, now: h.now(), picker: choices, down: down}
+	push := h.push
+	if h.userPush != nil && push.build != nil {
+		ctx, user := c.Request.Context(), userKey(c)
+		push.build = func(sensor, dir string) string { return h.userPush(ctx, user, sensor, dir) }
+	}
+	return formEnv{push: push, zones: h.zones, now: h.now(), picker: choices, down: down}
 }
 
 // userKey identifies the signed-in user for the per-user caches.
@@ -146,11 +154,15 @@ type listSnapshot struct {
 // list serves GET /rules: the page, or just the tables for the filter form.
 func (h *Handler) list(c *gin.Context) {
 	filter := parseFilter(c)
-	env := h.env(c)
+	// The sensor names (for the summaries) and the rules are fetched at
+	// once: a slow Thing+ costs the request budget once, not twice.
+	envc := make(chan formEnv, 1)
+	go func() { envc <- h.env(c) }()
 	key := "rules:" + userKey(c)
 	status := http.StatusOK
 	vm := views.List{Filter: filter}
 	rules, err := h.rules.ListRules(c.Request.Context(), web.TokenOf(c))
+	env := <-envc
 	if err != nil {
 		if !thingplus.IsKind(err, thingplus.KindUnavailable) {
 			web.Fail(c, err)
@@ -167,7 +179,23 @@ func (h *Handler) list(c *gin.Context) {
 	} else {
 		h.lastGood.put(key, h.now(), listSnapshot{rules: rules})
 	}
-	n, loc := env.names(), userLoc(c)
+	loc := userLoc(c)
+	tablesOnly := web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetTables
+	done := c.Query("done")
+	memo := memoKey{rules: first(rules), nRules: len(rules), names: first(env.picker), loc: loc.String(), filter: filter}
+	memoable := tablesOnly && err == nil && done == "" && len(rules) > 0
+	if memoable {
+		if html, ok := h.tables.get(userKey(c), memo); ok {
+			c.Header("Vary", web.HeaderRequest)
+			c.Data(http.StatusOK, "text/html; charset=utf-8", html)
+			return
+		}
+	}
+	if !tablesOnly {
+		vm.Tools = h.tools(c, rules)
+	}
+	n := env.names()
+	rules = slices.Clone(rules) // the list may be shared by a cache: sort a copy
 	slices.SortStableFunc(rules, func(a, b thingplus.Rule) int { return cmp.Compare(b.Mtime, a.Mtime) })
 	for _, r := range rules {
 		row := h.row(r, n, loc)
@@ -185,10 +213,19 @@ func (h *Handler) list(c *gin.Context) {
 			vm.Rules = append(vm.Rules, row)
 		}
 	}
-	if done := c.Query("done"); done != "" && text.Has("rules.done."+done) {
+	if done != "" && text.Has("rules.done."+done) {
 		vm.Notice = layout.Notice{Kind: "ok", Text: text.T("rules.done." + done)}
 	}
-	if web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetTables {
+	if memoable {
+		var buf bytes.Buffer
+		if err := views.Tables(vm).Render(context.WithoutCancel(c.Request.Context()), &buf); err == nil {
+			h.tables.put(userKey(c), memo, buf.Bytes())
+			c.Header("Vary", web.HeaderRequest)
+			c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+			return
+		}
+	}
+	if tablesOnly {
 		web.Component(c, status, views.Tables(vm))
 		return
 	}
@@ -206,6 +243,10 @@ func (h *Handler) toggle(c *gin.Context) {
 	}
 	r, err := h.rules.GetRule(ctx, token, id)
 	if err != nil {
+		h.rowFail(c, err)
+		return
+	}
+	if err := h.snapshot(c, rulehistory.Toggle, r, ""); err != nil {
 		h.rowFail(c, err)
 		return
 	}
@@ -240,6 +281,10 @@ func (h *Handler) confirmDelete(c *gin.Context) {
 // delete serves POST /rules/:id/delete. A rule already gone counts as deleted.
 func (h *Handler) delete(c *gin.Context) {
 	id := c.Param("id")
+	if err := h.before(c, rulehistory.Delete, id); err != nil {
+		h.rowFail(c, err)
+		return
+	}
 	err := h.rules.DeleteRule(c.Request.Context(), web.TokenOf(c), id)
 	if err != nil && !thingplus.IsKind(err, thingplus.KindNotFound) {
 		h.rowFail(c, err)

@@ -2,74 +2,225 @@ package session
 
 import (
 	"errors"
+	"hash/crc32"
+	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
-	gsm "github.com/bradleypeabody/gorilla-sessions-memcache"
 )
 
-// memcacheBackend talks to memcached with a short timeout (100 ms) and one
-// retry after a timeout: a busy host can miss one deadline, and a retry is
-// cheaper for the user than a 503; a memcached that is really down or hung
-// still answers within ~200 ms.
+// Memcached settings: a short timeout (a stalled server costs one timeout
+// per request, then 503), and an idle pool as large as peak concurrency.
+const (
+	mcTimeout      = 100 * time.Millisecond
+	mcMaxIdleConns = 256
+)
+
+// memcacheBackend keeps each session on two servers when it has two or
+// more (one otherwise): written to both, read from both at once (the first
+// copy found wins), and copied back to a server that had lost it.
+// Killing and restarting any one memcached therefore signs no one out.
+//
+// Each server has its own connection pool. After a restart every pooled
+// connection is dead: the first operation that meets one (EOF, reset,
+// broken pipe) drops the whole pool and retries once on a fresh
+// connection, so a restart costs no failed requests. Timeouts are not
+// retried: a hung server costs one timeout, not two.
 type memcacheBackend struct {
-	*gsm.GoMemcacher
-	mc      *memcache.Client
-	onError func(op string) // metrics; nil: none
+	servers []*mcServer
+	onError func(op string) // told each failed operation of one server (metrics); nil: none
 }
 
-// observe reports a failed operation (a miss is an answer, not a failure)
-// and returns err unchanged.
-func (m *memcacheBackend) observe(op string, err error) {
-	if err != nil && m.onError != nil && !errors.Is(err, memcache.ErrCacheMiss) && !errors.Is(err, memcache.ErrNotStored) {
-		m.onError(op)
+// observe reports one server's failed operation; a miss is an answer, not
+// a failure.
+func (b *memcacheBackend) observe(op string, err error) {
+	if err != nil && b.onError != nil && !errors.Is(err, memcache.ErrCacheMiss) && !errors.Is(err, memcache.ErrNotStored) {
+		b.onError(op)
 	}
 }
 
-func (m *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64, err error) {
-	defer func() { m.observe("get", err) }()
-	for try := 0; try < 2; try++ {
-		if val, flags, cas, err = m.GoMemcacher.Get(key); !isTimeout(err) {
-			return
+func newMemcacheBackend(addrs []string, onError func(op string)) *memcacheBackend {
+	b := &memcacheBackend{onError: onError}
+	for _, a := range addrs {
+		s := &mcServer{addr: a}
+		s.mc = s.newClient()
+		b.servers = append(b.servers, s)
+	}
+	return b
+}
+
+// replicas are the servers that hold key: its home and the next one.
+func (b *memcacheBackend) replicas(key string) []*mcServer {
+	n := len(b.servers)
+	i := int(crc32.ChecksumIEEE([]byte(key)) % uint32(n))
+	if n == 1 {
+		return b.servers[i : i+1]
+	}
+	return []*mcServer{b.servers[i], b.servers[(i+1)%n]}
+}
+
+// Get asks both servers of key at once and answers with the first copy
+// found, so a hung or dead server costs nothing while the other answers.
+// A server that answered "no such item" while the other had it lost it (it
+// restarted): the copy is written back to it in the background, so a
+// later restart of the other signs no one out either.
+func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64, err error) {
+	rs := b.replicas(key)
+	type answer struct {
+		s   *mcServer
+		it  *memcache.Item
+		err error
+	}
+	ch := make(chan answer, len(rs))
+	for _, s := range rs {
+		go func() {
+			var it *memcache.Item
+			err := s.do(func(mc *memcache.Client) (e error) { it, e = mc.Get(key); return })
+			b.observe("get", err)
+			ch <- answer{s, it, err}
+		}()
+	}
+	var missed []*mcServer
+	var firstErr error
+	for n := range len(rs) {
+		a := <-ch
+		switch {
+		case a.err == nil:
+			go func() { // repair whoever misses it, once all have answered
+				for range len(rs) - n - 1 {
+					if o := <-ch; errors.Is(o.err, memcache.ErrCacheMiss) {
+						missed = append(missed, o.s)
+					}
+				}
+				for _, m := range missed {
+					m.repair(a.it)
+				}
+			}()
+			return string(a.it.Value), a.it.Flags, 0, nil
+		case errors.Is(a.err, memcache.ErrCacheMiss):
+			missed = append(missed, a.s)
+		case firstErr == nil:
+			firstErr = a.err
 		}
 	}
-	return
+	if len(missed) > 0 {
+		// A server that answered "no such session" is believed over one that
+		// could not answer: the visitor is simply signed out.
+		return "", 0, 0, memcache.ErrCacheMiss
+	}
+	return "", 0, 0, firstErr
 }
 
-func (m *memcacheBackend) Set(key, val string, flags, exp uint32, ocas uint64) (cas uint64, err error) {
-	defer func() { m.observe("set", err) }()
-	for try := 0; try < 2; try++ {
-		if cas, err = m.GoMemcacher.Set(key, val, flags, exp, ocas); !isTimeout(err) {
-			return
+// Set writes key to both of its servers at once; it fails only when
+// neither took it.
+func (b *memcacheBackend) Set(key, val string, flags, exp uint32, ocas uint64) (uint64, error) {
+	it := &memcache.Item{Key: key, Value: []byte(val), Flags: flags, Expiration: int32(exp)}
+	return ocas, b.each("set", key, func(mc *memcache.Client) error { return mc.Set(it) })
+}
+
+// Delete removes key from both servers (a miss is fine).
+func (b *memcacheBackend) Delete(key string) error {
+	return b.each("delete", key, func(mc *memcache.Client) error {
+		if err := mc.Delete(key); err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
+			return err
+		}
+		return nil
+	})
+}
+
+// each runs f on every server of key in parallel; nil when one succeeded.
+func (b *memcacheBackend) each(op, key string, f func(*memcache.Client) error) error {
+	rs := b.replicas(key)
+	errs := make([]error, len(rs))
+	var wg sync.WaitGroup
+	for i, s := range rs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = s.do(f); b.observe(op, errs[i]) }()
+	}
+	wg.Wait()
+	for _, e := range errs {
+		if e == nil {
+			return nil
 		}
 	}
-	return
+	return errors.Join(errs...)
 }
 
-func (m *memcacheBackend) Delete(key string) (err error) {
-	defer func() { m.observe("delete", err) }()
-	for try := 0; try < 2; try++ {
-		if err = m.mc.Delete(key); !isTimeout(err) {
-			return
+// Ping is nil while every session has a reachable server: with two or
+// more servers one may be down.
+func (b *memcacheBackend) Ping() error {
+	var errs []error
+	for _, s := range b.servers {
+		if err := s.do(func(mc *memcache.Client) error { return mc.Ping() }); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	return
+	if len(errs) == len(b.servers) || (len(errs) > 0 && len(b.servers) == 1) {
+		return errors.Join(errs...)
+	}
+	return nil
 }
 
-func isTimeout(err error) bool {
+// mcServer is one memcached with its own connection pool.
+type mcServer struct {
+	addr string
+	mu   sync.Mutex
+	mc   *memcache.Client
+}
+
+func (s *mcServer) newClient() *memcache.Client {
+	mc := memcache.New(s.addr)
+	mc.Timeout = mcTimeout
+	mc.MaxIdleConns = mcMaxIdleConns
+	return mc
+}
+
+func (s *mcServer) client() *memcache.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mc
+}
+
+// do runs f; on a dead connection it drops the pool and tries once more.
+func (s *mcServer) do(f func(*memcache.Client) error) error {
+	mc := s.client()
+	err := f(mc)
+	if !connLost(err) {
+		return err
+	}
+	s.mu.Lock()
+	if s.mc == mc { // not replaced by a concurrent caller already
+		s.mc = s.newClient()
+		go mc.Close() // its idle connections are dead anyway
+	}
+	fresh := s.mc
+	s.mu.Unlock()
+	return f(fresh)
+}
+
+// repair copies a session back to a server that had lost it (Add: never
+// over a newer copy written meanwhile).
+func (s *mcServer) repair(it *memcache.Item) {
+	cp := *it
+	cp.Expiration = MaxAge
+	_ = s.do(func(mc *memcache.Client) error { return mc.Add(&cp) })
+}
+
+// connLost reports a connection that died under us (the server restarted
+// or closed it), as opposed to a timeout or a memcached answer.
+func connLost(err error) bool {
 	if err == nil {
 		return false
 	}
-	var ct *memcache.ConnectTimeoutError
 	var ne net.Error
-	return errors.As(err, &ct) || (errors.As(err, &ne) && ne.Timeout())
-}
-
-func (m *memcacheBackend) Ping() (err error) {
-	defer func() { m.observe("ping", err) }()
-	return m.mc.Ping()
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
 }
 
 // memoryBackend stands in for memcached on a single developer machine. It

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
 	gsm "github.com/bradleypeabody/gorilla-sessions-memcache"
@@ -64,10 +63,7 @@ type Options struct {
 func New(o Options) *Store {
 	var b backend
 	if len(o.Servers) > 0 {
-		mc := memcache.New(o.Servers...)
-		mc.Timeout = 100 * time.Millisecond
-		mc.MaxIdleConns = 256
-		b = &memcacheBackend{GoMemcacher: gsm.NewGoMemcacher(mc), mc: mc, onError: o.OnError}
+		b = newMemcacheBackend(o.Servers, o.OnError)
 	} else {
 		b = newMemoryBackend()
 	}
@@ -94,13 +90,12 @@ func (s *Store) New(r *http.Request, name string) (*gsessions.Session, error) {
 	sess.ID, sess.Values, sess.Options, sess.IsNew = loaded.ID, loaded.Values, loaded.Options, loaded.IsNew
 	if err != nil {
 		sess.ID = "" // never reuse an id we could not load: a fresh one is made at save
-		if !isOutage(err) {
-			// No such session, or a cookie that does not decode: simply a
-			// visitor without a session, nothing for gin-contrib to log.
-			err = nil
-		}
 	}
-	return sess, err
+	// No error goes back to gin-contrib: no session or a cookie that does
+	// not decode is simply a visitor without a session, and an outage is
+	// recorded on the request above and logged, with the request id, by
+	// whoever answers the 503 (gin-contrib would log it without one).
+	return sess, nil
 }
 
 // Save writes the session. MaxAge < 0 destroys it on the server and in the

@@ -12,10 +12,14 @@ import (
 	"github.com/thingplus/thingplus-webapp/trains"
 )
 
-// The original app's JSON API (§7.3), for signed-in users or holders of the
-// webhook key, with its bugs fixed: every route answers, nothing is lost on
-// a failed move, no store internals leak. Failures are 400 with
-// {"error": "..."} as in the original (401 without a session or key).
+// The original app's JSON API (§7.3), with its bugs fixed: every route
+// answers, nothing is lost on a failed move, no store internals leak.
+// Reads need a signed-in account with access to the train, or that train's
+// push token (?key= or X-Webhook-Key); writes need a signed-in owner or
+// editor (CSRF-checked like every form). Bad input and conflicts are 400
+// with {"error": "..."} as in the original; 401 without a session (or
+// token, for reads); 404 for a train the caller may not see (or none);
+// 403 for a change a viewer may not make.
 
 type apiTrain struct {
 	ID        int64   `json:"_id"`
@@ -57,27 +61,59 @@ func apiError(c *gin.Context, status int, msg string) {
 	c.JSON(status, gin.H{"error": msg})
 }
 
-// apiFail maps a store error: bad input, unknown ids and conflicts are 400
-// like the original; the rest is logged and 500.
+// apiFail maps a store error: access refusals are 404 and 403, bad input
+// and conflicts 400 like the original; the rest is logged and 500.
 func (h *Handler) apiFail(c *gin.Context, err error) {
 	switch {
-	case errors.Is(err, trains.ErrInvalid), errors.Is(err, trains.ErrNotFound),
-		errors.Is(err, trains.ErrConflict), errors.Is(err, trains.ErrUnknownSensor):
-		apiError(c, http.StatusBadRequest, message(err))
+	case errors.Is(err, errNoAccess), errors.Is(err, trains.ErrNotFound):
+		apiError(c, http.StatusNotFound, "not found")
+	case errors.Is(err, trains.ErrForbidden):
+		apiError(c, http.StatusForbidden, trains.MessageOf(err))
+	case errors.Is(err, trains.ErrInvalid), errors.Is(err, trains.ErrConflict), errors.Is(err, trains.ErrUnknownSensor):
+		apiError(c, http.StatusBadRequest, trains.MessageOf(err))
 	default:
 		h.cfg.Log.ErrorContext(c.Request.Context(), "trains api", "err", err, "path", c.FullPath())
 		apiError(c, http.StatusInternalServerError, "internal error")
 	}
 }
 
-// apiAuth lets through signed-in users and holders of the webhook key.
-func (h *Handler) apiAuth(c *gin.Context) {
-	if _, ok := web.UserOf(c); ok || h.keyOK(c) {
+// errNoAccess: the caller may not see the train (answered as not found).
+var errNoAccess = &trains.Error{Kind: trains.ErrNotFound, Msg: "not found"}
+
+// apiSignedIn lets through signed-in accounts only (writes).
+func (h *Handler) apiSignedIn(c *gin.Context) {
+	if _, ok := web.UserOf(c); ok {
 		c.Next()
 		return
 	}
-	apiError(c, http.StatusUnauthorized, "sign in or pass the webhook key")
+	apiError(c, http.StatusUnauthorized, "sign in to change trains")
 	c.Abort()
+}
+
+// apiReader is who reads: a signed-in account, or the train of a push
+// token (tokenTrain != 0). ok is false (and 401 sent) for neither.
+func (h *Handler) apiReader(c *gin.Context) (tokenTrain int64, ok bool) {
+	if _, signed := web.UserOf(c); signed {
+		return 0, true
+	}
+	if k := pushKey(c); k != "" {
+		if t, found := h.store.TokenTrain(k); found {
+			return t, true
+		}
+	}
+	apiError(c, http.StatusUnauthorized, "sign in or pass this train's token")
+	return 0, false
+}
+
+// apiCanRead checks that the reader may see train.
+func (h *Handler) apiCanRead(c *gin.Context, tokenTrain, train int64) error {
+	if tokenTrain != 0 {
+		if tokenTrain != train {
+			return errNoAccess
+		}
+		return nil
+	}
+	return h.need(c, train, trains.RoleViewer)
 }
 
 // apiBody reads a JSON or urlencoded body (at most MaxBody).
@@ -94,7 +130,7 @@ func apiBody(c *gin.Context) (map[string]string, bool) {
 	}
 	f, err := bodyFields(c.GetHeader("Content-Type"), body)
 	if err != nil {
-		apiError(c, http.StatusBadRequest, message(err))
+		apiError(c, http.StatusBadRequest, trains.MessageOf(err))
 		return nil, false
 	}
 	return f, true
@@ -130,7 +166,21 @@ func parseBool(c *gin.Context, s, what string) (bool, bool) {
 
 // GET /api/trains → {"data": [train…]}
 func (h *Handler) apiTrains(c *gin.Context) {
-	ts, err := h.store.Trains(c.Request.Context())
+	tt, ok := h.apiReader(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	var ts []trains.Train
+	var err error
+	if tt != 0 {
+		var t trains.Train
+		if t, err = h.store.Train(ctx, tt); err == nil {
+			ts = []trains.Train{t}
+		}
+	} else {
+		ts, err = h.store.TrainsFor(ctx, principal(c))
+	}
 	if err != nil {
 		h.apiFail(c, err)
 		return
@@ -142,17 +192,22 @@ func (h *Handler) apiTrains(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"data": out})
 }
 
-// GET /api/train/:id → [train with counts in car order] (empty when none).
+// GET /api/train/:id → [train with counts in car order]; 404 when none
+// or not the caller's to see.
 func (h *Handler) apiTrain(c *gin.Context) {
+	tt, ok := h.apiReader(c)
+	if !ok {
+		return
+	}
 	id, ok := parseID(c, c.Param("id"), "trainId")
 	if !ok {
 		return
 	}
-	t, err := h.store.Train(c.Request.Context(), id)
-	if errors.Is(err, trains.ErrNotFound) {
-		c.JSON(http.StatusOK, []apiTrainCounts{})
+	if err := h.apiCanRead(c, tt, id); err != nil {
+		h.apiFail(c, err)
 		return
 	}
+	t, err := h.store.Train(c.Request.Context(), id)
 	if err != nil {
 		h.apiFail(c, err)
 		return
@@ -164,33 +219,41 @@ func (h *Handler) apiTrain(c *gin.Context) {
 	c.JSON(http.StatusOK, []apiTrainCounts{a})
 }
 
-// GET /api/cars/:id → [car] (empty when none).
+// GET /api/cars/:id → [car]; 404 when none or not the caller's to see.
 func (h *Handler) apiCar(c *gin.Context) {
-	id, ok := parseID(c, c.Param("id"), "carId")
+	car, ok := h.apiReadCar(c, "id")
 	if !ok {
-		return
-	}
-	car, err := h.store.Car(c.Request.Context(), id)
-	if errors.Is(err, trains.ErrNotFound) {
-		c.JSON(http.StatusOK, []apiCar{})
-		return
-	}
-	if err != nil {
-		h.apiFail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, []apiCar{toAPICar(car)})
 }
 
-// GET /api/sensors/:carId → ["sensor id", …]; 400 for an unknown car.
-func (h *Handler) apiSensors(c *gin.Context) {
-	id, ok := parseID(c, c.Param("carId"), "carId")
+// apiReadCar reads the car named by path parameter param, if the caller
+// may see its train.
+func (h *Handler) apiReadCar(c *gin.Context, param string) (trains.Car, bool) {
+	tt, ok := h.apiReader(c)
 	if !ok {
-		return
+		return trains.Car{}, false
+	}
+	id, ok := parseID(c, c.Param(param), "carId")
+	if !ok {
+		return trains.Car{}, false
 	}
 	car, err := h.store.Car(c.Request.Context(), id)
+	if err == nil {
+		err = h.apiCanRead(c, tt, car.TrainID)
+	}
 	if err != nil {
 		h.apiFail(c, err)
+		return trains.Car{}, false
+	}
+	return car, true
+}
+
+// GET /api/sensors/:carId → ["sensor id", …]; 404 for an unknown car.
+func (h *Handler) apiSensors(c *gin.Context) {
+	car, ok := h.apiReadCar(c, "carId")
+	if !ok {
 		return
 	}
 	c.JSON(http.StatusOK, toAPICar(car).Sensors)
@@ -203,8 +266,20 @@ func (h *Handler) apiAddSensor(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if _, holder, err := h.store.DoorOf(ctx, f["sensorId"]); err == nil {
-		apiError(c, http.StatusBadRequest, "sensor is already on car "+strconv.FormatInt(holder, 10))
+	if err := h.needCar(c, car, trains.RoleEditor); err != nil {
+		h.apiFail(c, err)
+		return
+	}
+	if _, _, err := h.store.DoorOf(ctx, f["sensorId"]); err == nil {
+		apiError(c, http.StatusBadRequest, "sensor is already on a car")
+		return
+	}
+	if err := trains.ValidSensorID(f["sensorId"]); err != nil {
+		h.apiFail(c, err)
+		return
+	}
+	if err := h.checkSensor(c, f["sensorId"]); err != nil {
+		h.apiFail(c, err)
 		return
 	}
 	if err := h.store.AssignDoor(ctx, car, trains.Door{SensorID: f["sensorId"], Label: f["label"]}); err != nil {
@@ -221,6 +296,22 @@ func (h *Handler) apiMoveSensor(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// Editor of the target car, and of the car holding the sensor now (or,
+	// for a sensor no car holds, it must be in the caller's Thing+).
+	err := h.needCar(c, car, trains.RoleEditor)
+	if err == nil {
+		if err = h.needSensor(c, f["sensorId"], trains.RoleEditor); errors.Is(err, trains.ErrNotFound) {
+			if _, e := h.store.TrainOfSensor(c.Request.Context(), f["sensorId"]); errors.Is(e, trains.ErrUnknownSensor) {
+				if err = trains.ValidSensorID(f["sensorId"]); err == nil {
+					err = h.checkSensor(c, f["sensorId"])
+				}
+			}
+		}
+	}
+	if err != nil {
+		h.apiFail(c, err)
+		return
+	}
 	if err := h.store.MoveDoor(c.Request.Context(), f["sensorId"], car); err != nil {
 		h.apiFail(c, err)
 		return
@@ -232,6 +323,10 @@ func (h *Handler) apiMoveSensor(c *gin.Context) {
 func (h *Handler) apiDeleteSensor(c *gin.Context) {
 	f, ok := apiBody(c)
 	if !ok {
+		return
+	}
+	if err := h.needSensor(c, f["sensorId"], trains.RoleEditor); err != nil {
+		h.apiFail(c, err)
 		return
 	}
 	if err := h.store.UnassignDoor(c.Request.Context(), f["sensorId"]); err != nil {
@@ -248,8 +343,13 @@ func (h *Handler) apiUpdateTrain(c *gin.Context) {
 		return
 	}
 	var p trains.TrainPatch
+	need := trains.RoleEditor
 	if n, has := f["name"]; has {
-		p.Name = &n
+		p.Name, need = &n, trains.RoleOwner
+	}
+	if err := h.need(c, id, need); err != nil {
+		h.apiFail(c, err)
+		return
 	}
 	if s, has := f["isRunning"]; has {
 		b, ok := parseBool(c, s, "isRunning")
@@ -271,7 +371,7 @@ func (h *Handler) apiCreateTrain(c *gin.Context) {
 	if !ok {
 		return
 	}
-	nt := trains.NewTrain{Name: f["name"]}
+	nt := trains.NewTrain{Name: f["name"], Owner: owner(c)}
 	if s := f["trainId"]; s != "" {
 		if nt.ID, ok = parseID(c, s, "trainId"); !ok {
 			return
@@ -298,6 +398,14 @@ func (h *Handler) apiMoveCar(c *gin.Context) {
 	}
 	train, ok := parseID(c, f["trainId"], "trainId")
 	if !ok {
+		return
+	}
+	err := h.needCar(c, car, trains.RoleEditor)
+	if err == nil {
+		err = h.need(c, train, trains.RoleEditor)
+	}
+	if err != nil {
+		h.apiFail(c, err)
 		return
 	}
 	if err := h.store.MoveCar(c.Request.Context(), car, train, 0); err != nil {

@@ -51,6 +51,33 @@ func eventFilter(c *gin.Context) (trains.EventFilter, vt.EventFilter, bool) {
 	return f, vf, ok
 }
 
+// scopeEvents limits f to the trains the account may see: a named train or
+// car must be visible (404 otherwise), and without one the log holds the
+// events of every visible train (refused pushes that name no train are
+// in no one's log; they are counted and kept for the operator).
+func (h *Handler) scopeEvents(c *gin.Context, f *trains.EventFilter) error {
+	if f.TrainID != 0 {
+		if err := h.need(c, f.TrainID, trains.RoleViewer); err != nil {
+			return err
+		}
+	}
+	if f.CarID != 0 {
+		if err := h.needCar(c, f.CarID, trains.RoleViewer); err != nil {
+			return err
+		}
+		// A car's history stays with the trains the account may see.
+	}
+	ids, err := h.store.VisibleTrainIDs(c.Request.Context(), principal(c))
+	if err != nil {
+		return err
+	}
+	if ids == nil {
+		ids = []int64{}
+	}
+	f.Trains = ids
+	return nil
+}
+
 func filterQuery(vf vt.EventFilter) url.Values {
 	q := url.Values{}
 	for k, v := range map[string]string{"train": vf.TrainID, "car": vf.CarID, "outcome": vf.Outcome} {
@@ -71,14 +98,18 @@ func (h *Handler) events(c *gin.Context) {
 		status = http.StatusUnprocessableEntity
 	}
 	f.Limit = eventsPage
-	evs, err := h.store.Events(ctx, f)
-	if err != nil {
-		web.Fail(c, appErr(err))
+	if err := h.scopeEvents(c, &f); err != nil {
+		web.Fail(c, err)
 		return
 	}
-	ts, err := h.store.Trains(ctx)
+	evs, err := h.store.Events(ctx, f)
 	if err != nil {
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
+		return
+	}
+	ts, err := h.store.TrainsFor(ctx, principal(c))
+	if err != nil {
+		web.Fail(c, err)
 		return
 	}
 	q := filterQuery(vf)
@@ -125,6 +156,10 @@ func (h *Handler) eventsCSV(c *gin.Context) {
 	f, _, ok := eventFilter(c)
 	if !ok {
 		plain(c, http.StatusBadRequest, text.T("trains.events.badfilter"))
+		return
+	}
+	if err := h.scopeEvents(c, &f); err != nil {
+		web.Fail(c, err)
 		return
 	}
 	c.Header("Content-Type", "text/csv; charset=utf-8")

@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"hash/fnv"
 	"log/slog"
 	"net/url"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/thingplus/thingplus-webapp/apperr"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/metrics"
 	"github.com/thingplus/thingplus-webapp/trains"
@@ -30,6 +28,8 @@ import (
 type Ingest interface {
 	Apply(ctx context.Context, p trains.Push) (trains.Result, error)
 	LogRejected(ctx context.Context, r trains.Rejected) error
+	// TokenTrain is the train a push token belongs to (from memory).
+	TokenTrain(token string) (int64, bool)
 }
 
 // Reader reads trains, cars and events.
@@ -41,6 +41,24 @@ type Reader interface {
 	DoorOf(ctx context.Context, sensorID string) (trains.Door, int64, error)
 	Events(ctx context.Context, f trains.EventFilter) ([]trains.Event, error)
 	EachEvent(ctx context.Context, f trains.EventFilter, fn func(trains.Event) error) error
+}
+
+// Access answers who may do what with which train (trains/access.go).
+type Access interface {
+	TrainsFor(ctx context.Context, p trains.Principal) ([]trains.Train, error)
+	SnapshotFor(ctx context.Context, p trains.Principal) (trains.Snapshot, error)
+	TrainFor(ctx context.Context, p trains.Principal, id int64) (trains.Train, error)
+	Authorize(ctx context.Context, p trains.Principal, id int64, need trains.Role) (trains.Role, error)
+	TrainOfCar(ctx context.Context, carID int64) (int64, error)
+	TrainOfSensor(ctx context.Context, sensorID string) (int64, error)
+	VisibleTrainIDs(ctx context.Context, p trains.Principal) ([]int64, error)
+	SensorOwner(ctx context.Context, sensorID string) (string, bool, error)
+	Shares(ctx context.Context, trainID int64) ([]trains.Share, error)
+	ShareTrain(ctx context.Context, trainID int64, loginID string, role trains.Role) error
+	UnshareTrain(ctx context.Context, trainID int64, loginID string) error
+	ClaimTrain(ctx context.Context, trainID int64, o trains.Owner) error
+	Token(ctx context.Context, trainID int64) (trains.TokenInfo, error)
+	RotateToken(ctx context.Context, trainID int64) (trains.TokenInfo, error)
 }
 
 // Manager changes trains, cars, doors and counts.
@@ -75,6 +93,7 @@ type Store interface {
 	Reader
 	Manager
 	Live
+	Access
 	Operations
 }
 
@@ -90,18 +109,34 @@ type SensorSource interface {
 }
 
 // DoorWirer creates a door's IN and OUT rules in Thing+ (optional),
-// skipping a direction whose rule already pushes to this app.
+// skipping a direction whose rule already pushes to this app, and points
+// existing rules at a train's new push URL.
 type DoorWirer interface {
 	WireDoor(ctx context.Context, token, timezone, sensorID, inURL, outURL string) (WireResult, error)
+	Repoint(ctx context.Context, token string, newURL func(old string) (string, bool)) (int, error)
+}
+
+// SensorChecker says whether the signed-in user's Thing+ account has a
+// sensor (optional; without it any well-formed id is accepted).
+type SensorChecker interface {
+	HasSensor(ctx context.Context, token, sensorID string) (bool, error)
 }
 
 // Config is the handler's settings.
 type Config struct {
-	PublicURL  string // PUBLIC_URL, no trailing slash: push URLs start with it
-	WebhookKey string // the webhook secret (never logged)
-	Thresholds trains.Thresholds
-	Heartbeat  time.Duration // SSE heartbeat (default 15 s)
-	PollEvery  time.Duration // polling fallback period (default 10 s)
+	PublicURL string // PUBLIC_URL, no trailing slash: push URLs start with it
+	// WebhookKey is the legacy shared key (WEBHOOK_KEY): still accepted for
+	// pushes to every train, never for the JSON API. "" = none.
+	WebhookKey string
+	// RejectRate is how many refused pushes per second one address may
+	// cause before it gets 429 (WEBHOOK_RATE, default 50).
+	RejectRate int
+	// TarpitDelay holds each 429 answer this long (default 1 s; negative:
+	// answer at once), so a flooding client slows itself down.
+	TarpitDelay time.Duration
+	Thresholds  trains.Thresholds
+	Heartbeat   time.Duration // SSE heartbeat (default 15 s)
+	PollEvery   time.Duration // polling fallback period (default 10 s)
 	// OptionalUser loads the signed-in user, if any, without requiring one
 	// (the compatibility API accepts a session or the webhook key).
 	OptionalUser gin.HandlerFunc
@@ -116,17 +151,22 @@ type Handler struct {
 	store   Store
 	sensors SensorSource
 	wirer   DoorWirer
+	checker SensorChecker
 	cfg     Config
 	keySum  [32]byte
 	bc      *broadcaster
+	limiter *limiter
+	tarpits chan struct{} // semaphore of held-back 429 answers
+	legacy  legacyUse
 	epoch   string // the database's SSE version prefix, the same on every instance
 }
 
-// Deps are the handler's collaborators; Sensors and Wirer may be nil.
+// Deps are the handler's collaborators; Sensors, Wirer and Checker may be nil.
 type Deps struct {
 	Store   Store
 	Sensors SensorSource
 	Wirer   DoorWirer
+	Checker SensorChecker
 }
 
 // New builds the handler and starts the live-update broadcaster, which runs
@@ -150,11 +190,19 @@ func New(d Deps, cfg Config) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.RejectRate <= 0 {
+		cfg.RejectRate = DefaultRejectRate
+	}
+	if cfg.TarpitDelay == 0 {
+		cfg.TarpitDelay = time.Second
+	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if cfg.Metrics != nil {
 		d.Store = countingStore{Store: d.Store, m: cfg.Metrics}
 	}
-	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, cfg: cfg, keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: d.Store.Epoch()}
+	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, checker: d.Checker, cfg: cfg,
+		keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: d.Store.Epoch(),
+		limiter: newLimiter(cfg.RejectRate, cfg.Now), tarpits: make(chan struct{}, maxTarpits)}
 	h.bc = newBroadcaster(h)
 	go h.bc.run()
 	return h
@@ -170,42 +218,52 @@ func (h *Handler) Register(public, authed gin.IRouter) {
 	if h.cfg.OptionalUser != nil {
 		api.Use(h.cfg.OptionalUser)
 	}
-	api.Use(h.apiAuth)
 	api.GET("/trains", h.apiTrains)
 	api.GET("/train/:id", h.apiTrain)
-	api.POST("/train", h.apiUpdateTrain)
-	api.PUT("/train", h.apiCreateTrain)
 	api.GET("/cars/:id", h.apiCar)
-	api.POST("/car", h.apiMoveCar)
 	api.GET("/sensors/:carId", h.apiSensors)
-	api.PUT("/sensor", h.apiAddSensor)
-	api.POST("/sensor", h.apiMoveSensor)
-	api.DELETE("/sensor", h.apiDeleteSensor)
+	// Writes: a signed-in owner or editor (CSRF-checked like every form),
+	// never a key in the URL.
+	api.POST("/train", h.apiSignedIn, h.apiUpdateTrain)
+	api.PUT("/train", h.apiSignedIn, h.apiCreateTrain)
+	api.POST("/car", h.apiSignedIn, h.apiMoveCar)
+	api.PUT("/sensor", h.apiSignedIn, h.apiAddSensor)
+	api.POST("/sensor", h.apiSignedIn, h.apiMoveSensor)
+	api.DELETE("/sensor", h.apiSignedIn, h.apiDeleteSensor)
 
+	// Lists are filtered to what the account may see; everything under a
+	// train, car or door id checks the account's role on its train first.
+	viewer, editor, own := trains.RoleViewer, trains.RoleEditor, trains.RoleOwner
 	authed.GET("/trains", h.page)
 	authed.GET("/trains/stream", h.stream)
 	authed.GET("/trains/poll", h.poll)
 	authed.GET("/trains/list", h.list)
+	authed.GET("/trains/sensors", h.sensorList)
 	authed.GET("/trains/events", h.events)
 	authed.GET("/trains/events.csv", h.eventsCSV)
 	authed.POST("/trains", h.createTrain)
-	authed.POST("/trains/:id/rename", h.act("rename-", h.renameTrain))
-	authed.POST("/trains/:id/running", h.act("running-", h.setRunning))
-	authed.POST("/trains/:id/reset", h.act("reset-", h.resetTrain))
-	authed.POST("/trains/:id/delete", h.act("delete-", h.deleteTrain))
-	authed.POST("/trains/:id/cars", h.act("addcar-", h.addCar))
-	authed.POST("/trains/cars/:id/capacity", h.act("cap-", h.setCapacity))
-	authed.POST("/trains/cars/:id/correct", h.act("correct-", h.correct))
-	authed.POST("/trains/cars/:id/reset", h.act("resetcar-", h.resetCar))
-	authed.POST("/trains/cars/:id/position", h.act("position-", h.reorder))
-	authed.POST("/trains/cars/:id/move", h.act("move-", h.moveCar))
-	authed.POST("/trains/cars/:id/delete", h.act("removecar-", h.removeCar))
-	authed.POST("/trains/cars/:id/doors", h.act("door-", h.assignDoor))
+	authed.POST("/trains/:id/rename", h.act("rename-", trainScope, own, h.renameTrain))
+	authed.POST("/trains/:id/running", h.act("running-", trainScope, editor, h.setRunning))
+	authed.POST("/trains/:id/reset", h.act("reset-", trainScope, editor, h.resetTrain))
+	authed.POST("/trains/:id/delete", h.act("delete-", trainScope, own, h.deleteTrain))
+	authed.POST("/trains/:id/cars", h.act("addcar-", trainScope, editor, h.addCar))
+	authed.POST("/trains/:id/share", h.act("share-", trainScope, own, h.share))
+	authed.POST("/trains/:id/unshare", h.act("share-", trainScope, own, h.unshare))
+	authed.POST("/trains/:id/token/rotate", h.act("token-", trainScope, own, h.rotateToken))
+	authed.POST("/trains/:id/rules/repoint", h.act("repoint-", trainScope, own, h.repoint))
+	authed.POST("/trains/:id/claim", h.act("claim-", trainScope, viewer, h.claim))
+	authed.POST("/trains/cars/:id/capacity", h.act("cap-", carScope, editor, h.setCapacity))
+	authed.POST("/trains/cars/:id/correct", h.act("correct-", carScope, editor, h.correct))
+	authed.POST("/trains/cars/:id/reset", h.act("resetcar-", carScope, editor, h.resetCar))
+	authed.POST("/trains/cars/:id/position", h.act("position-", carScope, editor, h.reorder))
+	authed.POST("/trains/cars/:id/move", h.act("move-", carScope, editor, h.moveCar))
+	authed.POST("/trains/cars/:id/delete", h.act("removecar-", carScope, editor, h.removeCar))
+	authed.POST("/trains/cars/:id/doors", h.act("door-", carScope, editor, h.assignDoor))
 	authed.POST("/trains/doors/unassign", h.unassignDoor)
 	authed.POST("/trains/doors/wire", h.wireDoor)
-	authed.POST("/trains/:id/levels", h.act("levels-", h.setLevels))
-	authed.POST("/trains/:id/schedule", h.act("schedule-", h.setSchedule))
-	authed.GET("/trains/:id/history", h.history)
+	authed.POST("/trains/:id/levels", h.act("levels-", trainScope, editor, h.setLevels))
+	authed.POST("/trains/:id/schedule", h.act("schedule-", trainScope, editor, h.setSchedule))
+	authed.GET("/trains/:id/history", h.guard(trainScope, viewer, h.history))
 }
 
 // PushURL is the URL a Thing+ dataPush action calls for a door sensor and
@@ -214,52 +272,65 @@ func PushURL(publicURL, key, sensorID, direction string) string {
 	return strings.TrimRight(publicURL, "/") + "/api/trigger/" + url.PathEscape(sensorID) + "/" + direction + "?key=" + url.QueryEscape(key)
 }
 
-func (h *Handler) pushURL(sensorID, dir string) string {
-	return PushURL(h.cfg.PublicURL, h.cfg.WebhookKey, sensorID, dir)
+// pushURL is a door's push URL with a train's token.
+func (h *Handler) pushURL(token, sensorID, dir string) string {
+	return PushURL(h.cfg.PublicURL, token, sensorID, dir)
 }
 
 // ---- view models ----
 
-func (h *Handler) carVM(c trains.Car, cars int) vt.Car {
+// carVM is a car card; token is the train's push token, given only for
+// its owner (the door push URLs carry it).
+func (h *Handler) carVM(c trains.Car, cars int, role trains.Role, token string) vt.Car {
 	th := h.store.ThresholdsOf(c.TrainID)
 	pct := trains.Percent(c.Count, c.Capacity)
 	v := vt.Car{
 		ID: c.ID, TrainID: c.TrainID, Position: c.Position, Cars: cars, Capacity: c.Capacity, Count: c.Count,
 		Percent: pct, Level: string(th.Level(c.Count, c.Capacity)),
 		FillPct: min(pct, 100), OverPct: min(max(pct-100, 0), 100),
+		CanEdit: role >= trains.RoleEditor, CanOwn: role >= trains.RoleOwner,
 	}
 	if !c.UpdatedAt.IsZero() {
 		v.UpdatedMs = c.UpdatedAt.UnixMilli()
 		v.Updated = c.UpdatedAt.In(h.cfg.Location).Format("2006-01-02 15:04:05")
 	}
 	for _, d := range c.Doors {
-		v.Doors = append(v.Doors, vt.Door{SensorID: d.SensorID, Label: d.Label, Inverted: d.Inverted,
-			PushIN: h.pushURL(d.SensorID, "IN"), PushOUT: h.pushURL(d.SensorID, "OUT")})
+		door := vt.Door{SensorID: d.SensorID, Label: d.Label, Inverted: d.Inverted}
+		if token != "" {
+			door.PushIN, door.PushOUT = h.pushURL(token, d.SensorID, "IN"), h.pushURL(token, d.SensorID, "OUT")
+		}
+		v.Doors = append(v.Doors, door)
 	}
 	return v
 }
 
-func (h *Handler) listVM(ts []trains.Train) vt.List {
+// listVM is the list as the account p sees it: manage controls by role,
+// the owner's panel (push token, shares) on the trains p owns.
+func (h *Handler) listVM(ctx context.Context, p trains.Principal, ts []trains.Train) vt.List {
 	l := vt.List{PollSec: int(h.cfg.PollEvery / time.Second), CanWire: h.wirer != nil}
 	if l.PollSec < 1 {
 		l.PollSec = 1
 	}
 	for _, t := range ts {
-		tv := h.trainVM(t)
+		tv := h.trainVM(ctx, t)
 		l.Trains = append(l.Trains, tv)
-		l.Options = append(l.Options, vt.TrainOption{ID: t.ID, Name: t.Name})
+		if tv.CanEdit {
+			l.Options = append(l.Options, vt.TrainOption{ID: t.ID, Name: t.Name})
+		}
 	}
-	l.PollURL = "/trains/poll?sh=" + structureHash(ts)
+	l.PollURL = "/trains/poll?sh=" + structureHash(p, ts)
 	return l
 }
 
 // structureHash fingerprints everything but the counts, so the polling
 // fallback knows whether car fragments suffice or the list must be redrawn.
-func structureHash(ts []trains.Train) string {
+func structureHash(p trains.Principal, ts []trains.Train) string {
 	f := fnv.New64a()
 	w := func(s string) { f.Write([]byte(s)); f.Write([]byte{0}) }
+	w(p.UserID)
 	for _, t := range ts {
 		w(strconv.FormatInt(t.ID, 10))
+		w(t.Role.String())
 		w(t.Name)
 		w(strconv.FormatBool(t.Running))
 		for _, c := range t.Cars {
@@ -280,34 +351,6 @@ func randomID() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// ---- errors ----
-
-// message strips the sentinel prefix from a trains error ("invalid input: x" → "x").
-func message(err error) string {
-	s := err.Error()
-	for _, e := range []error{trains.ErrInvalid, trains.ErrConflict, trains.ErrNotFound, trains.ErrUnknownSensor} {
-		if rest, ok := strings.CutPrefix(s, e.Error()+": "); ok {
-			return rest
-		}
-	}
-	return s
-}
-
-// appErr maps a trains error to the application's error codes.
-func appErr(err error) error {
-	switch {
-	case errors.Is(err, trains.ErrInvalid), errors.Is(err, trains.ErrUnknownSensor):
-		return apperr.E(apperr.Invalid, message(err), err)
-	case errors.Is(err, trains.ErrConflict):
-		return apperr.E(apperr.Conflict, message(err), err)
-	case errors.Is(err, trains.ErrNotFound):
-		return apperr.E(apperr.NotFound, message(err), err)
-	case errors.Is(err, trains.ErrClosed), errors.Is(err, context.DeadlineExceeded):
-		return apperr.E(apperr.Unavailable, "trains store unavailable", err)
-	}
-	return err
 }
 
 func userOf(c *gin.Context) (name, timezone string) {

@@ -28,10 +28,19 @@ import (
 const testKey = "test-webhook-key-0123456789abcdef"
 
 type env struct {
-	t     testing.TB
-	store *trains.Store
-	h     *Handler
-	srv   *httptest.Server
+	t      testing.TB
+	store  *trains.Store
+	h      *Handler
+	srv    *httptest.Server
+	dir    string
+	routes gin.RoutesInfo
+	users  map[string]testUser // by X-Test-User value
+}
+
+// testUser is a signed-in account as the auth layer would load it.
+type testUser struct {
+	user  thingplus.User
+	token string
 }
 
 type fakeWirer struct {
@@ -47,6 +56,10 @@ func (f *fakeWirer) WireDoor(_ context.Context, token, tz, sensor, in, out strin
 	return WireResult{Created: []string{"IN", "OUT"}}, f.err
 }
 
+func (f *fakeWirer) Repoint(context.Context, string, func(string) (string, bool)) (int, error) {
+	return 0, nil
+}
+
 type fakeSensors []SensorChoice
 
 func (f fakeSensors) DoorSensors(context.Context, string) ([]SensorChoice, error) { return f, nil }
@@ -60,10 +73,21 @@ func newEnv(t testing.TB, mod func(*Deps, *Config)) *env {
 // uses short ones: the stream must outlive them).
 func newEnvTimeouts(t testing.TB, mod func(*Deps, *Config), timeout time.Duration) *env {
 	t.Helper()
+	return newEnvStore(t, mod, timeout, trains.Options{})
+}
+
+// newEnvStore is newEnvTimeouts with store options (fake clocks).
+func newEnvStore(t testing.TB, mod func(*Deps, *Config), timeout time.Duration, opt trains.Options) *env {
+	t.Helper()
 	gin.SetMode(gin.TestMode)
-	st, err := trains.Open(context.Background(), t.TempDir(), trains.Options{})
+	dir := t.TempDir()
+	st, err := trains.Open(context.Background(), dir, opt)
 	if err != nil {
 		t.Fatal(err)
+	}
+	users := map[string]testUser{
+		"1": {thingplus.User{ID: "1", LoginID: "demo", Nickname: "Demo", Timezone: "+9.00"}, "token-1"},
+		"2": {thingplus.User{ID: "2", LoginID: "other", Nickname: "Other", Timezone: "+9.00"}, "token-2"},
 	}
 	d := Deps{Store: st}
 	cfg := Config{PublicURL: "http://localhost:3000/", WebhookKey: testKey, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -76,8 +100,8 @@ func newEnvTimeouts(t testing.TB, mod func(*Deps, *Config), timeout time.Duratio
 	// A signed-in session is simulated by a header, as the auth layer
 	// would set the user from the session cookie.
 	loadUser := func(c *gin.Context) {
-		if c.GetHeader("X-Test-User") != "" {
-			web.SetSignedIn(c, thingplus.User{ID: "1", LoginID: "demo", Nickname: "Demo", Timezone: "+9.00"}, "token-1")
+		if u, ok := users[c.GetHeader("X-Test-User")]; ok {
+			web.SetSignedIn(c, u.user, u.token)
 		}
 		c.Next()
 	}
@@ -96,7 +120,7 @@ func newEnvTimeouts(t testing.TB, mod func(*Deps, *Config), timeout time.Duratio
 	srv := httptest.NewUnstartedServer(r)
 	srv.Config.ReadTimeout, srv.Config.WriteTimeout, srv.Config.IdleTimeout = timeout, timeout, time.Minute
 	srv.Start()
-	e := &env{t: t, store: st, h: h, srv: srv}
+	e := &env{t: t, store: st, h: h, srv: srv, dir: dir, routes: r.Routes(), users: users}
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
 		srv.Close()
@@ -108,6 +132,7 @@ func newEnvTimeouts(t testing.TB, mod func(*Deps, *Config), timeout time.Duratio
 type req struct {
 	method, path, body, ctype string
 	user, htmx                bool
+	as                        string // X-Test-User: "1" demo (also user: true), "2" other
 	header                    map[string]string
 }
 
@@ -126,6 +151,9 @@ func (e *env) do(r req) (*http.Response, string) {
 	}
 	if r.user {
 		hr.Header.Set("X-Test-User", "1")
+	}
+	if r.as != "" {
+		hr.Header.Set("X-Test-User", r.as)
 	}
 	if r.htmx {
 		hr.Header.Set("HX-Request", "true")
@@ -311,9 +339,15 @@ type sseEvent struct {
 
 func (e *env) openStream(tab string) *sseReader {
 	e.t.Helper()
+	return e.openStreamAs("1", tab)
+}
+
+// openStreamAs opens a live stream as user ("1" demo, "2" other).
+func (e *env) openStreamAs(user, tab string) *sseReader {
+	e.t.Helper()
 	hr, _ := http.NewRequest("GET", e.srv.URL+"/trains/stream?tab="+tab, nil)
 	hr.Header.Set("Accept", "text/event-stream")
-	hr.Header.Set("X-Test-User", "1")
+	hr.Header.Set("X-Test-User", user)
 	resp, err := http.DefaultClient.Do(hr)
 	if err != nil {
 		e.t.Fatal(err)
@@ -476,14 +510,15 @@ func TestStream(t *testing.T) {
 	}
 }
 
-func TestStreamSlowClientResyncs(t *testing.T) {
+func TestStreamSlowClientGetsTheNewestState(t *testing.T) {
 	e := newEnv(t, nil)
 	s := e.openStream("slow")
 	defer s.close()
 	s.until(t, "snapshot")
-	// Do not read while many updates are published: the client's buffer
-	// overflows, it drops frames and sends itself a snapshot instead.
-	for i := range clientBuffer + 50 {
+	// Do not read while many updates are published: the stream keeps only
+	// the newest state of each car, so the client catches up at once.
+	const pushes = 300
+	for i := range pushes {
 		if _, err := e.store.Apply(context.Background(), trains.Push{SensorID: sensor(3, i%4+1), Type: trains.TypeIn}); err != nil {
 			t.Fatal(err)
 		}
@@ -497,7 +532,7 @@ func TestStreamSlowClientResyncs(t *testing.T) {
 		} else if ev.name == "car-2002" {
 			last = doc(t, ev.data).Find("#car-2002-live").AttrOr("data-count", "")
 		}
-		if last == fmt.Sprint(clientBuffer+50) {
+		if last == fmt.Sprint(pushes) {
 			return
 		}
 	}
@@ -547,8 +582,17 @@ func TestPage(t *testing.T) {
 	if d.Find("main#main").Length() != 1 {
 		t.Fatal("not a full page")
 	}
-	if got := d.Find(`[data-testid="push-url-in"]`).AttrOr("value", ""); got != "http://localhost:3000/api/trigger/{sensorId}/IN?key="+testKey {
+	// The page shows the shape of a push URL, never a key; each train's own
+	// URL (with its token) is in its owner's panel.
+	if got := d.Find(`[data-testid="push-url-in"]`).AttrOr("value", ""); got != "http://localhost:3000/api/trigger/{sensorId}/IN?key={this train's token}" {
 		t.Fatalf("push URL = %q", got)
+	}
+	if strings.Contains(body, testKey) {
+		t.Fatal("the legacy key is on the page")
+	}
+	tok, _ := e.store.Token(context.Background(), 1000)
+	if got := d.Find(`[data-train-id="1000"] [data-testid="train-push-in"]`).AttrOr("value", ""); got != "http://localhost:3000/api/trigger/{sensorId}/IN?key="+tok.Token {
+		t.Fatalf("train push URL = %q", got)
 	}
 	live := d.Find(`[data-testid="live-region"]`)
 	if live.AttrOr("hx-ext", "") != "sse" || !strings.HasPrefix(live.AttrOr("sse-connect", ""), "/trains/stream?tab=") {
@@ -567,21 +611,27 @@ func TestPage(t *testing.T) {
 	}
 	car := d.Find(`#car-2000-live`)
 	if car.Find(`[data-testid="car-count"]`).Text() != "1" || car.Find(`[data-testid="car-level"]`).Text() != "Spacious" ||
-		car.Find("time[data-since]").Length() != 1 || car.Find(`[data-testid="crowd-fill"]`).AttrOr("width", "") != "25%" ||
+		car.Find("time[data-since]").Length() != 1 || car.Find(`[data-testid="crowd-fill"]`).AttrOr("width", "") != "0%" ||
 		car.Find(`[data-testid="crowd-over"]`).Length() != 0 {
 		t.Fatalf("car 2000: %s", must(car.Html()))
 	}
 	if d.Find(`#car-2003-live [data-testid="car-updated"]`).Text() != "never" {
 		t.Fatal("never-updated car")
 	}
-	if d.Find(`datalist#trains-sensors option`).AttrOr("value", "") != sensor(1, 1) {
-		t.Fatal("sensor choices")
+	// The sensor choices come from Thing+: loaded after the page, which never waits for them.
+	if d.Find(`datalist#trains-sensors[hx-get="/trains/sensors"][hx-trigger="load"]`).Length() != 1 {
+		t.Fatal("sensor choices are not loaded after the page")
+	}
+	sresp, sensors := e.do(req{method: "GET", path: "/trains/sensors", user: true, htmx: true})
+	if sd := doc(t, sensors); sresp.StatusCode != 200 || sd.Find(`datalist#trains-sensors option`).AttrOr("value", "") != sensor(1, 1) ||
+		sd.Find(`datalist[hx-get]`).Length() != 0 {
+		t.Fatalf("sensor choices: %d %s", sresp.StatusCode, sensors)
 	}
 	if d.Find(`[data-train-id="1004"] [data-testid="no-cars"]`).Length() != 1 {
 		t.Fatal("empty train")
 	}
 	// Per-door push URLs.
-	if !strings.Contains(body, "http://localhost:3000/api/trigger/"+sensor(1, 1)+"/OUT?key="+testKey) {
+	if !strings.Contains(body, "http://localhost:3000/api/trigger/"+sensor(1, 1)+"/OUT?key="+tok.Token) {
 		t.Fatal("door push URL missing")
 	}
 	// htmx (not boosted) gets the body alone.
@@ -600,7 +650,8 @@ func must(s string, _ error) string { return s }
 func TestLevelsOnPage(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	for count, want := range map[int]string{3: "Spacious", 5: "Normal", 6: "Caution", 7: "Crowded"} {
+	// Capacity 160: up to 128 spacious (80 %), 208 normal (130 %), 240 caution (150 %).
+	for count, want := range map[int]string{128: "Spacious", 129: "Normal", 208: "Normal", 209: "Caution", 240: "Caution", 241: "Crowded"} {
 		e.store.CorrectCount(ctx, 2000, count, "test")
 		_, body := e.do(req{method: "GET", path: "/trains/list", user: true, htmx: true})
 		lv := doc(t, body).Find(`#car-2000-live [data-testid="car-level"]`)
@@ -678,9 +729,9 @@ func TestManageForms(t *testing.T) {
 		{"/trains/1000/reset", "", 200},
 		{"/trains/doors/wire", form("sensorId", "door-x"), 200},
 		{"/trains/doors/unassign", form("sensorId", "door-x"), 200},
-		{"/trains/doors/unassign", form("sensorId", "door-x"), 409},
+		{"/trains/doors/unassign", form("sensorId", "door-x"), 404},
 		{"/trains/cars/" + car + "/delete", "", 200},
-		{"/trains/cars/" + car + "/delete", "", 409},
+		{"/trains/cars/" + car + "/delete", "", 404},
 		{"/trains/1006/delete", "", 200},
 		{"/trains/abc/delete", "", 404},
 	}
@@ -693,7 +744,8 @@ func TestManageForms(t *testing.T) {
 			t.Errorf("%s %s: %d, want %d", s.path, s.body, resp.StatusCode, s.status)
 		}
 	}
-	if len(w.calls) != 1 || w.calls[0] != "token-1 +9.00 door-x http://localhost:3000/api/trigger/door-x/IN?key="+testKey+" http://localhost:3000/api/trigger/door-x/OUT?key="+testKey {
+	tok, _ := e.store.Token(ctx, 1004) // door-x moved there with its car
+	if len(w.calls) != 1 || w.calls[0] != "token-1 +9.00 door-x http://localhost:3000/api/trigger/door-x/IN?key="+tok.Token+" http://localhost:3000/api/trigger/door-x/OUT?key="+tok.Token {
 		t.Fatalf("wire calls: %v", w.calls)
 	}
 	tr, _ = e.store.Train(ctx, 1000)
@@ -714,7 +766,8 @@ func TestEventsPageAndCSV(t *testing.T) {
 	k := "?key=" + testKey
 	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN" + k})
 	e.do(req{method: "POST", path: "/api/trigger/" + sensor(2, 1) + "/OUT" + k})
-	e.do(req{method: "POST", path: "/api/trigger/=HYPERLINK(1)/IN?key=bad"})
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/=HYPERLINK(1)?key=bad"})
+	e.do(req{method: "POST", path: "/api/trigger/nobodys-sensor/IN?key=bad"}) // names no train: in no one's log
 	resp, body := e.do(req{method: "GET", path: "/trains/events", user: true})
 	d := doc(t, body)
 	if resp.StatusCode != 200 || d.Find(`[data-testid="event"]`).Length() != 3 {
@@ -742,8 +795,8 @@ func TestEventsPageAndCSV(t *testing.T) {
 	if err != nil || len(rows) != 4 || rows[0][6] != "outcome" {
 		t.Fatalf("csv: %v %v", rows, err)
 	}
-	if rows[1][4] != "'=HYPERLINK(1)" {
-		t.Fatalf("formula not neutralised: %q", rows[1][4])
+	if rows[1][5] != "'=HYPERLINK(1)" {
+		t.Fatalf("formula not neutralised: %q", rows[1][5])
 	}
 	if rows[2][6] != "clamped" || rows[3][6] != "applied" || rows[3][7] != "1" {
 		t.Fatalf("csv rows: %v", rows)
@@ -752,14 +805,20 @@ func TestEventsPageAndCSV(t *testing.T) {
 
 func TestCompatAPI(t *testing.T) {
 	e := newEnv(t, nil)
-	k := "?key=" + testKey
-	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 2) + "/IN" + k})
-	// Neither session nor key: 401.
-	if resp, _ := e.do(req{method: "GET", path: "/api/trains"}); resp.StatusCode != 401 {
-		t.Fatalf("anonymous: %d", resp.StatusCode)
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 2) + "/IN?key=" + testKey})
+	tok, _ := e.store.Token(context.Background(), 1000)
+	k := "?key=" + tok.Token // train 1000's token opens train 1000's reads
+	// Neither session nor token: 401. The legacy key opens no API route.
+	for _, key := range []string{"", "?key=wrong", "?key=" + testKey} {
+		if resp, _ := e.do(req{method: "GET", path: "/api/trains" + key}); resp.StatusCode != 401 {
+			t.Fatalf("anonymous %q: %d", key, resp.StatusCode)
+		}
 	}
-	if resp, _ := e.do(req{method: "GET", path: "/api/trains?key=wrong"}); resp.StatusCode != 401 {
-		t.Fatalf("wrong key: %d", resp.StatusCode)
+	if resp, _ := e.do(req{method: "PUT", path: "/api/train" + k, ctype: "application/json", body: `{"name":"x"}`}); resp.StatusCode != 401 {
+		t.Fatalf("write with a token: %d", resp.StatusCode)
+	}
+	if resp, _ := e.do(req{method: "GET", path: "/api/train/1002" + k}); resp.StatusCode != 404 {
+		t.Fatalf("token of another train: %d", resp.StatusCode)
 	}
 	// Signed in (session) or key holder.
 	_, body := e.do(req{method: "GET", path: "/api/trains", user: true})
@@ -785,8 +844,8 @@ func TestCompatAPI(t *testing.T) {
 	if len(one) != 1 || fmt.Sprint(one[0]["counts"]) != "[1 0 0]" {
 		t.Fatalf("/api/train/1000: %s", body)
 	}
-	if _, body = e.do(req{method: "GET", path: "/api/train/9" + k}); body != "[]" {
-		t.Fatalf("missing train: %s", body)
+	if resp, _ := e.do(req{method: "GET", path: "/api/train/9", user: true}); resp.StatusCode != 404 {
+		t.Fatalf("missing train: %d", resp.StatusCode)
 	}
 	_, body = e.do(req{method: "GET", path: "/api/cars/2000" + k})
 	var cars []map[string]any
@@ -794,8 +853,8 @@ func TestCompatAPI(t *testing.T) {
 	if len(cars) != 1 || cars[0]["_id"] != 2000.0 || cars[0]["count"] != 1.0 || len(cars[0]["sensors"].([]any)) != 4 {
 		t.Fatalf("/api/cars/2000: %s", body)
 	}
-	if _, body = e.do(req{method: "GET", path: "/api/cars/9" + k}); body != "[]" {
-		t.Fatalf("missing car: %s", body)
+	if resp, _ := e.do(req{method: "GET", path: "/api/cars/9", user: true}); resp.StatusCode != 404 {
+		t.Fatalf("missing car: %d", resp.StatusCode)
 	}
 	_, body = e.do(req{method: "GET", path: "/api/sensors/2001" + k})
 	var sensors []string
@@ -808,24 +867,24 @@ func TestCompatAPI(t *testing.T) {
 		method, path, ctype, body string
 		status                    int
 	}{
-		{"GET", "/api/sensors/9", "", "", 400},
+		{"GET", "/api/sensors/9", "", "", 404},
 		{"PUT", "/api/sensor", j, `{"sensorId":"new-1","carId":2003}`, 204},
 		{"PUT", "/api/sensor", j, `{"sensorId":"new-1","carId":2004}`, 400},
-		{"PUT", "/api/sensor", formType, "sensorId=new-2&carId=9", 400},
-		{"POST", "/api/sensor", j, `{"sensorId":"new-1","carId":9}`, 400},
+		{"PUT", "/api/sensor", formType, "sensorId=new-2&carId=9", 404},
+		{"POST", "/api/sensor", j, `{"sensorId":"new-1","carId":9}`, 404},
 		{"POST", "/api/sensor", j, `{"sensorId":"new-1","carId":"2004"}`, 204},
 		{"DELETE", "/api/sensor", j, `{"sensorId":"new-1"}`, 204},
-		{"DELETE", "/api/sensor", j, `{"sensorId":"new-1"}`, 400},
+		{"DELETE", "/api/sensor", j, `{"sensorId":"new-1"}`, 404},
 		{"POST", "/api/train", j, `{"trainId":1002,"name":"2호선","isRunning":"true"}`, 204},
 		{"POST", "/api/train", formType, "trainId=1002&isRunning=maybe", 400},
-		{"POST", "/api/train", j, `{"trainId":9,"name":"x"}`, 400},
+		{"POST", "/api/train", j, `{"trainId":9,"name":"x"}`, 404},
 		{"PUT", "/api/train", j, `{"trainId":1010,"name":"3호선","isRunning":false}`, 201},
 		{"PUT", "/api/train", j, `{"trainId":1010,"name":"dup"}`, 400},
 		{"POST", "/api/car", j, `{"carId":2005,"trainId":1010}`, 204},
-		{"POST", "/api/car", j, `{"carId":2005,"trainId":9}`, 400},
+		{"POST", "/api/car", j, `{"carId":2005,"trainId":9}`, 404},
 	}
 	for _, s := range steps {
-		resp, body := e.do(req{method: s.method, path: s.path + k, ctype: s.ctype, body: s.body})
+		resp, body := e.do(req{method: s.method, path: s.path, ctype: s.ctype, body: s.body, user: true})
 		if resp.StatusCode != s.status {
 			t.Errorf("%s %s %s: %d %s, want %d", s.method, s.path, s.body, resp.StatusCode, body, s.status)
 		}

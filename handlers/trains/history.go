@@ -29,7 +29,7 @@ func (h *Handler) history(c *gin.Context) {
 	ctx := c.Request.Context()
 	t, err := h.store.Train(ctx, id)
 	if err != nil {
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
 		return
 	}
 	st := h.store.Settings(id)
@@ -47,7 +47,7 @@ func (h *Handler) history(c *gin.Context) {
 	}
 	hist, err := h.store.History(ctx, id, start, end, now, historyBucket)
 	if err != nil {
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
 		return
 	}
 	vm := historyVM(t, st, hist, now)

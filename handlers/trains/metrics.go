@@ -21,6 +21,8 @@ func (s countingStore) Apply(ctx context.Context, p trains.Push) (trains.Result,
 	switch {
 	case err == nil:
 		s.m.Push(string(r.Outcome))
+	case errors.Is(err, trains.ErrWrongTrain):
+		// Counted as wrong_train when the webhook logs the refusal.
 	case errors.Is(err, trains.ErrUnknownSensor):
 		s.m.Push(string(trains.OutcomeUnknownSensor))
 	case errors.Is(err, trains.ErrInvalid):

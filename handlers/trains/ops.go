@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -29,15 +28,23 @@ type Operations interface {
 
 // trainVM maps a train to its section: cars, totals, levels, the roomiest
 // car and the reset setting.
-func (h *Handler) trainVM(t trains.Train) vt.Train {
+// The reader's role (t.Role) decides the manage controls; the owner also
+// gets the push token and sharing panel.
+func (h *Handler) trainVM(ctx context.Context, t trains.Train) vt.Train {
 	st := h.store.Settings(t.ID)
 	tv := vt.Train{
 		ID: t.ID, Name: t.Name, Running: t.Running,
 		Levels: vt.Levels{Spacious: st.Thresholds.Spacious, Normal: st.Thresholds.Normal, Caution: st.Thresholds.Caution},
 		Reset:  vt.Reset{On: st.ResetOn, Clock: st.ResetClock(), Zone: st.Zone},
+		Role:   t.Role.String(), Owner: t.OwnerLogin,
+		CanEdit: t.Role >= trains.RoleEditor, CanOwn: t.Role >= trains.RoleOwner, Claimable: t.OwnerID == "",
+	}
+	token := ""
+	if tv.CanOwn {
+		token = h.ownerPanel(ctx, &tv)
 	}
 	for _, c := range t.Cars {
-		tv.Cars = append(tv.Cars, h.carVM(c, len(t.Cars)))
+		tv.Cars = append(tv.Cars, h.carVM(c, len(t.Cars), t.Role, token))
 		tv.Count += c.Count
 		tv.Capacity += c.Capacity
 	}
@@ -74,7 +81,7 @@ func (h *Handler) renderStrips(ctx context.Context, buf *bytes.Buffer, id string
 		if err != nil {
 			continue // the train went away meanwhile; the snapshot follows
 		}
-		if err := writeEvent(ctx, buf, "strip-"+strconv.FormatInt(t.ID, 10), id, vt.TrainStrip(h.trainVM(t), false)); err != nil {
+		if err := writeEvent(ctx, buf, "strip-"+strconv.FormatInt(t.ID, 10), id, vt.TrainStrip(h.trainVM(ctx, t), false)); err != nil {
 			return err
 		}
 	}
@@ -92,13 +99,13 @@ func (h *Handler) setLevels(c *gin.Context, id int64) (said, error) {
 	}{{"spacious", &th.Spacious}, {"normal", &th.Normal}, {"caution", &th.Caution}} {
 		n, err := strconv.Atoi(strings.TrimSpace(c.PostForm(f.name)))
 		if err != nil {
-			return said{}, fmt.Errorf("%w: %s", trains.ErrInvalid, text.T("trains.err.levels"))
+			return said{}, trains.Invalid(text.T("trains.err.levels"))
 		}
 		*f.to = n
 	}
 	if err := h.store.SetThresholds(c.Request.Context(), id, th); err != nil {
 		if isInvalid(err) {
-			return said{}, fmt.Errorf("%w: %s", trains.ErrInvalid, text.T("trains.err.levels"))
+			return said{}, trains.Invalid(text.T("trains.err.levels"))
 		}
 		return said{}, err
 	}
@@ -110,12 +117,12 @@ func (h *Handler) setSchedule(c *gin.Context, id int64) (said, error) {
 	on := formBool(c, "on")
 	minute, err := trains.ParseClock(c.PostForm("at"))
 	if err != nil {
-		return said{}, fieldErr{"at", fmt.Errorf("%w: %s", trains.ErrInvalid, text.T("trains.err.clock"))}
+		return said{}, fieldErr{"at", trains.Invalid(text.T("trains.err.clock"))}
 	}
 	zone := strings.TrimSpace(c.PostForm("zone"))
 	if err := h.store.SetSchedule(c.Request.Context(), id, on, minute, zone); err != nil {
 		if isInvalid(err) {
-			return said{}, fieldErr{"zone", fmt.Errorf("%w: %s", trains.ErrInvalid, text.T("trains.err.zone"))}
+			return said{}, fieldErr{"zone", trains.Invalid(text.T("trains.err.zone"))}
 		}
 		return said{}, err
 	}

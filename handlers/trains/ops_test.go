@@ -14,8 +14,9 @@ import (
 // input stays in the form with the error (422).
 func TestLevelsForm(t *testing.T) {
 	e := newEnv(t, nil)
-	for i := 0; i < 4; i++ { // car 2000 (capacity 4): 4 of 4 = 100 % (normal by default)
-		e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 1) + "/IN?key=" + testKey})
+	// Car 2000 (capacity 160) at 100 %: normal by default.
+	if err := e.store.CorrectCount(context.Background(), 2000, 160, "test"); err != nil {
+		t.Fatal(err)
 	}
 	resp, b := e.do(req{method: "POST", path: "/trains/1000/levels", body: form("spacious", "50", "normal", "70", "caution", "90"), ctype: formType, user: true, htmx: true})
 	d := doc(t, b)

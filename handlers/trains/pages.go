@@ -25,12 +25,13 @@ func (h *Handler) pageMeta() web.Page {
 
 // page is GET /trains.
 func (h *Handler) page(c *gin.Context) {
-	snap, err := h.store.Snapshot(c.Request.Context())
+	ctx := c.Request.Context()
+	snap, err := h.store.SnapshotFor(ctx, principal(c))
 	if err != nil {
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
 		return
 	}
-	h.renderPage(c, http.StatusOK, h.listVM(snap.Trains), h.version(snap.Seq))
+	h.renderPage(c, http.StatusOK, h.listVM(ctx, principal(c), snap.Trains), h.version(snap.Seq))
 }
 
 // renderPage draws the whole page. version is the store version the list
@@ -38,8 +39,9 @@ func (h *Handler) page(c *gin.Context) {
 // snapshot when nothing changed since.
 func (h *Handler) renderPage(c *gin.Context, status int, l vt.List, version string) {
 	tab := randomID()
+	// The shape only: each train's own token is in its owner's panel.
 	template := func(dir string) string {
-		return h.cfg.PublicURL + "/api/trigger/{sensorId}/" + dir + "?key=" + h.cfg.WebhookKey
+		return h.cfg.PublicURL + "/api/trigger/{sensorId}/" + dir + "?key={" + text.T("trains.push.token") + "}"
 	}
 	stream := "/trains/stream?tab=" + tab
 	if version != "" {
@@ -48,19 +50,28 @@ func (h *Handler) renderPage(c *gin.Context, status int, l vt.List, version stri
 	p := vt.Page{
 		List: l, PushIN: template("IN"), PushOUT: template("OUT"),
 		StreamURL: stream, Tab: tab,
-		Sensors: h.sensorOptions(c),
+	}
+	if h.sensors != nil && web.TokenOf(c) != "" {
+		p.SensorsURL = "/trains/sensors"
 	}
 	web.Render(c, status, h.pageMeta(), vt.PageBody(p))
 }
 
-// sensorOptions asks Thing+ for the user's door sensors; the form still
-// takes a typed id when Thing+ is slow or down.
+// sensorList is GET /trains/sensors: the door sensors offered by the door
+// form, loaded after the page so that /trains never waits on Thing+. When
+// Thing+ is slow or down the list is empty and the form still takes a
+// typed id.
+func (h *Handler) sensorList(c *gin.Context) {
+	web.Component(c, http.StatusOK, vt.SensorList(h.sensorOptions(c), ""))
+}
+
+// sensorOptions asks Thing+ for the user's door sensors, within the
+// request's budget.
 func (h *Handler) sensorOptions(c *gin.Context) []vt.SensorOption {
 	if h.sensors == nil || web.TokenOf(c) == "" {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
-	defer cancel()
+	ctx := c.Request.Context()
 	list, err := h.sensors.DoorSensors(ctx, web.TokenOf(c))
 	if err != nil {
 		h.cfg.Log.WarnContext(ctx, "trains: list door sensors", "err", err)
@@ -86,12 +97,13 @@ func (h *Handler) done(c *gin.Context, status int, f vt.Form, n vt.Notice) {
 		web.Redirect(c, "/trains")
 		return
 	}
-	ts, err := h.store.Trains(c.Request.Context())
+	ctx := c.Request.Context()
+	ts, err := h.store.TrainsFor(ctx, principal(c))
 	if err != nil {
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
 		return
 	}
-	l := h.listVM(ts)
+	l := h.listVM(ctx, principal(c), ts)
 	l.Form, l.Notice = f, n
 	l.Open = f.ID
 	if l.Open == "" {
@@ -99,7 +111,7 @@ func (h *Handler) done(c *gin.Context, status int, f vt.Form, n vt.Notice) {
 	}
 	if web.IsFragment(c) {
 		// The form carries its tab id: that tab's stream need not redraw it.
-		h.bc.markShown(c.PostForm("tab"), structureHash(ts))
+		h.bc.markShown(c.PostForm("tab"), structureHash(principal(c), ts))
 		c.Header("Vary", web.HeaderRequest)
 		web.Component(c, status, vt.ListBody(l))
 		return
@@ -144,8 +156,10 @@ func (h *Handler) failForm(c *gin.Context, formID string, err error) {
 		f.Field = fe.field
 	}
 	switch {
+	case errors.Is(err, trains.ErrForbidden):
+		web.Fail(c, err) // 403 with the reason (a viewer's stale page)
 	case errors.Is(err, trains.ErrInvalid):
-		f.Error = message(err)
+		f.Error = trains.MessageOf(err)
 		h.done(c, http.StatusUnprocessableEntity, f, vt.Notice{})
 	case errors.Is(err, trains.ErrConflict):
 		f.Error = text.T("trains.err.taken")
@@ -155,7 +169,7 @@ func (h *Handler) failForm(c *gin.Context, formID string, err error) {
 	case errors.Is(err, trains.ErrUnknownSensor):
 		h.done(c, http.StatusConflict, vt.Form{}, vt.Notice{Kind: "bad", Text: text.T("trains.err.notassigned")})
 	default:
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
 	}
 }
 
@@ -172,7 +186,7 @@ func pathID(c *gin.Context) (int64, bool) {
 func formInt(c *gin.Context, field string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(c.PostForm(field)))
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s", trains.ErrInvalid, text.T("trains.err.number"))
+		return 0, trains.Invalid(text.T("trains.err.number"))
 	}
 	return n, nil
 }
@@ -207,12 +221,12 @@ func say(format string, args ...any) said { return said{text: fmt.Sprintf(format
 // act builds a management handler for /…/:id routes: run fn with the id,
 // then answer with the list and fn's confirmation next to the form, or show
 // the error at the form formPrefix+id.
-func (h *Handler) act(formPrefix string, fn func(c *gin.Context, id int64) (said, error)) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		id, ok := pathID(c)
-		if !ok {
-			return
-		}
+//
+// Before fn runs, the account must have role on the train the id leads to
+// (by sc): 404 for another account's train, 403 for a viewer's change.
+func (h *Handler) act(formPrefix string, sc scope, role trains.Role, fn func(c *gin.Context, id int64) (said, error)) gin.HandlerFunc {
+	return h.guard(sc, role, func(c *gin.Context) {
+		id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 		form := formPrefix + c.Param("id")
 		// A form that moves (up, down) keeps its id prefix per direction.
 		if p := c.PostForm("form"); p == "up-"+c.Param("id") || p == "down-"+c.Param("id") {
@@ -224,7 +238,7 @@ func (h *Handler) act(formPrefix string, fn func(c *gin.Context, id int64) (said
 			return
 		}
 		h.said(c, form, s)
-	}
+	})
 }
 
 // said answers a form that worked with its confirmation in place.
@@ -250,7 +264,7 @@ func (h *Handler) carOf(c *gin.Context, id int64) trains.Car {
 // ---- trains ----
 
 func (h *Handler) createTrain(c *gin.Context) {
-	t, err := h.store.CreateTrain(c.Request.Context(), trains.NewTrain{Name: c.PostForm("name"), Running: formBool(c, "running")})
+	t, err := h.store.CreateTrain(c.Request.Context(), trains.NewTrain{Name: c.PostForm("name"), Running: formBool(c, "running"), Owner: owner(c)})
 	if err != nil {
 		h.failForm(c, "create-train", err)
 		return
@@ -314,10 +328,10 @@ func (h *Handler) correct(c *gin.Context, id int64) (said, error) {
 	}
 	reason := strings.TrimSpace(c.PostForm("reason"))
 	if reason == "" {
-		return said{}, fmt.Errorf("%w: a reason is required", trains.ErrInvalid)
+		return said{}, trains.Invalid("a reason is required")
 	}
 	err = h.store.CorrectCount(c.Request.Context(), id, n, withUser(c, reason))
-	if errors.Is(err, trains.ErrInvalid) && strings.HasPrefix(message(err), "count") {
+	if errors.Is(err, trains.ErrInvalid) && strings.HasPrefix(trains.MessageOf(err), "count") {
 		return said{}, fieldErr{"count", err}
 	}
 	return say(text.T("trains.ok.car.corrected"), h.carOf(c, id).Position, n, reason), err
@@ -341,7 +355,11 @@ func (h *Handler) reorder(c *gin.Context, id int64) (said, error) {
 func (h *Handler) moveCar(c *gin.Context, id int64) (said, error) {
 	to, err := strconv.ParseInt(c.PostForm("trainId"), 10, 64)
 	if err != nil {
-		return said{}, fmt.Errorf("%w: choose a train", trains.ErrInvalid)
+		return said{}, trains.Invalid("choose a train")
+	}
+	// The destination must be the account's to change, too.
+	if err := h.need(c, to, trains.RoleEditor); err != nil {
+		return said{}, err
 	}
 	if err := h.store.MoveCar(c.Request.Context(), id, to, 0); err != nil {
 		return said{}, err
@@ -362,12 +380,40 @@ func (h *Handler) removeCar(c *gin.Context, id int64) (said, error) {
 
 func (h *Handler) assignDoor(c *gin.Context, id int64) (said, error) {
 	d := trains.Door{SensorID: strings.TrimSpace(c.PostForm("sensorId")), Label: c.PostForm("label"), Inverted: formBool(c, "inverted")}
+	if err := trains.ValidSensorID(d.SensorID); err != nil {
+		return said{}, err
+	}
+	if err := h.checkSensor(c, d.SensorID); err != nil {
+		return said{}, err
+	}
 	err := h.store.AssignDoor(c.Request.Context(), id, d)
 	return say(text.T("trains.ok.door.added"), d.SensorID, h.carOf(c, id).Position), err
 }
 
+// checkSensor refuses a sensor the account's Thing+ token cannot see:
+// nothing is saved or wired for a made-up id.
+func (h *Handler) checkSensor(c *gin.Context, sensor string) error {
+	if h.checker == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
+	defer cancel()
+	ok, err := h.checker.HasSensor(ctx, web.TokenOf(c), sensor)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return trains.Invalid(fmt.Sprintf(text.T("trains.err.nosensor"), sensor))
+	}
+	return nil
+}
+
 func (h *Handler) unassignDoor(c *gin.Context) {
 	sensor := c.PostForm("sensorId")
+	if err := h.needSensor(c, sensor, trains.RoleEditor); err != nil {
+		web.Fail(c, err)
+		return
+	}
 	_, car, _ := h.store.DoorOf(c.Request.Context(), sensor)
 	if err := h.store.UnassignDoor(c.Request.Context(), sensor); err != nil {
 		h.failForm(c, "unassign-"+sensor, err)
@@ -396,12 +442,31 @@ func (h *Handler) wireDoor(c *gin.Context) {
 		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: text.T("trains.err.nowire")}, vt.Notice{})
 		return
 	}
-	if _, _, err := h.store.DoorOf(c.Request.Context(), sensor); err != nil {
+	// Only the owner wires: the rules carry the train's token.
+	if err := h.needSensor(c, sensor, trains.RoleOwner); err != nil {
+		web.Fail(c, err)
+		return
+	}
+	train, err := h.store.TrainOfSensor(c.Request.Context(), sensor)
+	if err != nil {
+		h.failForm(c, form, err)
+		return
+	}
+	tok, err := h.store.Token(c.Request.Context(), train)
+	if err != nil {
 		h.failForm(c, form, err)
 		return
 	}
 	_, tz := userOf(c)
-	res, err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(sensor, "IN"), h.pushURL(sensor, "OUT"))
+	// Rules of this door that push here with an older key (a rotated token
+	// or the legacy key) get the current URL first: a second rule would
+	// count every passenger twice while the old key still works.
+	_, err = h.wirer.Repoint(c.Request.Context(), web.TokenOf(c), h.repointURL(tok.Token, map[string]bool{sensor: true}))
+	if err != nil && apperr.CodeOf(err) == apperr.Unauthorized {
+		web.Fail(c, err)
+		return
+	}
+	res, err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(tok.Token, sensor, "IN"), h.pushURL(tok.Token, sensor, "OUT"))
 	switch code := apperr.CodeOf(err); {
 	case err == nil:
 		h.okText(c, form, wiredText(sensor, res))

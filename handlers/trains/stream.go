@@ -2,9 +2,11 @@ package trains
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -18,23 +20,105 @@ import (
 )
 
 // The live stream. One goroutine (the broadcaster) subscribes to the store's
-// hub, renders each committed change once — the changed cars' CarLive
-// fragments, or the whole list when trains, cars or doors changed — and
-// hands the bytes to every open stream without blocking. A stream that
-// falls behind is told to resync and sends itself a full snapshot.
+// hub, renders each committed change of counts once per train — the changed
+// cars' CarLive fragments, the same for every reader — and hands the bytes
+// without blocking to the open streams whose account may see that train.
+// When trains, cars, doors, owners or shares change, every stream re-reads
+// what its account may see and draws its own list; a stream whose account
+// lost access to a train it showed ends (the browser reconnects and gets a
+// list without it).
+//
+// Flow control: a stream does not queue frames. It holds at most one
+// pending event per car and per train strip (a newer state replaces the
+// older one) and writes whatever is pending when it is ready again, at
+// most every minWriteGap. A slow or overloaded stream therefore gets the
+// latest counts in its next write instead of working through a growing
+// backlog, and its memory is bounded by the number of cars. Only when the
+// broadcaster itself falls behind the hub does a stream resync from a
+// snapshot.
 
-// frame is one or more rendered SSE events.
+// frame is one or more rendered SSE events (a snapshot).
 type frame struct {
-	seq       uint64
-	data      []byte
-	structure string // for a snapshot: the structure hash of the list it carries
+	seq  uint64
+	data []byte
+}
+
+// liveEvent is one rendered event about a car or a train's strip.
+type liveEvent struct {
+	key   string // the SSE event name: car-<id> or strip-<train id>
+	train int64
+	seq   uint64
+	data  []byte
 }
 
 type sseClient struct {
-	tab    string
-	ch     chan frame
-	resync chan struct{}
-	shown  string // structure hash of the list this tab shows (guarded by broadcaster.mu)
+	tab         string
+	p           trains.Principal
+	wake        chan struct{} // buffered(1): something is pending
+	resync      chan struct{}
+	restructure chan struct{} // something other than counts changed
+	// guarded by broadcaster.mu:
+	shown   string         // structure hash of the list this tab shows
+	visible map[int64]bool // trains whose car frames this stream gets; nil = none until re-read
+
+	mu      sync.Mutex
+	pending map[string]liveEvent // the newest event per car and strip
+	closed  bool
+}
+
+// offer records newer states for the stream.
+func (c *sseClient) offer(evs []liveEvent) {
+	c.mu.Lock()
+	for _, ev := range evs {
+		if old, ok := c.pending[ev.key]; !ok || old.seq < ev.seq {
+			c.pending[ev.key] = ev
+		}
+	}
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *sseClient) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *sseClient) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.signal()
+}
+
+// take empties the pending events, returning those newer than after,
+// oldest first (so the last event id is the newest version). closed
+// reports that the stream must end.
+func (c *sseClient) take(after uint64) (out []byte, seq uint64, closed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seq = after
+	evs := make([]liveEvent, 0, len(c.pending))
+	for k, ev := range c.pending {
+		if ev.seq > after {
+			evs = append(evs, ev)
+		}
+		delete(c.pending, k)
+	}
+	slices.SortFunc(evs, func(a, b liveEvent) int { return cmp.Compare(a.seq, b.seq) })
+	for _, ev := range evs {
+		out = append(out, ev.data...)
+		seq = max(seq, ev.seq)
+	}
+	return out, seq, c.closed
+}
+
+// drop forgets what is pending (a resync sends a snapshot instead).
+func (c *sseClient) drop() {
+	c.mu.Lock()
+	clear(c.pending)
+	c.mu.Unlock()
 }
 
 type broadcaster struct {
@@ -53,8 +137,14 @@ func newBroadcaster(h *Handler) *broadcaster {
 	}
 }
 
-// clientBuffer is how many frames a stream may lag before it resyncs.
-const clientBuffer = 256
+// minWriteGap paces each stream: with a thousand streams, one write per
+// change per stream is more system calls than the machine can make, and
+// the backlog would show as seconds of delay. A person cannot tell 25 ms.
+const minWriteGap = 25 * time.Millisecond
+
+// maxFold is how many queued hub updates the broadcaster folds into one
+// fan-out when it is behind.
+const maxFold = 256
 
 // shutdown ends every stream and refuses new ones.
 func (b *broadcaster) shutdown() {
@@ -62,7 +152,7 @@ func (b *broadcaster) shutdown() {
 	defer b.mu.Unlock()
 	b.closed = true
 	for c := range b.clients {
-		close(c.ch)
+		c.close()
 		delete(b.clients, c)
 	}
 }
@@ -75,91 +165,157 @@ const structureDelay = 150 * time.Millisecond
 
 func (b *broadcaster) run() {
 	defer b.shutdown()
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	pending := false
+	var held *trains.Update // an access change met while folding: next round
+	for {
+		var u trains.Update
+		if held != nil {
+			u, held = *held, nil
+		} else {
+			select {
+			case next, ok := <-b.sub.Updates():
+				if !ok {
+					return
+				}
+				u = next
+			case <-b.sub.Resync():
+				b.resync()
+				continue
+			}
+		}
+		// Fold the updates already queued: each car is rendered and handed
+		// out once, at its newest state. An access change is never folded
+		// with counts (streams get no counts until they re-read access).
+		cars := map[int64]trains.Car{}
+		seqs := map[int64]uint64{}
+		structure, access := false, false
+	fold:
+		for n := 0; ; n++ {
+			structure, access = structure || u.Structure, access || u.Access
+			for _, c := range u.Cars {
+				cars[c.ID], seqs[c.ID] = c, u.Seq
+			}
+			if n == maxFold || access {
+				break
+			}
+			select {
+			case next, ok := <-b.sub.Updates():
+				if !ok {
+					return
+				}
+				if next.Access {
+					held = &next
+					break fold
+				}
+				u = next
+			default:
+				break fold
+			}
+		}
+		if structure || access {
+			b.restructureAll(access)
+		}
+		if len(cars) == 0 {
+			continue
+		}
+		evs, err := b.renderCars(cars, seqs)
+		if err != nil {
+			b.h.cfg.Log.Error("trains: render live update", "err", err)
+			b.resyncAll()
+			continue
+		}
+		b.send(evs)
+	}
+}
+
+// resync drops the hub's backlog after the broadcaster fell behind it;
+// every stream takes a fresh snapshot instead.
+func (b *broadcaster) resync() {
 	for {
 		select {
-		case u, ok := <-b.sub.Updates():
+		case _, ok := <-b.sub.Updates():
 			if !ok {
 				return
 			}
-			if u.Structure && !pending {
-				pending = true
-				timer.Reset(structureDelay)
-			}
-			if len(u.Cars) == 0 {
-				continue
-			}
-			f, err := b.renderCars(u)
-			if err != nil {
-				b.h.cfg.Log.Error("trains: render live update", "err", err)
-				b.resyncAll()
-				continue
-			}
-			b.send(f)
-		case <-timer.C:
-			pending = false
-			f, err := b.h.snapshotFrame(context.Background())
-			if err != nil {
-				b.h.cfg.Log.Error("trains: render snapshot", "err", err)
-				b.resyncAll()
-				continue
-			}
-			b.send(f)
-		case <-b.sub.Resync():
-			// We fell behind the hub: drop the backlog; every stream takes a
-			// fresh snapshot instead.
-			for drained := false; !drained; {
-				select {
-				case _, ok := <-b.sub.Updates():
-					if !ok {
-						return
-					}
-				default:
-					drained = true
-				}
-			}
+		default:
 			b.resyncAll()
+			return
 		}
 	}
 }
 
-// renderCars renders the changed cars' live parts, once for every stream.
-func (b *broadcaster) renderCars(u trains.Update) (frame, error) {
-	var buf bytes.Buffer
+// renderCars renders the changed cars' live parts and their trains'
+// strips, once for every stream that may see them.
+func (b *broadcaster) renderCars(cars map[int64]trains.Car, seqs map[int64]uint64) ([]liveEvent, error) {
 	ctx := context.Background()
-	for _, c := range u.Cars {
-		// The live part has no position controls, so the train's car count is not needed.
-		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(c.ID, 10), b.h.version(u.Seq), vt.CarLive(b.h.carVM(c, 0), false)); err != nil {
-			return frame{}, err
+	out := make([]liveEvent, 0, len(cars)+4)
+	trainSeq := map[int64]uint64{}
+	for id, c := range cars {
+		var buf bytes.Buffer
+		// The live part has no manage controls: the same for every role.
+		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(id, 10), b.h.version(seqs[id]), vt.CarLive(b.h.carVM(c, 0, trains.RoleViewer, ""), false)); err != nil {
+			return nil, err
+		}
+		out = append(out, liveEvent{key: "car-" + strconv.FormatInt(id, 10), train: c.TrainID, seq: seqs[id], data: buf.Bytes()})
+		trainSeq[c.TrainID] = max(trainSeq[c.TrainID], seqs[id])
+	}
+	// Each train's whole-train strip goes with its cars.
+	for train, seq := range trainSeq {
+		var buf bytes.Buffer
+		if err := b.h.renderStrips(ctx, &buf, b.h.version(seq), []trains.Car{{TrainID: train}}); err != nil {
+			return nil, err
+		}
+		if buf.Len() > 0 {
+			out = append(out, liveEvent{key: "strip-" + strconv.FormatInt(train, 10), train: train, seq: seq, data: buf.Bytes()})
 		}
 	}
-	if err := b.h.renderStrips(ctx, &buf, b.h.version(u.Seq), u.Cars); err != nil {
-		return frame{}, err
-	}
-	return frame{seq: u.Seq, data: buf.Bytes()}, nil
+	return out, nil
 }
 
-func (b *broadcaster) send(f frame) {
+// send offers each stream the events of the trains its account may see.
+func (b *broadcaster) send(evs []liveEvent) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	mine := make([]liveEvent, 0, len(evs))
+	for c := range b.clients {
+		mine = mine[:0]
+		for _, ev := range evs {
+			if c.visible[ev.train] { // not this account's train (or its access is being re-read)
+				mine = append(mine, ev)
+			}
+		}
+		if len(mine) > 0 {
+			c.offer(mine)
+		}
+	}
+}
+
+// restructureAll tells every stream that trains, cars, doors or access
+// changed. After an access change no stream gets car frames until it has
+// re-read what its account may see.
+func (b *broadcaster) restructureAll(access bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for c := range b.clients {
-		if f.structure != "" {
-			if c.shown == f.structure {
-				continue // this tab already shows this structure
-			}
-			c.shown = f.structure
+		if access {
+			c.visible = nil
 		}
 		select {
-		case c.ch <- f:
+		case c.restructure <- struct{}{}:
 		default:
-			select {
-			case c.resync <- struct{}{}:
-			default:
-			}
 		}
 	}
+}
+
+// setVisible records the trains c's account may see; it reports the ones
+// the stream showed before and may no longer see.
+func (b *broadcaster) setVisible(c *sseClient, ids []int64) {
+	vis := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		vis[id] = true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c.visible = vis
 }
 
 func (b *broadcaster) resyncAll() {
@@ -173,8 +329,9 @@ func (b *broadcaster) resyncAll() {
 	}
 }
 
-func (b *broadcaster) add(tab string) (*sseClient, bool) {
-	c := &sseClient{tab: tab, ch: make(chan frame, clientBuffer), resync: make(chan struct{}, 1)}
+func (b *broadcaster) add(tab string, p trains.Principal) (*sseClient, bool) {
+	c := &sseClient{tab: tab, p: p, wake: make(chan struct{}, 1), resync: make(chan struct{}, 1), restructure: make(chan struct{}, 1),
+		pending: map[string]liveEvent{}}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -213,6 +370,13 @@ func (b *broadcaster) markShown(tab, h string) {
 			c.shown = h
 		}
 	}
+}
+
+// shownIs reports whether c's tab shows the list with structure hash h.
+func (b *broadcaster) shownIs(c *sseClient, h string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return c.shown == h
 }
 
 func (b *broadcaster) setShown(c *sseClient, h string) {
@@ -274,15 +438,20 @@ func (h *Handler) version(seq uint64) string {
 	return h.epoch + "." + strconv.FormatUint(seq, 10)
 }
 
-// snapshotFrame renders the whole list as a "snapshot" event.
-func (h *Handler) snapshotFrame(ctx context.Context) (frame, error) {
-	snap, err := h.store.Snapshot(ctx)
+// snapshotFrame renders the whole list as p sees it as a "snapshot"
+// event; it also returns the list's structure hash and train ids.
+func (h *Handler) snapshotFrame(ctx context.Context, p trains.Principal) (frame, string, []int64, error) {
+	snap, err := h.store.SnapshotFor(ctx, p)
 	if err != nil {
-		return frame{}, err
+		return frame{}, "", nil, err
+	}
+	ids := make([]int64, 0, len(snap.Trains))
+	for _, t := range snap.Trains {
+		ids = append(ids, t.ID)
 	}
 	var buf bytes.Buffer
-	err = writeEvent(ctx, &buf, "snapshot", h.version(snap.Seq), vt.ListBody(h.listVM(snap.Trains)))
-	return frame{seq: snap.Seq, data: buf.Bytes(), structure: structureHash(snap.Trains)}, err
+	err = writeEvent(ctx, &buf, "snapshot", h.version(snap.Seq), vt.ListBody(h.listVM(ctx, p, snap.Trains)))
+	return frame{seq: snap.Seq, data: buf.Bytes()}, structureHash(p, snap.Trains), ids, err
 }
 
 // stream is GET /trains/stream: Server-Sent Events for one tab. It starts
@@ -291,7 +460,8 @@ func (h *Handler) snapshotFrame(ctx context.Context) (frame, error) {
 // behind, and a heartbeat comment every Heartbeat.
 func (h *Handler) stream(c *gin.Context) {
 	ctx := c.Request.Context()
-	client, ok := h.bc.add(c.Query("tab"))
+	p := principal(c)
+	client, ok := h.bc.add(c.Query("tab"), p)
 	if !ok {
 		plain(c, http.StatusServiceUnavailable, "shutting down")
 		return
@@ -321,16 +491,58 @@ func (h *Handler) stream(c *gin.Context) {
 		return rc.Flush() == nil
 	}
 	var sent uint64
-	snapshot := func() bool {
-		f, err := h.snapshotFrame(ctx)
+	var shows map[int64]bool // the trains the tab shows
+	// snapshot reads the list as the account sees it, refreshes which car
+	// frames the stream gets, and sends it by mode. It is false when the
+	// stream must end.
+	const (
+		readOnly  = iota // the tab shows it already (page just drawn)
+		ifChanged        // unless the tab shows this structure already
+		always
+	)
+	snapshot := func(mode int) bool {
+		f, hash, ids, err := h.snapshotFrame(ctx, p)
 		if err != nil {
 			h.cfg.Log.ErrorContext(ctx, "trains: snapshot", "err", err)
 			return false
 		}
-		sent = f.seq
-		h.bc.setShown(client, f.structure)
+		sent = max(sent, f.seq)
+		shows = make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			shows[id] = true
+		}
+		h.bc.setVisible(client, ids)
+		if mode == readOnly || (mode == ifChanged && h.bc.shownIs(client, hash)) {
+			if mode == readOnly {
+				h.bc.setShown(client, hash)
+			}
+			return true
+		}
+		h.bc.setShown(client, hash)
 		h.cfg.Metrics.StreamFrame()
 		return write(f.data)
+	}
+	// lostAccess reports whether the account no longer sees a train that
+	// still exists and the tab shows: a revoked share ends the stream.
+	lostAccess := func() bool {
+		ids, err := h.store.VisibleTrainIDs(ctx, p)
+		if err != nil {
+			h.cfg.Log.ErrorContext(ctx, "trains: recheck access", "err", err)
+			return true
+		}
+		now := make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			now[id] = true
+		}
+		for id := range shows {
+			if !now[id] {
+				if _, err := h.store.Train(ctx, id); err == nil {
+					return true
+				}
+			}
+		}
+		h.bc.setVisible(client, ids)
+		return false
 	}
 	// Tell the client how soon to reconnect, then the snapshot — unless the
 	// client already shows the current version: the page it was just drawn
@@ -343,41 +555,70 @@ func (h *Handler) stream(c *gin.Context) {
 		seen = c.Query("v")
 	}
 	if cur := h.store.Seq(); seen != "" && seen == h.version(cur) {
+		// Read what the account sees without sending it again.
+		if !snapshot(readOnly) {
+			return
+		}
 		sent = cur
 		if !write([]byte(": up to date\n\n")) {
 			return
 		}
-	} else if !snapshot() {
+	} else if !snapshot(always) {
 		return
 	}
 	beat := time.NewTicker(h.cfg.Heartbeat)
 	defer beat.Stop()
+	// A structure change is drawn structureDelay later, so the tab that
+	// made it (whose form answer shows it already) is marked first, and a
+	// burst of changes is drawn once.
+	redraw := time.NewTimer(time.Hour)
+	redraw.Stop()
+	defer redraw.Stop()
+	var lastWrite time.Time
+	gap := time.NewTimer(time.Hour)
+	gap.Stop()
+	defer gap.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case f, ok := <-client.ch:
-			if !ok {
+		case <-client.restructure:
+			if lostAccess() {
+				return
+			}
+			redraw.Reset(structureDelay)
+		case <-redraw.C:
+			if !snapshot(ifChanged) {
+				return
+			}
+		case <-client.wake:
+			// At most one write per minWriteGap: what arrives meanwhile is
+			// folded into the next write (the newest state of each car).
+			if wait := time.Until(lastWrite.Add(minWriteGap)); wait > 0 {
+				gap.Reset(wait)
+				select {
+				case <-gap.C:
+				case <-ctx.Done():
+					return
+				}
+			}
+			data, seq, closed := client.take(sent)
+			if closed {
 				return // shutting down
 			}
-			if f.seq <= sent {
-				continue // already in the snapshot
+			if len(data) == 0 {
+				continue
 			}
+			sent, lastWrite = seq, time.Now()
 			h.cfg.Metrics.StreamFrame()
-			if !write(f.data) {
+			if !write(data) {
 				return
 			}
 		case <-client.resync:
-			// Frames were dropped: discard the backlog and start over.
-			for drained := false; !drained; {
-				select {
-				case <-client.ch:
-				default:
-					drained = true
-				}
-			}
+			// The broadcaster fell behind: start over from a snapshot.
+			client.drop()
 			h.cfg.Metrics.StreamResync()
-			if !snapshot() {
+			if !snapshot(always) {
 				return
 			}
 		case <-beat.C:
@@ -397,11 +638,12 @@ func (h *Handler) poll(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	ts, err := h.store.Trains(c.Request.Context())
+	ctx, p := c.Request.Context(), principal(c)
+	ts, err := h.store.TrainsFor(ctx, p)
 	if err != nil {
-		web.Fail(c, appErr(err))
+		web.Fail(c, err)
 		return
 	}
-	l := h.listVM(ts)
-	web.Component(c, http.StatusOK, vt.PollAnswer(l, c.Query("sh") != structureHash(ts)))
+	l := h.listVM(ctx, p, ts)
+	web.Component(c, http.StatusOK, vt.PollAnswer(l, c.Query("sh") != structureHash(p, ts)))
 }

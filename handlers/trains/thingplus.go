@@ -9,10 +9,11 @@ import (
 	"strings"
 
 	"github.com/thingplus/thingplus-webapp/thingplus"
+	"github.com/thingplus/thingplus-webapp/wiring"
 )
 
 // DoorSensorType is the Thing+ sensor type of a door people-counter.
-const DoorSensorType = "countEvent"
+const DoorSensorType = wiring.DoorSensorType
 
 // ThingplusAPI is what the Thing+ adapter calls (*thingplus.Client).
 type ThingplusAPI interface {
@@ -20,6 +21,8 @@ type ThingplusAPI interface {
 	Sensors(ctx context.Context, token, gatewayID string, q thingplus.Query) ([]thingplus.Sensor, error)
 	ListRules(ctx context.Context, token string) ([]thingplus.Rule, error)
 	CreateRule(ctx context.Context, token string, r thingplus.Rule) (thingplus.Rule, error)
+	UpdateRule(ctx context.Context, token string, r thingplus.Rule) (thingplus.Rule, error)
+	Sensor(ctx context.Context, token, gatewayID, id string, q thingplus.Query) (thingplus.Sensor, error)
 }
 
 // Thingplus adapts the Thing+ client to SensorSource and DoorWirer.
@@ -53,34 +56,10 @@ func (t Thingplus) DoorSensors(ctx context.Context, token string) ([]SensorChoic
 	return out, nil
 }
 
-// DoorRules builds a door's IN and OUT rules, as the sandbox seeds them:
-// sensorValue/countEvent over 0 (a person entered) and under 0 (one left),
-// each with a dataPush action to the app's push URL.
+// DoorRules builds a door's IN and OUT rules (wiring.DoorRule: over 0 and
+// under 0, each with a dataPush action to the app's push URL).
 func DoorRules(timezone, sensorID, inURL, outURL string) (in, out thingplus.Rule) {
-	if timezone == "" {
-		timezone = "+9.00"
-	}
-	gateway, _, _ := strings.Cut(sensorID, "-")
-	rule := func(dir, method, url string) thingplus.Rule {
-		m := thingplus.Method{ID: method, Name: method}.WithParams(map[string]any{
-			"degree": 0,
-			"target": map[string]any{"type": "gateway", "id": gateway, "sensors": []string{sensorID}},
-		})
-		return thingplus.Rule{
-			Name:     fmt.Sprintf("Door %s %s", sensorID, dir),
-			Desc:     "Counts passengers on the trains page (" + dir + ")",
-			Severity: thingplus.SeverityInformation,
-			Timezone: timezone,
-			Status:   thingplus.RuleActivated,
-			Trigger: thingplus.Trigger{
-				Agent: thingplus.AgentSensorValue, Type: DoorSensorType, Method: m,
-				Filter: thingplus.TriggerFilter{Type: []string{"series"}, Gateway: thingplus.AllIDs(), Sensor: []string{sensorID}},
-			},
-			Conditions: [][]thingplus.RuleItem{{}},
-			Actions:    [][]thingplus.RuleItem{{thingplus.PushAction(url)}},
-		}
-	}
-	return rule("IN", thingplus.MethodOver, inURL), rule("OUT", thingplus.MethodUnder, outURL)
+	return wiring.DoorRule(timezone, sensorID, "IN", inURL), wiring.DoorRule(timezone, sensorID, "OUT", outURL)
 }
 
 // WireResult says which of a door's rules WireDoor created and which
@@ -132,4 +111,55 @@ func (t Thingplus) WireDoor(ctx context.Context, token, timezone, sensorID, inUR
 		res.Created = append(res.Created, d.dir)
 	}
 	return res, nil
+}
+
+// HasSensor asks Thing+ whether the token's account has the sensor
+// (GET /gateways/{gw}/sensors/{id}; the gateway is the id's first part).
+// Not found or forbidden means no; other failures are errors.
+func (t Thingplus) HasSensor(ctx context.Context, token, sensorID string) (bool, error) {
+	gateway, _, ok := strings.Cut(sensorID, "-")
+	if !ok || gateway == "" {
+		return false, nil
+	}
+	_, err := t.API.Sensor(ctx, token, gateway, sensorID, thingplus.Query{})
+	switch {
+	case err == nil:
+		return true, nil
+	case thingplus.IsKind(err, thingplus.KindNotFound), thingplus.IsKind(err, thingplus.KindForbidden):
+		return false, nil
+	}
+	return false, err
+}
+
+// Repoint changes the URL of every dataPush action for which newURL says
+// so (a train's rules after its token was rotated) and reports how many
+// rules it updated.
+func (t Thingplus) Repoint(ctx context.Context, token string, newURL func(old string) (string, bool)) (int, error) {
+	rules, err := t.API.ListRules(ctx, token)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range rules {
+		changed := false
+		for gi, group := range r.Actions {
+			for ai, a := range group {
+				if a.Agent != thingplus.AgentDataPush {
+					continue
+				}
+				if u, ok := newURL(a.Method.Param("url")); ok {
+					r.Actions[gi][ai].Method = a.Method.WithParams(map[string]any{"url": u})
+					changed = true
+				}
+			}
+		}
+		if !changed {
+			continue
+		}
+		if _, err := t.API.UpdateRule(ctx, token, r); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -53,7 +53,17 @@ func newSandboxEnv(t *testing.T) *sandboxEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sandboxEnv{env: e, sb: sb, sbURL: srv.URL, client: client, token: tok, tp: Thingplus{API: client}}
+	tok2, err := sb.TokenFor("2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The accounts sign in with their real sandbox tokens; the handler asks
+	// the sandbox about sensors and rules.
+	e.users["1"] = testUser{e.users["1"].user, tok}
+	e.users["2"] = testUser{e.users["2"].user, tok2}
+	tp := Thingplus{API: client}
+	e.h.checker, e.h.wirer, e.h.sensors = tp, tp, tp
+	return &sandboxEnv{env: e, sb: sb, sbURL: srv.URL, client: client, token: tok, tp: tp}
 }
 
 // rulesPushingTo lists the ids of the user's rules with a dataPush to u.
@@ -140,7 +150,7 @@ func TestWireDoorAgainstSandbox(t *testing.T) {
 	s := newSandboxEnv(t)
 	ctx := context.Background()
 	const door = "b827ebd0a001-2-door3"
-	in, out := s.h.pushURL(door, "IN"), s.h.pushURL(door, "OUT")
+	in, out := PushURL(s.h.cfg.PublicURL, testKey, door, "IN"), PushURL(s.h.cfg.PublicURL, testKey, door, "OUT")
 	if len(s.rulesPushingTo(in)) != 1 || len(s.rulesPushingTo(out)) != 1 {
 		t.Fatalf("seeded rules: IN %v OUT %v", s.rulesPushingTo(in), s.rulesPushingTo(out))
 	}
@@ -215,5 +225,68 @@ func TestWiredText(t *testing.T) {
 		if got := wiredText("d-1", c.res); !strings.Contains(got, c.want) {
 			t.Errorf("%+v: %q", c.res, got)
 		}
+	}
+}
+
+// TestRepointAgainstSandbox: "Re-point this train's rules" moves the
+// seeded rules (legacy key) to the train's own URL, and again after a
+// rotation; the rules still count through the webhook, and "Wire this
+// door" after a rotation adds no second rule.
+func TestRepointAgainstSandbox(t *testing.T) {
+	s := newSandboxEnv(t)
+	ctx := context.Background()
+	const door = "b827ebd0a001-2-door3"
+	legacyIn := PushURL(s.h.cfg.PublicURL, testKey, door, "IN")
+	if len(s.rulesPushingTo(legacyIn)) != 1 {
+		t.Fatal("seeded rule missing")
+	}
+	repoint := func() string {
+		t.Helper()
+		resp, body := s.do(req{method: "POST", path: "/trains/1000/rules/repoint", ctype: formType, as: "1", htmx: true})
+		if resp.StatusCode != 200 {
+			t.Fatalf("repoint: %d", resp.StatusCode)
+		}
+		return body
+	}
+	if body := repoint(); !strings.Contains(body, "24 Thing+ rule(s) now push to this train&#39;s current URL.") {
+		i := strings.Index(body, "rule(s)")
+		t.Fatalf("repoint did not report the 24 door rules: %q", body[max(0, i-200):min(len(body), i+100)])
+	}
+	tok, _ := s.store.Token(ctx, 1000)
+	in, out := s.h.pushURL(tok.Token, door, "IN"), s.h.pushURL(tok.Token, door, "OUT")
+	if len(s.rulesPushingTo(legacyIn)) != 0 || len(s.rulesPushingTo(in)) != 1 || len(s.rulesPushingTo(out)) != 1 {
+		t.Fatal("rules not re-pointed")
+	}
+	n := s.carCount(door)
+	s.putValue(door, "1")
+	s.waitCount(door, n+1)
+
+	// Rotate: the old token keeps counting until re-pointed.
+	s.do(req{method: "POST", path: "/trains/1000/token/rotate", ctype: formType, as: "1", htmx: true})
+	s.putValue(door, "1")
+	s.waitCount(door, n+2)
+	// Wiring the door now re-points its rules instead of adding others.
+	if resp, _ := s.do(req{method: "POST", path: "/trains/doors/wire", ctype: formType, body: form("sensorId", door), as: "1", htmx: true}); resp.StatusCode != 200 {
+		t.Fatalf("wire: %d", resp.StatusCode)
+	}
+	nu, _ := s.store.Token(ctx, 1000)
+	newIn := s.h.pushURL(nu.Token, door, "IN")
+	if len(s.rulesPushingTo(in)) != 0 || len(s.rulesPushingTo(newIn)) != 1 {
+		t.Fatalf("after wiring: old %d new %d", len(s.rulesPushingTo(in)), len(s.rulesPushingTo(newIn)))
+	}
+	s.putValue(door, "1")
+	s.waitCount(door, n+3)
+	time.Sleep(200 * time.Millisecond)
+	if got := s.carCount(door); got != n+3 {
+		t.Fatalf("one passenger counted as %d", got-n-2)
+	}
+	// The other doors' rules still carry the old token: re-point them.
+	if body := repoint(); !strings.Contains(body, "22 Thing+ rule(s)") {
+		t.Fatal("second repoint")
+	}
+	// A viewer cannot re-point (the rules are the owner's).
+	s.store.ShareTrain(ctx, 1000, "other", 1)
+	if resp, _ := s.do(req{method: "POST", path: "/trains/1000/rules/repoint", ctype: formType, as: "2", htmx: true}); resp.StatusCode != 403 {
+		t.Fatalf("viewer repoint: %d", resp.StatusCode)
 	}
 }

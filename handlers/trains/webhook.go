@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/gin-gonic/gin"
@@ -28,21 +29,32 @@ const MaxBody = 64 << 10
 // KeyHeader carries the webhook key when the URL does not.
 const KeyHeader = "X-Webhook-Key"
 
-// keyOK compares the request's key with the configured one in constant
-// time (both hashed, so the length does not leak either).
-func (h *Handler) keyOK(c *gin.Context) bool {
-	if h.cfg.WebhookKey == "" {
-		return false
+// pushKey is the key a push carries, in the URL or the header.
+func pushKey(c *gin.Context) string {
+	if k := c.Query("key"); k != "" {
+		return k
 	}
-	k := c.Query("key")
-	if k == "" {
-		k = c.GetHeader(KeyHeader)
-	}
-	if k == "" {
+	return c.GetHeader(KeyHeader)
+}
+
+// legacyOK reports whether k is the legacy shared key (WEBHOOK_KEY),
+// compared in constant time (both hashed, so the length does not leak).
+func (h *Handler) legacyOK(k string) bool {
+	if h.cfg.WebhookKey == "" || k == "" {
 		return false
 	}
 	sum := sha256.Sum256([]byte(k))
 	return subtle.ConstantTimeCompare(sum[:], h.keySum[:]) == 1
+}
+
+// pushTrain says which train a push key opens: a train's own token gives
+// that train, the legacy shared key 0 (every train).
+func (h *Handler) pushTrain(k string) (train int64, legacy, ok bool) {
+	if h.legacyOK(k) {
+		return 0, true, true
+	}
+	train, ok = h.store.TokenTrain(k)
+	return train, false, ok
 }
 
 func plain(c *gin.Context, status int, msg string) {
@@ -51,32 +63,33 @@ func plain(c *gin.Context, status int, msg string) {
 
 // trigger is the Thing+ dataPush webhook: POST /api/trigger/:sensorId/:type
 // (the body may carry the dataPush JSON, whose "event" de-duplicates) and
-// POST /api/trigger with {sensorId, type[, event]} as JSON or a form.
+// POST /api/trigger with {sensorId, type[, event]} as JSON or a form. The
+// key (?key= or X-Webhook-Key) is a train's token, which counts only that
+// train's sensors, or the legacy shared key.
 // 204 applied (also a duplicate or an OUT clamped at zero); 400 bad type or
-// unknown sensor; 401 bad key; 413 body over 64 KiB.
+// unknown sensor; 401 bad key; 403 another train's sensor; 413 body over
+// 64 KiB; 429 (Retry-After) when one address causes more than WEBHOOK_RATE
+// refusals a second.
 func (h *Handler) trigger(c *gin.Context) {
 	ctx := c.Request.Context()
 	pathSensor, pathType := c.Param("sensorId"), c.Param("type")
-	if !h.keyOK(c) {
+	train, legacy, ok := h.pushTrain(pushKey(c))
+	if !ok {
 		// Logged with what the URL names; the body of an unauthenticated
 		// request is not read.
-		if err := h.store.LogRejected(ctx, trains.Rejected{SensorID: pathSensor, Type: pathType, Outcome: trains.OutcomeBadKey, Reason: "missing or wrong webhook key"}); err != nil {
-			h.cfg.Log.WarnContext(ctx, "trains: log rejected push", "err", err)
-		}
-		plain(c, http.StatusUnauthorized, "missing or wrong webhook key")
+		h.refuse(c, trains.Rejected{SensorID: pathSensor, Type: pathType, Outcome: trains.OutcomeBadKey, Reason: "missing or wrong webhook key"},
+			http.StatusUnauthorized, "missing or wrong webhook key")
 		return
 	}
 	if c.Request.ContentLength > MaxBody {
-		h.reject(c, pathSensor, pathType, "body over 64 KiB")
-		plain(c, http.StatusRequestEntityTooLarge, "body over 64 KiB")
+		h.refuse(c, invalid(pathSensor, pathType, "body over 64 KiB"), http.StatusRequestEntityTooLarge, "body over 64 KiB")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			h.reject(c, pathSensor, pathType, "body over 64 KiB")
-			plain(c, http.StatusRequestEntityTooLarge, "body over 64 KiB")
+			h.refuse(c, invalid(pathSensor, pathType, "body over 64 KiB"), http.StatusRequestEntityTooLarge, "body over 64 KiB")
 			return
 		}
 		plain(c, http.StatusBadRequest, "could not read body")
@@ -84,22 +97,29 @@ func (h *Handler) trigger(c *gin.Context) {
 	}
 	p, err := ParsePush(pathSensor, pathType, c.GetHeader("Content-Type"), body)
 	if err != nil {
-		h.reject(c, p.SensorID, string(p.Type), message(err))
-		plain(c, http.StatusBadRequest, message(err))
+		h.refuse(c, invalid(p.SensorID, string(p.Type), trains.MessageOf(err)), http.StatusBadRequest, trains.MessageOf(err))
 		return
 	}
-	_, err = h.store.Apply(ctx, p)
+	p.TrainID = train
+	res, err := h.store.Apply(ctx, p)
 	if web.ClientGone(c) {
 		// The outcome below is still the truth; only nobody reads it.
 		h.cfg.Log.InfoContext(ctx, "trains: client went away", "stored", err == nil, "err", err)
 	}
 	switch {
 	case err == nil:
+		if legacy {
+			h.legacy.mark(res.Event.TrainID, h.cfg.Now())
+		}
 		c.Status(http.StatusNoContent)
+	case errors.Is(err, trains.ErrWrongTrain):
+		h.cfg.Log.WarnContext(ctx, "trains: push token of another train", "train", train, "sensor", p.SensorID, "addr", c.RemoteIP())
+		h.refuse(c, trains.Rejected{SensorID: p.SensorID, Type: string(p.Type), EventKey: p.EventKey, Outcome: trains.OutcomeWrongTrain,
+			Reason: fmt.Sprintf("token of train %d", train)}, http.StatusForbidden, "this sensor is not on this token's train")
 	case errors.Is(err, trains.ErrUnknownSensor):
 		plain(c, http.StatusBadRequest, "no car holds this sensor")
 	case errors.Is(err, trains.ErrInvalid):
-		plain(c, http.StatusBadRequest, message(err))
+		plain(c, http.StatusBadRequest, trains.MessageOf(err))
 	case errors.Is(err, trains.ErrClosed):
 		plain(c, http.StatusServiceUnavailable, "shutting down")
 	case web.ClientGone(c) && errors.Is(err, context.Canceled):
@@ -111,8 +131,30 @@ func (h *Handler) trigger(c *gin.Context) {
 	}
 }
 
-func (h *Handler) reject(c *gin.Context, sensor, typ, reason string) {
-	if err := h.store.LogRejected(c.Request.Context(), trains.Rejected{SensorID: sensor, Type: typ, Outcome: trains.OutcomeInvalid, Reason: reason}); err != nil {
+func invalid(sensor, typ, reason string) trains.Rejected {
+	return trains.Rejected{SensorID: sensor, Type: typ, Outcome: trains.OutcomeInvalid, Reason: reason}
+}
+
+// refuse answers a refused push: counted (the event log takes a bounded
+// number per minute), then status with msg — or 429 with Retry-After when
+// its address causes more than WEBHOOK_RATE refusals a second. The source
+// address is the connection's (X-Forwarded-For is not trusted here: a
+// flooder would make up a new one per request).
+func (h *Handler) refuse(c *gin.Context, r trains.Rejected, status int, msg string) {
+	if limited, wait := h.limiter.refuse(c.RemoteIP()); limited {
+		r.Outcome, r.Reason = trains.OutcomeRateLimited, "over WEBHOOK_RATE refused pushes a second from one address"
+		h.logRejected(c, r)
+		c.Header("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
+		h.tarpit(c)
+		plain(c, http.StatusTooManyRequests, "too many refused pushes; retry later")
+		return
+	}
+	h.logRejected(c, r)
+	plain(c, status, msg)
+}
+
+func (h *Handler) logRejected(c *gin.Context, r trains.Rejected) {
+	if err := h.store.LogRejected(c.Request.Context(), r); err != nil {
 		h.cfg.Log.WarnContext(c.Request.Context(), "trains: log rejected push", "err", err)
 	}
 }
@@ -138,7 +180,7 @@ func ParsePush(pathSensor, pathType, contentType string, body []byte) (trains.Pu
 	}
 	p := trains.Push{SensorID: sensor, Type: trains.EventType(typ), EventKey: key}
 	if sensor == "" {
-		return p, fmt.Errorf("%w: sensorId is required", trains.ErrInvalid)
+		return p, trains.Invalid("sensorId is required")
 	}
 	if err := trains.ValidSensorID(sensor); err != nil {
 		return p, err
@@ -149,7 +191,7 @@ func ParsePush(pathSensor, pathType, contentType string, body []byte) (trains.Pu
 	}
 	p.Type = t
 	if len(key) > trains.MaxEventKeyLen || strings.IndexFunc(key, unicode.IsControl) >= 0 {
-		return p, fmt.Errorf("%w: event must be at most %d printable characters", trains.ErrInvalid, trains.MaxEventKeyLen)
+		return p, trains.Invalid(fmt.Sprintf("event must be at most %d printable characters", trains.MaxEventKeyLen))
 	}
 	return p, nil
 }
@@ -169,7 +211,7 @@ func bodyFields(contentType string, body []byte) (map[string]string, error) {
 		dec.UseNumber()
 		var m map[string]any
 		if err := dec.Decode(&m); err != nil {
-			return nil, fmt.Errorf("%w: body is not a JSON object", trains.ErrInvalid)
+			return nil, trains.Invalid("body is not a JSON object")
 		}
 		for k, v := range m {
 			switch v := v.(type) {
@@ -185,7 +227,7 @@ func bodyFields(contentType string, body []byte) (map[string]string, error) {
 	}
 	q, err := url.ParseQuery(string(trimmed))
 	if err != nil {
-		return nil, fmt.Errorf("%w: body is not a form", trains.ErrInvalid)
+		return nil, trains.Invalid("body is not a form")
 	}
 	for k, v := range q {
 		if len(v) > 0 {
@@ -194,3 +236,30 @@ func bodyFields(contentType string, body []byte) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// tarpit holds the answer to a flooding address for a while: a client that
+// waits for its answers (most scripts do) then sends a few refused pushes
+// a second per connection instead of thousands, leaving the CPU to the
+// valid pushes. At most maxTarpits answers wait at once; beyond that the
+// connection is closed after the answer instead.
+func (h *Handler) tarpit(c *gin.Context) {
+	if h.cfg.TarpitDelay <= 0 {
+		return
+	}
+	select {
+	case h.tarpits <- struct{}{}:
+	default:
+		c.Header("Connection", "close")
+		return
+	}
+	defer func() { <-h.tarpits }()
+	t := time.NewTimer(h.cfg.TarpitDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.Request.Context().Done():
+	}
+}
+
+// maxTarpits bounds the refused pushes held back at once.
+const maxTarpits = 1024

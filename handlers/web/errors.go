@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -40,11 +42,12 @@ func StatusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-// MessageOf is the user-safe message of err: its own for invalid input and
-// conflicts, the code's standard text otherwise (details go to the log).
+// MessageOf is the user-safe message of err: its own for invalid input,
+// conflicts and forbidden changes (a viewer is told why), the code's
+// standard text otherwise (details go to the log).
 func MessageOf(err error) string {
 	code := apperr.CodeOf(err)
-	if code == apperr.Invalid || code == apperr.Conflict || code == apperr.TooLarge {
+	if code == apperr.Invalid || code == apperr.Conflict || code == apperr.TooLarge || code == apperr.Forbidden {
 		if m := apperr.MessageOf(err); m != "" {
 			return m
 		}
@@ -91,9 +94,17 @@ func Fail(c *gin.Context, err error) {
 		log = slog.ErrorContext
 	}
 	log(c.Request.Context(), "request failed", "status", status, "err", err, "path", c.Request.URL.Path)
+	if d := apperr.RetryAfterOf(err); d > 0 {
+		// Thing+ asked us to wait: pass it on.
+		c.Header("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+	}
 	msg := MessageOf(err)
 	if IsFragment(c) {
 		Component(c, status, layout.Toast(msg))
+		return
+	}
+	if status == http.StatusNotFound {
+		Render(c, status, Page{Title: text.T("err.notfound.title")}, layout.NotFoundBody())
 		return
 	}
 	Render(c, status, Page{Title: text.T("err.title")}, layout.ErrorBody(text.T("err.title"), msg, ""))

@@ -91,6 +91,7 @@ func WithShell(base layout.Shell) gin.HandlerFunc {
 func shellOf(c *gin.Context, p Page) layout.Shell {
 	s, _ := c.Request.Context().Value(shellKey{}).(layout.Shell)
 	s.Title, s.Active, s.SSE, s.Flash = p.Title, p.Active, p.SSE, p.Flash
+	s.Theme, s.Path = ThemeOf(c), c.Request.URL.RequestURI()
 	if u, ok := UserOf(c); ok {
 		s.User = &layout.User{Name: u.DisplayName(), LoginID: u.LoginID}
 		if e, ok := expiringOf(c); ok {
@@ -98,4 +99,13 @@ func shellOf(c *gin.Context, p Page) layout.Shell {
 		}
 	}
 	return s
+}
+
+// ThemeCookie holds the chosen theme ("light" or "dark"; absent = system).
+const ThemeCookie = "theme"
+
+// ThemeOf is the request's chosen theme, "" for the system's.
+func ThemeOf(c *gin.Context) string {
+	v, _ := c.Cookie(ThemeCookie)
+	return layout.ThemeOf(v)
 }

@@ -1,13 +1,16 @@
 // Command load measures (on SQLite, or with -backend postgres on a
 // PostgreSQL server it starts itself) the trains webhook over loopback: durable ingest
 // throughput with 64 concurrent senders, and the latency from a push's 204
-// to its SSE event with 100 stream clients connected. It starts the real
+// to its SSE event with 100 stream clients connected (-clients 1000 for the
+// fan-out goal), and that every stream ends at the database's counts. It starts the real
 // trains store (SQLite in a temporary directory) and the real trains
 // handler on 127.0.0.1, runs a few rounds, checks that no push was lost or
 // counted twice, and prints each round and the medians.
 //
 //	go run ./scripts/load                  # 3 rounds, 100,000 pushes each
 //	go run ./scripts/load -runs 5 -n 50000
+//	go run ./scripts/load -compare         # legacy shared key vs per-train tokens, same run
+//	go run ./scripts/load -flood 10s       # valid senders with and without a bad-key flood
 //
 // It is bounded: -n pushes per round, -timeout for the whole run, loopback
 // only. The app's outer middleware (sessions, request log, gzip) is not in
@@ -51,6 +54,12 @@ type opts struct {
 	rate                              int // background pushes/s during the latency phase
 	timeout                           time.Duration
 	backend                           string // sqlite or postgres
+	mode                              string
+	conns                             int
+	duration                          time.Duration
+	compare                           bool          // ingest with the legacy key vs per-train tokens
+	flood                             time.Duration // phase length of the flood measurement (0: off)
+	flooders                          int           // concurrent bad-key senders during the flood
 }
 
 func main() {
@@ -63,10 +72,17 @@ func main() {
 	flag.IntVar(&o.rate, "rate", 1000, "background pushes per second during the latency phase")
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
 	flag.StringVar(&o.backend, "backend", "sqlite", "sqlite, or postgres (a PostgreSQL server started in a temporary directory, fsync and synchronous_commit on)")
+	flag.StringVar(&o.mode, "mode", "trains", "trains (webhook and live streams) or rules (the rules fragment against a JSON proxy)")
+	flag.IntVar(&o.conns, "conns", 32, "rules: concurrent connections")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "rules: length of each measurement")
+	flag.BoolVar(&o.compare, "compare", false, "compare ingest with the legacy shared key and with per-train tokens, alternating rounds")
+	flag.DurationVar(&o.flood, "flood", 0, "measure valid ingest without and with a bad-key flood, each phase this long (e.g. 10s)")
+	flag.IntVar(&o.flooders, "flooders", 16, "concurrent bad-key senders of the flood")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if o.runs < 1 || o.runs > 20 || o.n < 1 || o.n > 2_000_000 || o.senders < 1 || o.senders > 1024 ||
-		o.clients < 1 || o.clients > 2000 || o.probes < 1 || o.probes > 100_000 || o.rate < 0 || o.rate > 100_000 {
+		o.clients < 1 || o.clients > 2000 || o.probes < 1 || o.probes > 100_000 || o.rate < 0 || o.rate > 100_000 ||
+		o.flood < 0 || o.flood > 2*time.Minute || o.flooders < 1 || o.flooders > 256 {
 		fmt.Fprintln(os.Stderr, "load: a flag is out of range")
 		os.Exit(2)
 	}
@@ -81,7 +97,15 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(ctx, o); err != nil {
+	runner := run
+	if o.mode == "rules" {
+		if o.conns < 1 || o.conns > 1024 || o.duration <= 0 || o.duration > time.Minute {
+			fmt.Fprintln(os.Stderr, "load: a flag is out of range")
+			os.Exit(2)
+		}
+		runner = runRules
+	}
+	if err := runner(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -156,6 +180,12 @@ func run(ctx context.Context, o opts) error {
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: o.senders * 2, MaxIdleConnsPerHost: o.senders * 2, DisableCompression: true,
 	}}
+	switch {
+	case o.compare:
+		return compare(ctx, s, client, o)
+	case o.flood > 0:
+		return flood(ctx, s, client, o, dir)
+	}
 	fmt.Printf("trains load: %d rounds; ingest %d pushes with %d senders; latency %d probes with %d SSE clients and %d pushes/s in the background; GOMAXPROCS=%d\n",
 		o.runs, o.n, o.senders, o.probes, o.clients, o.rate, runtime.GOMAXPROCS(0))
 	var rates, p50s, p99s, maxs []float64
@@ -181,6 +211,13 @@ func run(ctx context.Context, o opts) error {
 // ingest sends o.n pushes (90 % IN, 10 % OUT, every one with a unique event
 // id) from o.senders goroutines and checks the sums against the log.
 func ingest(ctx context.Context, s *server, client *http.Client, o opts, round int) (float64, error) {
+	return ingestWith(ctx, s, client, o, round, key, 0)
+}
+
+// ingestWith is ingest with the given push key; with dur > 0 the senders
+// push for that long instead of o.n pushes, and the rate is of the
+// acknowledged pushes.
+func ingestWith(ctx context.Context, s *server, client *http.Client, o opts, round int, pushKey string, dur time.Duration) (float64, error) {
 	for _, id := range []int64{1000} {
 		if err := s.store.ResetTrain(ctx, id, "load round"); err != nil {
 			return 0, err
@@ -201,14 +238,14 @@ func ingest(ctx context.Context, s *server, client *http.Client, o opts, round i
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				i := next.Add(1)
-				if i > int64(o.n) {
+				if (dur == 0 && i > int64(o.n)) || (dur > 0 && time.Since(start) >= dur) {
 					return
 				}
 				typ := "IN"
 				if i%10 == 0 {
 					typ = "OUT"
 				}
-				url := fmt.Sprintf("%s/api/trigger/%s/%s?key=%s", s.url, trains.SeedSensorID(int(i%3)+1, w%4+1), typ, key)
+				url := fmt.Sprintf("%s/api/trigger/%s/%s?key=%s", s.url, trains.SeedSensorID(int(i%3)+1, w%4+1), typ, pushKey)
 				body := fmt.Sprintf(`{"event":"r%d-%d"}`, round, i)
 				resp, err := client.Post(url, "application/json", strings.NewReader(body))
 				if err != nil {
@@ -274,12 +311,15 @@ func ingest(ctx context.Context, s *server, client *http.Client, o opts, round i
 		return 0, fmt.Errorf("round %d: sums do not match: sum %d, IN acked %d applied %d, OUT acked %d applied %d clamped %d",
 			round, sum, inOK.Load(), appliedIn, outOK.Load(), appliedOut, clamped)
 	}
-	return float64(o.n) / took.Seconds(), nil
+	return float64(inOK.Load()+outOK.Load()) / took.Seconds(), nil
 }
 
 var errStop = errors.New("stop")
 
-var countRe = regexp.MustCompile(`data-count="(\d+)"`)
+var (
+	countRe    = regexp.MustCompile(`data-count="(\d+)"`)
+	carCountRe = regexp.MustCompile(`id="car-(\d+)-live"[^>]*?data-count="(\d+)"`)
+)
 
 // latency connects o.clients SSE streams, then sends o.probes timed pushes
 // (one at a time, to car 2002) while a background sender pushes to the other
@@ -296,12 +336,14 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 		at    time.Time
 	}
 	arrivals := make([][]arrival, o.clients)
+	last := make([]map[string]int, o.clients) // per client: the last count seen of each car
 	var ready sync.WaitGroup
 	var readers sync.WaitGroup
 	streamClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.clients, DisableCompression: true}}
 	errs := make(chan error, o.clients)
 	for i := range o.clients {
 		ready.Add(1)
+		last[i] = map[string]int{}
 		readers.Go(func() {
 			req, _ := http.NewRequestWithContext(sctx, "GET", fmt.Sprintf("%s/trains/stream?tab=load-%d", s.url, i), nil)
 			req.Header.Set("Accept", "text/event-stream")
@@ -320,10 +362,21 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 				switch {
 				case strings.HasPrefix(line, "event: "):
 					event = line[len("event: "):]
-				case strings.HasPrefix(line, "data: ") && event == "car-2002":
+				case strings.HasPrefix(line, "data: ") && strings.HasPrefix(event, "car-"):
 					if m := countRe.FindStringSubmatch(line); m != nil {
 						n, _ := strconv.Atoi(m[1])
-						arrivals[i] = append(arrivals[i], arrival{n, time.Now()})
+						last[i][event[len("car-"):]] = n
+						if event == "car-2002" {
+							arrivals[i] = append(arrivals[i], arrival{n, time.Now()})
+						}
+					}
+				case strings.HasPrefix(line, "data: ") && event == "snapshot":
+					for _, m := range carCountRe.FindAllStringSubmatch(line, -1) {
+						n, _ := strconv.Atoi(m[2])
+						last[i][m[1]] = n
+						if m[1] == "2002" && gotSnapshot {
+							arrivals[i] = append(arrivals[i], arrival{n, time.Now()})
+						}
 					}
 				case line == "":
 					if event == "snapshot" && !gotSnapshot {
@@ -350,6 +403,8 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 	// Background load on cars 2000 and 2001: a ticker feeds a fixed pool of
 	// senders (bounded connections); ticks the pool cannot take are skipped.
 	bg := make(chan struct{})
+	bgctx, bgstop := context.WithCancel(sctx)
+	defer bgstop()
 	work := make(chan string, 64)
 	var pool sync.WaitGroup
 	for range 16 {
@@ -371,7 +426,7 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 		var i int
 		for {
 			select {
-			case <-sctx.Done():
+			case <-bgctx.Done():
 				return
 			case <-tick.C:
 				i++
@@ -397,22 +452,25 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 		acked[p] = time.Now()
 		time.Sleep(3 * time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond) // let the last events arrive
+	bgstop()
+	<-bg                               // every background push answered
+	time.Sleep(500 * time.Millisecond) // let the last events arrive
 	stop()
-	<-bg
 	readers.Wait()
+	// A stream holds only the newest state of each car, so a probe counts
+	// as delivered at the first event showing its count or a later one.
 	var lat []float64
 	missing := 0
 	for i := range o.clients {
-		seen := map[int]time.Time{}
-		for _, a := range arrivals[i] {
-			if _, dup := seen[a.count]; !dup {
-				seen[a.count] = a.at
-			}
-		}
 		for p, t0 := range acked {
-			at, ok := seen[p]
-			if !ok {
+			var at time.Time
+			for _, a := range arrivals[i] {
+				if a.count >= p {
+					at = a.at
+					break
+				}
+			}
+			if at.IsZero() {
 				missing++
 				continue
 			}
@@ -423,6 +481,18 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 	}
 	if missing > 0 {
 		return nil, fmt.Errorf("round %d: %d probe events never reached a client (of %d)", round, missing, o.probes*o.clients)
+	}
+	// Every stream ends at the database's counts.
+	for _, id := range []int64{2000, 2001, 2002} {
+		car, err := s.store.Car(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		for i := range o.clients {
+			if got, ok := last[i][strconv.FormatInt(id, 10)]; !ok || got != car.Count {
+				return nil, fmt.Errorf("round %d: stream %d ended at %d for car %d, the database has %d", round, i, got, id, car.Count)
+			}
+		}
 	}
 	return lat, nil
 }
@@ -448,3 +518,4 @@ func pct(v []float64, p float64) float64 {
 }
 
 func median(v []float64) float64 { return pct(v, 50) }
+func runtimeProcs() int          { return runtime.GOMAXPROCS(0) }

@@ -157,6 +157,9 @@ func (d *deviceArea) start() {
 	if pace == 0 {
 		pace = defaultSimulatorPace
 	}
+	if d.s.opts.RushHour {
+		d.sim.rushFrom.Store(d.s.now().UnixMilli())
+	}
 	d.s.goBackground(func(stop <-chan struct{}) { d.sim.run(pace, stop) })
 }
 

@@ -369,7 +369,7 @@ func TestSeedHistory(t *testing.T) {
 			} else {
 				riders--
 			}
-			if riders < 0 || riders > carCapacity {
+			if riders < 0 || riders > crushLoad {
 				t.Fatalf("car %d holds %d riders at %v", car, riders, time.UnixMilli(p.t))
 			}
 		}

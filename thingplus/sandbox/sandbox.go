@@ -31,6 +31,9 @@ type Options struct {
 	// SimulatorPace is the simulator's tick; 0 means the default and a
 	// negative value disables the simulator (tests drive values themselves).
 	SimulatorPace time.Duration
+	// RushHour starts the simulator with a replay of a morning peak
+	// (07:00–09:00 in Seoul at ten times speed), see StartRushHour.
+	RushHour bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// PushClient sends dataPush requests; nil means a client with a short timeout.

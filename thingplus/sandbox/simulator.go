@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,19 +38,42 @@ type simulator struct {
 	tick    int64
 	trains  []*train
 	climate map[string]*climateModel
+	// rushFrom is when the rush-hour replay started, in Unix ms (0: not
+	// replaying); set from other goroutines.
+	rushFrom atomic.Int64
 }
 
 const (
-	defaultSimulatorPace = 2 * time.Second
-	travelTicks          = 30 // between stations
-	dwellTicks           = 8  // doors open
-	climateEvery         = 15 // ticks between climate values (30 s at the default pace)
-	stations             = 12 // per direction
-	carCapacity          = 40
-	alightShare          = 0.3 // share of riders leaving at an ordinary station
-	backfillSpan         = 7 * 24 * time.Hour
-	backfillClimateStep  = time.Minute
+	// The demo's pace: a station every 5 s, doors open 3 s of them, so
+	// people move through the doors every second or two.
+	defaultSimulatorPace = time.Second
+	travelTicks          = 2  // between stations
+	dwellTicks           = 3  // doors open
+	climateEvery         = 30 // ticks between climate values (30 s at the default pace)
+	stations             = 20 // per direction
+	// carCapacity is a car's nominal capacity as Seoul Metro counts it
+	// (seated and standing): 100 %. crushLoad is where nobody else fits.
+	carCapacity = 160
+	crushLoad   = 400
+	alightShare = 0.1 // share of riders leaving at an ordinary station
+	// peakRate is how many people board an empty car at a station at the
+	// busiest hour; the hourly pattern scales it.
+	peakRate = 54
+	// demoRushTicks: the first minute and a half is a morning rush, whatever
+	// the hour, so a new visitor sees cars fill up (one reaches caution).
+	demoRushTicks = 90
+	// rushSpeed: the rush-hour replay runs 07:00–09:00 at ten times speed.
+	rushSpeed           = 10
+	backfillSpan        = 7 * 24 * time.Hour
+	backfillClimateStep = time.Minute
+	backfillPeriod      = 76 * time.Second // one stop, in the backfilled history
+	backfillDwell       = 16 * time.Second
+	backfillScale       = 0.15 // the history's traffic, relative to the live demo
 )
+
+// carDraw is how much each car draws boarders (the middle car stops by the
+// stairs).
+var carDraw = []float64{1.0, 1.5, 0.8}
 
 // kst is Seoul time, which drives the daily patterns.
 var kst = time.FixedZone("KST", 9*3600)
@@ -81,7 +105,7 @@ func newSimulator(d *deviceArea) *simulator {
 	sim := &simulator{d: d, rng: rand.New(rand.NewPCG(seed, 0x51a1a70e)), climate: map[string]*climateModel{}}
 	// The seeded subway line.
 	if sub := d.gateways[SubwayGatewayID]; sub != nil {
-		t := &train{dir: 1, phase: travelTicks - 3} // first stop a few ticks after start
+		t := &train{dir: 1, phase: travelTicks - 1} // first stop on the first tick
 		for car := 1; car <= subwayCars; car++ {
 			var doors []string
 			for door := 1; door <= doorsPerCar; door++ {
@@ -129,11 +153,41 @@ func (m *climateModel) next(t time.Time, rng *rand.Rand) string {
 	return strconv.FormatFloat(v, 'f', 1, 64)
 }
 
-// boardingRate is the mean number of people boarding one car at a station
-// at a Seoul hour (rush hours 7–9 and 17–19).
+// boardingRate is the mean number of people boarding an empty car at a
+// station at a Seoul hour (rush hours 7–9 and 17–19).
 func boardingRate(t time.Time) float64 {
 	rates := [24]float64{1, 0.3, 0.3, 0.3, 0.3, 1.5, 3, 7, 8, 5, 3, 3, 3.5, 3, 3, 3, 4, 6, 8, 5, 3, 3, 2.5, 1.5}
-	return rates[t.In(kst).Hour()]
+	return rates[t.In(kst).Hour()] * peakRate / 8
+}
+
+// rushHour is 08:00 in Seoul on t's day: the busiest boarding.
+func rushHour(t time.Time) time.Time {
+	k := t.In(kst)
+	return time.Date(k.Year(), k.Month(), k.Day(), 8, 0, 0, 0, kst)
+}
+
+// StartRushHour replays a morning peak (07:00 to 09:00 in Seoul) at ten
+// times speed: people board at the rates of those hours, through the real
+// path (the rule engine and its dataPush actions).
+func (s *Sandbox) StartRushHour() {
+	s.devices.sim.rushFrom.Store(s.now().UnixMilli())
+}
+
+// clockFor is the time of day whose rates apply at now: a replayed rush
+// hour, the demo's opening rush, or now.
+func (sim *simulator) clockFor(now time.Time) time.Time {
+	if ms := sim.rushFrom.Load(); ms != 0 {
+		from := time.UnixMilli(ms)
+		if replay := now.Sub(from) * rushSpeed; replay < 2*time.Hour {
+			k := from.In(kst)
+			return time.Date(k.Year(), k.Month(), k.Day(), 7, 0, 0, 0, kst).Add(replay)
+		}
+		sim.rushFrom.CompareAndSwap(ms, 0)
+	}
+	if sim.tick <= demoRushTicks {
+		return rushHour(now)
+	}
+	return now
 }
 
 func poisson(rng *rand.Rand, mean float64) int {
@@ -154,7 +208,7 @@ func poisson(rng *rand.Rand, mean float64) int {
 // the first half of the dwell, boarders in the second, each through a
 // random door. It does not change occupancy; emitting does. The plan
 // reuses the train's previous one.
-func (t *train) planStop(rng *rand.Rand, at time.Time, endOfLine bool, dwell int) [][]doorMove {
+func (t *train) planStop(rng *rand.Rand, rate float64, endOfLine bool, dwell int) [][]doorMove {
 	plan := t.plan[:cap(t.plan)]
 	if len(plan) < dwell {
 		plan = append(plan, make([][]doorMove, dwell-len(plan))...)
@@ -176,8 +230,12 @@ func (t *train) planStop(rng *rand.Rand, at time.Time, endOfLine bool, dwell int
 				}
 			}
 		}
-		room := carCapacity - (occ - out)
-		in := min(poisson(rng, boardingRate(at)*float64(room)/carCapacity), room)
+		room := crushLoad - (occ - out)
+		draw := 1.0
+		if c < len(carDraw) {
+			draw = carDraw[c]
+		}
+		in := min(poisson(rng, rate*draw*float64(room)/crushLoad), room)
 		for range out {
 			k := rng.IntN(half)
 			plan[k] = append(plan[k], doorMove{car: c, door: rng.IntN(len(t.cars[c])), delta: -1})
@@ -266,7 +324,7 @@ func (sim *simulator) stepTrain(t *train, now time.Time) {
 		}
 		t.advance()
 		t.dwelling, t.phase = true, 0
-		t.plan = t.planStop(sim.rng, now, t.atEnd(), dwellTicks)
+		t.plan = t.planStop(sim.rng, boardingRate(sim.clockFor(now)), t.atEnd(), dwellTicks)
 	}
 	moves := t.plan[t.phase]
 	// One store call per door, values in order, times a few ms apart.
@@ -332,13 +390,12 @@ func (sim *simulator) backfill(now time.Time) {
 	for _, live := range sim.trains {
 		t := &train{cars: live.cars, occ: make([]int, len(live.cars)), dir: 1}
 		hist := map[string][]point{}
-		pace := defaultSimulatorPace
-		period := time.Duration(travelTicks+dwellTicks) * pace
-		dwell := time.Duration(dwellTicks) * pace
+		pace := backfillDwell / dwellTicks
+		period, dwell := backfillPeriod, backfillDwell
 		var moves []doorMove
 		for at := from; at.Add(dwell).Before(now); at = at.Add(period) {
 			t.advance()
-			t.plan = t.planStop(rng, at, t.atEnd(), dwellTicks)
+			t.plan = t.planStop(rng, boardingRate(at)*backfillScale, t.atEnd(), dwellTicks)
 			moves = moves[:0]
 			for k, step := range t.plan {
 				for _, mv := range step {

@@ -124,7 +124,7 @@ func TestSimulatorPlausibleWorld(t *testing.T) {
 			default:
 				t.Fatalf("door value %q", ev.Value)
 			}
-			if n := riders[ev.Sensor.DeviceID]; n < 0 || n > carCapacity {
+			if n := riders[ev.Sensor.DeviceID]; n < 0 || n > crushLoad {
 				t.Fatalf("car %s holds %d riders", ev.Sensor.DeviceID, n)
 			}
 		case "temperature", "humidity":

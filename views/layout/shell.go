@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/thingplus/thingplus-webapp/views/text"
 )
 
@@ -19,6 +21,19 @@ type Shell struct {
 	SSE     bool // load the htmx sse extension
 	Sandbox bool // connected to the built-in sandbox
 	Flash   Notice
+	Theme   string // "light", "dark", or "" to follow the system
+	Path    string // this page's path and query, where the theme form returns
+}
+
+// Themes are the theme choices, "" (system) first.
+var Themes = []string{"", "light", "dark"}
+
+// ThemeOf keeps a cookie's value to a known theme.
+func ThemeOf(v string) string {
+	if v == "light" || v == "dark" {
+		return v
+	}
+	return ""
 }
 
 // User is who is signed in, as the shell shows it.
@@ -64,4 +79,20 @@ func navClass(active, key string) string {
 		return "page"
 	}
 	return ""
+}
+
+// themeValue is the form value of a theme: "system" for "".
+func themeValue(t string) string {
+	if t == "" {
+		return "system"
+	}
+	return t
+}
+
+// themeAttrs sets data-theme on <html> when a theme was chosen.
+func themeAttrs(t string) templ.Attributes {
+	if t == "" {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"data-theme": t}
 }

@@ -16,6 +16,7 @@ type List struct {
 	Stale                      *Stale // set when Thing+ is unavailable and Rules are the last good data
 	// RefreshURL re-reads the tables (kept filters), used while stale.
 	RefreshURL string
+	Tools      Tools // history link, wiring check
 }
 
 // Filter is the search state, kept in the URL.
@@ -87,7 +88,8 @@ type Form struct {
 	MaxItems     int      // 5: items per group
 	MaxGroups    int      // 5
 
-	DryRun DryRun // "try on recent data"
+	DryRun  DryRun // "try on recent data"
+	History bool   // link to the rule's history
 }
 
 // Err returns the message for a field ("" when fine).

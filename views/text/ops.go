@@ -6,5 +6,4 @@ var ops = map[string]string{
 	"auth.expiring.hours":   "%d h",
 	"auth.expiring.minutes": "%d min",
 	"auth.renew":            "Sign in again",
-	"auth.expired.signin":   "Sign in again",
 }

@@ -4,7 +4,7 @@
 package text
 
 // catalogs lists the English maps of every feature, in lookup order.
-var catalogs = []map[string]string{core, gateways, rules, trains, bounds, ops, rulesTools, screens, trainsOps}
+var catalogs = []map[string]string{core, gateways, rules, trains, bounds, ops, rulesTools, since, screens, trainsOps, homeTexts, shellTexts, trainsAccess}
 
 // T returns the English text for key, or the key itself when it is missing
 // (a test checks that every key used by the views exists).
@@ -29,14 +29,12 @@ func Has(key string) bool {
 
 var core = map[string]string{
 	"app.name":           "Thing+ webapp",
-	"nav.home":           "Home",
 	"nav.gateways":       "Gateways",
 	"nav.rules":          "Rules",
 	"nav.events":         "Events",
 	"nav.trains":         "Trains",
 	"nav.signout":        "Sign out",
 	"nav.signin":         "Sign in",
-	"nav.signup":         "Sign up",
 	"nav.skip":           "Skip to content",
 	"nav.main":           "Main",
 	"home.title":         "Welcome",
@@ -68,10 +66,7 @@ var core = map[string]string{
 	"err.csrf":           "This request came from another site and was refused.",
 	"footer.text":        "Thing+ webapp — data from Thing+ (Daliworks).",
 	"footer.sandbox":     "Connected to the built-in Thing+ sandbox.",
-	"theme.toggle":       "Theme",
-	"common.asof":        "as of %s",
 	"common.updated":     "updated",
-	"common.retrying":    "Thing+ unavailable, retrying",
 	"common.loading":     "Loading…",
 }
 

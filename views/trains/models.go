@@ -8,11 +8,14 @@ import "strconv"
 // Page is the view model of /trains.
 type Page struct {
 	List      List
-	PushIN    string         // example push URL for an IN rule, with the key
+	PushIN    string         // the shape of a push URL for an IN rule (no token)
 	PushOUT   string         // same for OUT
 	StreamURL string         // SSE stream URL (one per tab)
 	Tab       string         // this tab's id: the stream and the polling fallback carry it
 	Sensors   []SensorOption // the user's Thing+ sensors, offered when assigning a door
+	// SensorsURL loads Sensors after the page (they come from Thing+, and
+	// the page never waits for Thing+); "" when Sensors are already known.
+	SensorsURL string
 }
 
 // List is everything inside the live trains region: it is also the SSE
@@ -31,7 +34,7 @@ type List struct {
 }
 
 // trainFormPrefixes are the forms in a train's "Manage" panel, by id prefix.
-var trainFormPrefixes = []string{"rename-", "running-", "reset-", "delete-", "addcar-", "levels-", "schedule-"}
+var trainFormPrefixes = []string{"rename-", "running-", "reset-", "delete-", "addcar-", "levels-", "schedule-", "share-", "token-", "repoint-", "claim-"}
 
 // carFormPrefixes are the forms in a car's "Manage" panel, by id prefix.
 var carFormPrefixes = []string{"door-", "cap-", "correct-", "resetcar-", "position-", "up-", "down-", "removecar-", "move-"}
@@ -130,10 +133,22 @@ type Train struct {
 	Cars     []Car
 	Count    int // passengers in all cars
 	Capacity int
-	Levels   Levels
-	Roomiest int // position of the car with the most room (0: no cars)
-	Reset    Reset
-	Flags    []Flag // open door-sensor health flags ("needs attention")
+
+	Role      string // the reader's role: viewer, editor, owner
+	Owner     string // the owner's loginId ("" = not claimed yet)
+	CanEdit   bool   // cars, doors, counts, running
+	CanOwn    bool   // rename, delete, share, token
+	Claimable bool   // no owner yet: an admin may claim it
+
+	// The owner's panel (CanOwn only).
+	PushIN, PushOUT string // this train's push URLs with its token, {sensorId} to fill in
+	GraceUntil      string // when the previous token stops working ("" = none)
+	LegacyInUse     bool   // the legacy shared key moved a count lately
+	Shares          []ShareRow
+	Levels          Levels
+	Roomiest        int // position of the car with the most room (0: no cars)
+	Reset           Reset
+	Flags           []Flag // open door-sensor health flags ("needs attention")
 }
 
 // Levels are a train's crowd thresholds in percent of capacity.
@@ -176,6 +191,8 @@ type Car struct {
 	UpdatedMs int64  // 0 = never
 	Updated   string // absolute time, for title and no-JS
 	Doors     []Door
+	CanEdit   bool // the reader may manage this car
+	CanOwn    bool // the reader owns its train (wire doors, see push URLs)
 }
 
 // IDString is the id for URLs and element ids.
@@ -326,3 +343,9 @@ const (
 )
 
 func hy(y int) string { return strconv.Itoa(y) }
+
+// ShareRow is one account a train is shared with.
+type ShareRow struct {
+	Login string
+	Role  string // viewer, editor
+}

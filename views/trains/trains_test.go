@@ -33,10 +33,11 @@ func sampleList() List {
 			{ID: 1000, Name: "신림-성수", Running: true, Cars: []Car{
 				{ID: 2000, TrainID: 1000, Position: 1, Cars: 2, Capacity: 4, Count: 7, Percent: 175, Level: "crowded",
 					FillPct: 100, OverPct: 75, UpdatedMs: 1700000000000, Updated: "2023-11-14 22:13:20",
-					Doors: []Door{{SensorID: "gw-1-door1", Label: "Door 1", PushIN: "http://x/in", PushOUT: "http://x/out"}}},
-				{ID: 2001, TrainID: 1000, Position: 2, Cars: 2, Capacity: 5, Level: "spacious"},
-			}, Levels: Levels{80, 130, 150}, Roomiest: 2},
-			{ID: 1004, Name: `<script>alert(1)</script>`},
+					Doors: []Door{{SensorID: "gw-1-door1", Label: "Door 1", PushIN: "http://x/in", PushOUT: "http://x/out"}}, CanEdit: true, CanOwn: true},
+				{ID: 2001, TrainID: 1000, Position: 2, Cars: 2, Capacity: 5, Level: "spacious", CanEdit: true, CanOwn: true},
+			}, Levels: Levels{80, 130, 150}, Roomiest: 2, Role: "owner", CanEdit: true, CanOwn: true, Owner: "demo",
+				PushIN: "http://x/api/trigger/{sensorId}/IN?key=tok", PushOUT: "http://x/api/trigger/{sensorId}/OUT?key=tok"},
+			{ID: 1004, Name: `<script>alert(1)</script>`, Role: "owner", CanEdit: true, CanOwn: true, Owner: "demo"},
 		},
 		Options: []TrainOption{{1000, "신림-성수"}, {1004, "x"}},
 		PollURL: "/trains/poll?sh=abc", PollSec: 10,
@@ -184,4 +185,33 @@ func mustRead(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestViewerList: a viewer's train has the live cars and none of the
+// manage controls, push URLs or the owner's panel.
+func TestViewerList(t *testing.T) {
+	l := sampleList()
+	l.Trains = l.Trains[:1]
+	tr := &l.Trains[0]
+	tr.Role, tr.CanEdit, tr.CanOwn, tr.PushIN, tr.PushOUT = "viewer", false, false, "", ""
+	for i := range tr.Cars {
+		tr.Cars[i].CanEdit, tr.Cars[i].CanOwn = false, false
+		tr.Cars[i].Doors = nil
+	}
+	d, html := render(t, ListBody(l))
+	if d.Find(`[data-testid="car-live"]`).Length() != 2 {
+		t.Fatal("viewer lost the live cars")
+	}
+	if n := d.Find(`[data-testid="train-manage"], [data-testid="car-manage"], [data-testid="owner-panel"]`).Length(); n != 0 || strings.Contains(html, "key=") {
+		t.Fatalf("viewer gets %d manage panels", n)
+	}
+	if d.Find(`[data-testid="train-role"]`).Text() != "Shared with you as viewer by demo" {
+		t.Fatalf("role badge %q", d.Find(`[data-testid="train-role"]`).Text())
+	}
+	// The owner gets the panel with the train's own push URLs.
+	d, _ = render(t, ListBody(sampleList()))
+	if d.Find(`[data-train-id="1000"] [data-testid="train-push-in"]`).AttrOr("value", "") != "http://x/api/trigger/{sensorId}/IN?key=tok" ||
+		d.Find(`[data-testid="train-role"]`).Length() != 0 {
+		t.Fatal("owner panel")
+	}
 }
