@@ -345,11 +345,16 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 		store.Close()
 		return nil, err
 	}
-	history, err := rulehistory.Open(ctx, store.DB(), nil)
+	var history *rulehistory.Store
 	var visits *lastvisit.Store
-	if err == nil {
-		visits, err = lastvisit.Open(ctx, store.DB(), nil)
-	}
+	err = store.Exclusive(ctx, func() error {
+		var err error
+		history, err = rulehistory.Open(ctx, store.DB(), nil)
+		if err == nil {
+			visits, err = lastvisit.Open(ctx, store.DB(), nil)
+		}
+		return err
+	})
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("DATA_DIR: %w", err)

@@ -266,3 +266,24 @@ func (c *rebindConn) ExecContext(ctx context.Context, q string, args []driver.Na
 func (c *rebindConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
 	return c.Conn.QueryContext(ctx, rebind(q), args)
 }
+
+// Exclusive runs fn while no other instance runs an Exclusive fn on the same
+// database (a PostgreSQL advisory lock; on SQLite one process owns the
+// file). Sibling packages create their tables in it, so instances that
+// start together do not race on CREATE TABLE.
+func (s *Store) Exclusive(ctx context.Context, fn func() error) error {
+	if s.backend.name() != "postgres" {
+		return fn()
+	}
+	conn, err := s.rdb.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	const key = 7231002 // any fixed number, the same in every instance
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", key); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", key)
+	return fn()
+}
