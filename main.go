@@ -67,8 +67,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitCode(serveSandboxOnly(ctx, getenv, stderr), stderr)
 	case "client":
 		return runClient(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "trains":
+		return runTrains(ctx, args[1:], getenv, stdin, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "usage: thingplus-webapp [serve | sandbox | client create|list|delete]\n")
+		fmt.Fprintf(stderr, "usage: thingplus-webapp [serve | sandbox | client create|list|delete | trains export|import]\n")
 		return 2
 	}
 }
@@ -424,6 +426,34 @@ func webhookKey(cfg config.Config) (string, error) {
 		return "", &config.Error{Var: "WEBHOOK_KEY", Msg: err.Error()}
 	}
 	return key, nil
+}
+
+// runTrains moves the trains from SQLite to PostgreSQL:
+// `trains export` writes DATA_DIR's database to stdout, `trains import`
+// reads it from stdin into DATABASE_URL (an empty database).
+func runTrains(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	dir := getenv("DATA_DIR")
+	if dir == "" {
+		dir = "./data"
+	}
+	var err error
+	switch {
+	case len(args) == 1 && args[0] == "export":
+		err = trains.Export(ctx, dir, stdout)
+	case len(args) == 1 && args[0] == "import":
+		var n trains.Imported
+		if n, err = trains.Import(ctx, getenv("DATABASE_URL"), stdin); err == nil {
+			fmt.Fprintf(stderr, "imported: %d trains, %d cars, %d doors, %d events\n", n["trains"], n["cars"], n["doors"], n["events"])
+		}
+	default:
+		fmt.Fprintf(stderr, "usage: thingplus-webapp trains export > trains.jsonl   (reads DATA_DIR)\n       thingplus-webapp trains import < trains.jsonl   (writes DATABASE_URL)\n")
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "thingplus-webapp: %v\n", err)
+		return 1
+	}
+	return 0
 }
 
 func runClient(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
