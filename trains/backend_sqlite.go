@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // sqliteBackend is the embedded single-instance database: one process owns
@@ -14,7 +15,8 @@ import (
 type sqliteBackend struct {
 	doors map[string]doorRef // nil: read again before the next push
 
-	insKey, updCar, selCount, insEvent *sql.Stmt
+	insKey, updCar, selCount *sql.Stmt
+	insEvents                map[int]string // INSERTs by number of rows
 }
 
 // doorRef is where a sensor's pushes go.
@@ -46,7 +48,6 @@ func (b *sqliteBackend) prepare(ctx context.Context, db *sql.DB) error {
 	b.insKey = prep("INSERT INTO event_keys(key, at) VALUES(?, ?) ON CONFLICT DO NOTHING")
 	b.updCar = prep("UPDATE cars SET count = count + ?, updated_at = ? WHERE id = ? AND count + ? >= 0 RETURNING count")
 	b.selCount = prep("SELECT count FROM cars WHERE id = ?")
-	b.insEvent = prep("INSERT INTO events(time, train_id, car_id, sensor_id, type, outcome, delta, count_after, event_key, reason) VALUES(?,?,?,?,?,?,?,?,?,?)")
 	if err != nil {
 		return fmt.Errorf("trains: prepare: %w", err)
 	}
@@ -90,8 +91,8 @@ func (b *sqliteBackend) pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs
 		insKey: tx.StmtContext(ctx, b.insKey), updCar: tx.StmtContext(ctx, b.updCar),
 		selCount: tx.StmtContext(ctx, b.selCount),
 	}
-	insEvent := tx.StmtContext(ctx, b.insEvent)
 	out := make([]pushOut, len(in))
+	logged := make([]int, 0, len(in)) // the pushes that get an event row
 	for i, p := range in {
 		o := &out[i]
 		d, ok := b.doors[p.SensorID]
@@ -107,15 +108,60 @@ func (b *sqliteBackend) pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs
 				return nil, err
 			}
 		}
-		r, err := insEvent.ExecContext(ctx, nowMs, o.trainID, o.carID, p.SensorID, string(p.Type), string(o.outcome), o.delta, o.countAfter, p.EventKey, o.reason)
-		if err == nil {
-			o.eventID, err = r.LastInsertId()
-		}
-		if err != nil {
-			return nil, err
-		}
+		logged = append(logged, i)
+	}
+	if err := b.logEvents(ctx, tx, in, out, logged, nowMs); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// eventChunk is the most event rows one INSERT writes (10 values each).
+const eventChunk = 256
+
+// logEvents writes the event rows of the pushes at idx, up to eventChunk
+// rows per statement, and hands out their ids. The rows of one statement
+// get consecutive ids ending at last_insert_rowid(): events.id is the
+// rowid (INTEGER PRIMARY KEY without AUTOINCREMENT), which SQLite assigns
+// as the largest one plus one, and the writer is the only one inserting.
+func (b *sqliteBackend) logEvents(ctx context.Context, tx *sql.Tx, in []Push, out []pushOut, idx []int, nowMs int64) error {
+	for len(idx) > 0 {
+		n := min(len(idx), eventChunk)
+		args := make([]any, 0, 10*n)
+		for _, i := range idx[:n] {
+			p, o := in[i], out[i]
+			args = append(args, nowMs, o.trainID, o.carID, p.SensorID, string(p.Type), string(o.outcome), o.delta, o.countAfter, p.EventKey, o.reason)
+		}
+		r, err := tx.ExecContext(ctx, b.eventInsert(n), args...)
+		if err != nil {
+			return err
+		}
+		last, err := r.LastInsertId()
+		if err != nil {
+			return err
+		}
+		for j, i := range idx[:n] {
+			out[i].eventID = last - int64(n-1-j)
+		}
+		idx = idx[n:]
+	}
+	return nil
+}
+
+// eventInsert is the INSERT of n event rows. It is parsed once per batch
+// rather than prepared: preparing would need a second connection, and the
+// write pool has only the one the transaction holds.
+func (b *sqliteBackend) eventInsert(n int) string {
+	if q, ok := b.insEvents[n]; ok {
+		return q
+	}
+	q := "INSERT INTO events(time, train_id, car_id, sensor_id, type, outcome, delta, count_after, event_key, reason) VALUES" +
+		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?),", n), ",")
+	if b.insEvents == nil {
+		b.insEvents = map[int]string{}
+	}
+	b.insEvents[n] = q
+	return q
 }
 
 type pushStmts struct{ insKey, updCar, selCount *sql.Stmt }
