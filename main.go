@@ -213,10 +213,10 @@ func sandboxOptions(cfg config.Config, push func(sensorID, dir string) string, l
 	return sandbox.Options{
 		BaseURL: "http://" + cfg.SandboxAddr,
 		App: sandbox.AppClient{ID: cfg.ClientID, Secret: cfg.ClientSecret, Name: "Thing+ webapp",
-			RedirectURIs: []string{cfg.RedirectURI()}, Scopes: thingplus.AppScopes()},
+			RedirectURIs: []string{cfg.RedirectURI()}, Scopes: thingplus.AppScopes(),
+			SignInURL: cfg.PublicURL + "/auth/login"},
 		PushURL:       push,
 		SimulatorPace: cfg.SimulatorPace,
-		RushHour:      cfg.RushHour,
 		Logger:        log,
 	}
 }
@@ -307,6 +307,7 @@ type domain struct {
 	PushURL  func(sensorID, dir string) string
 	log      *slog.Logger
 	m        *metrics.Metrics
+	portal   string // THINGPLUS_PORTAL_URL: the gateway page links to the Thing+ Portal
 }
 
 // openDomain opens the trains database. The seed (demo trains owned by the
@@ -334,6 +335,8 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 	store, err := trains.Open(ctx, cfg.DataDir, trains.Options{
 		NoSeed: !sandbox, Admins: t.Admins, TokenSecret: []byte(secret), TokenGrace: t.TokenGrace,
 		EventsRetention: t.EventsRetention, DedupeWindow: t.DedupeWindow, OnCommit: m.Commit,
+		Health: trains.Health{SilentAfter: cfg.DoorHealth.SilentAfter, SilentMinPushes: cfg.DoorHealth.SilentMinPushes,
+			ClampedPerHour: cfg.DoorHealth.ClampedPerHour, HighFor: cfg.DoorHealth.HighFor},
 		DatabaseURL: cfg.DatabaseURL, Log: log,
 	})
 	if err != nil {
@@ -363,7 +366,7 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 	}
 	// The end-of-service resets: checked every 30 s until shutdown.
 	go store.RunSchedule(ctx, 30*time.Second, func(err error) { log.Error("trains: scheduled reset", "err", err) })
-	return &domain{trains: store, history: history, visits: visits, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log, m: m}, nil
+	return &domain{trains: store, history: history, visits: visits, key: key, PushURL: pushURL(cfg.PublicURL, key), log: log, m: m, portal: cfg.PortalURL}, nil
 }
 
 // EndStreams closes every open live stream (they would hold a graceful
@@ -388,7 +391,7 @@ func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Fe
 
 func (d *domain) gatewaysOf(tp *thingplus.Client) *gateways.Handler {
 	if d.gateways == nil {
-		d.gateways = gateways.New(thingplus.NewCached(tp, thingplus.CacheOptions{}), gateways.Options{})
+		d.gateways = gateways.New(thingplus.NewCached(tp, thingplus.CacheOptions{}), gateways.Options{PortalURL: d.portal})
 	}
 	return d.gateways
 }

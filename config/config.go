@@ -23,6 +23,7 @@ type Config struct {
 	ClientID               string
 	ClientSecret           string
 	SignupURL              string // where /register sends visitors
+	PortalURL              string // the Thing+ Portal's gateway page, "{id}" replaced by the gateway id; "" = no link
 	SessionSecret          []byte
 	SessionSecretGenerated bool
 
@@ -34,6 +35,7 @@ type Config struct {
 	DatabaseURL      string // postgres://…: trains in PostgreSQL, shared by every instance; empty: SQLite in DataDir
 	WebhookKey       string // the legacy shared key; empty: generated once and kept in DataDir (sandbox)
 	Trains           Trains
+	DoorHealth       DoorHealth // door-sensor health checks of the trains
 	Limits
 
 	LogFormat   string // "json", "text", or empty: JSON unless logging to a terminal
@@ -102,6 +104,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.WebhookKey != "" && len(c.WebhookKey) < 16 {
 		return c, &Error{"WEBHOOK_KEY", "must be at least 16 characters"}
 	}
+	if c.DoorHealth, err = loadDoorHealth(getenv); err != nil {
+		return c, err
+	}
 	if c.Trains, err = loadTrains(getenv); err != nil {
 		return c, err
 	}
@@ -130,6 +135,12 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.MetricsAddr = getenv("METRICS_ADDR"); c.MetricsAddr != "" {
 		if _, err := hostPorts("METRICS_ADDR", c.MetricsAddr); err != nil || strings.Contains(c.MetricsAddr, ",") {
 			return c, &Error{"METRICS_ADDR", fmt.Sprintf("%q is not host:port (e.g. 127.0.0.1:9090)", c.MetricsAddr)}
+		}
+	}
+	if c.PortalURL = getenv("THINGPLUS_PORTAL_URL"); c.PortalURL != "" {
+		u, err := url.Parse(strings.ReplaceAll(c.PortalURL, "{id}", "x"))
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c, &Error{"THINGPLUS_PORTAL_URL", fmt.Sprintf("%q is not an http(s) URL (e.g. https://myservice.thingplus.net/#/gateway/{id})", c.PortalURL)}
 		}
 	}
 	c.SignupURL = getenv("THINGPLUS_SIGNUP_URL")

@@ -62,6 +62,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"MEMCACHED_SERVERS": "localhost"}, "MEMCACHED_SERVERS"},
 		{map[string]string{"MEMCACHED_SERVERS": "a:1,b:x"}, "MEMCACHED_SERVERS"},
 		{map[string]string{"SANDBOX_ADDR": "3001"}, "SANDBOX_ADDR"},
+		{map[string]string{"THINGPLUS_PORTAL_URL": "javascript:alert(1)//{id}"}, "THINGPLUS_PORTAL_URL"},
+		{map[string]string{"THINGPLUS_PORTAL_URL": "portal/{id}"}, "THINGPLUS_PORTAL_URL"},
 		{map[string]string{"WEBHOOK_KEY": "short"}, "WEBHOOK_KEY"},
 		{map[string]string{"SANDBOX_SIMULATOR": "fast"}, "SANDBOX_SIMULATOR"},
 		{map[string]string{"SANDBOX_SIMULATOR": "1ms"}, "SANDBOX_SIMULATOR"},

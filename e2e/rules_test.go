@@ -101,7 +101,10 @@ func TestRules(t *testing.T) {
 	b.waitFor("the gateway's sensors in the picker", `!!document.querySelector('#rf-t-sensor option[value="`+sensor+`"]')`, step)
 	b.choose(`#rf-t-sensor`, sensor)
 	b.waitFor("the sensor chosen", `document.querySelector("#rf-t-sensor").value === "`+sensor+`"`, step)
-	b.choose(`#rf-t-method`, "over")
+	b.waitHtmxIdle() // the sensor refreshes the form (the default action follows its type)
+	// An OUT door rule fires under 0 (a door sends -1 when someone leaves);
+	// the form refuses over 0 with OUT (the door-rule guard).
+	b.choose(`#rf-t-method`, "under")
 	b.waitFor("the threshold field", `!!document.querySelector("#rf-t-degree")`, step)
 	b.typeInto(`#rf-name`, name)
 	b.typeInto(`#rf-desc`, desc)
@@ -118,6 +121,7 @@ func TestRules(t *testing.T) {
 	if !evalJS[bool](b, `window.__e2eNoReload === 3`) {
 		t.Errorf("the form with a mistake came back by a page reload, not in place")
 	}
+	b.waitFor("the focus on the error summary", `!!document.activeElement && document.activeElement.id === "form-errors"`, step)
 	// The message is next to its field and tied to it for screen readers.
 	next := evalJS[map[string]any](b, `(() => {
 		const err = document.querySelector('[data-testid="err-t.degree"]');
@@ -134,7 +138,7 @@ func TestRules(t *testing.T) {
 	}
 	for sel, want := range map[string]string{
 		"#rf-name": name, "#rf-desc": desc, "#rf-severity": "warning", "#rf-t-gateway": gateway,
-		"#rf-t-sensor": sensor, "#rf-t-method": "over", "#rf-t-degree": "lots", "#rf-a0-dir": "OUT",
+		"#rf-t-sensor": sensor, "#rf-t-method": "under", "#rf-t-degree": "lots", "#rf-a0-dir": "OUT",
 	} {
 		if got := b.value(sel); got != want {
 			t.Errorf("after the failed save %s = %q, want the typed %q kept", sel, got, want)
@@ -175,16 +179,43 @@ func TestRules(t *testing.T) {
 	}
 	b.assertClean("rule toggled")
 
-	// Delete after confirming.
-	b.answerDialogs(func(msg string) bool { return strings.Contains(msg, name) })
+	// Delete: the app's own confirmation dialog (never the browser's
+	// confirm()); Cancel keeps the rule, the dialog's Delete removes it and
+	// the counter follows at once.
+	b.answerDialogs(func(string) bool { return false })
+	count := func() string {
+		return evalJS[string](b, `document.querySelector('[data-testid="rules-count"]').dataset.total`)
+	}
+	before := count()
 	b.click(`#rule-` + row.ID + ` [data-testid="rule-delete"]`)
-	b.waitFor("the rule row to go", `(() => { const tr = document.getElementById("rule-`+row.ID+`"); return !tr || tr.dataset.testid !== "rule-row"; })()`, step)
-	if msgs := b.dialogMessages(); len(msgs) != 1 || !strings.Contains(msgs[0], name) {
-		t.Errorf("delete asked %q, want one confirmation naming the rule", msgs)
+	b.waitFor("the confirmation dialog", `document.querySelector("#confirm-dialog").open`, step)
+	if txt := b.text(`[data-testid="confirm-text"]`); !strings.Contains(txt, name) {
+		t.Errorf("the dialog asks %q, want the rule's name", txt)
+	}
+	b.checkAxe("the delete confirmation dialog", axeSource(t))
+	b.click(`[data-testid="confirm-cancel"]`)
+	b.waitFor("the dialog closed", `!document.querySelector("#confirm-dialog").open`, step)
+	b.waitHtmxIdle()
+	if _, ok := b.ruleRowByName(name); !ok {
+		t.Fatalf("Cancel deleted the rule")
+	}
+	b.click(`#rule-` + row.ID + ` [data-testid="rule-delete"]`)
+	b.waitFor("the confirmation dialog", `document.querySelector("#confirm-dialog").open`, step)
+	b.click(`[data-testid="confirm-yes"]`)
+	b.waitFor("the rule row to go", `!document.getElementById("rule-`+row.ID+`")`, step)
+	b.waitVisible(`[data-testid="rules-notice"]`)
+	if after := count(); after == before {
+		t.Errorf("the counter still says %s rules after the delete", after)
+	}
+	if msgs := b.dialogMessages(); len(msgs) != 0 {
+		t.Errorf("the browser's own confirm() was used: %q", msgs)
 	}
 	b.answerDialogs(nil)
 	b.visit("/rules")
 	if _, ok := b.ruleRowByName(name); ok {
 		t.Errorf("the deleted rule is still listed after a reload")
+	}
+	if b.count(`[data-testid="rules-notice"]`) != 0 {
+		t.Errorf("the delete message came back on reload")
 	}
 }

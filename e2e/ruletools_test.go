@@ -55,8 +55,8 @@ func TestRuleDryRunAndRestore(t *testing.T) {
 	// Delete the rule from the list, then restore it from its history.
 	b.visit("/rules")
 	b.waitVisible(`[data-testid="rules-tables"]`)
-	b.answerDialogs(func(msg string) bool { return true })
 	b.click(`#rule-` + row.ID + ` [data-testid="rule-delete"]`)
+	b.confirmInApp()
 	b.waitFor("the rule row to go", `(() => { const tr = document.getElementById("rule-`+row.ID+`"); return !tr || tr.dataset.testid !== "rule-row"; })()`, step)
 	b.click(`[data-testid="rules-history-link"]`)
 	b.waitVisible(`[data-testid="history-index"]`)
@@ -69,11 +69,11 @@ func TestRuleDryRunAndRestore(t *testing.T) {
 	b.waitVisible(`[data-testid="history-deleted"]`)
 	b.checkPage("history of a deleted rule")
 	b.click(`[data-testid="version"]:first-child [data-testid="version-restore"]`)
+	b.confirmInApp()
 	b.waitVisible(`[data-testid="rule-history"] .notice.ok`)
 	if msg := b.text(`[data-testid="rule-history"] .notice.ok`); !strings.Contains(msg, "Rule "+row.ID+" had been deleted") {
 		t.Errorf("the restore does not say the rule got a new id: %q", msg)
 	}
-	b.answerDialogs(nil)
 	// The restored rule's version compared with the rule as it is now: the same.
 	b.click(`[data-testid="version"]:first-child [data-testid="version-diff"]`)
 	b.waitVisible(`[data-testid="rule-diff"]`)
@@ -88,4 +88,11 @@ func TestRuleDryRunAndRestore(t *testing.T) {
 		t.Fatalf("after restoring: %+v (old id %s)", again, row.ID)
 	}
 	b.assertClean("restored")
+}
+
+// confirmInApp answers the app's own confirmation dialog (hx-confirm).
+func (b *browser) confirmInApp() {
+	b.t.Helper()
+	b.waitFor("the confirmation dialog", `document.querySelector("#confirm-dialog").open`, step)
+	b.click(`[data-testid="confirm-yes"]`)
 }

@@ -2,15 +2,20 @@ package handlers
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/base64"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/thingplus/thingplus-webapp/metrics"
 )
 
 func TestSafeNext(t *testing.T) {
@@ -88,4 +93,45 @@ func TestGzipSkipsEventStreamAndNoContent(t *testing.T) {
 	if w := get("/stream", "text/event-stream"); w.Header().Get("Content-Encoding") != "" || w.Body.String() != "data: x\n\n" {
 		t.Fatalf("SSE compressed: %v %q", w.Header(), w.Body.String())
 	}
+}
+
+// A client that leaves while its panel waits for Thing+ is logged and
+// counted as 499, not as the 503 the panel rendered for nobody.
+func TestClientGoneIsNot5xx(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))
+	m := metrics.New()
+	r := gin.New()
+	done := make(chan struct{})
+	r.Use(requestLog(log, m), requestBudget(5*time.Second))
+	r.GET("/panel", func(c *gin.Context) {
+		<-c.Request.Context().Done() // Thing+ never answers; the client leaves
+		c.Data(http.StatusServiceUnavailable, "text/html", []byte("unavailable"))
+		close(done)
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/panel", nil)
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("the client did not give up")
+	}
+	<-done
+	srv.Close() // waits for the handler and its log line
+	if !strings.Contains(logs.String(), "status=499") || strings.Contains(logs.String(), "status=503") {
+		t.Fatalf("log: %s", logs.String())
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
 }

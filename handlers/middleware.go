@@ -32,9 +32,16 @@ func requestLog(log *slog.Logger, m *metrics.Metrics) gin.HandlerFunc {
 		c.Header("X-Request-Id", id)
 		c.Request = c.Request.WithContext(logging.WithRequestID(c.Request.Context(), id))
 		start := time.Now()
+		client := c.Request.Context() // cancelled by net/http when the client goes away
 		c.Next()
 		took := time.Since(start)
-		m.Request(c.FullPath(), c.Request.Method, c.Writer.Status(), took)
+		status := c.Writer.Status()
+		if status >= 500 && client.Err() != nil {
+			// A panel that could not load because its reader left is not a
+			// failure of the app: neither the log nor the metrics say 5xx.
+			status = web.StatusClientGone
+		}
+		m.Request(c.FullPath(), c.Request.Method, status, took)
 		if c.GetBool(sessionOutageKey) {
 			m.SessionOutage()
 		}
@@ -43,7 +50,7 @@ func requestLog(log *slog.Logger, m *metrics.Metrics) gin.HandlerFunc {
 		}
 		log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
 			slog.String("method", c.Request.Method),
-			slog.String("path", c.Request.URL.Path), slog.Int("status", c.Writer.Status()),
+			slog.String("path", c.Request.URL.Path), slog.Int("status", status),
 			slog.Duration("took", took))
 	}
 }

@@ -81,16 +81,10 @@ func New() *Metrics {
 	return m
 }
 
-// Register adds more collectors (the trains domain gauges).
-func (m *Metrics) Register(c prometheus.Collector) error { return m.reg.Register(c) }
-
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
-
-// Gatherer is the registry, for tests that read values.
-func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
 
 // Request records one HTTP request (route is gin's template, "" for no route).
 func (m *Metrics) Request(route, method string, code int, took time.Duration) {

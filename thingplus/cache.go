@@ -29,7 +29,6 @@ type Cached struct {
 	c         *Client
 	ttl       time.Duration
 	globalTTL time.Duration
-	max       int
 	now       func() time.Time
 
 	lru    *lru.Cache[string, cacheEntry] // per-user results, least recently used go first
@@ -58,7 +57,7 @@ func NewCached(c *Client, o CacheOptions) *Cached {
 		o.Now = time.Now
 	}
 	entries, _ := lru.New[string, cacheEntry](o.MaxEntries) // errs only for a size <= 0
-	return &Cached{c: c, ttl: o.TTL, globalTTL: o.GlobalTTL, max: o.MaxEntries, now: o.Now,
+	return &Cached{c: c, ttl: o.TTL, globalTTL: o.GlobalTTL, now: o.Now,
 		lru: entries, global: map[string]*cacheEntry{}}
 }
 

@@ -31,6 +31,16 @@ const maxNotifyCars = 200
 func (*pgBackend) name() string  { return "postgres" }
 func (*pgBackend) listens() bool { return true }
 
+func (*pgBackend) nextVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var v int64
+	err := tx.QueryRowContext(ctx, "UPDATE trains_version SET v = v + 1 WHERE id = 1 RETURNING v").Scan(&v)
+	return v, err
+}
+
+// pushedCars leaves it to the database: another instance may have changed
+// a car's capacity or doors.
+func (*pgBackend) pushedCars([]int64, []pushOut, time.Time) []Car { return nil }
+
 // forget has nothing to drop: trains_push looks every sensor up itself, as
 // another instance may have moved it.
 func (*pgBackend) forget() {}
@@ -79,7 +89,9 @@ func (*pgBackend) pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs int64
 func (*pgBackend) notify(ctx context.Context, tx *sql.Tx, u Update) error {
 	var b strings.Builder
 	b.WriteString(strconv.FormatUint(u.Seq, 10))
-	if u.Structure || len(u.Cars) > maxNotifyCars {
+	if u.Access { // owners or shares changed (always with structure)
+		b.WriteString(" 3 ")
+	} else if u.Structure || len(u.Cars) > maxNotifyCars {
 		b.WriteString(" 1 ")
 	} else {
 		b.WriteString(" 0 ")
@@ -95,15 +107,15 @@ func (*pgBackend) notify(ctx context.Context, tx *sql.Tx, u Update) error {
 }
 
 // parseNotice reads a notification payload.
-func parseNotice(s string) (seq uint64, structure bool, cars []Car, err error) {
+func parseNotice(s string) (seq uint64, structure, access bool, cars []Car, err error) {
 	f := strings.SplitN(s, " ", 3)
 	if len(f) != 3 {
-		return 0, false, nil, fmt.Errorf("bad notification %q", s)
+		return 0, false, false, nil, fmt.Errorf("bad notification %q", s)
 	}
 	if seq, err = strconv.ParseUint(f[0], 10, 64); err != nil {
-		return 0, false, nil, err
+		return 0, false, false, nil, err
 	}
-	structure = f[1] == "1"
+	structure, access = f[1] != "0", f[1] == "3"
 	for item := range strings.SplitSeq(f[2], ",") {
 		if item == "" {
 			continue
@@ -111,12 +123,12 @@ func parseNotice(s string) (seq uint64, structure bool, cars []Car, err error) {
 		var c Car
 		var upd int64
 		if _, err := fmt.Sscanf(item, "%d:%d:%d", &c.ID, &c.Count, &upd); err != nil {
-			return 0, false, nil, fmt.Errorf("bad notification %q: %w", s, err)
+			return 0, false, false, nil, fmt.Errorf("bad notification %q: %w", s, err)
 		}
 		c.UpdatedAt = msTime(upd)
 		cars = append(cars, c)
 	}
-	return seq, structure, cars, nil
+	return seq, structure, access, cars, nil
 }
 
 // listen carries every instance's committed changes (this one's included,
@@ -181,12 +193,15 @@ func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, connected f
 
 // deliver publishes one notification: the changed cars as they are now.
 func (s *Store) deliver(ctx context.Context, payload string) {
-	seq, structure, changed, err := parseNotice(payload)
+	seq, structure, access, changed, err := parseNotice(payload)
 	if err != nil {
 		s.log.Error("trains: notification", "err", err)
 		return
 	}
-	u := Update{Seq: seq, Structure: structure}
+	u := Update{Seq: seq, Structure: structure, Access: access}
+	if access {
+		s.tokens.invalidate() // a train (and its tokens) may be gone
+	}
 	if len(changed) > 0 {
 		ph := strings.TrimSuffix(strings.Repeat("?,", len(changed)), ",")
 		args := make([]any, len(changed))
@@ -209,9 +224,12 @@ func (s *Store) deliver(ctx context.Context, payload string) {
 			}
 		}
 	}
-	if structure {
+	if structure { // settings or flags may have changed on another instance
 		if err := s.settings.load(ctx, s.rdb); err != nil {
 			s.log.Error("trains: reload settings", "err", err)
+		}
+		if err := s.flags.load(ctx, s.rdb); err != nil {
+			s.log.Error("trains: reload flags", "err", err)
 		}
 	}
 	s.raiseSeq(seq)

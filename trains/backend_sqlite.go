@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // sqliteBackend is the embedded single-instance database: one process owns
@@ -14,9 +15,10 @@ import (
 // change it, and drops it after every change: forget).
 type sqliteBackend struct {
 	doors map[string]doorRef // nil: read again before the next push
+	cars  map[int64]Car      // with their doors; counts as last read
 
-	insKey, updCar, selCount *sql.Stmt
-	insEvents                map[int]string // INSERTs by number of rows
+	insKey, updCar, selCount, version *sql.Stmt
+	insEvents                         map[int]*sql.Stmt // INSERTs of 1 and eventChunk rows
 }
 
 // doorRef is where a sensor's pushes go.
@@ -27,7 +29,37 @@ type doorRef struct {
 
 func (*sqliteBackend) name() string  { return "sqlite" }
 func (*sqliteBackend) listens() bool { return false }
-func (b *sqliteBackend) forget()     { b.doors = nil }
+func (b *sqliteBackend) forget()     { b.doors, b.cars = nil, nil }
+
+func (b *sqliteBackend) nextVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var v int64
+	err := tx.StmtContext(ctx, b.version).QueryRowContext(ctx).Scan(&v)
+	return v, err
+}
+
+// pushedCars builds the changed cars from memory: the writer is the only
+// one to change a car, and forgets them after every change but a push.
+func (b *sqliteBackend) pushedCars(ids []int64, outs []pushOut, now time.Time) []Car {
+	if b.cars == nil || len(ids) == 0 {
+		return nil
+	}
+	for _, o := range outs {
+		if o.outcome == OutcomeApplied {
+			c := b.cars[o.carID]
+			c.Count, c.UpdatedAt = o.countAfter, now
+			b.cars[o.carID] = c
+		}
+	}
+	out := make([]Car, 0, len(ids))
+	for _, id := range ids {
+		c, ok := b.cars[id]
+		if !ok {
+			return nil
+		}
+		out = append(out, c)
+	}
+	return out
+}
 
 // The write transaction is BEGIN IMMEDIATE: it holds the only write lock.
 func (*sqliteBackend) lockVersion(context.Context, *sql.Tx) error    { return nil }
@@ -48,6 +80,12 @@ func (b *sqliteBackend) prepare(ctx context.Context, db *sql.DB) error {
 	b.insKey = prep("INSERT INTO event_keys(key, at) VALUES(?, ?) ON CONFLICT DO NOTHING")
 	b.updCar = prep("UPDATE cars SET count = count + ?, updated_at = ? WHERE id = ? AND count + ? >= 0 RETURNING count")
 	b.selCount = prep("SELECT count FROM cars WHERE id = ?")
+	b.version = prep("UPDATE trains_version SET v = v + 1 WHERE id = 1 RETURNING v")
+	b.insEvents = map[int]*sql.Stmt{}
+	for _, n := range []int{1, eventChunk} {
+		b.insEvents[n] = prep("INSERT INTO events(time, train_id, car_id, sensor_id, type, outcome, delta, count_after, event_key, reason) VALUES" +
+			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?),", n), ","))
+	}
 	if err != nil {
 		return fmt.Errorf("trains: prepare: %w", err)
 	}
@@ -55,24 +93,17 @@ func (b *sqliteBackend) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (b *sqliteBackend) loadDoors(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, "SELECT d.sensor_id, d.car_id, d.inverted, c.train_id FROM doors d JOIN cars c ON c.id = d.car_id")
+	cars, err := queryCars(ctx, tx, "")
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	m := make(map[string]doorRef, 64)
-	for rows.Next() {
-		var id string
-		var d doorRef
-		if err := rows.Scan(&id, &d.car, &d.inverted, &d.train); err != nil {
-			return err
+	b.doors, b.cars = make(map[string]doorRef, 64), make(map[int64]Car, len(cars))
+	for _, c := range cars {
+		b.cars[c.ID] = c
+		for _, d := range c.Doors {
+			b.doors[d.SensorID] = doorRef{car: c.ID, train: c.TrainID, inverted: d.Inverted}
 		}
-		m[id] = d
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	b.doors = m
 	return nil
 }
 
@@ -117,22 +148,31 @@ func (b *sqliteBackend) pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs
 }
 
 // eventChunk is the most event rows one INSERT writes (10 values each).
-const eventChunk = 256
+const eventChunk = 16
 
-// logEvents writes the event rows of the pushes at idx, up to eventChunk
-// rows per statement, and hands out their ids. The rows of one statement
-// get consecutive ids ending at last_insert_rowid(): events.id is the
-// rowid (INTEGER PRIMARY KEY without AUTOINCREMENT), which SQLite assigns
-// as the largest one plus one, and the writer is the only one inserting.
+// logEvents writes the event rows of the pushes at idx, eventChunk rows per
+// statement and the rest one by one (both statements prepared once), and
+// hands out their ids. The rows of one statement get consecutive ids
+// ending at last_insert_rowid(): events.id is the rowid (INTEGER PRIMARY
+// KEY without AUTOINCREMENT), which SQLite assigns as the largest one plus
+// one, and the writer is the only one inserting.
 func (b *sqliteBackend) logEvents(ctx context.Context, tx *sql.Tx, in []Push, out []pushOut, idx []int, nowMs int64) error {
+	var many, one *sql.Stmt
+	args := make([]any, 0, 10*eventChunk)
 	for len(idx) > 0 {
-		n := min(len(idx), eventChunk)
-		args := make([]any, 0, 10*n)
+		n, st := 1, &one
+		if len(idx) >= eventChunk {
+			n, st = eventChunk, &many
+		}
+		if *st == nil {
+			*st = tx.StmtContext(ctx, b.insEvents[n])
+		}
+		args = args[:0]
 		for _, i := range idx[:n] {
 			p, o := in[i], out[i]
 			args = append(args, nowMs, o.trainID, o.carID, p.SensorID, string(p.Type), string(o.outcome), o.delta, o.countAfter, p.EventKey, o.reason)
 		}
-		r, err := tx.ExecContext(ctx, b.eventInsert(n), args...)
+		r, err := (*st).ExecContext(ctx, args...)
 		if err != nil {
 			return err
 		}
@@ -146,22 +186,6 @@ func (b *sqliteBackend) logEvents(ctx context.Context, tx *sql.Tx, in []Push, ou
 		idx = idx[n:]
 	}
 	return nil
-}
-
-// eventInsert is the INSERT of n event rows. It is parsed once per batch
-// rather than prepared: preparing would need a second connection, and the
-// write pool has only the one the transaction holds.
-func (b *sqliteBackend) eventInsert(n int) string {
-	if q, ok := b.insEvents[n]; ok {
-		return q
-	}
-	q := "INSERT INTO events(time, train_id, car_id, sensor_id, type, outcome, delta, count_after, event_key, reason) VALUES" +
-		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?),", n), ",")
-	if b.insEvents == nil {
-		b.insEvents = map[int]string{}
-	}
-	b.insEvents[n] = q
-	return q
 }
 
 type pushStmts struct{ insKey, updCar, selCount *sql.Stmt }

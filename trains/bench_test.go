@@ -75,3 +75,19 @@ func BenchmarkTokenLookupMiss(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTokenLookupHit is what checking a valid token adds to a push.
+func BenchmarkTokenLookupHit(b *testing.B) {
+	s := openTest(b, "")
+	tok, err := s.Token(context.Background(), 1000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.TokenTrain(tok.Token)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, ok := s.TokenTrain(tok.Token); !ok {
+			b.Fatal("refused")
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -31,6 +32,11 @@ type backend interface {
 	// notify tells the other instances about a committed change (inside tx:
 	// delivered on commit, never for a rolled-back change).
 	notify(ctx context.Context, tx *sql.Tx, u Update) error
+	// nextVersion bumps and returns the database's version (inside tx).
+	nextVersion(ctx context.Context, tx *sql.Tx) (int64, error)
+	// pushedCars is the cars (ids) as the pushes outs left them, when the
+	// backend knows the rest of each car; nil: read them from the database.
+	pushedCars(ids []int64, outs []pushOut, now time.Time) []Car
 	// forget drops whatever the backend remembers of trains, cars and doors
 	// (after a change by the writer).
 	forget()

@@ -118,13 +118,17 @@ func trainIDs(ctx context.Context, tx *sql.Tx) ([]int64, error) {
 	return ids, rows.Err()
 }
 
-// RunSchedule checks the reset times every period until ctx ends, calling
+// RunSchedule checks the reset times and the door-sensor health every period until ctx ends, calling
 // onErr with any failure (the next check tries again).
 func (s *Store) RunSchedule(ctx context.Context, period time.Duration, onErr func(error)) {
 	tk := time.NewTicker(period)
 	defer tk.Stop()
 	for {
-		if _, err := s.RunScheduledResets(ctx, s.now()); err != nil && ctx.Err() == nil && onErr != nil {
+		now := s.now()
+		if _, err := s.RunScheduledResets(ctx, now); err != nil && ctx.Err() == nil && onErr != nil {
+			onErr(err)
+		}
+		if _, err := s.CheckHealth(ctx, now); err != nil && ctx.Err() == nil && onErr != nil {
 			onErr(err)
 		}
 		select {

@@ -35,6 +35,8 @@ type Options struct {
 	// Log receives the store's own warnings (e.g. a lost notification
 	// connection). Nil discards them.
 	Log *slog.Logger
+	// Health tunes the door-sensor health checks (zero: defaults).
+	Health Health
 	// SeedOwner owns the seeded trains (default: the sandbox's demo account).
 	SeedOwner Owner
 	// Admins are the Thing+ loginIds that see (and may claim) trains
@@ -71,6 +73,8 @@ type Store struct {
 	listenDone chan struct{}
 
 	settings settingsCache // per-train settings, refreshed after each change
+	flags    flagCache     // open door-sensor health flags
+	health   Health        // thresholds of the health checks
 
 	ops       chan *op
 	maxBatch  int
@@ -153,6 +157,10 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		return fail(fmt.Errorf("trains: version: %w", err))
 	}
 	s.seq.Store(uint64(v))
+	s.health = opt.Health.withDefaults()
+	if err := s.flags.load(ctx, rdb); err != nil {
+		return fail(err)
+	}
 	if err := s.settings.load(ctx, rdb); err != nil {
 		return fail(err)
 	}

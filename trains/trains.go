@@ -83,7 +83,7 @@ const (
 // Outcomes lists every outcome, for filters.
 var Outcomes = []Outcome{
 	OutcomeApplied, OutcomeClamped, OutcomeDuplicate, OutcomeUnknownSensor,
-	OutcomeBadKey, OutcomeWrongTrain, OutcomeRateLimited, OutcomeInvalid, OutcomeCorrected, OutcomeReset,
+	OutcomeBadKey, OutcomeWrongTrain, OutcomeRateLimited, OutcomeInvalid, OutcomeCorrected, OutcomeReset, OutcomeFlagged, OutcomeDismissed,
 }
 
 // Event is one line of the event log.

@@ -245,7 +245,7 @@ func (w *writer) runPushes(ops []*op) {
 			changed = append(changed, o.carID)
 		}
 	}
-	u, err := w.bump(ctx, tx, changed, false, false)
+	u, err := w.bump(ctx, tx, changed, s.backend.pushedCars(changed, outs, now), false, false)
 	if err != nil {
 		fail(err)
 		return
@@ -333,23 +333,22 @@ func pushResult(p Push, o pushOut, now time.Time) opResult {
 // bump gives a change that live views must show the next database version,
 // reads the changed cars as committed by this transaction and tells the
 // other instances. A transaction that changed nothing keeps the version.
-func (w *writer) bump(ctx context.Context, tx *sql.Tx, cars []int64, structure, access bool) (Update, error) {
+func (w *writer) bump(ctx context.Context, tx *sql.Tx, cars []int64, known []Car, structure, access bool) (Update, error) {
 	if len(cars) == 0 && !structure {
 		return Update{}, nil
 	}
-	u := Update{Structure: structure, Access: access}
-	var v int64
-	if err := tx.QueryRowContext(ctx, "UPDATE trains_version SET v = v + 1 WHERE id = 1 RETURNING v").Scan(&v); err != nil {
+	u := Update{Structure: structure, Access: access, Cars: known}
+	v, err := w.s.backend.nextVersion(ctx, tx)
+	if err != nil {
 		return Update{}, err
 	}
 	u.Seq = uint64(v)
-	if len(cars) > 0 {
+	if len(cars) > 0 && known == nil {
 		ph := strings.TrimSuffix(strings.Repeat("?,", len(cars)), ",")
 		args := make([]any, len(cars))
 		for i, id := range cars {
 			args[i] = id
 		}
-		var err error
 		if u.Cars, err = queryCars(ctx, tx, " WHERE id IN ("+ph+")", args...); err != nil {
 			return Update{}, err
 		}
@@ -391,7 +390,7 @@ func (w *writer) runManage(o *op) {
 	// or a retention batch does not); owners and shares come with structure.
 	var u Update
 	if out.structure || len(out.cars) > 0 {
-		if u, err = w.bump(ctx, tx, out.cars, out.structure, out.access); err != nil {
+		if u, err = w.bump(ctx, tx, out.cars, nil, out.structure, out.access); err != nil {
 			o.res <- opResult{err: fmt.Errorf("trains: version: %w", err)}
 			return
 		}

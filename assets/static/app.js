@@ -170,21 +170,36 @@
   document.addEventListener("htmx:beforeSwap", function (e) {
     var t = e.detail.target;
     if (!e.detail.shouldSwap || !t || !t.hasAttribute || !t.hasAttribute("data-keep-ui")) return;
-    var form = e.detail.elt && e.detail.elt.tagName === "FORM" ? e.detail.elt : null;
+    // htmx fires beforeSwap on the target; the form is the request's element.
+    var src = e.detail.requestConfig && e.detail.requestConfig.elt;
+    if (!src || !src.closest) src = null;
+    var form = src ? (src.tagName === "FORM" ? src : src.closest("form")) : null;
     formSaved = save(t, form);
     formSaved.scroll = [window.scrollX, window.scrollY];
+    // The form used is the anchor: it stays where it is on screen, even
+    // when what is above it changes (a door added, an old confirmation gone).
+    if (form && form.dataset.form) formSaved.anchor = [form.dataset.form, form.getBoundingClientRect().top];
   });
   document.addEventListener("htmx:afterSwap", function (e) {
-    if (!formSaved || !e.target.hasAttribute || !e.target.hasAttribute("data-keep-ui")) return;
+    // htmx fires afterSwap on the swapped-in elements; the region is the target.
+    var t = e.detail && e.detail.target;
+    if (!formSaved || !t || !t.hasAttribute || !t.hasAttribute("data-keep-ui")) return;
     var st = formSaved; formSaved = null;
     restore(st);
-    holdScroll = st.scroll;
+    anchor(st);
+    held = st;
   });
+  function anchor(st) {
+    window.scrollTo(st.scroll[0], st.scroll[1]);
+    if (!st.anchor) return;
+    var f = document.querySelector('form[data-form="' + CSS.escape(st.anchor[0]) + '"]');
+    if (f) window.scrollBy(0, f.getBoundingClientRect().top - st.anchor[1]);
+  }
   // At settle htmx focuses an invalid field the server marked autofocus,
   // which may scroll: hold the view there too.
-  var holdScroll = null;
+  var held = null;
   document.addEventListener("htmx:afterSettle", function () {
-    if (holdScroll) { window.scrollTo(holdScroll[0], holdScroll[1]); holdScroll = null; }
+    if (held) { anchor(held); held = null; }
   });
 })();
 
@@ -297,3 +312,27 @@ document.addEventListener("click", function (e) {
   var b = e.target.closest && e.target.closest("[data-print]");
   if (b) window.print();
 });
+
+// == confirmations ==
+// One confirmation style: every hx-confirm opens the page's styled
+// <dialog> instead of the browser's confirm(). The request goes ahead only
+// when the user presses the dialog's yes button (Escape or Cancel: nothing).
+(function () {
+  "use strict";
+  document.addEventListener("htmx:confirm", function (e) {
+    var q = e.detail.question;
+    var d = document.getElementById("confirm-dialog");
+    if (!q || !d || !d.showModal) return; // no question, or an old browser: htmx asks itself
+    e.preventDefault();
+    var yes = d.querySelector('button[value="yes"]');
+    var elt = e.detail.elt;
+    d.querySelector("#confirm-text").textContent = q;
+    yes.textContent = (elt && elt.getAttribute("data-confirm-yes")) || yes.getAttribute("data-default-text");
+    d.returnValue = "";
+    d.addEventListener("close", function onClose() {
+      d.removeEventListener("close", onClose);
+      if (d.returnValue === "yes") e.detail.issueRequest(true);
+    });
+    d.showModal();
+  });
+})();

@@ -82,7 +82,7 @@ func BenchmarkDecodeGateways1000(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		body []byte
-	}{{"all-fields", up.list}, {"projected", up.proj}} {
+	}{{"all-fields", envelope(up.list)}, {"projected", envelope(up.proj)}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(bc.body)))
 			b.ReportAllocs()

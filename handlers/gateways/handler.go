@@ -70,6 +70,10 @@ type Options struct {
 	// when it is one (*thingplus.Cached and *thingplus.Client are); with
 	// neither, the management routes are not mounted.
 	Manager Manager
+
+	// PortalURL opens a gateway in the Thing+ Portal ("{id}" replaced by
+	// the gateway id); empty: no link.
+	PortalURL string
 }
 
 // Handler serves the gateway screens.
@@ -80,6 +84,7 @@ type Handler struct {
 	maxOpen int
 	last    *lastGood
 	manage  Manager // nil: no gateway management
+	portal  string  // Options.PortalURL
 }
 
 // New builds a Handler reading from src.
@@ -99,7 +104,7 @@ func New(src Source, o Options) *Handler {
 	if o.Manager == nil {
 		o.Manager, _ = src.(Manager)
 	}
-	return &Handler{src: src, now: o.Now, poll: o.Poll, maxOpen: o.MaxOpen, last: newLastGood(o.LastGood), manage: o.Manager}
+	return &Handler{src: src, now: o.Now, poll: o.Poll, maxOpen: o.MaxOpen, last: newLastGood(o.LastGood), manage: o.Manager, portal: o.PortalURL}
 }
 
 // Register mounts the routes; r must already require a signed-in user.

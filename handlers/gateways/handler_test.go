@@ -381,6 +381,24 @@ func TestGatewayPageWithoutHtmx(t *testing.T) {
 	}
 }
 
+// With a portal configured, the gateway page links to the gateway in the
+// Thing+ Portal (the id escaped into the template); without, no link.
+func TestGatewayPagePortalLink(t *testing.T) {
+	hs := newHarness(t, 3)
+	if hs.get("/gateways/b827ebd0a001", false).doc.Find(`[data-testid="gw-portal"]`).Length() != 0 {
+		t.Fatal("a portal link without a portal")
+	}
+	hs.h = New(hs.up.client(thingplus.WithTimeout(300*time.Millisecond)), Options{Now: hs.clock.Now, PortalURL: "https://svc.thingplus.net/#/gateway/{id}"})
+	hs.eng = app(hs.h, demoUser(), goodToken)
+	a := hs.get("/gateways/b827ebd0a001", false).doc.Find(`[data-testid="gw-portal"]`)
+	if a.AttrOr("href", "") != "https://svc.thingplus.net/#/gateway/b827ebd0a001" || a.AttrOr("rel", "") != "noopener noreferrer" {
+		t.Fatalf("portal link %q %q", a.AttrOr("href", ""), a.AttrOr("rel", ""))
+	}
+	if got := portalLink("https://p/{id}", "a/b c"); got != "https://p/a%2Fb%20c" {
+		t.Fatalf("id not escaped: %q", got)
+	}
+}
+
 // Open rows ride along with the poll and come back open.
 func TestPollKeepsOpenRows(t *testing.T) {
 	hs := newHarness(t, 5)

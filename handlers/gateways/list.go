@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/sync/errgroup"
@@ -269,7 +271,7 @@ func (h *Handler) gateway(c *gin.Context) {
 		return
 	}
 	page := vt.GatewayPage{Title: r.Name, Back: "/gateways", BackLbl: text.T("gw.back"),
-		Columns: plainColumns(), Row: row}
+		Columns: plainColumns(), Row: row, PortalURL: portalLink(h.portal, r.ID)}
 	web.Render(c, status, web.Page{Title: r.Name, Active: "gateways"}, vt.GatewayPageView(page))
 }
 
@@ -313,4 +315,13 @@ func optional[T any](g *errgroup.Group, ctx context.Context, what string, fetch 
 		*out = v
 		return nil
 	})
+}
+
+// portalLink is the Thing+ Portal address of gateway id ("" without a
+// configured portal): "{id}" in the template becomes the escaped id.
+func portalLink(template, id string) string {
+	if template == "" {
+		return ""
+	}
+	return strings.ReplaceAll(template, "{id}", url.PathEscape(id))
 }

@@ -1,10 +1,12 @@
 package gateways
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,11 +26,12 @@ type upstream struct {
 	now   time.Time
 	token string
 
-	mu   sync.Mutex
-	mode string // "", slow, fail, garbage, huge, expired
-	list []byte // GET /gateways body
-	proj []byte // the same with fields=… (the handler's projection)
-	gws  map[string]map[string]any
+	mu    sync.Mutex
+	mode  string           // "", slow, fail, garbage, huge, expired, ignorepage
+	list  []map[string]any // GET /gateways, in order
+	proj  []map[string]any // the same with fields=… (the handler's projection)
+	pages map[string][]byte
+	gws   map[string]map[string]any
 
 	calls atomic.Int64
 }
@@ -43,6 +46,9 @@ const (
 	modeGarbage = "garbage"
 	modeHuge    = "huge"
 	modeExpired = "expired"
+	// modeIgnorePage answers every page with the first one, as an upstream
+	// that ignores page would (count is still honoured).
+	modeIgnorePage = "ignorepage"
 )
 
 func newUpstream(t testing.TB, n int, now time.Time) *upstream {
@@ -66,7 +72,7 @@ func (u *upstream) setGateways(gws []map[string]any) {
 	for _, g := range gws {
 		u.gws[g["id"].(string)] = g
 	}
-	u.list = envelope(gws)
+	u.list, u.pages = gws, map[string][]byte{}
 	var proj []map[string]any
 	for _, g := range gws {
 		p := map[string]any{"id": g["id"]}
@@ -77,7 +83,40 @@ func (u *upstream) setGateways(gws []map[string]any) {
 		}
 		proj = append(proj, p)
 	}
-	u.proj = envelope(proj)
+	u.proj = proj
+}
+
+// page answers GET /gateways as Thing+ does: count (default and most 4000)
+// and page, with _meta when either was asked for.
+func (u *upstream) page(q url.Values, mode string) []byte {
+	projected := len(q["fields"]) > 0
+	count, err := strconv.Atoi(q.Get("count"))
+	if err != nil || count <= 0 || count > thingplus.MaxCount {
+		count = thingplus.MaxCount
+	}
+	page, _ := strconv.Atoi(q.Get("page"))
+	if page < 0 || mode == modeIgnorePage {
+		page = 0
+	}
+	key := fmt.Sprint(projected, count, page)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if b, ok := u.pages[key]; ok {
+		return b
+	}
+	all := u.list
+	if projected {
+		all = u.proj
+	}
+	from := min(page*count, len(all))
+	to := min(from+count, len(all))
+	body := map[string]any{"statusCode": 200, "message": "OK", "data": all[from:to]}
+	if q.Has("count") || q.Has("page") {
+		body["_meta"] = map[string]any{"count": to - from, "page": page, "total": len(all)}
+	}
+	b, _ := json.Marshal(body)
+	u.pages[key] = b
+	return b
 }
 
 func (u *upstream) client(opts ...thingplus.Option) *thingplus.Client {
@@ -212,13 +251,7 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(parts) == 1 {
-		u.mu.Lock()
-		b := u.list
-		if len(r.URL.Query()["fields"]) > 0 {
-			b = u.proj
-		}
-		u.mu.Unlock()
-		w.Write(b)
+		w.Write(u.page(r.URL.Query(), mode))
 		return
 	}
 	if parts[1] == "b827ebd0a0ff" {
@@ -306,4 +339,22 @@ func (u *upstream) series(w http.ResponseWriter, r *http.Request, gw, id string)
 		leaf["_meta"] = map[string]any{"count": len(data) / 2, "dataStart": start.UnixMilli(), "dataEnd": end.UnixMilli(), "interval": q.Get("interval")}
 	}
 	w.Write(envelope(map[string]any{"id": id, "name": "x", "series": leaf}))
+}
+
+// The stand-in pages like Thing+, and the gateway list survives an
+// upstream that ignores page: 4,000 gateways are listed once, in one
+// request or two (it used to list 100,000).
+func TestUpstreamPagingAndIgnoredPage(t *testing.T) {
+	u := newUpstream(t, thingplus.MaxCount, testNow)
+	c := u.client()
+	gws, meta, err := c.Gateways(context.Background(), goodToken, thingplus.Query{Count: 10, Page: 2})
+	if err != nil || len(gws) != 10 || meta.Page != 2 || meta.Total != thingplus.MaxCount {
+		t.Fatalf("page 2 of 10: %d %+v %v", len(gws), meta, err)
+	}
+	u.setMode(modeIgnorePage)
+	before := u.calls.Load()
+	all, err := c.AllGateways(context.Background(), goodToken, thingplus.Query{})
+	if err != nil || len(all) != thingplus.MaxCount || u.calls.Load()-before > 2 {
+		t.Fatalf("%d gateways in %d requests (%v)", len(all), u.calls.Load()-before, err)
+	}
 }

@@ -130,11 +130,43 @@ func parseForm(v url.Values) views.Form {
 		f.Actions = append(f.Actions, views.Action{
 			Group: atoiClamp(v.Get(p+".group"), thingplus.MaxGroups*2), Kind: get(p + ".kind"), Dir: get(p + ".dir"),
 			URL: get(p + ".url"), To: get(p + ".to"), Subject: get(p + ".subject"), Body: get(p + ".body"),
-			Raw: clipN(v.Get(p+".raw"), maxRawBytes), Summary: get(p + ".summary"),
+			Raw: clipN(v.Get(p+".raw"), maxRawBytes), Summary: get(p + ".summary"), Auto: autoKind(get(p+".auto"), get(p+".kind")),
 		})
 	}
 	renumber(&f)
 	return f
+}
+
+// autoKind keeps the form's own choice of action kind only while the user
+// has not picked another one.
+func autoKind(auto, kind string) string {
+	if auto != kind {
+		return ""
+	}
+	return auto
+}
+
+// counterType is the sensor type of the door counters (+1 in, -1 out).
+const counterType = "countEvent"
+
+// followSensorType makes a new rule's untouched default action fit the
+// trigger's sensor: a door counter counts a passenger in this app, any
+// other sensor e-mails (a temperature is no passenger).
+func (e formEnv) followSensorType(f *views.Form) {
+	if len(f.Actions) != 1 || f.Actions[0].Auto == "" || f.Trigger.Sensor == "" || f.Trigger.Type == "" {
+		return
+	}
+	want := kindEmail
+	if f.Trigger.Type == counterType && e.push.build != nil {
+		want = kindApp
+	}
+	a := &f.Actions[0]
+	if a.Kind != want {
+		a.Kind, a.Auto = want, want
+		if a.Dir == "" {
+			a.Dir = DirIn
+		}
+	}
 }
 
 func parseSensorish(v url.Values, p string) views.Sensorish {
@@ -231,6 +263,7 @@ func (e formEnv) applyOp(f *views.Form, op string) bool {
 			kind = kindApp
 		}
 		f.Actions = append(f.Actions, views.Action{Group: g, Kind: kind, Dir: DirIn})
+		presetDoorTrigger(f)
 	case "tab-form", "tab-advanced":
 		// handled by the caller (needs the rule)
 	default:
@@ -409,6 +442,7 @@ func (e formEnv) build(f views.Form) (thingplus.Rule, map[string]string, fieldMa
 	if len(f.Actions) == 0 {
 		set("actions", text.T("rules.err.noaction"))
 	}
+	checkDoorTrigger(f, set)
 	trig := f.Trigger.Sensor
 	for _, a := range f.Actions {
 		for len(r.Actions) <= a.Group {

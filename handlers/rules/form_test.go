@@ -99,7 +99,7 @@ func TestCreateWithoutJSON(t *testing.T) {
 	}
 	before := hs.count()
 	r := hs.do("POST", "/rules", validForm(), targetForm)
-	if r.Code != http.StatusNoContent || r.Header().Get("HX-Redirect") != "/rules?done=created" {
+	if r.Code != http.StatusNoContent || r.Header().Get("HX-Redirect") != "/rules?sort=modified" || !strings.Contains(r.Header().Get("Set-Cookie"), "flash=rules.done.created") {
 		t.Fatalf("create: %d %v %s", r.Code, r.Header(), r.Body)
 	}
 	if hs.count() != before+1 {
@@ -123,7 +123,7 @@ func TestCreateWithoutJSON(t *testing.T) {
 	}
 	// without JavaScript: 303 to the list
 	r = hs.do("POST", "/rules", with(validForm(), "name", "second"), "")
-	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/rules?done=created" {
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/rules?sort=modified" || !strings.Contains(r.Header().Get("Set-Cookie"), "flash=rules.done.created") {
 		t.Fatalf("plain create: %d", r.Code)
 	}
 }
@@ -375,7 +375,7 @@ func TestEditKeepsWhatTheFormDoesNotShow(t *testing.T) {
 	vals.Set("t.to", "0")
 	vals.Set("op", "save")
 	r := hs.do("POST", "/rules/"+created.ID, vals, targetForm)
-	if r.Code != http.StatusNoContent || r.Header().Get("HX-Redirect") != "/rules?done=updated" {
+	if r.Code != http.StatusNoContent || r.Header().Get("HX-Redirect") != "/rules?sort=modified" || !strings.Contains(r.Header().Get("Set-Cookie"), "flash=rules.done.updated") {
 		t.Fatalf("update: %d %s", r.Code, r.doc.Find(".error, .notice").Text())
 	}
 	got := hs.rule(created.ID)
@@ -409,6 +409,11 @@ func TestEditAppPushAndTemplate(t *testing.T) {
 	}
 	vals := formValues(page.find("rule-form"))
 	vals.Set("a0.dir", "OUT")
+	// Choosing OUT refreshes the form (htmx), which presets the door's
+	// trigger to "under 0": over 0 would count every entry as an exit.
+	vals.Set("op", "refresh")
+	refreshed := hs.do("POST", "/rules/4", vals, targetForm, "HX-Trigger-Name", "a0.dir")
+	vals = formValues(refreshed.find("rule-form"))
 	vals.Set("op", "save")
 	if r := hs.do("POST", "/rules/4", vals, ""); r.Code != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", r.Code, r.doc.Find(".error").Text())

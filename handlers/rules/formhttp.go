@@ -33,7 +33,7 @@ func (h *Handler) newRule(c *gin.Context, env formEnv) views.Form {
 	if h.push.build != nil {
 		kind = kindApp
 	}
-	f.Actions = []views.Action{{Kind: kind, Dir: DirIn}}
+	f.Actions = []views.Action{{Kind: kind, Dir: DirIn, Auto: kind}}
 	renumber(&f)
 	return f
 }
@@ -136,6 +136,9 @@ func (h *Handler) submit(c *gin.Context, id string) {
 			h.renderForm(c, http.StatusUnprocessableEntity, env, f, "")
 			return
 		}
+		if op == "refresh" && presetsTrigger(c.GetHeader("HX-Trigger-Name")) {
+			presetDoorTrigger(&f)
+		}
 		h.renderForm(c, http.StatusOK, env, f, "")
 	}
 }
@@ -214,13 +217,15 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 	if f.ID != "" {
 		done = "updated"
 	}
-	web.Redirect(c, "/rules?done="+done)
+	// newest first: the rule just saved is at the top, under its message
+	flashTo(c, done, filterURL(views.Filter{Sort: views.SortModified}))
 }
 
 // renderForm adds the choices to the form and answers the form alone (an
 // htmx request aimed at it) or the whole page.
 func (h *Handler) renderForm(c *gin.Context, status int, env formEnv, f views.Form, fromTemplate string) {
 	h.decorate(&f, env)
+	env.followSensorType(&f)
 	h.decorateDryRun(&f)
 	if web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetForm {
 		web.Component(c, status, views.RuleForm(f))

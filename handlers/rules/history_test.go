@@ -71,7 +71,7 @@ func TestHistoryEveryChangeDiffAndRestoreDeleted(t *testing.T) {
 	}
 	rule := hs.ruleNamed("Car 2 door 3 leaving")
 	id := rule.ID
-	if r := hs.do("POST", "/rules/"+id, with(validForm(), "t.degree", "-1"), "-"); r.Code != http.StatusNoContent {
+	if r := hs.do("POST", "/rules/"+id, with(validForm(), "t.degree", "-0.5"), "-"); r.Code != http.StatusNoContent {
 		t.Fatalf("edit: %d %s", r.Code, r.Body)
 	}
 	if r := hs.do("POST", "/rules/"+id+"/status", url.Values{"status": {"deactivated"}}, "rule-"+hx(id)); r.Code != http.StatusOK {
@@ -116,7 +116,7 @@ func TestHistoryEveryChangeDiffAndRestoreDeleted(t *testing.T) {
 	if got := r.doc.Find(`[data-path="status"] .diff-new`).Text(); got != `"deactivated"` {
 		t.Fatalf("toggle diff: status → %q\n%s", got, r.find("diff").Text())
 	}
-	if !strings.Contains(r.find("diff-old-summary").Text(), "is under -1") {
+	if !strings.Contains(r.find("diff-old-summary").Text(), "is under -0.5") {
 		t.Fatalf("old summary %q", r.find("diff-old-summary").Text())
 	}
 
@@ -127,7 +127,7 @@ func TestHistoryEveryChangeDiffAndRestoreDeleted(t *testing.T) {
 		t.Fatalf("restore: %d %q", r.Code, loc)
 	}
 	again := hs.ruleNamed("Car 2 door 3 leaving")
-	if again.ID == id || again.Status != thingplus.RuleDeactivated || again.Trigger.Method.Param("degree") != "-1" {
+	if again.ID == id || again.Status != thingplus.RuleDeactivated || again.Trigger.Method.Param("degree") != "-0.5" {
 		t.Fatalf("recreated rule: id %s (old %s) status %s", again.ID, id, again.Status)
 	}
 	r = hs.do("GET", loc, nil, "")

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -94,18 +94,38 @@ func formatTime(ms thingplus.Millis, loc *time.Location) (string, string) {
 	return t.In(loc).Format("2006-01-02 15:04"), t.UTC().Format(time.RFC3339)
 }
 
-// parseFilter reads the list filters from the URL, dropping unknown values.
-func parseFilter(c *gin.Context) views.Filter {
-	f := views.Filter{Q: strings.TrimSpace(clipN(c.Query("q"), 100))}
-	if s := thingplus.RuleStatus(c.Query("status")); s.Valid() {
+// parseFilter reads the list filters, sort and page from a query, dropping
+// unknown values.
+func parseFilter(q url.Values) views.Filter {
+	f := views.Filter{Q: strings.TrimSpace(clipN(q.Get("q"), 100)), Sort: views.SortName}
+	if s := thingplus.RuleStatus(q.Get("status")); s.Valid() {
 		f.Status = string(s)
 	}
-	if s := thingplus.Severity(c.Query("severity")); s.Valid() {
+	if s := thingplus.Severity(q.Get("severity")); s.Valid() {
 		f.Severity = string(s)
+	}
+	f.Gateway = clipN(q.Get("gateway"), 200)
+	switch s := q.Get("sort"); s {
+	case views.SortModified, views.SortSeverity:
+		f.Sort = s
+	}
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 {
+		f.Page = min(n, 100000)
 	}
 	return f
 }
 
+// currentFilter is the filter of the page an htmx request came from (a row
+// action answers the tables as the user sees them); none without htmx.
+func currentFilter(c *gin.Context) views.Filter {
+	u, err := url.Parse(c.GetHeader("HX-Current-URL"))
+	if err != nil || u.Path != "/rules" {
+		return parseFilter(nil)
+	}
+	return parseFilter(u.Query())
+}
+
+// filterURL is the address of the list with f (defaults left out).
 func filterURL(f views.Filter) string {
 	v := url.Values{}
 	if f.Q != "" {
@@ -116,6 +136,15 @@ func filterURL(f views.Filter) string {
 	}
 	if f.Severity != "" {
 		v.Set("severity", f.Severity)
+	}
+	if f.Gateway != "" {
+		v.Set("gateway", f.Gateway)
+	}
+	if f.Sort != "" && f.Sort != views.SortName {
+		v.Set("sort", f.Sort)
+	}
+	if f.Page > 1 {
+		v.Set("page", strconv.Itoa(f.Page))
 	}
 	if len(v) == 0 {
 		return "/rules"
@@ -132,11 +161,14 @@ func (h *Handler) row(r thingplus.Rule, n names, loc *time.Location) views.Row {
 	}
 }
 
-func matches(r thingplus.Rule, row views.Row, f views.Filter) bool {
+func matches(r thingplus.Rule, row views.Row, gw string, f views.Filter) bool {
 	if f.Status != "" && string(r.Status) != f.Status {
 		return false
 	}
 	if f.Severity != "" && string(r.Severity) != f.Severity {
+		return false
+	}
+	if f.Gateway != "" && gw != f.Gateway {
 		return false
 	}
 	if f.Q != "" {
@@ -151,16 +183,43 @@ type listSnapshot struct {
 	rules []thingplus.Rule
 }
 
-// list serves GET /rules: the page, or just the tables for the filter form.
+// list serves GET /rules: the page, or just the tables for the filter form,
+// the sort, the pager and the polling. A waiting flash (set by the redirect
+// after a change without JavaScript) is shown once.
 func (h *Handler) list(c *gin.Context) {
-	filter := parseFilter(c)
+	var notice layout.Notice
+	if key := web.TakeFlash(c, isRulesFlash); key != "" {
+		notice = layout.Notice{Kind: "ok", Text: text.T(key)}
+	}
+	tablesOnly := web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetTables
+	filter := parseFilter(c.Request.URL.Query())
+	if canon := filterURL(filter); tablesOnly && c.Request.URL.RequestURI() != canon {
+		// the filter form sends every field, empty ones too: the address
+		// bar gets the short form of the same list
+		c.Header("HX-Push-Url", canon)
+	}
+	h.renderList(c, filter, notice, tablesOnly)
+}
+
+func isRulesFlash(key string) bool { return strings.HasPrefix(key, "rules.done.") && text.Has(key) }
+
+// flashTo redirects back to the list (to) with a one-shot message (never
+// ?done= in the address: a reload must not repeat it).
+func flashTo(c *gin.Context, done, to string) {
+	web.SetFlash(c, "rules.done."+done)
+	web.Redirect(c, to)
+}
+
+// renderList answers the list with filter: the tables alone (tablesOnly) or
+// the page.
+func (h *Handler) renderList(c *gin.Context, filter views.Filter, notice layout.Notice, tablesOnly bool) {
 	// The sensor names (for the summaries) and the rules are fetched at
 	// once: a slow Thing+ costs the request budget once, not twice.
 	envc := make(chan formEnv, 1)
 	go func() { envc <- h.env(c) }()
 	key := "rules:" + userKey(c)
 	status := http.StatusOK
-	vm := views.List{Filter: filter}
+	vm := views.List{Filter: filter, Notice: notice}
 	rules, err := h.rules.ListRules(c.Request.Context(), web.TokenOf(c))
 	env := <-envc
 	if err != nil {
@@ -180,10 +239,8 @@ func (h *Handler) list(c *gin.Context) {
 		h.lastGood.put(key, h.now(), listSnapshot{rules: rules})
 	}
 	loc := userLoc(c)
-	tablesOnly := web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetTables
-	done := c.Query("done")
 	memo := memoKey{rules: first(rules), nRules: len(rules), names: first(env.picker), loc: loc.String(), filter: filter}
-	memoable := tablesOnly && err == nil && done == "" && len(rules) > 0
+	memoable := tablesOnly && err == nil && notice.Text == "" && len(rules) > 0
 	if memoable {
 		if html, ok := h.tables.get(userKey(c), memo); ok {
 			c.Header("Vary", web.HeaderRequest)
@@ -194,28 +251,7 @@ func (h *Handler) list(c *gin.Context) {
 	if !tablesOnly {
 		vm.Tools = h.tools(c, rules)
 	}
-	n := env.names()
-	rules = slices.Clone(rules) // the list may be shared by a cache: sort a copy
-	slices.SortStableFunc(rules, func(a, b thingplus.Rule) int { return cmp.Compare(b.Mtime, a.Mtime) })
-	for _, r := range rules {
-		row := h.row(r, n, loc)
-		if r.IsTemplate() {
-			vm.TotalTemplates++
-		} else {
-			vm.TotalRules++
-		}
-		if !matches(r, row, filter) {
-			continue
-		}
-		if r.IsTemplate() {
-			vm.Templates = append(vm.Templates, row)
-		} else {
-			vm.Rules = append(vm.Rules, row)
-		}
-	}
-	if done != "" && text.Has("rules.done."+done) {
-		vm.Notice = layout.Notice{Kind: "ok", Text: text.T("rules.done." + done)}
-	}
+	h.fillList(&vm, rules, env, loc)
 	if memoable {
 		var buf bytes.Buffer
 		if err := views.Tables(vm).Render(context.WithoutCancel(c.Request.Context()), &buf); err == nil {
@@ -226,10 +262,49 @@ func (h *Handler) list(c *gin.Context) {
 		}
 	}
 	if tablesOnly {
+		c.Header("Vary", web.HeaderRequest)
 		web.Component(c, status, views.Tables(vm))
 		return
 	}
 	web.Render(c, status, web.Page{Title: text.T("rules.title"), Active: "rules"}, views.ListPage(vm))
+}
+
+// fillList counts, filters, sorts and pages rules into vm.
+func (h *Handler) fillList(vm *views.List, rules []thingplus.Rule, env formEnv, loc *time.Location) {
+	n := env.names()
+	gwOf, gwName := env.gatewayIndex()
+	perGateway := map[string]int{}
+	var matched []ruleRow
+	for _, r := range rules {
+		row := h.row(r, n, loc)
+		gw := ""
+		if trig := r.TriggerSensors(); len(trig) > 0 {
+			gw = gwOf[trig[0]]
+		}
+		if r.IsTemplate() {
+			vm.TotalTemplates++
+		} else {
+			vm.TotalRules++
+			if gw != "" {
+				perGateway[gw]++
+			}
+		}
+		if !matches(r, row, gw, vm.Filter) {
+			continue
+		}
+		if r.IsTemplate() {
+			vm.Templates = append(vm.Templates, row)
+		} else {
+			matched = append(matched, ruleRow{rule: r, row: row})
+		}
+	}
+	sortRules(matched, vm.Filter.Sort)
+	vm.Gateways = gatewayOptions(env.picker, perGateway, gwName, vm.Filter.Gateway)
+	vm.Pager = pageOf(len(matched), vm.Filter)
+	for _, m := range matched[max(vm.Pager.From-1, 0):vm.Pager.To] {
+		vm.Rules = append(vm.Rules, m.row)
+	}
+	slices.SortStableFunc(vm.Templates, func(a, b views.Row) int { return compareNames(a.Name, b.Name) })
 }
 
 // toggle serves POST /rules/:id/status: it reads the rule, sets the status
@@ -260,7 +335,7 @@ func (h *Handler) toggle(c *gin.Context) {
 		out = r
 	}
 	if !web.IsFragment(c) {
-		web.Redirect(c, "/rules?done="+string(want))
+		flashTo(c, string(want), "/rules")
 		return
 	}
 	web.Component(c, http.StatusOK, views.RuleRow(h.row(out, h.env(c).names(), userLoc(c))))
@@ -291,10 +366,18 @@ func (h *Handler) delete(c *gin.Context) {
 		return
 	}
 	if !web.IsFragment(c) {
-		web.Redirect(c, "/rules?done=deleted")
+		flashTo(c, "deleted", "/rules")
 		return
 	}
-	web.Component(c, http.StatusOK, views.RuleRow(views.Row{ID: id, Name: clip(c.PostForm("name")), Deleted: true}))
+	// The tables come back whole, as the user was looking at them: the
+	// counter, the pager and the gateway counts all follow the delete.
+	notice := layout.Notice{Kind: "ok", Text: text.T("rules.done.deleted")}
+	if name := clip(c.PostForm("name")); name != "" {
+		notice.Text = tfText("rules.deleted", name)
+	}
+	c.Header("HX-Retarget", "#"+targetTables)
+	c.Header("HX-Reswap", "outerHTML")
+	h.renderList(c, currentFilter(c), notice, true)
 }
 
 // rowFail reports a failed row action as a toast and leaves the row as it

@@ -22,8 +22,12 @@ func TestListPage(t *testing.T) {
 	}
 	rules := r.doc.Find(`[data-testid="rules-table"] [data-testid="rule-row"]`)
 	templates := r.doc.Find(`[data-testid="templates-table"] [data-testid="rule-row"]`)
-	if rules.Length() != 25 || templates.Length() != 1 {
+	// 25 rules: the first page shows 20 of them, by name
+	if rules.Length() != 20 || templates.Length() != 1 {
 		t.Fatalf("%d rules, %d templates", rules.Length(), templates.Length())
+	}
+	if got := strings.TrimSpace(r.find("rules-count").Text()); got != "Showing rules 1–20 of 25 (25 in all) and 1 of 1 templates." {
+		t.Fatalf("counter %q", got)
 	}
 	row := r.doc.Find(`tr#rule-4`)
 	if got := strings.TrimSpace(row.Find(`[data-testid="rule-summary"]`).Text()); got != "When Car 1 door 1 is over 0 → push to Trains (IN)" {
@@ -42,7 +46,8 @@ func TestListPage(t *testing.T) {
 	if row.Find("time").AttrOr("datetime", "") == "" {
 		t.Fatal("no last-modified time")
 	}
-	humid := r.doc.Find(`tr:contains("Humidity over 80")`)
+	p2 := hs.do("GET", "/rules?page=2", nil, "")
+	humid := p2.doc.Find(`tr:contains("Humidity over 80")`)
 	if humid.Find(`[data-testid="status"]`).AttrOr("data-status", "") != "deactivated" ||
 		strings.TrimSpace(humid.Find(`[data-testid="rule-toggle"]`).Text()) != "Activate" {
 		t.Fatal("the deactivated rule does not offer Activate")
@@ -80,7 +85,7 @@ func TestListFilters(t *testing.T) {
 		{"q=" + url.QueryEscape("TEMPERATURE"), 0, 1},
 		{"severity=warning", 0, 1},
 		{"severity=fatal", 0, 0},
-		{"status=bogus&severity=bogus", 25, 1}, // unknown values are ignored
+		{"status=bogus&severity=bogus&sort=bogus&page=x", 20, 1}, // unknown values are ignored (20: one page)
 		{"q=door+3&status=activated&severity=information", 6, 0},
 	}
 	for _, tc := range cases {
@@ -132,7 +137,7 @@ func TestToggleInPlace(t *testing.T) {
 	}
 	// without JavaScript: a redirect back to the list
 	r = hs.do("POST", "/rules/4/status", url.Values{"status": {"activated"}}, "")
-	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/rules?done=activated" {
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/rules" || !strings.Contains(r.Header().Get("Set-Cookie"), "flash=rules.done.activated") {
 		t.Fatalf("plain toggle: %d %s", r.Code, r.Header().Get("Location"))
 	}
 	if hs.rule("4").Status != thingplus.RuleActivated {
@@ -159,25 +164,48 @@ func TestDelete(t *testing.T) {
 	if hs.rule("6").ID != "6" {
 		t.Fatal("GET deleted the rule")
 	}
-	r = hs.do("POST", "/rules/6/delete", url.Values{"name": {"Car 1 door 2 IN"}}, "rule-6")
-	if r.Code != http.StatusOK || r.find("rule-row-deleted").Length() != 1 || !strings.Contains(r.Body.String(), "Deleted “Car 1 door 2 IN”") {
+	// with htmx: the tables come back as the user saw them (the filter of
+	// the page, from HX-Current-URL), the counter already without the rule
+	r = hs.do("POST", "/rules/6/delete", url.Values{"name": {"Car 1 door 2 IN"}}, targetTables, "HX-Current-URL", "http://app.test/rules?q=door+2")
+	if r.Code != http.StatusOK || r.find("rules-tables").Length() != 1 || r.Header().Get("HX-Retarget") != "#rules-tables" || !strings.Contains(r.find("rules-notice").Text(), "Deleted “Car 1 door 2 IN”.") {
 		t.Fatalf("htmx delete: %d %s", r.Code, r.Body)
+	}
+	if got := strings.TrimSpace(r.find("rules-count").Text()); got != "Showing rules 1–5 of 5 (24 in all) and 0 of 1 templates." {
+		t.Fatalf("counter after delete %q", got)
+	}
+	if r.doc.Find("tr#rule-6").Length() != 0 {
+		t.Fatal("the deleted rule is still listed")
 	}
 	if _, err := hs.c.GetRule(t.Context(), hs.token, "6"); !thingplus.IsKind(err, thingplus.KindNotFound) {
 		t.Fatalf("still there: %v", err)
 	}
 	// deleting again is not an error (double click, two tabs)
-	r = hs.do("POST", "/rules/6/delete", nil, "rule-6")
+	r = hs.do("POST", "/rules/6/delete", nil, targetTables)
 	if r.Code != http.StatusOK {
 		t.Fatalf("second delete: %d", r.Code)
 	}
+	// without JavaScript: a redirect with a one-shot flash, shown once
 	r = hs.do("POST", "/rules/7/delete", nil, "")
-	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/rules?done=deleted" {
-		t.Fatalf("plain delete: %d", r.Code)
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/rules" {
+		t.Fatalf("plain delete: %d %s", r.Code, r.Header().Get("Location"))
 	}
-	r = hs.do("GET", "/rules?done=deleted", nil, "")
+	cookie := r.Result().Cookies()
+	if len(cookie) != 1 || cookie[0].Value != "rules.done.deleted" || !cookie[0].HttpOnly {
+		t.Fatalf("flash cookie %v", cookie)
+	}
+	r = hs.do("GET", "/rules", nil, "", "Cookie", "flash=rules.done.deleted")
 	if !strings.Contains(r.find("notice").Text(), "Rule deleted.") {
 		t.Fatal("no confirmation notice")
+	}
+	if c := r.Result().Cookies(); len(c) != 1 || c[0].MaxAge >= 0 {
+		t.Fatalf("the flash is not dropped once shown: %v", c)
+	}
+	// a reload (no cookie any more) shows no notice; an unknown flash neither
+	if r = hs.do("GET", "/rules", nil, ""); r.find("notice").Length() != 0 {
+		t.Fatal("the notice survives a reload")
+	}
+	if r = hs.do("GET", "/rules", nil, "", "Cookie", "flash=auth.expired"); r.find("notice").Length() != 0 {
+		t.Fatal("a foreign flash key is shown")
 	}
 	r = hs.do("POST", "/rules/3/delete", nil, "rule-3")
 	if r.Code != http.StatusForbidden {
@@ -188,6 +216,12 @@ func TestDelete(t *testing.T) {
 	form := r.doc.Find(`tr#rule-8 [data-testid="rule-delete"]`).Closest("form")
 	if !strings.Contains(form.AttrOr("hx-confirm", ""), "Car 1 door 3 IN") || form.AttrOr("hx-post", "") != "/rules/8/delete" {
 		t.Fatal("delete does not ask for confirmation")
+	}
+	if b := form.Find("button"); !b.HasClass("outline") || !b.HasClass("danger") {
+		t.Fatal("delete is not the quiet outline button")
+	}
+	if r.find("confirm-dialog").Length() != 1 {
+		t.Fatal("the page has no confirmation dialog")
 	}
 }
 

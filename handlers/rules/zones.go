@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"cmp"
+	"slices"
 	"time"
 	// The binary must carry the IANA database: Thing+ rules store offsets,
 	// and the form offers zone names (containers often lack /usr/share/zoneinfo).
@@ -81,7 +83,15 @@ func (z zones) options(current string, now time.Time) []views.Option {
 			opts = append(opts, views.Option{Value: current, Label: "UTC" + off})
 		}
 	}
-	for _, n := range z.names {
+	// Listed by their offset now (DST moves zones), west to east, so
+	// Brisbane +10.00 comes before Adelaide +10.50 whatever the season.
+	names := slices.Clone(z.names)
+	slices.SortStableFunc(names, func(a, b string) int {
+		_, oa := now.In(z.locs[a]).Zone()
+		_, ob := now.In(z.locs[b]).Zone()
+		return cmp.Compare(oa, ob)
+	})
+	for _, n := range names {
 		opts = append(opts, views.Option{Value: n, Label: n + " (UTC" + thingplus.TimezoneOf(z.locs[n], now) + ")"})
 	}
 	return opts

@@ -2,10 +2,12 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,8 +29,9 @@ const (
 // Each server has its own connection pool. After a restart every pooled
 // connection is dead: the first operation that meets one (EOF, reset,
 // broken pipe) drops the whole pool and retries once on a fresh
-// connection, so a restart costs no failed requests. Timeouts are not
-// retried: a hung server costs one timeout, not two.
+// connection, so a restart costs no failed requests. A timeout is retried
+// only when it is not the second in a row (see mcServer.do): a hung server
+// costs one timeout per request.
 type memcacheBackend struct {
 	servers []*mcServer
 	onError func(op string) // told each failed operation of one server (metrics); nil: none
@@ -84,7 +87,7 @@ func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64,
 		}()
 	}
 	var missed []*mcServer
-	var firstErr error
+	var errs []error
 	for n := range len(rs) {
 		a := <-ch
 		switch {
@@ -102,8 +105,8 @@ func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64,
 			return string(a.it.Value), a.it.Flags, 0, nil
 		case errors.Is(a.err, memcache.ErrCacheMiss):
 			missed = append(missed, a.s)
-		case firstErr == nil:
-			firstErr = a.err
+		default:
+			errs = append(errs, fmt.Errorf("%s: %w", a.s.addr, a.err))
 		}
 	}
 	if len(missed) > 0 {
@@ -111,7 +114,7 @@ func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64,
 		// could not answer: the visitor is simply signed out.
 		return "", 0, 0, memcache.ErrCacheMiss
 	}
-	return "", 0, 0, firstErr
+	return "", 0, 0, errors.Join(errs...)
 }
 
 // Set writes key to both of its servers at once; it fails only when
@@ -169,7 +172,14 @@ type mcServer struct {
 	addr string
 	mu   sync.Mutex
 	mc   *memcache.Client
+	// lastTimeout is when an operation last timed out (unix ns), 0 after a
+	// success: a second timeout within stallWindow means the server hangs.
+	lastTimeout atomic.Int64
 }
+
+// stallWindow: a timeout within this long of the previous one (with no
+// success between) is taken as a hung server, not a busy host.
+const stallWindow = 2 * time.Second
 
 func (s *mcServer) newClient() *memcache.Client {
 	mc := memcache.New(s.addr)
@@ -185,9 +195,26 @@ func (s *mcServer) client() *memcache.Client {
 }
 
 // do runs f; on a dead connection it drops the pool and tries once more.
+// A timeout is tried once more only when the server has not just timed out
+// already: a busy host (the client or memcached not scheduled in time)
+// misses a deadline now and then and the retry succeeds, while a hung
+// server costs the first request two timeouts and every later one (also
+// concurrent ones) a single timeout until it answers again.
 func (s *mcServer) do(f func(*memcache.Client) error) error {
 	mc := s.client()
 	err := f(mc)
+	if isTimeout(err) {
+		now := time.Now().UnixNano()
+		if prev := s.lastTimeout.Swap(now); prev != 0 && now-prev < int64(stallWindow) {
+			return err
+		}
+		err = f(s.client())
+	}
+	if err == nil || errors.Is(err, memcache.ErrCacheMiss) {
+		if s.lastTimeout.Load() != 0 {
+			s.lastTimeout.Store(0)
+		}
+	}
 	if !connLost(err) {
 		return err
 	}
@@ -207,6 +234,15 @@ func (s *mcServer) repair(it *memcache.Item) {
 	cp := *it
 	cp.Expiration = MaxAge
 	_ = s.do(func(mc *memcache.Client) error { return mc.Add(&cp) })
+}
+
+func isTimeout(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ct *memcache.ConnectTimeoutError
+	var ne net.Error
+	return errors.As(err, &ct) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // connLost reports a connection that died under us (the server restarted

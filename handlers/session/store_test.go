@@ -31,8 +31,8 @@ func engine(store *session.Store) *gin.Engine {
 	})
 	r.GET("/get", func(c *gin.Context) {
 		v, _ := sessions.Default(c).Get("v").(string)
-		if session.Outage(c.Request) != nil {
-			c.Status(503)
+		if err := session.Outage(c.Request); err != nil {
+			c.String(503, err.Error())
 			return
 		}
 		c.String(200, v)

@@ -100,6 +100,7 @@ func TestEveryRouteChecksAccess(t *testing.T) {
 		"POST /trains/:id/levels":           {"/trains/1000/levels", formType, form("spacious", "70", "normal", "120", "caution", "140"), 404, 403},
 		"POST /trains/:id/schedule":         {"/trains/1000/schedule", formType, form("on", "true", "at", "01:00", "zone", "Asia/Seoul"), 404, 403},
 		"GET /trains/:id/history":           {"/trains/1000/history", "", "", 404, 200},
+		"POST /trains/flags/:id/dismiss":    {"/trains/flags/1/dismiss", formType, form("note", "not mine"), 404, 403},
 		"GET /api/trains":                   {"/api/trains", "", "", 200, 200},
 		"GET /api/train/:id":                {"/api/train/1000", "", "", 404, 200},
 		"GET /api/cars/:id":                 {"/api/cars/2000", "", "", 404, 200},
@@ -117,6 +118,13 @@ func TestEveryRouteChecksAccess(t *testing.T) {
 		if _, ok := cases[r.Method+" "+r.Path]; !ok {
 			t.Errorf("route %s %s has no access case in this test", r.Method, r.Path)
 		}
+	}
+	// A health flag on demo's car 2000 (above twice the capacity for 11 minutes).
+	if err := s.store.CorrectCount(context.Background(), 2000, 400, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := s.store.CheckHealth(context.Background(), time.Now().Add(11*time.Minute)); err != nil || len(f) != 1 || f[0].ID != 1 {
+		t.Fatalf("flag: %+v %v", f, err)
 	}
 	// Leaks: demo's names, sensors and token never reach other.
 	tok, _ := s.store.Token(context.Background(), 1000)
@@ -287,5 +295,37 @@ func TestRevokeEndsStream(t *testing.T) {
 	defer again.close()
 	if ev := again.until(t, "snapshot"); strings.Contains(ev.data, `data-train-id="1000"`) {
 		t.Fatal("revoked train still in the snapshot")
+	}
+}
+
+// TestAdminClaimsUnownedTrain: a train from before owners is shown, read
+// only and with a Claim button, to TRAINS_ADMINS only; the admin who claims
+// it owns it.
+func TestAdminClaimsUnownedTrain(t *testing.T) {
+	e := newEnvStore(t, nil, 30*time.Second, trains.Options{Admins: []string{"other"}})
+	ctx := context.Background()
+	old, err := e.store.CreateTrain(ctx, trains.NewTrain{Name: "before owners"}) // no owner
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := fmt.Sprint(old.ID)
+	_, body := e.do(req{method: "GET", path: "/trains", user: true})
+	if strings.Contains(body, "before owners") {
+		t.Fatal("a non-admin sees the unowned train")
+	}
+	_, body = e.do(req{method: "GET", path: "/trains", as: "2"})
+	tr := doc(t, body).Find(`[data-train-id="` + id + `"]`)
+	if tr.Length() != 1 || tr.Find(`[data-testid="claim"]`).Length() != 1 || tr.Find(`[data-testid="train-manage"]`).Length() != 0 {
+		t.Fatal("admin view of an unowned train")
+	}
+	if resp, _ := e.do(req{method: "POST", path: "/trains/" + id + "/claim", as: "1", htmx: true}); resp.StatusCode != 404 {
+		t.Fatalf("a non-admin claims: %d", resp.StatusCode)
+	}
+	if resp, _ := e.do(req{method: "POST", path: "/trains/" + id + "/claim", as: "2", htmx: true}); resp.StatusCode != 200 {
+		t.Fatalf("claim: %d", resp.StatusCode)
+	}
+	got, _ := e.store.TrainFor(ctx, trains.Principal{UserID: "2", LoginID: "other"}, old.ID)
+	if got.Role != trains.RoleOwner || got.OwnerLogin != "other" {
+		t.Fatalf("after claim: %+v", got)
 	}
 }

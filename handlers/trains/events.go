@@ -2,6 +2,7 @@ package trains
 
 import (
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -117,8 +118,16 @@ func (h *Handler) events(c *gin.Context) {
 	if len(q) > 0 {
 		e.CSVURL += "?" + q.Encode()
 	}
+	names := namesOf(ts)
 	for _, t := range ts {
 		e.Trains = append(e.Trains, vt.TrainOption{ID: t.ID, Name: t.Name})
+		g := vt.CarGroup{Train: t.Name}
+		for _, c := range t.Cars {
+			g.Cars = append(g.Cars, vt.CarOption{ID: c.ID, Name: names.car[c.ID]})
+		}
+		if len(g.Cars) > 0 {
+			e.Cars = append(e.Cars, g)
+		}
 	}
 	for _, o := range trains.Outcomes {
 		e.Outcomes = append(e.Outcomes, string(o))
@@ -127,6 +136,7 @@ func (h *Handler) events(c *gin.Context) {
 		e.Rows = append(e.Rows, vt.EventRow{
 			ID: ev.ID, Time: ev.Time.In(h.cfg.Location).Format("2006-01-02 15:04:05.000"), TimeMs: ev.Time.UnixMilli(),
 			TrainID: ev.TrainID, CarID: ev.CarID, SensorID: ev.SensorID, Type: string(ev.Type), Outcome: string(ev.Outcome),
+			TrainName: names.train[ev.TrainID], CarName: names.car[ev.CarID], DoorLabel: names.door[ev.SensorID],
 			Delta: ev.Delta, CountAfter: ev.CountAfter, EventKey: ev.EventKey, Reason: ev.Reason,
 		})
 	}
@@ -166,13 +176,20 @@ func (h *Handler) eventsCSV(c *gin.Context) {
 	c.Header("Content-Disposition", `attachment; filename="train-events.csv"`)
 	c.Status(http.StatusOK)
 	w := csv.NewWriter(c.Writer)
-	w.Write([]string{"id", "time", "train_id", "car_id", "sensor_id", "type", "outcome", "delta", "count_after", "event_key", "reason"})
+	w.Write([]string{"id", "time", "train_id", "car_id", "sensor_id", "type", "outcome", "delta", "count_after", "event_key", "reason",
+		"train_name", "car_name", "door_label"})
+	ts, err := h.store.Trains(c.Request.Context())
+	if err != nil {
+		h.cfg.Log.ErrorContext(c.Request.Context(), "trains: csv export", "err", err)
+	}
+	names := namesOf(ts)
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
-	err := h.store.EachEvent(c.Request.Context(), f, func(e trains.Event) error {
+	err = h.store.EachEvent(c.Request.Context(), f, func(e trains.Event) error {
 		w.Write([]string{
 			i64(e.ID), e.Time.UTC().Format(time.RFC3339Nano), i64(e.TrainID), i64(e.CarID), csvSafe(e.SensorID),
 			csvSafe(string(e.Type)), string(e.Outcome), strconv.Itoa(e.Delta), strconv.Itoa(e.CountAfter),
 			csvSafe(e.EventKey), csvSafe(e.Reason),
+			csvSafe(names.train[e.TrainID]), names.car[e.CarID], csvSafe(names.door[e.SensorID]),
 		})
 		return w.Error()
 	})
@@ -181,4 +198,28 @@ func (h *Handler) eventsCSV(c *gin.Context) {
 		// Headers are gone; the truncated file is all we can do. Log it.
 		h.cfg.Log.ErrorContext(c.Request.Context(), "trains: csv export", "err", err)
 	}
+}
+
+// names are the current names of trains, cars ("Car 2") and doors (their
+// labels), for showing the log's raw ids to people.
+type names struct {
+	train map[int64]string
+	car   map[int64]string
+	door  map[string]string
+}
+
+func namesOf(ts []trains.Train) names {
+	n := names{train: map[int64]string{}, car: map[int64]string{}, door: map[string]string{}}
+	for _, t := range ts {
+		n.train[t.ID] = t.Name
+		for _, c := range t.Cars {
+			n.car[c.ID] = fmt.Sprintf(text.T("trains.car.title"), c.Position)
+			for _, d := range c.Doors {
+				if d.Label != "" {
+					n.door[d.SensorID] = d.Label
+				}
+			}
+		}
+	}
+	return n
 }

@@ -264,6 +264,7 @@ func (h *Handler) Register(public, authed gin.IRouter) {
 	authed.POST("/trains/:id/levels", h.act("levels-", trainScope, editor, h.setLevels))
 	authed.POST("/trains/:id/schedule", h.act("schedule-", trainScope, editor, h.setSchedule))
 	authed.GET("/trains/:id/history", h.guard(trainScope, viewer, h.history))
+	authed.POST("/trains/flags/:id/dismiss", h.act("dismiss-", flagScope, editor, h.dismissFlag))
 }
 
 // PushURL is the URL a Thing+ dataPush action calls for a door sensor and
@@ -290,6 +291,7 @@ func (h *Handler) carVM(c trains.Car, cars int, role trains.Role, token string) 
 		FillPct: min(pct, 100), OverPct: min(max(pct-100, 0), 100),
 		CanEdit: role >= trains.RoleEditor, CanOwn: role >= trains.RoleOwner,
 	}
+	v.Flags = h.flagVMs(c)
 	if !c.UpdatedAt.IsZero() {
 		v.UpdatedMs = c.UpdatedAt.UnixMilli()
 		v.Updated = c.UpdatedAt.In(h.cfg.Location).Format("2006-01-02 15:04:05")
@@ -318,7 +320,8 @@ func (h *Handler) listVM(ctx context.Context, p trains.Principal, ts []trains.Tr
 			l.Options = append(l.Options, vt.TrainOption{ID: t.ID, Name: t.Name})
 		}
 	}
-	l.PollURL = "/trains/poll?sh=" + structureHash(p, ts)
+	l.Structure = structureHash(p, ts)
+	l.PollURL = "/trains/poll?sh=" + l.Structure
 	return l
 }
 

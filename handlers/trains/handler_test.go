@@ -619,7 +619,7 @@ func TestPage(t *testing.T) {
 		t.Fatal("never-updated car")
 	}
 	// The sensor choices come from Thing+: loaded after the page, which never waits for them.
-	if d.Find(`datalist#trains-sensors[hx-get="/trains/sensors"][hx-trigger="load"]`).Length() != 1 {
+	if d.Find(`datalist#trains-sensors[hx-get="/trains/sensors"][hx-trigger="focusin from:#trains-list once"]`).Length() != 1 {
 		t.Fatal("sensor choices are not loaded after the page")
 	}
 	sresp, sensors := e.do(req{method: "GET", path: "/trains/sensors", user: true, htmx: true})

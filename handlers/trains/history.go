@@ -68,6 +68,7 @@ func historyVM(t trains.Train, st trains.Settings, hist trains.History, now time
 	th := hist.Thresholds
 	vm := vt.History{
 		TrainID: t.ID, TrainName: t.Name, Day: hist.Start.In(loc).Format(time.DateOnly),
+		StartMs: hist.Start.UnixMilli(), BucketMs: hist.Bucket.Milliseconds(),
 		From: st.ResetClock(), Zone: st.Zone, Live: !now.Before(hist.Start) && now.Before(hist.End),
 		Levels: vt.Levels{Spacious: th.Spacious, Normal: th.Normal, Caution: th.Caution},
 	}

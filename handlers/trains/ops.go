@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,9 @@ type Operations interface {
 	SetThresholds(ctx context.Context, trainID int64, th trains.Thresholds) error
 	SetSchedule(ctx context.Context, trainID int64, on bool, minute int, zone string) error
 	History(ctx context.Context, trainID int64, start, end, now time.Time, bucket time.Duration) (trains.History, error)
+	FlagsOf(carID int64) []trains.Flag
+	FlagTrain(ctx context.Context, id int64) (int64, error)
+	DismissFlag(ctx context.Context, id int64, note string) (trains.Flag, error)
 }
 
 // trainVM maps a train to its section: cars, totals, levels, the roomiest
@@ -44,12 +48,45 @@ func (h *Handler) trainVM(ctx context.Context, t trains.Train) vt.Train {
 		token = h.ownerPanel(ctx, &tv)
 	}
 	for _, c := range t.Cars {
-		tv.Cars = append(tv.Cars, h.carVM(c, len(t.Cars), t.Role, token))
+		cv := h.carVM(c, len(t.Cars), t.Role, token)
+		tv.Cars = append(tv.Cars, cv)
+		tv.Flags = append(tv.Flags, cv.Flags...)
 		tv.Count += c.Count
 		tv.Capacity += c.Capacity
 	}
 	tv.Roomiest = roomiest(t.Cars)
 	return tv
+}
+
+// flagVMs maps a car's open health flags.
+func (h *Handler) flagVMs(c trains.Car) []vt.Flag {
+	var out []vt.Flag
+	for _, f := range h.store.FlagsOf(c.ID) {
+		short := text.T("trains.flag." + f.Kind)
+		if f.Kind == trains.FlagSilent {
+			door := f.SensorID
+			for _, d := range c.Doors {
+				if d.SensorID == f.SensorID && d.Label != "" {
+					door = d.Label
+				}
+			}
+			short = fmt.Sprintf(short, door)
+		}
+		out = append(out, vt.Flag{ID: f.ID, CarID: c.ID, Position: c.Position, Kind: f.Kind, Short: short, Text: f.Detail,
+			Since: f.Time.In(h.cfg.Location).Format("2006-01-02 15:04")})
+	}
+	return out
+}
+
+// dismissFlag is POST /trains/flags/:id/dismiss: the flag closes, the
+// operator's note goes to the log.
+func (h *Handler) dismissFlag(c *gin.Context, id int64) (said, error) {
+	note := strings.TrimSpace(c.PostForm("note"))
+	if note == "" {
+		return said{}, trains.Invalid(text.T("trains.err.note"))
+	}
+	f, err := h.store.DismissFlag(c.Request.Context(), id, withUser(c, note))
+	return said{text: text.T("trains.ok.flag.dismissed"), at: "train-" + strconv.FormatInt(f.TrainID, 10)}, err
 }
 
 // roomiest is the position of the car with the lowest share of its
@@ -133,3 +170,8 @@ func (h *Handler) setSchedule(c *gin.Context, id int64) (said, error) {
 }
 
 func isInvalid(err error) bool { return errors.Is(err, trains.ErrInvalid) }
+
+// flagScope finds the train of a health flag, for the access check.
+func flagScope(h *Handler, c *gin.Context, id int64) (int64, error) {
+	return h.store.FlagTrain(c.Request.Context(), id)
+}

@@ -1,7 +1,12 @@
 package trains
 
 import (
+	"bufio"
 	"context"
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -140,4 +145,123 @@ func TestHistoryPage(t *testing.T) {
 		t.Fatalf("unknown train: %d", resp.StatusCode)
 	}
 	_ = context.Background()
+}
+
+// The event log speaks the operator's language: train and car names, door
+// labels (raw ids on hover), a car dropdown, outcome words; the CSV keeps
+// the raw ids and adds the names; the older page keeps the filter.
+func TestEventLogReadable(t *testing.T) {
+	e := newEnv(t, nil)
+	k := "?key=" + testKey
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 3) + "/IN" + k})
+	e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 3) + "/IN?key=wrong"})
+	resp, body := e.do(req{method: "GET", path: "/trains/events?car=2000", user: true})
+	d := doc(t, body)
+	row := d.Find(`[data-testid="event"][data-outcome="applied"]`)
+	if resp.StatusCode != 200 || row.Find(`[data-testid="event-train"]`).Text() != "신림-성수" || row.Find(`[data-testid="event-car"]`).Text() != "Car 1" ||
+		row.Find(`[data-testid="event-door"] span`).Text() != "Door 3" || row.Find(`[data-testid="event-door"] span`).AttrOr("title", "") != sensor(1, 3) ||
+		!strings.Contains(row.Text(), "counted") {
+		t.Fatalf("row: %d %s", resp.StatusCode, must(row.Html()))
+	}
+	if d.Find(`#ev-car option[selected]`).Text() != "신림-성수 · Car 1" || d.Find(`#ev-car optgroup`).Length() != 2 {
+		t.Fatalf("car dropdown: %s", must(d.Find(`#ev-car`).Html()))
+	}
+	if strings.Contains(body, ">Event id<") {
+		t.Fatal("an Event id column")
+	}
+	_, body = e.do(req{method: "GET", path: "/trains/events?outcome=bad_key", user: true})
+	if !strings.Contains(doc(t, body).Find(`[data-testid="event"]`).Text(), "refused: wrong webhook key") {
+		t.Fatal("outcome words")
+	}
+	_, body = e.do(req{method: "GET", path: "/trains/events.csv?car=2000", user: true})
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(rows) != 3 || rows[0][11] != "train_name" || rows[1][3] != "2000" || rows[1][4] != sensor(1, 3) ||
+		rows[1][11] != "신림-성수" || rows[1][12] != "Car 1" || rows[1][13] != "Door 3" {
+		t.Fatalf("csv %v %v", rows, err)
+	}
+	// Paging keeps the filter.
+	for i := 0; i < 101; i++ {
+		e.do(req{method: "POST", path: "/api/trigger/" + sensor(1, 3) + "/IN" + k})
+	}
+	_, body = e.do(req{method: "GET", path: "/trains/events?car=2000&outcome=applied", user: true})
+	if href := doc(t, body).Find(`[data-testid="older"]`).AttrOr("href", ""); !strings.Contains(href, "car=2000") || !strings.Contains(href, "outcome=applied") || !strings.Contains(href, "before=") {
+		t.Fatalf("older link %q", href)
+	}
+}
+
+// A health flag shows on its car and in the train's "needs attention" box;
+// dismissing needs a note, which lands in the log.
+func TestFlagsOnPageAndDismiss(t *testing.T) {
+	e := newEnv(t, nil)
+	for i := 0; i < 6; i++ { // OUT from the empty car 2001, six times
+		e.do(req{method: "POST", path: "/api/trigger/" + sensor(2, 1) + "/OUT?key=" + testKey})
+	}
+	flags, err := e.store.CheckHealth(context.Background(), time.Now())
+	if err != nil || len(flags) != 1 {
+		t.Fatalf("flags %v %v", flags, err)
+	}
+	id := strconv.FormatInt(flags[0].ID, 10)
+	_, b := e.do(req{method: "GET", path: "/trains/list", user: true, htmx: true})
+	d := doc(t, b)
+	if d.Find(`#car-2001-live [data-testid="car-flag"]`).Text() != "Counted out of an empty car" ||
+		d.Find(`#train-1000 [data-testid="attention"] [data-testid="flag"][data-kind="drift_clamped"]`).Length() != 1 {
+		t.Fatalf("flag not shown: %s", b)
+	}
+	resp, b := e.do(req{method: "POST", path: "/trains/flags/" + id + "/dismiss", body: form("note", " "), ctype: formType, user: true, htmx: true})
+	if d = doc(t, b); resp.StatusCode != 422 || d.Find(`[data-form="dismiss-`+id+`"] [data-testid="form-error"]`).Length() != 1 {
+		t.Fatalf("dismiss without note: %d %s", resp.StatusCode, must(d.Find(`[data-testid="attention"]`).Html()))
+	}
+	resp, b = e.do(req{method: "POST", path: "/trains/flags/" + id + "/dismiss", body: form("note", "door 1 turned round"), ctype: formType, user: true, htmx: true})
+	d = doc(t, b)
+	if resp.StatusCode != 200 || d.Find(`[data-testid="attention"]`).Length() != 0 || d.Find(`#car-2001-live [data-testid="car-flag"]`).Length() != 0 ||
+		d.Find(`#train-1000 [data-testid="form-ok"]`).Text() != "Dismissed; the note is in the event log." {
+		t.Fatalf("dismiss: %d %s", resp.StatusCode, b)
+	}
+	evs, _ := e.store.Events(context.Background(), trains.EventFilter{Outcome: trains.OutcomeDismissed})
+	if len(evs) != 1 || !strings.Contains(evs[0].Reason, "door 1 turned round") {
+		t.Fatalf("log %+v", evs)
+	}
+}
+
+// A page drawn a few counts ago (a busy demo train) catches up with car and
+// strip frames, not a redraw of the whole list; a page whose trains or cars
+// changed meanwhile gets the full snapshot.
+func TestStreamCatchesUpWithCars(t *testing.T) {
+	e := newEnv(t, nil)
+	_, page := e.do(req{method: "GET", path: "/trains", user: true})
+	connect := doc(t, page).Find(`[data-testid="live-region"]`).AttrOr("sse-connect", "")
+	v, _ := url.ParseQuery(connect[strings.Index(connect, "?")+1:])
+	if v.Get("sh") == "" {
+		t.Fatalf("stream URL %q carries no structure hash", connect)
+	}
+	if err := e.store.CorrectCount(context.Background(), 2001, 7, "moved on"); err != nil {
+		t.Fatal(err)
+	}
+	open := func(query string) *sseReader {
+		hr, _ := http.NewRequest("GET", e.srv.URL+"/trains/stream?"+query, nil)
+		hr.Header.Set("X-Test-User", "1")
+		resp, err := http.DefaultClient.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		return &sseReader{resp: resp, sc: sc}
+	}
+	s := open("tab=a&v=" + url.QueryEscape(v.Get("v")) + "&sh=" + url.QueryEscape(v.Get("sh")))
+	first := s.next(t, 3*time.Second)
+	if first.name == "snapshot" || !strings.HasPrefix(first.name, "car-") {
+		t.Fatalf("behind page got %q first, want car frames", first.name)
+	}
+	ev := s.until(t, "car-2001")
+	if doc(t, ev.data).Find(`[data-testid="car-live"]`).AttrOr("data-count", "") != "7" {
+		t.Fatalf("car-2001 = %s", ev.data)
+	}
+	s.until(t, "strip-1000")
+	s.close()
+	s = open("tab=b&v=" + url.QueryEscape(v.Get("v")) + "&sh=stale")
+	if ev := s.next(t, 3*time.Second); ev.name != "snapshot" {
+		t.Fatalf("changed structure got %q, want a snapshot", ev.name)
+	}
+	s.close()
 }

@@ -45,7 +45,7 @@ func (h *Handler) renderPage(c *gin.Context, status int, l vt.List, version stri
 	}
 	stream := "/trains/stream?tab=" + tab
 	if version != "" {
-		stream += "&v=" + url.QueryEscape(version)
+		stream += "&v=" + url.QueryEscape(version) + "&sh=" + url.QueryEscape(l.Structure)
 	}
 	p := vt.Page{
 		List: l, PushIN: template("IN"), PushOUT: template("OUT"),

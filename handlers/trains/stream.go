@@ -563,6 +563,18 @@ func (h *Handler) stream(c *gin.Context) {
 		if !write([]byte(": up to date\n\n")) {
 			return
 		}
+	} else if sh := c.Query("sh"); seen != "" && sh != "" && c.GetHeader("Last-Event-ID") == "" {
+		// The page is a few counts behind (a busy train moved while it
+		// loaded): its cars catch up, without redrawing the whole list.
+		if !h.catchUp(ctx, p, client, sh, write, func() bool { return snapshot(always) }, func(seq uint64, ids []int64) {
+			sent = max(sent, seq)
+			shows = make(map[int64]bool, len(ids))
+			for _, id := range ids {
+				shows[id] = true
+			}
+		}) {
+			return
+		}
 	} else if !snapshot(always) {
 		return
 	}
@@ -646,4 +658,41 @@ func (h *Handler) poll(c *gin.Context) {
 	}
 	l := h.listVM(ctx, p, ts)
 	web.Component(c, http.StatusOK, vt.PollAnswer(l, c.Query("sh") != structureHash(p, ts)))
+}
+
+// catchUp brings a page drawn a few changes ago up to date with every car's
+// live part and every train's strip, when the trains, cars and doors are
+// still the ones it shows (structure hash sh); otherwise it falls back to a
+// full snapshot. It is false when the stream must end.
+func (h *Handler) catchUp(ctx context.Context, p trains.Principal, client *sseClient, sh string,
+	write func([]byte) bool, fullSnapshot func() bool, mark func(seq uint64, ids []int64)) bool {
+	snap, err := h.store.SnapshotFor(ctx, p)
+	if err != nil {
+		h.cfg.Log.ErrorContext(ctx, "trains: snapshot", "err", err)
+		return false
+	}
+	if structureHash(p, snap.Trains) != sh {
+		return fullSnapshot()
+	}
+	ids := make([]int64, 0, len(snap.Trains))
+	var buf bytes.Buffer
+	id := h.version(snap.Seq)
+	for _, t := range h.listVM(ctx, p, snap.Trains).Trains {
+		ids = append(ids, t.ID)
+		for _, c := range t.Cars {
+			if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(c.ID, 10), id, vt.CarLive(c, false)); err != nil {
+				return false
+			}
+		}
+		if len(t.Cars) > 0 {
+			if err := writeEvent(ctx, &buf, "strip-"+strconv.FormatInt(t.ID, 10), id, vt.TrainStrip(t, false)); err != nil {
+				return false
+			}
+		}
+	}
+	mark(snap.Seq, ids)
+	h.bc.setVisible(client, ids)
+	h.bc.setShown(client, sh)
+	h.cfg.Metrics.StreamFrame()
+	return write(buf.Bytes())
 }

@@ -55,7 +55,7 @@ func oaNew(t *testing.T) *oaEnv {
 	clock := &oaClock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
 	sb := New(Options{
 		App: AppClient{ID: oaAppID, Secret: oaAppSecret, Name: "Thing+ 웹앱 (신림-성수)",
-			RedirectURIs: []string{oaAppRedirect}, Scopes: appDefaultScopes},
+			RedirectURIs: []string{oaAppRedirect}, Scopes: appDefaultScopes, SignInURL: oaAppSignIn},
 		Now: clock.Now, SimulatorPace: -1, JWTSecret: []byte("test-secret"),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

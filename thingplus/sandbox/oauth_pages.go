@@ -403,6 +403,16 @@ type accountView struct {
 	LoginID, Nickname, Email string
 	Created                  bool
 	Next                     string
+	AppSignIn, AppName       string // where the app signs in (no next): sign-up returns into the app
+}
+
+// appSignIn is the app's sign-in address when it is a plain http(s) URL.
+func appSignIn(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return ""
+	}
+	return u.String()
 }
 
 // accountPage is GET /account: who is signed in, a Continue link to next
@@ -419,6 +429,7 @@ func (a *authArea) accountPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(back), http.StatusSeeOther)
 		return
 	}
-	v := accountView{LoginID: u.LoginID, Nickname: u.Nickname, Email: u.Email, Created: q.Get("created") == "1", Next: next}
+	v := accountView{LoginID: u.LoginID, Nickname: u.Nickname, Email: u.Email, Created: q.Get("created") == "1", Next: next,
+		AppSignIn: appSignIn(a.s.opts.App.SignInURL), AppName: a.s.opts.App.Name}
 	a.render(w, http.StatusOK, "account", "Your Thing+ account", a.browserID(w, r), v, "")
 }

@@ -93,6 +93,35 @@ func TestSignupCreatesAccountAndContinues(t *testing.T) {
 	e.browser().portalLogin("kim.cs", "correct horse")
 }
 
+// oaAppSignIn is the app's sign-in page the sandbox is told about.
+const oaAppSignIn = "http://app.test/auth/login"
+
+// Sign-up started from the app's "Sign up" (no next) ends with a way back
+// into the app's sign-in, not "you can close this tab".
+func TestSignupReturnsIntoTheApp(t *testing.T) {
+	e := oaNew(t)
+	b := e.browser()
+	f := oaFormFields(t, b.get("/signup"), `form[data-testid="signup-form"]`)
+	for k, v := range map[string]string{"loginId": "lee.yh", "email": "lee@example.com", "password": "correct horse", "confirm": "correct horse"} {
+		f.Set(k, v)
+	}
+	r := b.postForm("/signup", f)
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/account?created=1" {
+		t.Fatalf("signup: %d %q", r.status, r.header.Get("Location"))
+	}
+	acc := b.get("/account?created=1")
+	d := acc.doc(t)
+	if href, _ := d.Find(`[data-testid="app-signin"]`).Attr("href"); href != oaAppSignIn {
+		t.Fatalf("no way back into the app: %q %s", href, acc.body)
+	}
+	if strings.Contains(acc.body, "close this tab") {
+		t.Fatal("still says close this tab")
+	}
+	if appSignIn("javascript:alert(1)") != "" || appSignIn("//evil") != "" || appSignIn("https://u:p@x/") != "" {
+		t.Fatal("a non-http sign-in address is linked")
+	}
+}
+
 func TestPagesRejectForeignNext(t *testing.T) {
 	e := oaNew(t)
 	b := e.browser()

@@ -44,8 +44,11 @@ type Options struct {
 // AppClient is an OAuth client registered at start.
 type AppClient struct {
 	ID, Secret, Name string
-	RedirectURIs     []string
-	Scopes           []string
+	// SignInURL is the app's own sign-in page (absolute): a new account's
+	// page links back to it, so sign-up ends inside the app.
+	SignInURL    string
+	RedirectURIs []string
+	Scopes       []string
 }
 
 // Sandbox is one running stand-in. Create it with New, serve Handler, and

@@ -120,6 +120,8 @@ type GatewayPage struct {
 	BackLbl string
 	Columns []Column
 	Row     Row
+	// PortalURL opens the gateway in the Thing+ Portal ("" = not configured).
+	PortalURL string
 }
 
 // SensorPage is the view model of /gateways/{gw}/sensors/{id}.

@@ -16,6 +16,7 @@ var (
 	severities = []string{"information", "warning", "fatal"}
 	statuses   = []string{"activated", "deactivated"}
 	methods    = []string{"over", "under", "range", "changed"}
+	sorts      = []string{SortName, SortModified, SortSeverity}
 )
 
 func ruleURL(id, suffix string) string { return "/rules/" + url.PathEscape(id) + suffix }
@@ -97,3 +98,20 @@ func staleText(s *Stale) string {
 
 // newGroup reports whether condition i starts a new OR group.
 func newGroup(cs []Sensorish, i int) bool { return i == 0 || cs[i].Group != cs[i-1].Group }
+
+// rowStatus is a row's data-status: a template has none.
+func rowStatus(r Row) string {
+	if r.Template {
+		return "template"
+	}
+	return boolStr(r.Active)
+}
+
+// sensorRefresh re-renders the form when the trigger's sensor changes: the
+// default action follows the sensor's type.
+func sensorRefresh(f Form, prefix string) templ.Attributes {
+	if prefix != "t" {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"hx-post": f.Action, "hx-trigger": "change", "hx-target": "#rule-form", "hx-swap": "outerHTML", "hx-vals": refreshVals}
+}

@@ -17,6 +17,28 @@ type List struct {
 	// RefreshURL re-reads the tables (kept filters), used while stale.
 	RefreshURL string
 	Tools      Tools // history link, wiring check
+
+	Gateways []Option // the gateway filter's choices (those with rules), "Car 1 (8)"
+	Pager    Pager    // the rules table's page
+}
+
+// Sort orders of the rules list (the Filter's Sort); SortName is the default.
+const (
+	SortName     = "name"     // A→Z, so a door's IN and OUT rules sit together
+	SortModified = "modified" // last change first
+	SortSeverity = "severity" // fatal first, then by name
+)
+
+// PageSize is how many rules one page of the list shows.
+const PageSize = 20
+
+// Pager is where the rules table stands in the matching rules.
+type Pager struct {
+	Page, Pages int // 1-based; Pages is at least 1
+	From, To    int // 1-based positions shown (0, 0 when none)
+	Matching    int // rules matching the filter, over all pages
+	PrevURL     string
+	NextURL     string
 }
 
 // Filter is the search state, kept in the URL.
@@ -24,10 +46,15 @@ type Filter struct {
 	Q        string
 	Status   string // "", activated, deactivated
 	Severity string // "", information, warning, fatal
+	Gateway  string // "", or the id of the gateway of the rules' trigger sensor
+	Sort     string // SortName (default), SortModified, SortSeverity
+	Page     int    // 1-based; 0 or 1 is the first page
 }
 
-// Active reports whether any filter is set.
-func (f Filter) Active() bool { return f.Q != "" || f.Status != "" || f.Severity != "" }
+// Active reports whether any filter is set (sorting and paging are not filters).
+func (f Filter) Active() bool {
+	return f.Q != "" || f.Status != "" || f.Severity != "" || f.Gateway != ""
+}
 
 // Stale says since when the data shown is old.
 type Stale struct {
@@ -138,6 +165,7 @@ type Action struct {
 	Body    string
 	Raw     string // other: kept as this JSON
 	Summary string // other: its readable form
+	Auto    string // the kind the form chose by itself (follows the trigger's sensor type); "" once the user chose
 }
 
 // Events is the /events screen.

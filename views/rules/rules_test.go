@@ -44,7 +44,7 @@ func TestSeverityChipReadableWithoutColour(t *testing.T) {
 }
 
 func TestRuleRowEscapesUpstreamText(t *testing.T) {
-	row := Row{ID: "9", Name: `<script>alert(1)</script> 신림-성수`, Summary: `When <b>x</b> → y`, Severity: "fatal", Active: true, Template: true}
+	row := Row{ID: "9", Name: `<script>alert(1)</script> 신림-성수`, Summary: `When <b>x</b> → y`, Severity: "fatal", Active: true}
 	var buf bytes.Buffer
 	if err := RuleRow(row).Render(context.Background(), &buf); err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestRuleRowEscapesUpstreamText(t *testing.T) {
 	}
 	doc := render(t, RuleRow(row))
 	tr := doc.Find("tr#rule-9")
-	if tr.Find(`[data-testid="rule-name"]`).Text() != row.Name || tr.Find(`[data-testid="rule-use"]`).Length() != 1 {
+	if tr.Find(`[data-testid="rule-name"]`).Text() != row.Name || tr.Find(`[data-testid="rule-use"]`).Length() != 0 {
 		t.Fatal("row content")
 	}
 	toggle := tr.Find(`[data-testid="rule-toggle"]`)
@@ -63,6 +63,50 @@ func TestRuleRowEscapesUpstreamText(t *testing.T) {
 	}
 	if tr.Find(`input[name="status"]`).AttrOr("value", "") != "deactivated" {
 		t.Fatal("an active rule's toggle must deactivate it")
+	}
+}
+
+// A template never runs: no status, no Activate/Deactivate, but "Use";
+// every cell names its column for the mobile cards.
+func TestTemplateRowHasNoStatus(t *testing.T) {
+	doc := render(t, RuleRow(Row{ID: "1", Name: "T", Severity: "warning", Active: true, Template: true}))
+	tr := doc.Find("tr#rule-1")
+	if tr.Find(`[data-testid="status"]`).Length() != 0 || tr.Find(`[data-testid="rule-toggle"]`).Length() != 0 {
+		t.Fatal("a template shows a status or a toggle")
+	}
+	if tr.Find(`[data-testid="rule-use"]`).Length() != 1 || tr.AttrOr("data-status", "") != "template" {
+		t.Fatal("a template offers no Use")
+	}
+	tr.Find("td").Each(func(_ int, td *goquery.Selection) {
+		if td.AttrOr("data-label", "") == "" {
+			t.Error("a cell without data-label (mobile cards)")
+		}
+	})
+	del := tr.Find(`[data-testid="rule-delete"]`)
+	if !del.HasClass("outline") || del.Closest("form").AttrOr("data-confirm-yes", "") != "Delete" || del.Closest("form").AttrOr("hx-target", "") != "#rules-tables" {
+		t.Fatal("delete: quiet button, named dialog button, whole tables swapped")
+	}
+}
+
+// The pager keeps filters and sort in its links, and appears only when
+// there is more than one page.
+func TestPagerLinks(t *testing.T) {
+	vm := List{Rules: []Row{{ID: "1", Name: "a"}}, TotalRules: 45,
+		Pager: Pager{Page: 2, Pages: 3, From: 21, To: 40, Matching: 45, PrevURL: "/rules?sort=severity", NextURL: "/rules?page=3&sort=severity"}}
+	doc := render(t, Tables(vm))
+	next := doc.Find(`[data-testid="rules-next"]`)
+	if next.AttrOr("href", "") != "/rules?page=3&sort=severity" || next.AttrOr("hx-push-url", "") != "true" || next.AttrOr("hx-target", "") != "#rules-tables" {
+		t.Fatalf("next link %v", next.Nodes)
+	}
+	if doc.Find(`[data-testid="rules-prev"]`).AttrOr("href", "") != "/rules?sort=severity" || strings.TrimSpace(doc.Find(`[data-testid="rules-pageno"]`).Text()) != "Page 2 of 3" {
+		t.Fatal("prev link or position")
+	}
+	if got := strings.TrimSpace(doc.Find(`[data-testid="rules-count"]`).Text()); got != "Showing rules 21–40 of 45 (45 in all) and 0 of 0 templates." {
+		t.Fatalf("counter %q", got)
+	}
+	vm.Pager = Pager{Page: 1, Pages: 1, From: 1, To: 1, Matching: 1}
+	if render(t, Tables(vm)).Find(`[data-testid="rules-pager"]`).Length() != 0 {
+		t.Fatal("a pager for one page")
 	}
 }
 

@@ -90,6 +90,7 @@ var rulesTools = map[string]string{
 	"rules.io.out.failed":   "failed",
 
 	// wiring check
+	"trains.wire.link":          "Wiring check: does every door have its IN and OUT rule with this token?",
 	"rules.wire.title":          "Wiring check",
 	"rules.wire.lead":           "Every door sensor on a car needs exactly one switched-on IN rule and one OUT rule that push to this app with the current key. Anything else is listed here with its fix.",
 	"rules.wire.count":          "%s problems",

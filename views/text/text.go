@@ -4,7 +4,7 @@
 package text
 
 // catalogs lists the English maps of every feature, in lookup order.
-var catalogs = []map[string]string{core, gateways, rules, trains, bounds, ops, rulesTools, since, screens, trainsOps, homeTexts, shellTexts, trainsAccess}
+var catalogs = []map[string]string{core, gateways, rules, trains, bounds, ops, rulesTools, since, screens, trainsOps, homeTexts, shellTexts, trainsAccess, rulesList}
 
 // T returns the English text for key, or the key itself when it is missing
 // (a test checks that every key used by the views exists).

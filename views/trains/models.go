@@ -3,7 +3,11 @@
 // composes the same components that the SSE stream and htmx responses send.
 package trains
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/thingplus/thingplus-webapp/views/text"
+)
 
 // Page is the view model of /trains.
 type Page struct {
@@ -25,9 +29,12 @@ type List struct {
 	Options []TrainOption // every train, for "move car to"
 	CanWire bool
 	PollURL string // polling fallback (answers 204 while this tab's stream is live)
-	PollSec int
-	Form    Form   // the form that failed validation, with its input
-	Notice  Notice // a message above the list
+	// Structure fingerprints everything but the counts: a stream that
+	// starts behind the page catches up with car frames while it matches.
+	Structure string
+	PollSec   int
+	Form      Form   // the form that failed validation, with its input
+	Notice    Notice // a message above the list
 	// Open is the form just submitted (as Form.ID): the panels around it
 	// stay open, so its error or its result is in view.
 	Open string
@@ -169,6 +176,7 @@ type Flag struct {
 	CarID    int64
 	Position int    // the car's position
 	Kind     string // silent, drift_clamped, drift_high
+	Short    string // a few words for the car card
 	Text     string // what was seen and what to do
 	Since    string
 }
@@ -191,8 +199,9 @@ type Car struct {
 	UpdatedMs int64  // 0 = never
 	Updated   string // absolute time, for title and no-JS
 	Doors     []Door
-	CanEdit   bool // the reader may manage this car
-	CanOwn    bool // the reader owns its train (wire doors, see push URLs)
+	Flags     []Flag // open door-sensor health flags
+	CanEdit   bool   // the reader may manage this car
+	CanOwn    bool   // the reader owns its train (wire doors, see push URLs)
 }
 
 // IDString is the id for URLs and element ids.
@@ -223,6 +232,7 @@ type SensorOption struct {
 type Events struct {
 	Filter    EventFilter
 	Trains    []TrainOption
+	Cars      []CarGroup // the car filter's choices, by train
 	Outcomes  []string
 	Rows      []EventRow
 	NextURL   string // older events, "" at the end
@@ -238,6 +248,18 @@ type EventFilter struct {
 	Error   string
 }
 
+// CarGroup is one train's cars in the car filter.
+type CarGroup struct {
+	Train string
+	Cars  []CarOption
+}
+
+// CarOption is one car in a select.
+type CarOption struct {
+	ID   int64
+	Name string
+}
+
 // EventRow is one log line.
 type EventRow struct {
 	ID         int64
@@ -245,6 +267,9 @@ type EventRow struct {
 	TimeMs     int64
 	TrainID    int64
 	CarID      int64
+	TrainName  string // "" when the train is gone (the raw id shows)
+	CarName    string // "Car 2"; "" when the car is gone
+	DoorLabel  string // the door's label, or "" (the raw sensor id shows)
 	SensorID   string
 	Type       string
 	Outcome    string
@@ -296,6 +321,8 @@ type History struct {
 	TrainID    int64
 	TrainName  string
 	Day        string // the service day's date, YYYY-MM-DD
+	StartMs    int64  // the service day's start (Unix ms), for checks
+	BucketMs   int64  // a slot's length in ms
 	MaxDay     string // the latest day the picker offers
 	From       string // the service day's start time, HH:MM
 	Zone       string
@@ -343,6 +370,22 @@ const (
 )
 
 func hy(y int) string { return strconv.Itoa(y) }
+
+// eventKeyTitle shows a push's de-duplication key on hover.
+func eventKeyTitle(k string) string {
+	if k == "" {
+		return ""
+	}
+	return "event " + k
+}
+
+// typeText names an event type; a refused push's raw type shows as sent.
+func typeText(t string) string {
+	if k := "trains.type." + t; text.Has(k) {
+		return text.T(k)
+	}
+	return t
+}
 
 // ShareRow is one account a train is shared with.
 type ShareRow struct {

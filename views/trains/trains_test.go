@@ -144,7 +144,7 @@ func TestEventsTable(t *testing.T) {
 		{ID: 2, Outcome: "applied", Delta: -1}, {ID: 3, Outcome: "bad_key", SensorID: "<b>x</b>"}},
 		CSVURL: "/trains/events.csv", NextURL: "/trains/events?before=1"}
 	d, html := render(t, EventsTable(e))
-	if strings.Contains(html, "<b>x</b>") || d.Find(`[data-testid="event"]`).Length() != 3 || d.Find("th[scope=col]").Length() != 10 {
+	if strings.Contains(html, "<b>x</b>") || d.Find(`[data-testid="event"]`).Length() != 3 || d.Find("th[scope=col]").Length() != 9 {
 		t.Fatal("table")
 	}
 	if d.Find(`[data-testid="event"]`).Eq(1).Find("td.num").First().Text() != "-1" {
@@ -158,7 +158,7 @@ func TestEventsTable(t *testing.T) {
 // Every text key the trains views use exists in the catalogue.
 func TestTextKeys(t *testing.T) {
 	keys := regexp.MustCompile(`text\.T\("(trains\.[a-z._]+)"\)`)
-	for _, f := range []string{"trains.templ", "events.templ"} {
+	for _, f := range []string{"trains.templ", "events.templ", "heatmap.templ"} {
 		src := mustRead(t, f)
 		for _, m := range keys.FindAllStringSubmatch(src, -1) {
 			if !strings.HasSuffix(m[1], ".") && !text.Has(m[1]) {
@@ -172,7 +172,7 @@ func TestTextKeys(t *testing.T) {
 		}
 	}
 	for _, o := range []string{"applied", "clamped", "duplicate", "unknown_sensor", "bad_key", "invalid", "corrected", "reset"} {
-		if !text.Has("trains.outcome." + o) {
+		if !text.Has("trains.outcome."+o) || !text.Has("trains.result."+o) {
 			t.Errorf("outcome %s", o)
 		}
 	}
