@@ -3,8 +3,8 @@ package trains
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,8 +17,8 @@ type sqliteBackend struct {
 	doors map[string]doorRef // nil: read again before the next push
 	cars  map[int64]Car      // with their doors; counts as last read
 
-	insKey, updCar, selCount, version *sql.Stmt
-	insEvents                         map[int]*sql.Stmt // INSERTs of 1 and eventChunk rows
+	insKey, updCar, version *sql.Stmt
+	insEvents               map[int]*sql.Stmt // INSERTs of 1 and eventChunk rows
 }
 
 // doorRef is where a sensor's pushes go.
@@ -78,8 +78,7 @@ func (b *sqliteBackend) prepare(ctx context.Context, db *sql.DB) error {
 		return st
 	}
 	b.insKey = prep("INSERT INTO event_keys(key, at) VALUES(?, ?) ON CONFLICT DO NOTHING")
-	b.updCar = prep("UPDATE cars SET count = count + ?, updated_at = ? WHERE id = ? AND count + ? >= 0 RETURNING count")
-	b.selCount = prep("SELECT count FROM cars WHERE id = ?")
+	b.updCar = prep("UPDATE cars SET count = ?, updated_at = ? WHERE id = ?")
 	b.version = prep("UPDATE trains_version SET v = v + 1 WHERE id = 1 RETURNING v")
 	b.insEvents = map[int]*sql.Stmt{}
 	for _, n := range []int{1, eventChunk} {
@@ -107,8 +106,15 @@ func (b *sqliteBackend) loadDoors(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// pushes follows, statement by statement, what the PostgreSQL function
-// trains_push (migrations/postgres/0004.sql) does in one round trip.
+// pushes counts a run of pushes in order, with the rules of the PostgreSQL
+// function trains_push (migrations/postgres/0004.sql): an unknown sensor is
+// logged, another train's sensor refused without a row, a key seen before
+// is a duplicate, otherwise the count moves by one, never below zero. One
+// process owns the file and the writer is its only writer, so the counts
+// read with the doors (inside a write transaction) plus the pushes counted
+// since are the database's; each changed car is written once per
+// transaction. The maps are forgotten after any other change and after a
+// failed transaction.
 func (b *sqliteBackend) pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs int64) ([]pushOut, error) {
 	if len(in) == 0 {
 		return nil, nil
@@ -118,12 +124,10 @@ func (b *sqliteBackend) pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs
 			return nil, err
 		}
 	}
-	st := pushStmts{
-		insKey: tx.StmtContext(ctx, b.insKey), updCar: tx.StmtContext(ctx, b.updCar),
-		selCount: tx.StmtContext(ctx, b.selCount),
-	}
+	insKey := tx.StmtContext(ctx, b.insKey)
 	out := make([]pushOut, len(in))
 	logged := make([]int, 0, len(in)) // the pushes that get an event row
+	var touched []int64
 	for i, p := range in {
 		o := &out[i]
 		d, ok := b.doors[p.SensorID]
@@ -135,16 +139,62 @@ func (b *sqliteBackend) pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs
 			continue // refused without a row
 		default:
 			o.trainID, o.carID = d.train, d.car
-			if err := st.count(ctx, p, d.inverted, nowMs, o); err != nil {
+			dup, err := b.newKey(ctx, insKey, p.EventKey, nowMs)
+			if err != nil {
 				return nil, err
 			}
+			c := b.cars[d.car]
+			if !dup {
+				o.delta = 1
+				if p.Type == TypeOut {
+					o.delta = -1
+				}
+				if d.inverted {
+					o.delta, o.reason = -o.delta, "inverted door"
+				}
+			}
+			switch {
+			case dup:
+				o.outcome = OutcomeDuplicate
+			case c.Count+o.delta < 0:
+				o.outcome, o.delta = OutcomeClamped, 0
+			default:
+				o.outcome = OutcomeApplied
+				if !slices.Contains(touched, c.ID) { // a train has a few cars
+					touched = append(touched, c.ID)
+				}
+				c.Count += o.delta
+				c.UpdatedAt = msTime(nowMs)
+				b.cars[d.car] = c
+			}
+			o.countAfter = c.Count
 		}
 		logged = append(logged, i)
+	}
+	upd := tx.StmtContext(ctx, b.updCar)
+	for _, id := range touched {
+		c := b.cars[id]
+		if _, err := upd.ExecContext(ctx, c.Count, nowMs, id); err != nil {
+			return nil, err
+		}
 	}
 	if err := b.logEvents(ctx, tx, in, out, logged, nowMs); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// newKey records an event key; dup when it was recorded before.
+func (b *sqliteBackend) newKey(ctx context.Context, insKey *sql.Stmt, key string, nowMs int64) (dup bool, err error) {
+	if key == "" {
+		return false, nil
+	}
+	r, err := insKey.ExecContext(ctx, key, nowMs)
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 0, err
 }
 
 // eventChunk is the most event rows one INSERT writes (10 values each).
@@ -186,35 +236,4 @@ func (b *sqliteBackend) logEvents(ctx context.Context, tx *sql.Tx, in []Push, ou
 		idx = idx[n:]
 	}
 	return nil
-}
-
-type pushStmts struct{ insKey, updCar, selCount *sql.Stmt }
-
-// count records the push's key (a duplicate is not counted again) and
-// moves the count by one in a single clamped statement.
-func (st pushStmts) count(ctx context.Context, p Push, inverted bool, nowMs int64, o *pushOut) error {
-	if p.EventKey != "" {
-		r, err := st.insKey.ExecContext(ctx, p.EventKey, nowMs)
-		if err != nil {
-			return err
-		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			o.outcome = OutcomeDuplicate
-			return st.selCount.QueryRowContext(ctx, o.carID).Scan(&o.countAfter)
-		}
-	}
-	o.delta = 1
-	if p.Type == TypeOut {
-		o.delta = -1
-	}
-	if inverted {
-		o.delta, o.reason = -o.delta, "inverted door"
-	}
-	err := st.updCar.QueryRowContext(ctx, o.delta, nowMs, o.carID, o.delta).Scan(&o.countAfter)
-	if errors.Is(err, sql.ErrNoRows) {
-		o.outcome, o.delta = OutcomeClamped, 0
-		return st.selCount.QueryRowContext(ctx, o.carID).Scan(&o.countAfter)
-	}
-	o.outcome = OutcomeApplied
-	return err
 }

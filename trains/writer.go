@@ -199,6 +199,7 @@ func (w *writer) runPushes(ops []*op) {
 		if tx != nil {
 			tx.Rollback()
 		}
+		s.backend.forget() // what it kept of this transaction is undone
 		for _, o := range ops {
 			o.res <- opResult{err: fmt.Errorf("trains: commit: %w", err)}
 		}
