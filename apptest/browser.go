@@ -16,12 +16,16 @@ type Browser struct {
 	t      testing.TB
 	Client *http.Client
 	Jar    *cookiejar.Jar
+	// AcceptLanguage is sent with every request that sets none: "en" by
+	// default, so tests read the English catalogue; "" sends none (the app
+	// then answers in Korean).
+	AcceptLanguage string
 }
 
 // NewBrowser returns a fresh browser.
 func NewBrowser(t testing.TB) *Browser {
 	jar, _ := cookiejar.New(nil)
-	return &Browser{t: t, Jar: jar, Client: &http.Client{
+	return &Browser{t: t, Jar: jar, AcceptLanguage: "en", Client: &http.Client{
 		Jar: jar, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -45,6 +49,9 @@ func (r *Response) Location() string {
 // Do sends a request and reads the whole body.
 func (b *Browser) Do(req *http.Request) *Response {
 	b.t.Helper()
+	if b.AcceptLanguage != "" && req.Header.Get("Accept-Language") == "" {
+		req.Header.Set("Accept-Language", b.AcceptLanguage)
+	}
 	resp, err := b.Client.Do(req)
 	if err != nil {
 		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)

@@ -96,32 +96,32 @@ func (a *Auth) callback(c *gin.Context) {
 	}
 	got := c.Query("state")
 	if want == "" || got == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 || a.now().Unix() > exp {
-		a.signInFailed(c, http.StatusBadRequest, text.T("auth.state"), "state mismatch or expired")
+		a.signInFailed(c, http.StatusBadRequest, text.T(c, "auth.state"), "state mismatch or expired")
 		return
 	}
 	if e := c.Query("error"); e != "" {
 		if e == "access_denied" {
-			renderHome(c, http.StatusOK, layout.Notice{Kind: "warn", Text: text.T("auth.denied")})
+			renderHome(c, http.StatusOK, layout.Notice{Kind: "warn", Text: text.T(c, "auth.denied")})
 			return
 		}
-		a.signInFailed(c, http.StatusBadGateway, text.T("auth.upstream"), "authorize error "+e)
+		a.signInFailed(c, http.StatusBadGateway, text.T(c, "auth.upstream"), "authorize error "+e)
 		return
 	}
 	code := c.Query("code")
 	if code == "" || len(code) > 512 {
-		a.signInFailed(c, http.StatusBadRequest, text.T("auth.upstream"), "missing or oversized code")
+		a.signInFailed(c, http.StatusBadRequest, text.T(c, "auth.upstream"), "missing or oversized code")
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 10*time.Second)
 	defer cancel()
 	tok, err := a.oauth.Exchange(context.WithValue(ctx, oauth2.HTTPClient, a.http), code)
 	if err != nil {
-		a.signInFailed(c, http.StatusBadGateway, text.T("auth.upstream"), exchangeDetail(err))
+		a.signInFailed(c, http.StatusBadGateway, text.T(c, "auth.upstream"), exchangeDetail(err))
 		return
 	}
 	me, err := a.identity.Me(ctx, tok.AccessToken)
 	if err != nil {
-		a.signInFailed(c, http.StatusBadGateway, text.T("auth.upstream"), "users/me: "+err.Error())
+		a.signInFailed(c, http.StatusBadGateway, text.T(c, "auth.upstream"), "users/me: "+err.Error())
 		return
 	}
 	sess.Clear()
@@ -144,8 +144,8 @@ func (a *Auth) callback(c *gin.Context) {
 
 func (a *Auth) signInFailed(c *gin.Context, status int, reason, detail string) {
 	a.log.WarnContext(c.Request.Context(), "sign-in failed", "detail", detail)
-	msg := fmt.Sprintf(text.T("auth.failed"), reason)
-	web.Render(c, status, web.Page{Title: text.T("err.title")}, layout.ErrorBody(text.T("err.title"), msg, "/auth/login"))
+	msg := fmt.Sprintf(text.T(c, "auth.failed"), reason)
+	web.Render(c, status, web.Page{Title: text.T(c, "err.title")}, layout.ErrorBody(text.T(c, "err.title"), msg, "/auth/login"))
 }
 
 // exchangeDetail describes a token exchange failure for the log, without
@@ -310,10 +310,10 @@ func unavailable(c *gin.Context, err error) {
 	c.Set(sessionOutageKey, true)
 	slog.ErrorContext(c.Request.Context(), "session store unavailable", "err", err)
 	c.Header("Retry-After", "5")
-	msg := text.T("err.sessions")
+	msg := text.T(c, "err.sessions")
 	if web.IsFragment(c) {
 		web.Component(c, http.StatusServiceUnavailable, layout.NoticeBox(layout.Notice{Kind: "bad", Text: msg}))
 		return
 	}
-	web.Render(c, http.StatusServiceUnavailable, web.Page{Title: text.T("err.title")}, layout.ErrorBody(text.T("err.title"), msg, ""))
+	web.Render(c, http.StatusServiceUnavailable, web.Page{Title: text.T(c, "err.title")}, layout.ErrorBody(text.T(c, "err.title"), msg, ""))
 }

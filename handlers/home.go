@@ -17,10 +17,10 @@ import (
 )
 
 // homeMessages are the only notices the home page shows from its query, so
-// a link cannot put arbitrary text on our page.
+// a link cannot put arbitrary text on our page (values are catalogue keys).
 var homeMessages = map[string]layout.Notice{
-	"signedout": {Kind: "ok", Text: text.T("auth.signedout")},
-	"expired":   {Kind: "warn", Text: text.T("auth.expired")},
+	"signedout": {Kind: "ok", Text: "auth.signedout"},
+	"expired":   {Kind: "warn", Text: "auth.expired"},
 }
 
 // Overview loads the signed-in home page's figures (handlers/overview).
@@ -37,7 +37,11 @@ func homePage(ov Overview) gin.HandlerFunc {
 		if next := safeNext(c.Query("next")); next != "" {
 			signIn += "?next=" + url.QueryEscape(next)
 		}
-		renderHomeVM(c, http.StatusOK, homeMessages[c.Query("m")], home.Home{SignInURL: signIn}, ov)
+		n := homeMessages[c.Query("m")]
+		if n.Text != "" {
+			n.Text = text.T(c, n.Text)
+		}
+		renderHomeVM(c, http.StatusOK, n, home.Home{SignInURL: signIn}, ov)
 	}
 }
 
@@ -52,7 +56,7 @@ func renderHomeVM(c *gin.Context, status int, flash layout.Notice, vm home.Home,
 			vm.Overview = ov.Overview(c.Request.Context(), web.TokenOf(c), u.Location())
 		}
 	}
-	web.Render(c, status, web.Page{Title: text.T("home.title"), Flash: flash}, home.Page(vm))
+	web.Render(c, status, web.Page{Title: text.T(c, "home.title"), Flash: flash}, home.Page(vm))
 }
 
 // Checker is one readiness dependency.

@@ -107,9 +107,9 @@ func csrf(exempt ...string) gin.HandlerFunc {
 		if err := cop.Check(c.Request); err != nil {
 			c.Header("Vary", web.HeaderRequest)
 			if web.IsFragment(c) {
-				web.Component(c, http.StatusForbidden, layout.Toast(text.T("err.csrf")))
+				web.Component(c, http.StatusForbidden, layout.Toast(text.T(c, "err.csrf")))
 			} else {
-				web.Component(c, http.StatusForbidden, layout.ErrorBody(text.T("err.title"), text.T("err.csrf"), ""))
+				web.Component(c, http.StatusForbidden, layout.ErrorBody(text.T(c, "err.title"), text.T(c, "err.csrf"), ""))
 			}
 			c.Abort()
 			return

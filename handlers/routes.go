@@ -71,7 +71,7 @@ func New(d Deps) *gin.Engine {
 		CSS: d.Assets.Path("app.css"), JS: d.Assets.Path("app.js"), Icon: d.Assets.Path("favicon.svg"),
 		HTMX: d.Assets.Path("vendor/htmx-2.0.11.min.js"), SSE: d.Assets.Path("vendor/htmx-ext-sse-2.2.4.min.js"),
 	}}
-	appChain := []gin.HandlerFunc{
+	appChain := []gin.HandlerFunc{withLang,
 		func(c *gin.Context) { c.Request = session.TrackOutage(c.Request); c.Next() },
 		sessions.Sessions(session.Name, d.Sessions),
 		web.WithShell(shell), web.WithSignInAgain(auth.signInAgain),
@@ -89,6 +89,7 @@ func New(d Deps) *gin.Engine {
 	public.GET("/auth/login", noStore, auth.login)
 	public.GET("/auth/callback", noStore, auth.callback)
 	public.POST("/auth/logout", auth.logout)
+	public.POST("/lang", switchLang(d.Secure))
 
 	authed := app.Group("/", noStore, auth.loadUser(true))
 	for _, f := range d.Features {

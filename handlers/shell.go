@@ -41,15 +41,15 @@ func localPath(p string) string {
 
 // shortcutsPage lists the keyboard shortcuts (the dialog without script).
 func shortcutsPage(c *gin.Context) {
-	web.Render(c, http.StatusOK, web.Page{Title: text.T("keys.title")}, layout.ShortcutsPage())
+	web.Render(c, http.StatusOK, web.Page{Title: text.T(c, "keys.title")}, layout.ShortcutsPage())
 }
 
 // notFound is the app's 404 for any unknown address: a real page with the
 // navigation and ways on (a toast for htmx).
 func notFound(c *gin.Context) {
 	if web.IsFragment(c) {
-		web.Component(c, http.StatusNotFound, layout.Toast(text.T("err.not_found")))
+		web.Component(c, http.StatusNotFound, layout.Toast(text.T(c, "err.not_found")))
 		return
 	}
-	web.Render(c, http.StatusNotFound, web.Page{Title: text.T("err.notfound.title")}, layout.NotFoundBody())
+	web.Render(c, http.StatusNotFound, web.Page{Title: text.T(c, "err.notfound.title")}, layout.NotFoundBody())
 }

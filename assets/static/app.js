@@ -10,12 +10,17 @@
   });
 
   // "n s ago" texts: every element with data-since="<ms epoch>" is kept fresh.
+  // The texts come from the page (data-ago-* on <body>, in the page's
+  // language): no inline script is allowed, and app.js holds no words.
+  function fmt(key, n) {
+    return (document.body.getAttribute("data-ago-" + key) || "%d").replace("%d", n);
+  }
   function ago(ms) {
     var s = Math.max(0, Math.round((Date.now() - ms) / 1000));
-    if (s < 60) return s + " s ago";
-    if (s < 3600) return Math.floor(s / 60) + " min ago";
-    if (s < 86400) return Math.floor(s / 3600) + " h ago";
-    return Math.floor(s / 86400) + " d ago";
+    if (s < 60) return fmt("s", s);
+    if (s < 3600) return fmt("min", Math.floor(s / 60));
+    if (s < 86400) return fmt("h", Math.floor(s / 3600));
+    return fmt("d", Math.floor(s / 86400));
   }
   function tick() {
     document.querySelectorAll("[data-since]").forEach(function (el) {
@@ -75,7 +80,7 @@
     var d = document.createElement("div");
     d.className = "notice bad";
     d.setAttribute("role", "status");
-    d.textContent = t.getAttribute("data-text-offline") || "Connection lost. Retrying…";
+    d.textContent = t.getAttribute("data-text-offline");
     t.appendChild(d);
     setTimeout(function () { d.remove(); }, 6000);
   });

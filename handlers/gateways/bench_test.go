@@ -37,7 +37,7 @@ func decodedGateways(tb testing.TB, n int) []thingplus.Gateway {
 func benchPage(h *Handler, rows []gwRow) vt.Page {
 	v := viewer{now: testNow, loc: thingplus.Zone("+9.00")}
 	st := listState{Sort: "name", Dir: "asc"}
-	return vt.Page{Filter: vt.Filter{Sort: st.Sort, Dir: st.Dir, Options: statusOptions("")}, Table: h.tableOf(rows, st, v, testNow)}
+	return vt.Page{Filter: vt.Filter{Sort: st.Sort, Dir: st.Dir, Options: statusOptions(context.Background(), "")}, Table: h.tableOf(rows, st, v, testNow)}
 }
 
 var benchShell = layout.Shell{Title: "Gateways", Active: "gateways", User: &layout.User{Name: "Demo", LoginID: "demo"},
@@ -46,7 +46,7 @@ var benchShell = layout.Shell{Title: "Gateways", Active: "gateways", User: &layo
 // The gateways page for 1,000 gateways: render alone (view model ready).
 func BenchmarkRenderGatewaysPage1000(b *testing.B) {
 	h := New(nil, Options{})
-	page := layout.Page(benchShell, vt.GatewaysPage(benchPage(h, rowsOf(decodedGateways(b, 1000), benchModels))))
+	page := layout.Page(benchShell, vt.GatewaysPage(benchPage(h, rowsOf(context.Background(), decodedGateways(b, 1000), benchModels))))
 	var buf bytes.Buffer
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -68,7 +68,7 @@ func BenchmarkBuildAndRenderGatewaysPage1000(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf.Reset()
-		rows := rowsOf(gws, benchModels)
+		rows := rowsOf(context.Background(), gws, benchModels)
 		if err := layout.Page(benchShell, vt.GatewaysPage(benchPage(h, rows))).Render(ctx, &buf); err != nil {
 			b.Fatal(err)
 		}

@@ -145,7 +145,7 @@ func (v viewer) buildChart(in chartIn) vt.Chart {
 		XTitle: vt.AxisTitle{X: coord(padL + plotW/2), Y: coord(chartH - 8), Text: v.timeTitle()},
 		YTitle: vt.AxisTitle{X: "0", Y: "0", Text: in.yTitle,
 			Transform: "translate(18 " + coord(padT+plotH/2) + ") rotate(-90)"},
-		Hint: text.T("gw.chart.hint"),
+		Hint: text.T(v.ctx, "gw.chart.hint"),
 	}
 	s, e := in.start.UnixMilli(), in.end.UnixMilli()
 	if e <= s {
@@ -161,7 +161,7 @@ func (v viewer) buildChart(in chartIn) vt.Chart {
 		return c
 	}
 	if len(in.pts) == 0 {
-		c.Empty = text.T("gw.chart.empty")
+		c.Empty = text.T(v.ctx, "gw.chart.empty")
 		return c
 	}
 	st := statsOf(in.pts)
@@ -235,7 +235,7 @@ func (v viewer) drawBars(c *vt.Chart, in chartIn, x func(int64) float64) {
 	base := y(0)
 	w := plotW / float64(in.end.Sub(in.start)/in.r.Step+1) / 2
 	w = math.Max(math.Min(w, 24), 0.5)
-	c.Legend = []vt.LegendItem{{Class: "chart-bar in", Label: text.T("gw.chart.in")}, {Class: "chart-bar out", Label: text.T("gw.chart.out")}}
+	c.Legend = []vt.LegendItem{{Class: "chart-bar in", Label: text.T(v.ctx, "gw.chart.in")}, {Class: "chart-bar out", Label: text.T(v.ctx, "gw.chart.out")}}
 	for _, b := range in.bars {
 		x0 := x(b.t.UnixMilli())
 		when := v.pointTime(b.t)
@@ -247,7 +247,7 @@ func (v viewer) drawBars(c *vt.Chart, in chartIn, x func(int64) float64) {
 			bx := x0 + float64(i)*w
 			c.Bars = append(c.Bars, vt.Bar{X: coord(bx), Y: coord(yy), W: coord(w * 0.9), H: coord(math.Max(base-yy, 0)), Class: side.cls})
 			c.Points = append(c.Points, vt.ChartPoint{X: coord(bx + w*0.45), Y: coord(yy),
-				Label: text.T(side.key) + " " + in.format(side.n) + " · " + when})
+				Label: text.T(v.ctx, side.key) + " " + in.format(side.n) + " · " + when})
 		}
 	}
 }
@@ -255,7 +255,7 @@ func (v viewer) drawBars(c *vt.Chart, in chartIn, x func(int64) float64) {
 // timeTitle names the time axis with the user's zone.
 func (v viewer) timeTitle() string {
 	_, off := time.Unix(0, 0).In(v.loc).Zone()
-	return text.T("gw.chart.time") + " (" + zoneName(v.loc, off) + ")"
+	return text.T(v.ctx, "gw.chart.time") + " (" + zoneName(v.loc, off) + ")"
 }
 
 func zoneName(loc *time.Location, off int) string {

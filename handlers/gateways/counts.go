@@ -12,7 +12,7 @@ func (h *Handler) StatusCounts(ctx context.Context, token string) (map[string]in
 	}
 	now := h.now()
 	out := map[string]int{}
-	for _, r := range rowsOf(gws, nil) {
+	for _, r := range rowsOf(ctx, gws, nil) {
 		out[r.Status.key(now)]++
 	}
 	return out, nil
@@ -27,7 +27,7 @@ func (h *Handler) GatewayStates(ctx context.Context, token string) (map[string][
 	}
 	now := h.now()
 	out := map[string][2]string{}
-	for _, r := range rowsOf(gws, nil) {
+	for _, r := range rowsOf(ctx, gws, nil) {
 		out[r.ID] = [2]string{r.Name, r.Status.key(now)}
 	}
 	return out, nil

@@ -33,7 +33,7 @@ func FuzzGatewaysJSONToView(f *testing.F) {
 		}
 		h := New(nil, Options{Now: func() time.Time { return testNow }})
 		v := fuzzViewer()
-		rows := rowsOf(gws, map[string]string{"52": "Open API Gateway"})
+		rows := rowsOf(context.Background(), gws, map[string]string{"52": "Open API Gateway"})
 		for _, st := range []listState{
 			{Sort: "name", Dir: "asc"},
 			{Q: "a", Status: stStale, Sort: "last", Dir: "desc"},

@@ -137,11 +137,12 @@ func userKey(c *gin.Context) string {
 
 // viewer is who looks and when: the clock and the user's time zone.
 type viewer struct {
+	ctx context.Context // carries the language
 	now time.Time
 	loc *time.Location
 }
 
 func (h *Handler) viewerOf(c *gin.Context) viewer {
 	u, _ := web.UserOf(c)
-	return viewer{now: h.now(), loc: u.Location()}
+	return viewer{ctx: c, now: h.now(), loc: u.Location()}
 }

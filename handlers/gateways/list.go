@@ -51,7 +51,7 @@ func (h *Handler) loadRows(ctx context.Context, token string) ([]gwRow, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return rowsOf(gws, modelNames(models)), nil
+	return rowsOf(ctx, gws, modelNames(models)), nil
 }
 
 // loadDetail fetches a gateway's devices, sensors (with status and latest
@@ -99,10 +99,10 @@ func (h *Handler) detailOrLast(ctx context.Context, c *gin.Context, gwID string,
 func (h *Handler) lastDetail(c *gin.Context, gwID string, v viewer) vt.Detail {
 	if last, at, ok := lastOf[detailData](h.last, userKey(c)+"|detail|"+gwID); ok {
 		d := last.detail
-		d.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T("gw.asof"), v.absolute(at))}
+		d.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(at))}
 		return d
 	}
-	return vt.Detail{Notice: vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}}
+	return vt.Detail{Notice: vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}}
 }
 
 // list serves /gateways: the page, or (htmx) the table fragment alone.
@@ -124,9 +124,9 @@ func (h *Handler) list(c *gin.Context) {
 		slog.WarnContext(ctx, "gateways: Thing+ unavailable", "err", err)
 		if last, lastAt, ok := lastOf[listData](h.last, key); ok {
 			rows, at = last.rows, lastAt
-			notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T("gw.asof"), v.absolute(lastAt))}
+			notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(lastAt))}
 		} else {
-			notice = vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}
+			notice = vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}
 		}
 	default:
 		web.Fail(c, err)
@@ -159,10 +159,10 @@ func (h *Handler) list(c *gin.Context) {
 		return
 	}
 	page := vt.Page{
-		Filter: vt.Filter{Q: st.Q, Status: st.Status, Sort: st.Sort, Dir: st.Dir, Options: statusOptions(st.Status)},
+		Filter: vt.Filter{Q: st.Q, Status: st.Status, Sort: st.Sort, Dir: st.Dir, Options: statusOptions(c, st.Status)},
 		Table:  table,
 	}
-	web.Render(c, status, web.Page{Title: text.T("gw.title"), Active: "gateways"}, vt.GatewaysPage(page))
+	web.Render(c, status, web.Page{Title: text.T(c, "gw.title"), Active: "gateways"}, vt.GatewaysPage(page))
 }
 
 // openRows loads the details of the open rows that are shown, concurrently.
@@ -203,7 +203,7 @@ func (h *Handler) loadGatewayRow(ctx context.Context, token, id string) (gwRow, 
 	if err := g.Wait(); err != nil {
 		return gwRow{}, err
 	}
-	return rowsOf([]thingplus.Gateway{gw}, modelNames(models))[0], nil
+	return rowsOf(ctx, []thingplus.Gateway{gw}, modelNames(models))[0], nil
 }
 
 // rowOrLast is loadGatewayRow with the outage fallback: the row kept from
@@ -261,7 +261,7 @@ func (h *Handler) gateway(c *gin.Context) {
 	if rowDown || detDown {
 		status = http.StatusServiceUnavailable
 		if d.Notice.Text == "" {
-			d.Notice = vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}
+			d.Notice = vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}
 		}
 	}
 	row := openRow(v.rowView(&r, r.Status.key(v.now)), d)
@@ -270,8 +270,8 @@ func (h *Handler) gateway(c *gin.Context) {
 		web.Component(c, status, vt.GatewayRow(row))
 		return
 	}
-	page := vt.GatewayPage{Title: r.Name, Back: "/gateways", BackLbl: text.T("gw.back"),
-		Columns: plainColumns(), Row: row, PortalURL: portalLink(h.portal, r.ID)}
+	page := vt.GatewayPage{Title: r.Name, Back: "/gateways", BackLbl: text.T(c, "gw.back"),
+		Columns: plainColumns(c), Row: row, PortalURL: portalLink(h.portal, r.ID)}
 	web.Render(c, status, web.Page{Title: r.Name, Active: "gateways"}, vt.GatewayPageView(page))
 }
 
@@ -292,8 +292,8 @@ func (h *Handler) row(c *gin.Context) {
 }
 
 // plainColumns are the table's headers without sort links.
-func plainColumns() []vt.Column {
-	cols := listState{}.columns()
+func plainColumns(ctx context.Context) []vt.Column {
+	cols := listState{}.columns(ctx)
 	for i := range cols {
 		cols[i].Href, cols[i].Sort = "", ""
 	}

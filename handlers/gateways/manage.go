@@ -12,6 +12,7 @@ package gateways
 // notice; an expired token sends the user to sign in (web.Fail).
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -61,7 +62,7 @@ var gatewayIDRe = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
 func readForm(c *gin.Context) bool {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBody)
 	if err := c.Request.ParseForm(); err != nil {
-		web.Fail(c, web.FormError(err, "form", text.T("err.invalid")))
+		web.Fail(c, web.FormError(c, err, "form", text.T(c, "err.invalid")))
 		return false
 	}
 	return true
@@ -73,31 +74,31 @@ func formValue(c *gin.Context, key string) string {
 }
 
 // checkName validates a gateway name; "" means fine.
-func checkName(name string) string {
+func checkName(ctx context.Context, name string) string {
 	switch {
 	case name == "":
-		return text.T("gw.err.name.empty")
+		return text.T(ctx, "gw.err.name.empty")
 	case utf8.RuneCountInString(name) > maxName:
-		return text.T("gw.err.name.long")
+		return text.T(ctx, "gw.err.name.long")
 	}
 	return ""
 }
 
 // parseMinutes reads a report interval in whole minutes (1–10080).
-func parseMinutes(s string) (time.Duration, string) {
+func parseMinutes(ctx context.Context, s string) (time.Duration, string) {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > maxMinutes {
-		return 0, text.T("gw.err.minutes")
+		return 0, text.T(ctx, "gw.err.minutes")
 	}
 	return time.Duration(n) * time.Minute, ""
 }
 
 // everyText is a report interval in words ("5 min", "90 s").
-func everyText(d time.Duration) string {
+func everyText(ctx context.Context, d time.Duration) string {
 	if d%time.Minute == 0 {
-		return fmt.Sprintf(text.T("gw.every.min"), int(d/time.Minute))
+		return fmt.Sprintf(text.T(ctx, "gw.every.min"), int(d/time.Minute))
 	}
-	return fmt.Sprintf(text.T("gw.every.s"), int(d/time.Second))
+	return fmt.Sprintf(text.T(ctx, "gw.every.s"), int(d/time.Second))
 }
 
 // refusal is how a failed Thing+ write is shown in a form.
@@ -111,13 +112,13 @@ type refusal struct {
 // refusals a form can show (an expired token, a bug): web.Fail answers.
 // adding tells registerGateway's 403/404 (about the site or model) from
 // those of a change (about the gateway).
-func refusalOf(err error, adding bool) (r refusal, ok bool) {
+func refusalOf(ctx context.Context, err error, adding bool) (r refusal, ok bool) {
 	var te *thingplus.Error
 	if !errors.As(err, &te) || te.Kind == thingplus.KindUnauthorized || te.Kind == thingplus.KindOAuth {
 		return r, false
 	}
 	bad := func(key string) refusal {
-		return refusal{status: http.StatusUnprocessableEntity, notice: vt.Notice{Kind: "bad", Text: text.T(key)}}
+		return refusal{status: http.StatusUnprocessableEntity, notice: vt.Notice{Kind: "bad", Text: text.T(ctx, key)}}
 	}
 	switch {
 	case thingplus.IsBilling(err):
@@ -138,7 +139,7 @@ func refusalOf(err error, adding bool) (r refusal, ok bool) {
 	case te.Kind == thingplus.KindConflict:
 		return refusal{status: http.StatusConflict, field: "id"}, true // the caller words it
 	case te.Kind == thingplus.KindUnavailable:
-		return refusal{status: http.StatusServiceUnavailable, notice: vt.Notice{Kind: "warn", Text: text.T("gw.err.unavailable")}}, true
+		return refusal{status: http.StatusServiceUnavailable, notice: vt.Notice{Kind: "warn", Text: text.T(ctx, "gw.err.unavailable")}}, true
 	case te.Kind == thingplus.KindInvalid:
 		msg, code := te.Message, te.Code
 		if msg == "" {
@@ -148,7 +149,7 @@ func refusalOf(err error, adding bool) (r refusal, ok bool) {
 			code = strconv.Itoa(te.Status)
 		}
 		return refusal{status: http.StatusUnprocessableEntity,
-			notice: vt.Notice{Kind: "bad", Text: fmt.Sprintf(text.T("gw.err.refused"), clip(msg, 200), code)}}, true
+			notice: vt.Notice{Kind: "bad", Text: fmt.Sprintf(text.T(ctx, "gw.err.refused"), clip(msg, 200), code)}}, true
 	}
 	return r, false
 }

@@ -80,7 +80,7 @@ func (h *Handler) loadChoices(ctx context.Context, token string) (addChoices, er
 
 // decorate fills the form's choices, selecting what the user chose (or
 // Virtual Gateway-Basic and the first site).
-func (ch addChoices) decorate(f *vt.AddForm) {
+func (ch addChoices) decorate(ctx context.Context, f *vt.AddForm) {
 	if f.Model == "" {
 		f.Model = "6"
 		if _, ok := ch.model("6"); !ok {
@@ -92,8 +92,8 @@ func (ch addChoices) decorate(f *vt.AddForm) {
 			}
 		}
 	}
-	virtual := vt.OptionGroup{Label: text.T("gw.add.models.virtual")}
-	physical := vt.OptionGroup{Label: text.T("gw.add.models.real")}
+	virtual := vt.OptionGroup{Label: text.T(ctx, "gw.add.models.virtual")}
+	physical := vt.OptionGroup{Label: text.T(ctx, "gw.add.models.real")}
 	for _, m := range ch.models {
 		label := m.DisplayName
 		if label == "" {
@@ -115,7 +115,7 @@ func (ch addChoices) decorate(f *vt.AddForm) {
 	f.SiteText = ch.sitesErr != nil
 	if f.SiteText {
 		if thingplus.IsScopeDenied(ch.sitesErr) && f.Notice.Text == "" {
-			f.Notice = vt.Notice{Kind: "warn", Text: text.T("gw.err.scope.sites")}
+			f.Notice = vt.Notice{Kind: "warn", Text: text.T(ctx, "gw.err.scope.sites")}
 		}
 		return
 	}
@@ -124,33 +124,33 @@ func (ch addChoices) decorate(f *vt.AddForm) {
 	}
 	f.Sites = make([]vt.Option, len(ch.sites))
 	for i, s := range ch.sites {
-		f.Sites[i] = vt.Option{Value: string(s.ID), Label: fmt.Sprintf(text.T("gw.add.site.label"), cmp.Or(s.Name, string(s.ID)), s.ID),
+		f.Sites[i] = vt.Option{Value: string(s.ID), Label: fmt.Sprintf(text.T(ctx, "gw.add.site.label"), cmp.Or(s.Name, string(s.ID)), s.ID),
 			Selected: string(s.ID) == f.Site}
 	}
 }
 
 // validate checks the form against the choices and builds the
 // registration; the errors are by field.
-func (ch addChoices) validate(f *vt.AddForm) (thingplus.Registration, map[string]string) {
+func (ch addChoices) validate(ctx context.Context, f *vt.AddForm) (thingplus.Registration, map[string]string) {
 	errs := map[string]string{}
 	reg := thingplus.Registration{Name: f.Name, Model: f.Model, SiteID: f.Site, ID: f.ID}
-	if msg := checkName(f.Name); msg != "" {
+	if msg := checkName(ctx, f.Name); msg != "" {
 		errs["name"] = msg
 	}
 	m, ok := ch.model(f.Model)
 	if !ok {
-		errs["model"] = text.T("gw.err.model")
+		errs["model"] = text.T(ctx, "gw.err.model")
 	}
 	switch {
 	case f.ID == "" && ok && isVirtual(m):
 		reg.ID = newVirtualID()
 	case f.ID == "" && ok:
-		errs["id"] = text.T("gw.err.id.required")
+		errs["id"] = text.T(ctx, "gw.err.id.required")
 	case f.ID == "":
 	case !gatewayIDRe.MatchString(f.ID):
-		errs["id"] = text.T("gw.err.id.chars")
+		errs["id"] = text.T(ctx, "gw.err.id.chars")
 	case f.ID == "new":
-		errs["id"] = text.T("gw.err.id.reserved")
+		errs["id"] = text.T(ctx, "gw.err.id.reserved")
 	}
 	if ch.sitesErr == nil {
 		found := false
@@ -158,13 +158,13 @@ func (ch addChoices) validate(f *vt.AddForm) (thingplus.Registration, map[string
 			found = found || string(s.ID) == f.Site
 		}
 		if !found {
-			errs["site"] = text.T("gw.err.site")
+			errs["site"] = text.T(ctx, "gw.err.site")
 		}
 	} else if !gatewayIDRe.MatchString(f.Site) {
-		errs["site"] = text.T("gw.err.site")
+		errs["site"] = text.T(ctx, "gw.err.site")
 	}
 	if f.Minutes != "" {
-		every, msg := parseMinutes(f.Minutes)
+		every, msg := parseMinutes(ctx, f.Minutes)
 		if msg != "" {
 			errs["minutes"] = msg
 		}
@@ -195,7 +195,7 @@ func (h *Handler) addForm(c *gin.Context) {
 		return
 	}
 	f := vt.AddForm{Open: true}
-	ch.decorate(&f)
+	ch.decorate(c, &f)
 	h.renderAdd(c, http.StatusOK, f)
 }
 
@@ -212,17 +212,17 @@ func (h *Handler) create(c *gin.Context) {
 		web.Fail(c, err)
 		return
 	}
-	reg, errs := ch.validate(&f)
+	reg, errs := ch.validate(c, &f)
 	if len(errs) > 0 {
 		f.Errors = errs
-		ch.decorate(&f)
+		ch.decorate(c, &f)
 		h.renderAdd(c, http.StatusUnprocessableEntity, f)
 		return
 	}
 	gw, err := h.manage.RegisterGateway(ctx, token, reg)
 	h.afterWrite(token)
 	if err != nil {
-		ref, ok := refusalOf(err, true)
+		ref, ok := refusalOf(c, err, true)
 		if !ok {
 			web.Fail(c, err)
 			return
@@ -230,14 +230,14 @@ func (h *Handler) create(c *gin.Context) {
 		slog.InfoContext(ctx, "gateway registration refused", "err", err)
 		f.Notice = ref.notice
 		if ref.status == http.StatusConflict {
-			msg := fmt.Sprintf(text.T("gw.err.duplicate"), reg.ID)
+			msg := fmt.Sprintf(text.T(c, "gw.err.duplicate"), reg.ID)
 			if f.ID != "" {
 				f.Errors = map[string]string{"id": msg}
 			} else {
 				f.Notice = vt.Notice{Kind: "bad", Text: msg}
 			}
 		}
-		ch.decorate(&f)
+		ch.decorate(c, &f)
 		h.renderAdd(c, ref.status, f)
 		return
 	}
@@ -254,9 +254,9 @@ func (h *Handler) create(c *gin.Context) {
 	// A fresh form (another gateway may follow), the outcome on top, and
 	// the table told to reload.
 	done := vt.AddForm{Open: true,
-		Notice: vt.Notice{Kind: "ok", Text: fmt.Sprintf(text.T("gw.add.done"), gw.Name)},
-		Added:  &vt.Link{Text: fmt.Sprintf(text.T("gw.add.done.link"), gw.Name), Href: gatewayHref(gw.ID)}}
-	ch.decorate(&done)
+		Notice: vt.Notice{Kind: "ok", Text: fmt.Sprintf(text.T(c, "gw.add.done"), gw.Name)},
+		Added:  &vt.Link{Text: fmt.Sprintf(text.T(c, "gw.add.done.link"), gw.Name), Href: gatewayHref(gw.ID)}}
+	ch.decorate(c, &done)
 	c.Header("HX-Trigger", hxChanged)
 	h.renderAdd(c, http.StatusOK, done)
 }
@@ -269,5 +269,5 @@ func (h *Handler) renderAdd(c *gin.Context, status int, f vt.AddForm) {
 		return
 	}
 	f.Page = true
-	web.Render(c, status, web.Page{Title: text.T("gw.add.title"), Active: "gateways"}, vt.AddPage(f))
+	web.Render(c, status, web.Page{Title: text.T(c, "gw.add.title"), Active: "gateways"}, vt.AddPage(f))
 }

@@ -27,7 +27,7 @@ func FuzzAddForm(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, name, model, id, site, minutes string) {
 		in := vt.AddForm{Open: true, Name: clip(strings.TrimSpace(name), maxField), Model: model, ID: clip(id, maxField), Site: site, Minutes: minutes}
-		reg, errs := ch.validate(&in)
+		reg, errs := ch.validate(context.Background(), &in)
 		if len(errs) == 0 {
 			if reg.Name == "" || utf8.RuneCountInString(reg.Name) > maxName || !gatewayIDRe.MatchString(reg.ID) || reg.ID == "new" ||
 				reg.SiteID != "1" || (reg.Model != "6" && reg.Model != "18" && reg.Model != "52") {
@@ -38,7 +38,7 @@ func FuzzAddForm(f *testing.F) {
 			}
 		}
 		in.Errors = errs
-		ch.decorate(&in)
+		ch.decorate(context.Background(), &in)
 		var buf bytes.Buffer
 		if err := vt.AddSection(in).Render(context.Background(), &buf); err != nil {
 			t.Fatal(err)

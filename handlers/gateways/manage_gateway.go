@@ -24,17 +24,17 @@ var manageQuery = thingplus.Query{Fields: []string{"name", "reportInterval"}}
 var deleteQuery = thingplus.Query{Fields: []string{"name", "devices", "sensors"}}
 
 // manageOf is the panel of a gateway as Thing+ has it.
-func manageOf(gw thingplus.Gateway, page bool) vt.Manage {
+func manageOf(ctx context.Context, gw thingplus.Gateway, page bool) vt.Manage {
 	m := vt.Manage{ID: gw.ID, Title: clip(gw.Name, maxField), Name: clip(gw.Name, maxField), Page: page}
 	every := gw.Interval()
-	m.Current = text.T("gw.manage.current.unknown")
+	m.Current = text.T(ctx, "gw.manage.current.unknown")
 	if every > 0 {
-		m.Current = fmt.Sprintf(text.T("gw.manage.current"), everyText(every))
+		m.Current = fmt.Sprintf(text.T(ctx, "gw.manage.current"), everyText(ctx, every))
 		if every%time.Minute == 0 {
 			m.Minutes = strconv.Itoa(int(every / time.Minute))
 		}
 	}
-	m.Confirm = fmt.Sprintf(text.T("gw.manage.confirm"), m.Title, gw.ID)
+	m.Confirm = fmt.Sprintf(text.T(ctx, "gw.manage.confirm"), m.Title, gw.ID)
 	return m
 }
 
@@ -46,14 +46,14 @@ func (h *Handler) loadManage(ctx context.Context, token, id string, page bool) (
 		if !isUnavailable(err) {
 			return m, false, err
 		}
-		m = manageOf(thingplus.Gateway{ID: id}, page)
-		m.Notice = vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}
+		m = manageOf(ctx, thingplus.Gateway{ID: id}, page)
+		m.Notice = vt.Notice{Kind: "warn", Text: text.T(ctx, "gw.unavailable")}
 		return m, true, nil
 	}
 	if gw.ID == "" {
 		gw.ID = id
 	}
-	return manageOf(gw, page), false, nil
+	return manageOf(ctx, gw, page), false, nil
 }
 
 // managePanel serves GET /gateways/{id}/manage: the panel (htmx, in place of
@@ -74,9 +74,9 @@ func (h *Handler) managePanel(c *gin.Context) {
 	}
 	switch c.Query("done") {
 	case "renamed":
-		m.Notice = vt.Notice{Kind: "ok", Text: fmt.Sprintf(text.T("gw.manage.renamed"), m.Title)}
+		m.Notice = vt.Notice{Kind: "ok", Text: fmt.Sprintf(text.T(c, "gw.manage.renamed"), m.Title)}
 	case "retimed":
-		m.Notice = vt.Notice{Kind: "ok", Text: fmt.Sprintf(text.T("gw.manage.retimed"), everyOfMinutes(m.Minutes))}
+		m.Notice = vt.Notice{Kind: "ok", Text: fmt.Sprintf(text.T(c, "gw.manage.retimed"), everyOfMinutes(c, m.Minutes))}
 	}
 	status := http.StatusOK
 	if down {
@@ -85,9 +85,9 @@ func (h *Handler) managePanel(c *gin.Context) {
 	h.renderManage(c, status, m)
 }
 
-func everyOfMinutes(minutes string) string {
+func everyOfMinutes(ctx context.Context, minutes string) string {
 	n, _ := strconv.Atoi(minutes)
-	return everyText(time.Duration(n) * time.Minute)
+	return everyText(ctx, time.Duration(n)*time.Minute)
 }
 
 // renderManage answers the panel alone (htmx) or the management page.
@@ -108,23 +108,25 @@ func (h *Handler) renderManage(c *gin.Context, status int, m vt.Manage) {
 // change is one management form: rename or re-time.
 type change struct {
 	field string // the form field: name | minutes
-	check func(v string) string
+	check func(ctx context.Context, v string) string
 	apply func(ctx context.Context, token, id, v string) error
-	done  func(v string) string // the success notice
-	after string                // the done= of the no-JS redirect
+	done  func(ctx context.Context, v string) string // the success notice
+	after string                                     // the done= of the no-JS redirect
 }
 
 var renameChange = change{
 	field: "name",
 	check: checkName,
-	done:  func(v string) string { return fmt.Sprintf(text.T("gw.manage.renamed"), v) },
+	done:  func(ctx context.Context, v string) string { return fmt.Sprintf(text.T(ctx, "gw.manage.renamed"), v) },
 	after: "renamed",
 }
 
 var retimeChange = change{
 	field: "minutes",
-	check: func(v string) string { _, msg := parseMinutes(v); return msg },
-	done:  func(v string) string { return fmt.Sprintf(text.T("gw.manage.retimed"), everyOfMinutes(v)) },
+	check: func(ctx context.Context, v string) string { _, msg := parseMinutes(ctx, v); return msg },
+	done: func(ctx context.Context, v string) string {
+		return fmt.Sprintf(text.T(ctx, "gw.manage.retimed"), everyOfMinutes(ctx, v))
+	},
 	after: "retimed",
 }
 
@@ -142,7 +144,7 @@ func (h *Handler) rename(c *gin.Context) {
 func (h *Handler) retime(c *gin.Context) {
 	ch := retimeChange
 	ch.apply = func(ctx context.Context, token, id, v string) error {
-		every, _ := parseMinutes(v)
+		every, _ := parseMinutes(ctx, v)
 		return h.manage.SetReportInterval(ctx, token, id, every)
 	}
 	h.change(c, ch)
@@ -164,7 +166,7 @@ func (h *Handler) change(c *gin.Context, ch change) {
 	failed := func(status int, notice vt.Notice, fieldMsg string) {
 		m, _, err := h.loadManage(ctx, token, id, onPage)
 		if err != nil {
-			m = manageOf(thingplus.Gateway{ID: id}, onPage) // gone or denied: still show why
+			m = manageOf(c, thingplus.Gateway{ID: id}, onPage) // gone or denied: still show why
 		}
 		if ch.field == "name" {
 			m.Name = v
@@ -179,14 +181,14 @@ func (h *Handler) change(c *gin.Context, ch change) {
 		}
 		h.renderManage(c, status, m)
 	}
-	if msg := ch.check(v); msg != "" {
+	if msg := ch.check(ctx, v); msg != "" {
 		failed(http.StatusUnprocessableEntity, vt.Notice{}, msg)
 		return
 	}
 	err := ch.apply(ctx, token, id, v)
 	h.afterWrite(token)
 	if err != nil {
-		ref, ok := refusalOf(err, false)
+		ref, ok := refusalOf(c, err, false)
 		if !ok {
 			web.Fail(c, err)
 			return
@@ -201,9 +203,9 @@ func (h *Handler) change(c *gin.Context, ch change) {
 	}
 	m, _, err := h.loadManage(ctx, token, id, onPage)
 	if err != nil {
-		m = manageOf(thingplus.Gateway{ID: id, Name: v}, onPage)
+		m = manageOf(c, thingplus.Gateway{ID: id, Name: v}, onPage)
 	}
-	m.Notice = vt.Notice{Kind: "ok", Text: ch.done(v)}
+	m.Notice = vt.Notice{Kind: "ok", Text: ch.done(ctx, v)}
 	if onPage {
 		h.renderManage(c, http.StatusOK, m)
 		return
@@ -255,9 +257,9 @@ func (h *Handler) confirmDelete(c *gin.Context) {
 	}
 	name := clip(gw.Name, maxField)
 	d := vt.DeleteConfirm{ID: id, Name: name,
-		Question: fmt.Sprintf(text.T("gw.delete.question"), name, id),
-		Details:  fmt.Sprintf(text.T("gw.delete.details"), gw.Devices.Len(), gw.Sensors.Len())}
-	web.Render(c, http.StatusOK, web.Page{Title: text.T("gw.delete.title"), Active: "gateways"}, vt.DeletePage(d))
+		Question: fmt.Sprintf(text.T(c, "gw.delete.question"), name, id),
+		Details:  fmt.Sprintf(text.T(c, "gw.delete.details"), gw.Devices.Len(), gw.Sensors.Len())}
+	web.Render(c, http.StatusOK, web.Page{Title: text.T(c, "gw.delete.title"), Active: "gateways"}, vt.DeletePage(d))
 }
 
 // deleteGateway serves POST /gateways/{id}/delete. A gateway already gone
@@ -274,7 +276,7 @@ func (h *Handler) deleteGateway(c *gin.Context) {
 	err := h.manage.DeleteGateway(ctx, token, id)
 	h.afterWrite(token)
 	if err != nil && !thingplus.IsKind(err, thingplus.KindNotFound) {
-		ref, ok := refusalOf(err, false)
+		ref, ok := refusalOf(c, err, false)
 		if !ok {
 			web.Fail(c, err)
 			return
@@ -282,7 +284,7 @@ func (h *Handler) deleteGateway(c *gin.Context) {
 		slog.InfoContext(ctx, "gateway delete refused", "err", err)
 		m, _, lerr := h.loadManage(ctx, token, id, !web.IsFragment(c))
 		if lerr != nil {
-			m = manageOf(thingplus.Gateway{ID: id, Name: name}, !web.IsFragment(c))
+			m = manageOf(c, thingplus.Gateway{ID: id, Name: name}, !web.IsFragment(c))
 		}
 		m.Notice = ref.notice
 		if web.IsFragment(c) {
@@ -302,5 +304,5 @@ func (h *Handler) deleteGateway(c *gin.Context) {
 	}
 	c.Header("HX-Trigger", hxChanged)
 	c.Header("HX-Reswap", "delete")
-	web.Component(c, http.StatusOK, vt.Changed(fmt.Sprintf(text.T("gw.deleted"), name)))
+	web.Component(c, http.StatusOK, vt.Changed(fmt.Sprintf(text.T(c, "gw.deleted"), name)))
 }

@@ -309,12 +309,12 @@ func TestManageAddValidation(t *testing.T) {
 		errors map[string]string // testid → message
 	}{
 		{"all wrong", url.Values{"name": {"  "}, "model": {"18"}, "site": {"1"}, "minutes": {"0"}},
-			map[string]string{"gw-add-name-error": "Enter a name.", "gw-add-id-error": text.T("gw.err.id.required"), "gw-add-minutes-error": text.T("gw.err.minutes")}},
+			map[string]string{"gw-add-name-error": "Enter a name.", "gw-add-id-error": text.T(context.Background(), "gw.err.id.required"), "gw-add-minutes-error": text.T(context.Background(), "gw.err.minutes")}},
 		{"long name, bad id, unknown site", url.Values{"name": {strings.Repeat("가", 101)}, "model": {"52"}, "id": {"a/b c"}, "site": {"9"}, "minutes": {"abc"}},
-			map[string]string{"gw-add-name-error": "Use at most 100 characters.", "gw-add-id-error": text.T("gw.err.id.chars"),
-				"gw-add-site-error": "Choose a site.", "gw-add-minutes-error": text.T("gw.err.minutes")}},
+			map[string]string{"gw-add-name-error": "Use at most 100 characters.", "gw-add-id-error": text.T(context.Background(), "gw.err.id.chars"),
+				"gw-add-site-error": "Choose a site.", "gw-add-minutes-error": text.T(context.Background(), "gw.err.minutes")}},
 		{"unknown model, reserved id, a week and a minute", url.Values{"name": {"x"}, "model": {"999"}, "id": {"new"}, "site": {"1"}, "minutes": {"10081"}},
-			map[string]string{"gw-add-model-error": "Choose a model.", "gw-add-id-error": text.T("gw.err.id.reserved"), "gw-add-minutes-error": text.T("gw.err.minutes")}},
+			map[string]string{"gw-add-model-error": "Choose a model.", "gw-add-id-error": text.T(context.Background(), "gw.err.id.reserved"), "gw-add-minutes-error": text.T(context.Background(), "gw.err.minutes")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -373,7 +373,7 @@ func TestManageChangeValidation(t *testing.T) {
 	}
 	r = m.hx("POST", "/gateways/b827ebd0a002/interval", url.Values{"minutes": {"10081"}})
 	wantCode(t, "long interval", r, http.StatusUnprocessableEntity)
-	if testid(r, "gw-interval-error").Text() != text.T("gw.err.minutes") || testid(r, "gw-interval-minutes").AttrOr("value", "") != "10081" {
+	if testid(r, "gw-interval-error").Text() != text.T(context.Background(), "gw.err.minutes") || testid(r, "gw-interval-minutes").AttrOr("value", "") != "10081" {
 		t.Errorf("interval: %s", r.Body)
 	}
 	if testid(r, "gw-rename-name").AttrOr("value", "") != "Climate 신림 station" {
@@ -465,13 +465,13 @@ func TestManageOtherRefusals(t *testing.T) {
 	// user 2's gateway
 	r = m.hx("POST", "/gateways/b827ebd0a0ff/name", url.Values{"name": {"mine now"}})
 	wantCode(t, "other's", r, http.StatusUnprocessableEntity)
-	if testid(r, "gw-manage-notice").Text() != text.T("gw.err.denied") || testid(r, "gw-rename-name").AttrOr("value", "") != "mine now" {
+	if testid(r, "gw-manage-notice").Text() != text.T(context.Background(), "gw.err.denied") || testid(r, "gw-rename-name").AttrOr("value", "") != "mine now" {
 		t.Errorf("other's: %s", r.Body)
 	}
 	// a gateway that is gone
 	r = m.hx("POST", "/gateways/feedfeed/interval", url.Values{"minutes": {"3"}})
 	wantCode(t, "gone", r, http.StatusUnprocessableEntity)
-	if testid(r, "gw-manage-notice").Text() != text.T("gw.err.gone") {
+	if testid(r, "gw-manage-notice").Text() != text.T(context.Background(), "gw.err.gone") {
 		t.Errorf("gone: %s", r.Body)
 	}
 	// delete from the gateway's own page: back to the table
@@ -490,7 +490,7 @@ func TestManageThingPlusDown(t *testing.T) {
 	s.setFault(modeFail)
 	r := m.hx("POST", "/gateways", form)
 	wantCode(t, "register while down", r, http.StatusServiceUnavailable)
-	if testid(r, "gw-add-notice").Text() != text.T("gw.err.unavailable") || testid(r, "gw-add-minutes").AttrOr("value", "") != "7" {
+	if testid(r, "gw-add-notice").Text() != text.T(context.Background(), "gw.err.unavailable") || testid(r, "gw-add-minutes").AttrOr("value", "") != "7" {
 		t.Errorf("down: %s", r.Body)
 	}
 	r = m.hx("GET", "/gateways/b827ebd0a001/manage", nil)
@@ -522,7 +522,7 @@ func TestManageOversizedForm(t *testing.T) {
 	m := newManageHarness(t, mgOpts{})
 	r := m.hx("POST", "/gateways", url.Values{"name": {strings.Repeat("x", maxFormBody)}})
 	if r.Code != http.StatusRequestEntityTooLarge || testid(r, "toast").Length() != 1 ||
-		!strings.Contains(r.Body.String(), text.T("err.too_large")) {
+		!strings.Contains(r.Body.String(), text.T(context.Background(), "err.too_large")) {
 		t.Errorf("oversized: %d %s", r.Code, r.Body)
 	}
 }

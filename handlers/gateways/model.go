@@ -2,6 +2,7 @@ package gateways
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"net/url"
 	"slices"
@@ -90,16 +91,16 @@ func statusRank(key string) int {
 	return 3
 }
 
-func badgeOf(key string) vt.Badge {
+func badgeOf(ctx context.Context, key string) vt.Badge {
 	switch key {
 	case stOn:
-		return vt.Badge{Kind: "ok", Text: text.T("gw.status.on")}
+		return vt.Badge{Kind: "ok", Text: text.T(ctx, "gw.status.on")}
 	case stError:
-		return vt.Badge{Kind: "bad", Text: text.T("gw.status.error")}
+		return vt.Badge{Kind: "bad", Text: text.T(ctx, "gw.status.error")}
 	case stStale:
-		return vt.Badge{Kind: "warn", Text: text.T("gw.status.stale")}
+		return vt.Badge{Kind: "warn", Text: text.T(ctx, "gw.status.stale")}
 	}
-	return vt.Badge{Kind: "off", Text: text.T("gw.status.off")}
+	return vt.Badge{Kind: "off", Text: text.T(ctx, "gw.status.off")}
 }
 
 // modelNames maps gatewayModel ids to display names.
@@ -117,18 +118,18 @@ func modelNames(ms []thingplus.GatewayModel) map[string]string {
 	return m
 }
 
-func modelName(id string, names map[string]string) string {
+func modelName(ctx context.Context, id string, names map[string]string) string {
 	if id == "" {
-		return text.T("gw.novalue")
+		return text.T(ctx, "gw.novalue")
 	}
 	if n, ok := names[id]; ok {
 		return n
 	}
-	return fmt.Sprintf(text.T("gw.model.unknown"), id)
+	return fmt.Sprintf(text.T(ctx, "gw.model.unknown"), id)
 }
 
 // rowsOf reduces gateways to table rows.
-func rowsOf(gws []thingplus.Gateway, models map[string]string) []gwRow {
+func rowsOf(ctx context.Context, gws []thingplus.Gateway, models map[string]string) []gwRow {
 	rows := make([]gwRow, 0, len(gws))
 	for i := range gws {
 		g := &gws[i]
@@ -137,7 +138,7 @@ func rowsOf(gws []thingplus.Gateway, models map[string]string) []gwRow {
 			name = g.ID
 		}
 		rows = append(rows, gwRow{
-			ID: g.ID, Name: name, Model: modelName(string(g.Model), models),
+			ID: g.ID, Name: name, Model: modelName(ctx, string(g.Model), models),
 			lname: strings.ToLower(name), lid: strings.ToLower(g.ID),
 			Status:  statusOf(g.Status, g.Interval()),
 			Devices: g.Devices.Len(), Sensors: g.Sensors.Len(),
@@ -228,10 +229,10 @@ func (s listState) canonical() string {
 	return u + "?" + v.Encode()
 }
 
-func (s listState) columns() []vt.Column {
+func (s listState) columns(ctx context.Context) []vt.Column {
 	cols := make([]vt.Column, 0, len(sortKeys))
 	for _, k := range sortKeys {
-		c := vt.Column{Key: k, Label: text.T("gw.col." + k), Num: k == "devices" || k == "sensors"}
+		c := vt.Column{Key: k, Label: text.T(ctx, "gw.col."+k), Num: k == "devices" || k == "sensors"}
 		dir := "asc"
 		if s.Sort == k {
 			c.Sort = "ascending"
@@ -247,10 +248,10 @@ func (s listState) columns() []vt.Column {
 	return cols
 }
 
-func statusOptions(cur string) []vt.Option {
-	opts := []vt.Option{{Value: "", Label: text.T("gw.filter.all"), Selected: cur == ""}}
+func statusOptions(ctx context.Context, cur string) []vt.Option {
+	opts := []vt.Option{{Value: "", Label: text.T(ctx, "gw.filter.all"), Selected: cur == ""}}
 	for _, k := range statusKeys {
-		opts = append(opts, vt.Option{Value: k, Label: text.T("gw.status." + k), Selected: cur == k})
+		opts = append(opts, vt.Option{Value: k, Label: text.T(ctx, "gw.status."+k), Selected: cur == k})
 	}
 	return opts
 }
@@ -317,7 +318,7 @@ func (v viewer) rowView(r *gwRow, key string) vt.Row {
 	href := gatewayHref(r.ID)
 	return vt.Row{
 		ID: r.ID, Name: r.Name, Model: r.Model,
-		Status: badgeOf(key), Last: v.ago(r.Status.Time),
+		Status: badgeOf(v.ctx, key), Last: v.ago(r.Status.Time),
 		Devices: strconv.Itoa(r.Devices), Sensors: strconv.Itoa(r.Sensors),
 		Toggle: href, Href: href,
 	}
@@ -337,7 +338,7 @@ func (h *Handler) tableOf(rows []gwRow, s listState, v viewer, at time.Time) vt.
 	t := vt.Table{
 		URL: s.href(s.Sort, s.Dir), PollSec: int(h.poll / time.Second),
 		SortBy: s.Sort, SortDir: s.Dir,
-		Columns: s.columns(),
+		Columns: s.columns(v.ctx),
 		Rows:    make([]vt.Row, len(list)),
 		Updated: v.ago(thingplus.Millis(at.UnixMilli())),
 	}
@@ -345,14 +346,14 @@ func (h *Handler) tableOf(rows []gwRow, s listState, v viewer, at time.Time) vt.
 		t.Rows[i] = v.rowView(x.r, x.key)
 	}
 	if len(list) == len(rows) {
-		t.Shown = fmt.Sprintf(text.T("gw.shown.all"), len(rows))
+		t.Shown = fmt.Sprintf(text.T(v.ctx, "gw.shown.all"), len(rows))
 	} else {
-		t.Shown = fmt.Sprintf(text.T("gw.shown"), len(list), len(rows))
+		t.Shown = fmt.Sprintf(text.T(v.ctx, "gw.shown"), len(list), len(rows))
 	}
 	if len(rows) == 0 {
-		t.Empty = text.T("gw.empty.none")
+		t.Empty = text.T(v.ctx, "gw.empty.none")
 	} else if len(list) == 0 {
-		t.Empty = text.T("gw.empty.nomatch")
+		t.Empty = text.T(v.ctx, "gw.empty.nomatch")
 	}
 	return t
 }
@@ -367,9 +368,9 @@ func typeIndex(ts []thingplus.SensorType) map[string]thingplus.SensorType {
 }
 
 // typeLabel is "temperature (°C)", or the type alone without a unit.
-func typeLabel(id string, types map[string]thingplus.SensorType) string {
+func typeLabel(ctx context.Context, id string, types map[string]thingplus.SensorType) string {
 	if id == "" {
-		return text.T("gw.novalue")
+		return text.T(ctx, "gw.novalue")
 	}
 	if t, ok := types[id]; ok && t.Unit != "" {
 		return id + " (" + t.Unit + ")"
@@ -396,9 +397,9 @@ func formatNumber(v float64, dp int) string {
 
 // valueText is a latest value for people: display values (door "1" →
 // "opened"), decimals, and the unit.
-func valueText(raw string, t thingplus.SensorType, known bool) string {
+func valueText(ctx context.Context, raw string, t thingplus.SensorType, known bool) string {
 	if raw == "" {
-		return text.T("gw.novalue")
+		return text.T(ctx, "gw.novalue")
 	}
 	if known {
 		if d := t.Display(raw); d != raw {
@@ -438,7 +439,7 @@ func (v viewer) detailOf(gwID string, devs []thingplus.Device, sensors []thingpl
 		if !ok {
 			if other < 0 {
 				other = len(groups)
-				groups = append(groups, vt.DeviceGroup{Name: text.T("gw.device.other")})
+				groups = append(groups, vt.DeviceGroup{Name: text.T(v.ctx, "gw.device.other")})
 			}
 			gi = other
 		}
@@ -455,7 +456,7 @@ func (v viewer) detailOf(gwID string, devs []thingplus.Device, sensors []thingpl
 	slices.SortStableFunc(groups[:end], func(a, b vt.DeviceGroup) int { return naturalOrder(a.Name, b.Name) })
 	d := vt.Detail{Groups: groups}
 	if len(groups) == 0 {
-		d.Empty = text.T("gw.detail.empty")
+		d.Empty = text.T(v.ctx, "gw.detail.empty")
 	}
 	return d
 }
@@ -468,13 +469,13 @@ func (v viewer) sensorRow(gwID string, s *thingplus.Sensor, types map[string]thi
 	}
 	row := vt.SensorRow{
 		ID: s.ID, Name: name, Href: sensorHref(gwID, s.ID),
-		Type:   typeLabel(s.Type, types),
-		Value:  text.T("gw.novalue"),
-		Age:    vt.Ago{Text: text.T("gw.novalue")},
-		Status: badgeOf(statusOf(s.Status, 0).key(v.now)),
+		Type:   typeLabel(v.ctx, s.Type, types),
+		Value:  text.T(v.ctx, "gw.novalue"),
+		Age:    vt.Ago{Text: text.T(v.ctx, "gw.novalue")},
+		Status: badgeOf(v.ctx, statusOf(s.Status, 0).key(v.now)),
 	}
 	if s.Series.Loaded() {
-		row.Value = valueText(string(s.Series.Value), t, known)
+		row.Value = valueText(v.ctx, string(s.Series.Value), t, known)
 		row.Age = v.ago(s.Series.Time)
 	}
 	return row

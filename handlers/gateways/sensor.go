@@ -175,24 +175,24 @@ func (v viewer) sensorPageOf(gwID, gwName string, d seriesData, cq chartQuery) v
 	dp := int(d.typ.DecimalPlace)
 	f := func(x float64) string { return formatNumber(x, dp) + unit }
 	from, to := v.absolute(d.start), v.absolute(d.end)
-	title := fmt.Sprintf(text.T("gw.chart.title"), name, rangeNoun(cq))
+	title := fmt.Sprintf(text.T(v.ctx, "gw.chart.title"), name, rangeNoun(v.ctx, cq))
 	st := statsOf(d.points)
-	desc := fmt.Sprintf(text.T("gw.chart.desc.empty"), from, to)
+	desc := fmt.Sprintf(text.T(v.ctx, "gw.chart.desc.empty"), from, to)
 	if st.n > 0 {
-		desc = fmt.Sprintf(text.T("gw.chart.desc"), from, to, f(st.min), f(st.max), f(st.avg))
+		desc = fmt.Sprintf(text.T(v.ctx, "gw.chart.desc"), from, to, f(st.min), f(st.max), f(st.avg))
 	}
 	p.Stats, p.StatsNote = v.statsBlock(d, f)
 	in := chartIn{pts: d.points, bars: d.bars, start: d.start, end: d.end, r: r, title: title, desc: desc,
-		yTitle: yTitle(d, unit, r.Interval), format: f}
+		yTitle: yTitle(v.ctx, d, unit, r.Interval), format: f}
 	if d.counter {
 		in.format = func(x float64) string { return formatNumber(x, 0) }
 	}
 	p.Chart = v.buildChart(in)
-	p.Summary = fmt.Sprintf(text.T("gw.summary"), st.n, stepText(r.Interval), text.T("gw.func."+d.fn))
-	p.ValueHead = text.T("gw.func.head." + d.fn)
+	p.Summary = fmt.Sprintf(text.T(v.ctx, "gw.summary"), st.n, stepText(v.ctx, r.Interval), text.T(v.ctx, "gw.func."+d.fn))
+	p.ValueHead = text.T(v.ctx, "gw.func.head."+d.fn)
 	if d.counter {
-		p.Summary = fmt.Sprintf(text.T("gw.summary.counter"), st.n, stepText(r.Interval))
-		p.ValueHead = text.T("gw.col.event")
+		p.Summary = fmt.Sprintf(text.T(v.ctx, "gw.summary.counter"), st.n, stepText(v.ctx, r.Interval))
+		p.ValueHead = text.T(v.ctx, "gw.col.event")
 	}
 	rows := d.points
 	if len(rows) > maxTableRows {
@@ -210,22 +210,22 @@ func (v viewer) sensorPageOf(gwID, gwName string, d seriesData, cq chartQuery) v
 func (v viewer) sensorShell(gwID, id string, cq chartQuery) vt.SensorPage {
 	q := cq.values().Encode()
 	return vt.SensorPage{Title: id, GatewayName: gwID, GatewayHref: gatewayHref(gwID), ID: id,
-		Value: text.T("gw.novalue"), Status: badgeOf(stOff),
-		Ranges:  rangeLinks(gwID, id, cq.Range.Key),
-		CSVHref: sensorHref(gwID, id) + "/series.csv?" + q, CSVLabel: text.T("gw.csv"),
-		Live: vt.Live{URL: sensorHref(gwID, id) + "?" + q, Updated: vt.Ago{Text: text.T("gw.justnow"), Title: v.absolute(v.now), Ms: strconv.FormatInt(v.now.UnixMilli(), 10)}},
-		Form: chartFormOf(sensorHref(gwID, id), cq),
+		Value: text.T(v.ctx, "gw.novalue"), Status: badgeOf(v.ctx, stOff),
+		Ranges:  rangeLinks(v.ctx, gwID, id, cq.Range.Key),
+		CSVHref: sensorHref(gwID, id) + "/series.csv?" + q, CSVLabel: text.T(v.ctx, "gw.csv"),
+		Live: vt.Live{URL: sensorHref(gwID, id) + "?" + q, Updated: vt.Ago{Text: text.T(v.ctx, "gw.justnow"), Title: v.absolute(v.now), Ms: strconv.FormatInt(v.now.UnixMilli(), 10)}},
+		Form: chartFormOf(v.ctx, sensorHref(gwID, id), cq),
 	}
 }
 
 // yTitle names the value axis: the type and its unit, or "people" per step.
-func yTitle(d seriesData, unit, interval string) string {
+func yTitle(ctx context.Context, d seriesData, unit, interval string) string {
 	if d.counter {
-		return fmt.Sprintf(text.T("gw.chart.people"), stepText(interval))
+		return fmt.Sprintf(text.T(ctx, "gw.chart.people"), stepText(ctx, interval))
 	}
 	t := d.sensor.Type
 	if t == "" {
-		t = text.T("gw.chart.value")
+		t = text.T(ctx, "gw.chart.value")
 	}
 	if u := strings.TrimSpace(unit); u != "" {
 		return t + " (" + u + ")"
@@ -234,14 +234,14 @@ func yTitle(d seriesData, unit, interval string) string {
 }
 
 // everyText is "one per 15 minutes" for an interval key.
-func stepText(iv string) string { return text.T("gw.every." + iv) }
+func stepText(ctx context.Context, iv string) string { return text.T(ctx, "gw.every."+iv) }
 
 // rangeNoun is "hour", "30 days" or "2025-06-01 – 2025-06-07".
-func rangeNoun(cq chartQuery) string {
+func rangeNoun(ctx context.Context, cq chartQuery) string {
 	if cq.Range.Key == "custom" {
 		return cq.From + " – " + cq.To
 	}
-	return text.T("gw.range." + cq.Range.Key + ".noun")
+	return text.T(ctx, "gw.range."+cq.Range.Key+".noun")
 }
 
 // statsBlock shows Thing+'s statistics when it gave them, else the same
@@ -255,17 +255,17 @@ func (v viewer) statsBlock(d seriesData, f func(float64) string) ([]vt.Stat, str
 		}
 		n := func(x float64) string { return formatNumber(x, 0) }
 		return []vt.Stat{
-			{Label: text.T("gw.chart.in"), Value: n(in), Testid: "sensor-in"},
-			{Label: text.T("gw.chart.out"), Value: n(out), Testid: "sensor-out"},
-			{Label: text.T("gw.stat.net"), Value: n(in - out), Testid: "sensor-net"},
-			{Label: text.T("gw.stat.count"), Value: strconv.Itoa(len(d.points)), Testid: "sensor-count"},
-		}, text.T("gw.stat.local.raw")
+			{Label: text.T(v.ctx, "gw.chart.in"), Value: n(in), Testid: "sensor-in"},
+			{Label: text.T(v.ctx, "gw.chart.out"), Value: n(out), Testid: "sensor-out"},
+			{Label: text.T(v.ctx, "gw.stat.net"), Value: n(in - out), Testid: "sensor-net"},
+			{Label: text.T(v.ctx, "gw.stat.count"), Value: strconv.Itoa(len(d.points)), Testid: "sensor-count"},
+		}, text.T(v.ctx, "gw.stat.local.raw")
 	}
 	if u := d.upstream; u != nil {
 		var out []vt.Stat
 		add := func(key, testid string, val string) {
 			if u.Has[key] {
-				out = append(out, vt.Stat{Label: text.T("gw.stat." + key), Value: val, Testid: testid})
+				out = append(out, vt.Stat{Label: text.T(v.ctx, "gw.stat."+key), Value: val, Testid: testid})
 			}
 		}
 		add("count", "sensor-count", strconv.Itoa(u.Count))
@@ -275,46 +275,46 @@ func (v viewer) statsBlock(d seriesData, f func(float64) string) ([]vt.Stat, str
 		add("sum", "sensor-sum", f(u.Sum))
 		add("first", "sensor-first", f(u.First))
 		add("last", "sensor-last", f(u.Last))
-		return out, text.T("gw.stat.thingplus")
+		return out, text.T(v.ctx, "gw.stat.thingplus")
 	}
 	st := statsOf(d.points)
-	out := []vt.Stat{{Label: text.T("gw.stat.count"), Value: strconv.Itoa(st.n), Testid: "sensor-count"}}
+	out := []vt.Stat{{Label: text.T(v.ctx, "gw.stat.count"), Value: strconv.Itoa(st.n), Testid: "sensor-count"}}
 	if st.n > 0 {
 		out = append(out,
-			vt.Stat{Label: text.T("gw.stat.min"), Value: f(st.min), Testid: "sensor-min"},
-			vt.Stat{Label: text.T("gw.stat.max"), Value: f(st.max), Testid: "sensor-max"},
-			vt.Stat{Label: text.T("gw.stat.avg"), Value: f(st.avg), Testid: "sensor-avg"},
-			vt.Stat{Label: text.T("gw.stat.sum"), Value: f(st.sum), Testid: "sensor-sum"},
-			vt.Stat{Label: text.T("gw.stat.first"), Value: f(d.points[0].Value), Testid: "sensor-first"},
-			vt.Stat{Label: text.T("gw.stat.last"), Value: f(d.points[len(d.points)-1].Value), Testid: "sensor-last"})
+			vt.Stat{Label: text.T(v.ctx, "gw.stat.min"), Value: f(st.min), Testid: "sensor-min"},
+			vt.Stat{Label: text.T(v.ctx, "gw.stat.max"), Value: f(st.max), Testid: "sensor-max"},
+			vt.Stat{Label: text.T(v.ctx, "gw.stat.avg"), Value: f(st.avg), Testid: "sensor-avg"},
+			vt.Stat{Label: text.T(v.ctx, "gw.stat.sum"), Value: f(st.sum), Testid: "sensor-sum"},
+			vt.Stat{Label: text.T(v.ctx, "gw.stat.first"), Value: f(d.points[0].Value), Testid: "sensor-first"},
+			vt.Stat{Label: text.T(v.ctx, "gw.stat.last"), Value: f(d.points[len(d.points)-1].Value), Testid: "sensor-last"})
 	}
-	return out, fmt.Sprintf(text.T("gw.stat.local"), text.T("gw.func."+d.fn))
+	return out, fmt.Sprintf(text.T(v.ctx, "gw.stat.local"), text.T(v.ctx, "gw.func."+d.fn))
 }
 
-func rangeLinks(gwID, id, cur string) []vt.RangeLink {
+func rangeLinks(ctx context.Context, gwID, id, cur string) []vt.RangeLink {
 	links := make([]vt.RangeLink, len(ranges))
 	for i, r := range ranges {
-		links[i] = vt.RangeLink{Label: text.T("gw.range." + r.Key), Href: sensorHref(gwID, id) + "?range=" + r.Key, Current: r.Key == cur}
+		links[i] = vt.RangeLink{Label: text.T(ctx, "gw.range."+r.Key), Href: sensorHref(gwID, id) + "?range=" + r.Key, Current: r.Key == cur}
 	}
 	return links
 }
 
 // chartFormOf fills the picker with the current choice selected.
-func chartFormOf(action string, cq chartQuery) vt.ChartForm {
+func chartFormOf(ctx context.Context, action string, cq chartQuery) vt.ChartForm {
 	f := vt.ChartForm{Action: action, From: cq.From, To: cq.To}
 	for _, r := range append(ranges, rangeSpec{Key: "custom"}) {
-		f.Ranges = append(f.Ranges, vt.Option{Value: r.Key, Label: text.T("gw.range." + r.Key), Selected: r.Key == cq.Range.Key})
+		f.Ranges = append(f.Ranges, vt.Option{Value: r.Key, Label: text.T(ctx, "gw.range."+r.Key), Selected: r.Key == cq.Range.Key})
 	}
-	f.Every = []vt.Option{{Value: "", Label: text.T("gw.q.auto"), Selected: cq.Every == ""}}
+	f.Every = []vt.Option{{Value: "", Label: text.T(ctx, "gw.q.auto"), Selected: cq.Every == ""}}
 	for _, iv := range intervals {
-		f.Every = append(f.Every, vt.Option{Value: iv.Key, Label: stepText(iv.Key), Selected: cq.Every == iv.Key})
+		f.Every = append(f.Every, vt.Option{Value: iv.Key, Label: stepText(ctx, iv.Key), Selected: cq.Every == iv.Key})
 	}
-	f.Fn = []vt.Option{{Value: "", Label: text.T("gw.q.auto"), Selected: cq.Fn == ""}}
+	f.Fn = []vt.Option{{Value: "", Label: text.T(ctx, "gw.q.auto"), Selected: cq.Fn == ""}}
 	for _, fn := range intervalFuncs {
-		f.Fn = append(f.Fn, vt.Option{Value: fn, Label: text.T("gw.func." + fn), Selected: cq.Fn == fn})
+		f.Fn = append(f.Fn, vt.Option{Value: fn, Label: text.T(ctx, "gw.func."+fn), Selected: cq.Fn == fn})
 	}
 	if cq.Problem != "" {
-		f.Problem = text.T(cq.Problem)
+		f.Problem = text.T(ctx, cq.Problem)
 	}
 	return f
 }
@@ -356,13 +356,13 @@ func (h *Handler) sensor(c *gin.Context) {
 		slog.WarnContext(c.Request.Context(), "sensor: Thing+ unavailable", "err", err)
 		if last, at, ok := lastOf[vt.SensorPage](h.last, key); ok {
 			p = last
-			p.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T("gw.asof"), v.absolute(at))}
+			p.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(at))}
 		} else {
 			start, end := cq.Range.window(v.now)
 			p = v.sensorShell(gwID, id, cq)
-			p.Notice = vt.Notice{Kind: "warn", Text: text.T("gw.unavailable")}
+			p.Notice = vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}
 			p.Chart = v.buildChart(chartIn{start: start, end: end, r: cq.Range, title: id,
-				desc: fmt.Sprintf(text.T("gw.chart.desc.empty"), v.absolute(start), v.absolute(end))})
+				desc: fmt.Sprintf(text.T(c, "gw.chart.desc.empty"), v.absolute(start), v.absolute(end))})
 		}
 	default:
 		web.Fail(c, err)
@@ -386,7 +386,7 @@ func (h *Handler) csv(c *gin.Context) {
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"time", "time_ms", "value"})
 	for _, p := range d.raw {
-		_ = w.Write([]string{p.Time.Time().In(v.loc).Format(time.RFC3339), strconv.FormatInt(int64(p.Time), 10), csvSafe(p)})
+		_ = w.Write([]string{p.Time.Time().In(v.loc).Format(web.CSVTimeLayout), strconv.FormatInt(int64(p.Time), 10), csvSafe(p)})
 	}
 	w.Flush()
 	name := fileSafe(id) + "-" + cq.Range.Key + ".csv"

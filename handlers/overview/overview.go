@@ -82,7 +82,7 @@ func (l *Loader) Overview(ctx context.Context, token string, loc *time.Location)
 
 func unavailable(ctx context.Context, what string, err error) string {
 	slog.WarnContext(ctx, "overview: panel unavailable", "panel", what, "err", err)
-	return text.T("home.unavailable")
+	return text.T(ctx, "home.unavailable")
 }
 
 func (l *Loader) gateways(ctx context.Context, token string) *home.GatewayCard {
@@ -130,7 +130,7 @@ func (l *Loader) firings(ctx context.Context, token string, loc *time.Location) 
 		if name == "" {
 			name = e.Rule.ID
 		}
-		c.Items = append(c.Items, home.Firing{Rule: name, When: e.Time.Time().In(loc).Format("2 Jan 15:04:05"), OK: bool(e.Success)})
+		c.Items = append(c.Items, home.Firing{Rule: name, When: e.Time.Time().In(loc).Format("2006-01-02 15:04:05"), OK: bool(e.Success)})
 	}
 	return c
 }
@@ -165,7 +165,7 @@ func (l *Loader) trains(ctx context.Context, now time.Time, loc *time.Location) 
 		lvl := trains.DefaultThresholds.Level(c.c.Count, c.c.Capacity)
 		crowd.Cars = append(crowd.Cars, home.CrowdedCar{
 			Train: c.train, Car: strconv.Itoa(c.c.Position), Count: c.c.Count, Pct: c.pct,
-			Level: text.T("trains.level." + string(lvl)), Kind: levelKind(lvl)})
+			Level: text.T(ctx, "trains.level."+string(lvl)), Kind: levelKind(lvl)})
 	}
 	y, m, d := now.In(loc).Date()
 	midnight := time.Date(y, m, d, 0, 0, 0, 0, loc)

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -55,7 +56,7 @@ func fires(s views.Sensorish, v float64) (bool, bool) {
 
 // doorTriggerError says why the trigger does not suit a door counted in
 // direction dir ("" when it does, or when it cannot tell).
-func doorTriggerError(s views.Sensorish, dir string) string {
+func doorTriggerError(ctx context.Context, s views.Sensorish, dir string) string {
 	own, other := 1.0, -1.0
 	if dir == DirOut {
 		own, other = -1, 1
@@ -67,13 +68,13 @@ func doorTriggerError(s views.Sensorish, dir string) string {
 	}
 	switch {
 	case onOther && s.Method == thingplus.MethodChanged:
-		return text.T("rules.err.door.changed." + dir)
+		return text.T(ctx, "rules.err.door.changed."+dir)
 	case onOther && onOwn:
-		return text.T("rules.err.door.both." + dir)
+		return text.T(ctx, "rules.err.door.both."+dir)
 	case onOther:
-		return text.T("rules.err.door.reversed." + dir)
+		return text.T(ctx, "rules.err.door.reversed."+dir)
 	case !onOwn:
-		return text.T("rules.err.door.never." + dir)
+		return text.T(ctx, "rules.err.door.never."+dir)
 	}
 	return ""
 }
@@ -83,7 +84,7 @@ func doorTriggerError(s views.Sensorish, dir string) string {
 // 0), unless the trigger already does.
 func presetDoorTrigger(f *views.Form) {
 	dir := appDir(*f)
-	if dir == "" || f.TriggerLocked != "" || !isDoor(f.Trigger) || doorTriggerError(f.Trigger, dir) == "" && f.Trigger.Method != "" {
+	if dir == "" || f.TriggerLocked != "" || !isDoor(f.Trigger) || doorTriggerError(context.Background(), f.Trigger, dir) == "" && f.Trigger.Method != "" {
 		return
 	}
 	f.Trigger.Method, f.Trigger.Degree = thingplus.MethodOver, "0"
@@ -102,7 +103,7 @@ func presetsTrigger(name string) bool {
 
 // checkDoorTrigger reports a door rule whose trigger would also fire on
 // the opposite direction, at the trigger's method.
-func checkDoorTrigger(f views.Form, set func(k, msg string)) {
+func checkDoorTrigger(ctx context.Context, f views.Form, set func(k, msg string)) {
 	if f.TriggerLocked != "" || !isDoor(f.Trigger) {
 		return
 	}
@@ -110,7 +111,7 @@ func checkDoorTrigger(f views.Form, set func(k, msg string)) {
 		if a.Kind != kindApp {
 			continue
 		}
-		if msg := doorTriggerError(f.Trigger, a.Dir); msg != "" {
+		if msg := doorTriggerError(ctx, f.Trigger, a.Dir); msg != "" {
 			set(f.Trigger.Prefix+".method", msg)
 			return
 		}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -48,7 +49,7 @@ func dryWindow(id string) (string, time.Duration) {
 }
 
 // decorateDryRun fills the panel's choices.
-func (h *Handler) decorateDryRun(f *views.Form) {
+func (h *Handler) decorateDryRun(ctx context.Context, f *views.Form) {
 	f.History = h.history != nil && f.ID != ""
 	if h.series == nil {
 		return
@@ -56,7 +57,7 @@ func (h *Handler) decorateDryRun(f *views.Form) {
 	f.DryRun.Window, _ = dryWindow(f.DryRun.Window)
 	f.DryRun.Windows = nil
 	for _, w := range dryWindows {
-		f.DryRun.Windows = append(f.DryRun.Windows, views.Option{Value: w.id, Label: text.T("rules.dry.window." + w.id)})
+		f.DryRun.Windows = append(f.DryRun.Windows, views.Option{Value: w.id, Label: text.T(ctx, "rules.dry.window."+w.id)})
 	}
 }
 
@@ -65,7 +66,7 @@ func (h *Handler) decorateDryRun(f *views.Form) {
 // the form and what was typed stay as they are.
 func (h *Handler) dryRun(c *gin.Context, env formEnv, f views.Form) {
 	if h.series == nil {
-		f.Errors = map[string]string{"form": text.T("err.invalid")}
+		f.Errors = map[string]string{"form": text.T(c, "err.invalid")}
 		h.renderForm(c, http.StatusUnprocessableEntity, env, f, "")
 		return
 	}
@@ -92,18 +93,18 @@ func (h *Handler) dryRun(c *gin.Context, env formEnv, f views.Form) {
 	var te *thingplus.Error
 	switch {
 	case err == nil:
-		f.DryRun = dryView(res, win, env.names(), userLoc(c))
+		f.DryRun = dryView(c, res, win, env.names(), userLoc(c))
 	case errors.As(err, &unj):
 		f.DryRun.Unjudgeable = unj.Reason
 	case thingplus.IsKind(err, thingplus.KindUnavailable):
 		f.DryRun.Unavailable, status = true, http.StatusServiceUnavailable
 	case errors.As(err, &te) && te.Kind != thingplus.KindUnauthorized:
-		f.DryRun.Unjudgeable = upstreamMessage(err) // e.g. a sensor Thing+ does not know
+		f.DryRun.Unjudgeable = upstreamMessage(c, err) // e.g. a sensor Thing+ does not know
 	default:
 		web.Fail(c, err)
 		return
 	}
-	h.decorateDryRun(&f)
+	h.decorateDryRun(c, &f)
 	if web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetDryRun {
 		web.Component(c, status, views.DryRunResult(f.DryRun))
 		return
@@ -125,7 +126,7 @@ func (h *Handler) formRule(env formEnv, f views.Form) (thingplus.Rule, map[strin
 }
 
 // dryView maps a replay to the panel.
-func dryView(res dryrun.Result, win string, n names, loc *time.Location) views.DryRun {
+func dryView(ctx context.Context, res dryrun.Result, win string, n names, loc *time.Location) views.DryRun {
 	const stamp = "2006-01-02 15:04"
 	vm := views.DryRun{Window: win, Ran: true,
 		Period: res.From.In(loc).Format(stamp) + " – " + res.To.In(loc).Format(stamp)}
@@ -143,35 +144,35 @@ func dryView(res dryrun.Result, win string, n names, loc *time.Location) views.D
 	}
 	for _, agent := range []string{thingplus.AgentEmail, "sms", thingplus.AgentDataPush, thingplus.AgentActuator} {
 		if k, ok := res.Actions[agent]; ok {
-			vm.Actions = append(vm.Actions, views.DryAction{Label: agentLabel(agent), Count: k})
+			vm.Actions = append(vm.Actions, views.DryAction{Label: agentLabel(ctx, agent), Count: k})
 		}
 	}
 	for agent, k := range res.Actions {
 		if !strings.Contains(" email sms dataPush actuator ", " "+agent+" ") {
-			vm.Actions = append(vm.Actions, views.DryAction{Label: agentLabel(agent), Count: k})
+			vm.Actions = append(vm.Actions, views.DryAction{Label: agentLabel(ctx, agent), Count: k})
 		}
 	}
 	if res.OverQuota {
-		vm.Quota = fmt.Sprintf(text.T("rules.dry.quota"), res.EmailsPerMonth, dryrun.EmailsPerMonth)
+		vm.Quota = fmt.Sprintf(text.T(ctx, "rules.dry.quota"), res.EmailsPerMonth, dryrun.EmailsPerMonth)
 	}
 	if len(res.Plan.Triggers) > 0 {
 		id := res.Plan.Triggers[0]
 		vm.Sensor = n.of(id)
-		vm.Chart = dryChart(res.Series[id], res.Firings, res.From, res.To, loc)
+		vm.Chart = dryChart(ctx, res.Series[id], res.Firings, res.From, res.To, loc)
 	}
 	return vm
 }
 
-func agentLabel(agent string) string {
+func agentLabel(ctx context.Context, agent string) string {
 	if k := "rules.dry.agent." + agent; text.Has(k) {
-		return text.T(k)
+		return text.T(ctx, k)
 	}
 	return agent
 }
 
 // dryChart draws the trigger sensor's numeric values over the period and
 // marks each firing; nil when there is nothing numeric to draw.
-func dryChart(pts []ruleeval.Point, firings []ruleeval.Firing, from, to time.Time, loc *time.Location) *views.DryChart {
+func dryChart(ctx context.Context, pts []ruleeval.Point, firings []ruleeval.Firing, from, to time.Time, loc *time.Location) *views.DryChart {
 	const w, h, pad = 600, 120, 6
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, p := range pts {
@@ -206,6 +207,6 @@ func dryChart(pts []ruleeval.Point, firings []ruleeval.Firing, from, to time.Tim
 		ch.Marks = append(ch.Marks, views.DryMark{X: f(x(fi.Time)), Y: f(yv),
 			Title: time.UnixMilli(fi.Time).In(loc).Format("01-02 15:04:05") + " = " + fi.Value})
 	}
-	ch.Label = fmt.Sprintf(text.T("rules.dry.chart"), len(pts), len(firings))
+	ch.Label = fmt.Sprintf(text.T(ctx, "rules.dry.chart"), len(pts), len(firings))
 	return ch
 }

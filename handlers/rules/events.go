@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
@@ -91,18 +92,18 @@ func (h *Handler) events(c *gin.Context) {
 		}
 	}
 	for _, e := range entries {
-		vm.Entries = append(vm.Entries, h.event(e, n, loc))
+		vm.Entries = append(vm.Entries, h.event(c, e, n, loc))
 	}
 	if web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetEvents {
 		web.Component(c, status, views.EventsPanel(vm))
 		return
 	}
-	web.Render(c, status, web.Page{Title: text.T("events.title"), Active: "events"}, views.EventsBody(vm))
+	web.Render(c, status, web.Page{Title: text.T(c, "events.title"), Active: "events"}, views.EventsBody(vm))
 }
 
 var tags = regexp.MustCompile(`<[^>]*>`)
 
-func (h *Handler) event(e thingplus.TimelineEntry, n names, loc *time.Location) views.Event {
+func (h *Handler) event(ctx context.Context, e thingplus.TimelineEntry, n names, loc *time.Location) views.Event {
 	t, iso := formatTime(e.Time, loc)
 	v := views.Event{
 		ID: e.ID, Time: t, TimeISO: iso, Severity: string(e.Severity), RuleID: e.Rule.ID, RuleName: e.Rule.Name,
@@ -116,7 +117,7 @@ func (h *Handler) event(e thingplus.TimelineEntry, n names, loc *time.Location) 
 		v.Value = clipN(strings.Join(strings.Fields(html.UnescapeString(tags.ReplaceAllString(e.Message, " "))), " "), 160)
 	}
 	if k := "rules.agent." + e.Rule.What; text.Has(k) {
-		v.Action = text.T(k)
+		v.Action = text.T(ctx, k)
 	} else {
 		v.Action = e.Rule.What
 	}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,6 +69,7 @@ type SensorChoice struct {
 
 // formEnv is what converting a form needs besides the input.
 type formEnv struct {
+	ctx    context.Context // carries the language
 	push   pushURLs
 	zones  zones
 	now    time.Time
@@ -245,7 +247,7 @@ func (e formEnv) applyOp(f *views.Form, op string) bool {
 			g++
 		}
 		if g >= thingplus.MaxGroups {
-			errs("conditions", fmt.Sprintf(text.T("rules.err.maxgroups"), thingplus.MaxGroups))
+			errs("conditions", fmt.Sprintf(text.T(e.ctx, "rules.err.maxgroups"), thingplus.MaxGroups))
 			return true
 		}
 		f.Conditions = append(f.Conditions, views.Sensorish{Group: g, Gateway: f.Trigger.Gateway, Method: thingplus.MethodOver})
@@ -255,7 +257,7 @@ func (e formEnv) applyOp(f *views.Form, op string) bool {
 			g++
 		}
 		if g >= thingplus.MaxGroups {
-			errs("actions", fmt.Sprintf(text.T("rules.err.maxgroups"), thingplus.MaxGroups))
+			errs("actions", fmt.Sprintf(text.T(e.ctx, "rules.err.maxgroups"), thingplus.MaxGroups))
 			return true
 		}
 		kind := kindURL
@@ -374,27 +376,27 @@ func (e formEnv) build(f views.Form) (thingplus.Rule, map[string]string, fieldMa
 	r.Name = strings.TrimSpace(f.Name)
 	switch n := utf8.RuneCountInString(r.Name); {
 	case n == 0:
-		set("name", text.T("rules.err.name"))
+		set("name", text.T(e.ctx, "rules.err.name"))
 	case n > thingplus.MaxRuleName:
-		set("name", fmt.Sprintf(text.T("rules.err.namelen"), thingplus.MaxRuleName))
+		set("name", fmt.Sprintf(text.T(e.ctx, "rules.err.namelen"), thingplus.MaxRuleName))
 	}
 	r.Desc = strings.TrimSpace(f.Desc)
 	if utf8.RuneCountInString(r.Desc) > 1000 {
-		set("desc", text.T("rules.err.desclen"))
+		set("desc", text.T(e.ctx, "rules.err.desclen"))
 	}
 	r.Severity = thingplus.Severity(f.Severity)
 	if !r.Severity.Valid() {
-		set("severity", text.T("rules.err.severity"))
+		set("severity", text.T(e.ctx, "rules.err.severity"))
 	}
 	if tz, ok := e.zones.offset(f.Zone, e.now); ok {
 		r.Timezone = tz
 	} else {
-		set("zone", text.T("rules.err.zone"))
+		set("zone", text.T(e.ctx, "rules.err.zone"))
 		r.Timezone = ""
 	}
 	r.Status = thingplus.RuleStatus(f.Status)
 	if !r.Status.Valid() {
-		set("status", text.T("rules.err.status"))
+		set("status", text.T(e.ctx, "rules.err.status"))
 	}
 	switch {
 	case f.Template:
@@ -429,7 +431,7 @@ func (e formEnv) build(f views.Form) (thingplus.Rule, map[string]string, fieldMa
 		var it thingplus.RuleItem
 		if c.Raw != "" {
 			if err := json.Unmarshal([]byte(c.Raw), &it); err != nil {
-				set(c.Prefix+".method", text.T("rules.err.kept"))
+				set(c.Prefix+".method", text.T(e.ctx, "rules.err.kept"))
 			}
 		} else {
 			typ, m, _, _ := e.buildSensorish(c, thingplus.Method{}, set)
@@ -440,9 +442,9 @@ func (e formEnv) build(f views.Form) (thingplus.Rule, map[string]string, fieldMa
 
 	r.Actions = nil
 	if len(f.Actions) == 0 {
-		set("actions", text.T("rules.err.noaction"))
+		set("actions", text.T(e.ctx, "rules.err.noaction"))
 	}
-	checkDoorTrigger(f, set)
+	checkDoorTrigger(e.ctx, f, set)
 	trig := f.Trigger.Sensor
 	for _, a := range f.Actions {
 		for len(r.Actions) <= a.Group {
@@ -455,34 +457,34 @@ func (e formEnv) build(f views.Form) (thingplus.Rule, map[string]string, fieldMa
 		case kindApp:
 			switch {
 			case e.push.build == nil:
-				set(a.Prefix+".kind", text.T("rules.err.nowebhook"))
+				set(a.Prefix+".kind", text.T(e.ctx, "rules.err.nowebhook"))
 			case f.TriggerLocked != "" || trig == "":
-				set(a.Prefix+".dir", text.T("rules.err.appsensor"))
+				set(a.Prefix+".dir", text.T(e.ctx, "rules.err.appsensor"))
 			case a.Dir != DirIn && a.Dir != DirOut:
-				set(a.Prefix+".dir", text.T("rules.err.dir"))
+				set(a.Prefix+".dir", text.T(e.ctx, "rules.err.dir"))
 			}
 			it = thingplus.PushAction(e.push.For(trig, a.Dir))
 		case kindURL:
 			u := strings.TrimSpace(a.URL)
 			if !thingplus.IsPushURL(u) {
-				set(a.Prefix+".url", text.T("rules.err.url"))
+				set(a.Prefix+".url", text.T(e.ctx, "rules.err.url"))
 			}
-			tooLong(set, a.Prefix+".url", u)
+			tooLong(e.ctx, set, a.Prefix+".url", u)
 			it = thingplus.PushAction(u)
 		case kindEmail:
 			if strings.TrimSpace(a.To) == "" {
-				set(a.Prefix+".to", text.T("rules.err.emailto"))
+				set(a.Prefix+".to", text.T(e.ctx, "rules.err.emailto"))
 			}
-			tooLong(set, a.Prefix+".to", a.To)
-			tooLong(set, a.Prefix+".subject", a.Subject)
-			tooLong(set, a.Prefix+".body", a.Body)
+			tooLong(e.ctx, set, a.Prefix+".to", a.To)
+			tooLong(e.ctx, set, a.Prefix+".subject", a.Subject)
+			tooLong(e.ctx, set, a.Prefix+".body", a.Body)
 			it = thingplus.EmailAction(strings.TrimSpace(a.To), a.Subject, a.Body)
 		case kindOther:
 			if err := json.Unmarshal([]byte(a.Raw), &it); err != nil || a.Raw == "" {
-				set(a.Prefix+".kind", text.T("rules.err.kept"))
+				set(a.Prefix+".kind", text.T(e.ctx, "rules.err.kept"))
 			}
 		default:
-			set(a.Prefix+".kind", text.T("rules.err.kind"))
+			set(a.Prefix+".kind", text.T(e.ctx, "rules.err.kind"))
 		}
 		r.Actions[a.Group] = append(r.Actions[a.Group], it)
 	}
@@ -508,21 +510,21 @@ func (e formEnv) buildSensorish(s views.Sensorish, base thingplus.Method, set fu
 		if gw == "" {
 			gw = pg
 		} else if gw != pg {
-			set(p+".sensor", text.T("rules.err.sensor"))
+			set(p+".sensor", text.T(e.ctx, "rules.err.sensor"))
 		}
 	} else if sensor != "" && e.picker != nil {
-		set(p+".sensor", text.T("rules.err.sensor"))
+		set(p+".sensor", text.T(e.ctx, "rules.err.sensor"))
 	}
 	switch {
 	case sensor == "" && gw == "":
-		set(p+".gateway", text.T("rules.err.gateway"))
+		set(p+".gateway", text.T(e.ctx, "rules.err.gateway"))
 	case sensor == "":
-		set(p+".sensor", text.T("rules.err.sensor"))
+		set(p+".sensor", text.T(e.ctx, "rules.err.sensor"))
 	case typ == "":
-		set(p+".sensor", text.T("rules.err.sensortype"))
+		set(p+".sensor", text.T(e.ctx, "rules.err.sensortype"))
 	}
 	if !slices.Contains(sensorMethods, s.Method) {
-		set(p+".method", text.T("rules.err.method"))
+		set(p+".method", text.T(e.ctx, "rules.err.method"))
 	}
 	m = thingplus.Method{ID: s.Method}
 	if base.ID == s.Method {
@@ -535,7 +537,7 @@ func (e formEnv) buildSensorish(s views.Sensorish, base thingplus.Method, set fu
 	number := func(field, v string) {
 		n, ok := jsonNumber(v)
 		if !ok {
-			set(p+"."+field, text.T("rules.err.number"))
+			set(p+"."+field, text.T(e.ctx, "rules.err.number"))
 			if v = strings.TrimSpace(v); v != "" {
 				params[field] = v // kept as typed, for the advanced tab
 			}
@@ -555,12 +557,12 @@ func (e formEnv) buildSensorish(s views.Sensorish, base thingplus.Method, set fu
 			a, _ := lo.Float64()
 			b, _ := hi.Float64()
 			if a > b {
-				set(p+".max", text.T("rules.err.range"))
+				set(p+".max", text.T(e.ctx, "rules.err.range"))
 			}
 		}
 	case thingplus.MethodChanged:
-		tooLong(set, p+".from", s.From)
-		tooLong(set, p+".to", s.To)
+		tooLong(e.ctx, set, p+".from", s.From)
+		tooLong(e.ctx, set, p+".to", s.To)
 		if v := strings.TrimSpace(s.From); v != "" {
 			params["from"] = v
 		}
@@ -575,9 +577,9 @@ func (e formEnv) buildSensorish(s views.Sensorish, base thingplus.Method, set fu
 }
 
 // tooLong reports a free-text field longer than maxTextLen characters.
-func tooLong(set func(k, msg string), field, v string) {
+func tooLong(ctx context.Context, set func(k, msg string), field, v string) {
 	if utf8.RuneCountInString(v) > maxTextLen {
-		set(field, fmt.Sprintf(text.T("rules.err.textlen"), maxTextLen))
+		set(field, fmt.Sprintf(text.T(ctx, "rules.err.textlen"), maxTextLen))
 	}
 }
 
@@ -630,13 +632,13 @@ func (e formEnv) fill(r thingplus.Rule) views.Form {
 		}
 		f.Trigger, trig = s, s.Sensor
 	} else {
-		f.TriggerLocked = strings.TrimSuffix(Summary(thingplus.Rule{Trigger: r.Trigger}, n), " → "+text.T("rules.sum.nothing"))
+		f.TriggerLocked = strings.TrimSuffix(Summary(e.ctx, thingplus.Rule{Trigger: r.Trigger}, n), " → "+text.T(e.ctx, "rules.sum.nothing"))
 	}
 	for gi, g := range r.Conditions {
 		for _, it := range g {
 			s, ok := e.sensorish(it.Agent, it.Type, it.Method, itemSensors(it.Method))
 			if !ok {
-				s = views.Sensorish{Raw: e.itemJSON(it), Summary: itemPhrase(it, n)}
+				s = views.Sensorish{Raw: e.itemJSON(it), Summary: itemPhrase(e.ctx, it, n)}
 			}
 			s.Group = gi
 			f.Conditions = append(f.Conditions, s)
@@ -666,7 +668,7 @@ func (e formEnv) fill(r thingplus.Rule) views.Form {
 				a.Kind, a.To, a.Subject, a.Body = kindEmail, it.Method.Param("to"), it.Method.Param("subject"), it.Method.Param("body")
 			}
 			if a.Kind == kindOther {
-				a.Raw, a.Summary = e.itemJSON(it), actionPhrase(it, r.TriggerSensors(), n)
+				a.Raw, a.Summary = e.itemJSON(it), actionPhrase(e.ctx, it, r.TriggerSensors(), n)
 			}
 			f.Actions = append(f.Actions, a)
 		}
@@ -806,23 +808,23 @@ var (
 // when the JSON could not be read into a rule at all (syntax, types, keys).
 func (e formEnv) parseRaw(raw string) (r thingplus.Rule, msg string, usable bool) {
 	if strings.TrimSpace(raw) == "" {
-		return r, text.T("rules.err.rawempty"), false
+		return r, text.T(e.ctx, "rules.err.rawempty"), false
 	}
 	if len(raw) > maxRawBytes {
-		return r, text.T("rules.err.rawsize"), false
+		return r, text.T(e.ctx, "rules.err.rawsize"), false
 	}
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()
 	var tree any
 	if err := dec.Decode(&tree); err != nil {
-		return r, syntaxMessage(raw, err), false
+		return r, syntaxMessage(e.ctx, raw, err), false
 	}
 	if dec.More() {
-		return r, text.T("rules.err.rawtrailing"), false
+		return r, text.T(e.ctx, "rules.err.rawtrailing"), false
 	}
 	top, ok := tree.(map[string]any)
 	if !ok {
-		return r, text.T("rules.err.rawobject"), false
+		return r, text.T(e.ctx, "rules.err.rawobject"), false
 	}
 	var unknown []string
 	check := func(v any, path string, keys []string) {
@@ -857,10 +859,10 @@ func (e formEnv) parseRaw(raw string) (r thingplus.Rule, msg string, usable bool
 	}
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
-		return r, fmt.Sprintf(text.T("rules.err.rawunknown"), strings.Join(unknown, ", ")), false
+		return r, fmt.Sprintf(text.T(e.ctx, "rules.err.rawunknown"), strings.Join(unknown, ", ")), false
 	}
 	if err := json.Unmarshal([]byte(raw), &r); err != nil {
-		return thingplus.Rule{}, typeMessage(err), false
+		return thingplus.Rule{}, typeMessage(e.ctx, err), false
 	}
 	r = e.unmaskRule(r)
 	if err := r.Validate(); err != nil {
@@ -874,27 +876,27 @@ func (e formEnv) parseRaw(raw string) (r thingplus.Rule, msg string, usable bool
 }
 
 // syntaxMessage says where the JSON breaks, as line and column.
-func syntaxMessage(raw string, err error) string {
+func syntaxMessage(ctx context.Context, raw string, err error) string {
 	var se *json.SyntaxError
 	if errors.As(err, &se) && se.Offset > 0 && int(se.Offset) <= len(raw)+1 {
 		before := raw[:min(int(se.Offset), len(raw))]
 		line := strings.Count(before, "\n") + 1
 		col := utf8.RuneCountInString(before[strings.LastIndex(before, "\n")+1:])
-		return fmt.Sprintf(text.T("rules.err.rawsyntax"), line, col, se.Error())
+		return fmt.Sprintf(text.T(ctx, "rules.err.rawsyntax"), line, col, se.Error())
 	}
-	return fmt.Sprintf(text.T("rules.err.rawbad"), err.Error())
+	return fmt.Sprintf(text.T(ctx, "rules.err.rawbad"), err.Error())
 }
 
-func typeMessage(err error) string {
+func typeMessage(ctx context.Context, err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		field := te.Field
 		if field == "" {
 			field = "rule"
 		}
-		return fmt.Sprintf(text.T("rules.err.rawtype"), field, te.Value, te.Type.String())
+		return fmt.Sprintf(text.T(ctx, "rules.err.rawtype"), field, te.Value, te.Type.String())
 	}
-	return fmt.Sprintf(text.T("rules.err.rawbad"), err.Error())
+	return fmt.Sprintf(text.T(ctx, "rules.err.rawbad"), err.Error())
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -89,7 +89,7 @@ func (h *Handler) submit(c *gin.Context, id string) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBody)
 	if err := c.Request.ParseForm(); err != nil {
 		// nothing to re-render: a toast, and the form on the page stays
-		h.rowFail(c, web.FormError(err, "form", text.T("rules.err.toolarge")))
+		h.rowFail(c, web.FormError(c, err, "form", text.T(c, "rules.err.toolarge")))
 		return
 	}
 	f := parseForm(c.Request.PostForm)
@@ -132,7 +132,7 @@ func (h *Handler) submit(c *gin.Context, id string) {
 		h.renderForm(c, status, env, g, "")
 	default:
 		if !env.applyOp(&f, op) {
-			f.Errors = map[string]string{"form": text.T("err.invalid")}
+			f.Errors = map[string]string{"form": text.T(c, "err.invalid")}
 			h.renderForm(c, http.StatusUnprocessableEntity, env, f, "")
 			return
 		}
@@ -206,7 +206,7 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 			f.Upstream = &views.Upstream{Message: apperr.MessageOf(err)}
 			h.renderForm(c, http.StatusServiceUnavailable, env, f, "")
 		case thingplus.IsKind(err, thingplus.KindUnavailable):
-			f.Upstream = &views.Upstream{Message: text.T("err.unavailable")}
+			f.Upstream = &views.Upstream{Message: text.T(c, "err.unavailable")}
 			h.renderForm(c, http.StatusServiceUnavailable, env, f, "")
 		default:
 			web.Fail(c, err)
@@ -226,14 +226,14 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 func (h *Handler) renderForm(c *gin.Context, status int, env formEnv, f views.Form, fromTemplate string) {
 	h.decorate(&f, env)
 	env.followSensorType(&f)
-	h.decorateDryRun(&f)
+	h.decorateDryRun(c, &f)
 	if web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetForm {
 		web.Component(c, status, views.RuleForm(f))
 		return
 	}
-	title := text.T("rules.new.title")
+	title := text.T(c, "rules.new.title")
 	if f.ID != "" {
-		title = text.T("rules.edit.title")
+		title = text.T(c, "rules.edit.title")
 	}
 	web.Render(c, status, web.Page{Title: title, Active: "rules"}, views.FormPage(f, fromTemplate))
 }
@@ -244,7 +244,7 @@ func (h *Handler) decorate(f *views.Form, env formEnv) {
 	f.PickerDown = env.down
 	f.MaxItems, f.MaxGroups = thingplus.MaxItemsInGroup, thingplus.MaxGroups
 	if h.push.build != nil {
-		f.PushHint = text.T("rules.form.apphint")
+		f.PushHint = text.T(env.ctx, "rules.form.apphint")
 	}
 	n := env.names()
 	f.TriggerLabel = n.of(f.Trigger.Sensor)

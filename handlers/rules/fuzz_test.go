@@ -43,7 +43,7 @@ func FuzzRuleForm(f *testing.F) {
 		raw := env.maskedJSON(r, true)
 		back, _, _ := env.parseRaw(raw)
 		filled := env.fill(back)
-		_ = Summary(back, env.names())
+		_ = Summary(context.Background(), back, env.names())
 		for _, fv := range []views.Form{form, filled} {
 			h.decorate(&fv, env)
 			var buf bytes.Buffer
@@ -71,7 +71,7 @@ func FuzzRawJSON(f *testing.F) {
 		form := env.fill(r)
 		rebuilt, _, _ := env.build(form)
 		_ = rebuilt.Validate()
-		_ = Summary(r, nil)
+		_ = Summary(context.Background(), r, nil)
 		var decoded thingplus.Rule
 		_ = decoded.UnmarshalJSON([]byte(raw))
 	})

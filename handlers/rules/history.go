@@ -77,7 +77,7 @@ func (h *Handler) snapshot(c *gin.Context, action string, r thingplus.Rule, note
 	}
 	if err != nil {
 		slog.ErrorContext(c.Request.Context(), "rule snapshot failed", "rule", r.ID, "action", action, "err", err)
-		return apperr.E(apperr.Unavailable, text.T("rules.hist.err.snapshot"), err)
+		return apperr.E(apperr.Unavailable, text.T(c, "rules.hist.err.snapshot"), err)
 	}
 	return nil
 }
@@ -124,7 +124,7 @@ func (h *Handler) versionRow(c *gin.Context, env formEnv, v rulehistory.Version)
 	t := v.At.In(userLoc(c))
 	return views.VersionRow{ID: strconv.FormatInt(v.ID, 10), RuleID: v.RuleID, Name: v.RuleName,
 		When: t.Format("2006-01-02 15:04:05"), ISO: v.At.UTC().Format("2006-01-02T15:04:05Z"),
-		Who: v.Actor, Action: text.T("rules.hist.action." + v.Action), Summary: Summary(r, env.names()),
+		Who: v.Actor, Action: text.T(c, "rules.hist.action."+v.Action), Summary: Summary(c, r, env.names()),
 		Active: r.Status == thingplus.RuleActivated, Note: v.Note}
 }
 
@@ -150,7 +150,7 @@ func (h *Handler) historyIndex(c *gin.Context) {
 		row.Gone = !live[v.RuleID]
 		vm.Rules = append(vm.Rules, row)
 	}
-	web.Render(c, http.StatusOK, web.Page{Title: text.T("rules.hist.index"), Active: "rules"}, views.HistoryIndexPage(vm))
+	web.Render(c, http.StatusOK, web.Page{Title: text.T(c, "rules.hist.index"), Active: "rules"}, views.HistoryIndexPage(vm))
 }
 
 // ruleHistory serves GET /rules/:id/history.
@@ -170,7 +170,7 @@ func (h *Handler) ruleHistory(c *gin.Context) {
 	env := h.env(c)
 	vm := views.RuleHistory{RuleID: id, Gone: gone}
 	if curErr == nil {
-		vm.Name, vm.Current = cur.Name, Summary(cur, env.names())
+		vm.Name, vm.Current = cur.Name, Summary(c, cur, env.names())
 	} else if len(vs) > 0 {
 		vm.Name = vs[0].RuleName
 	}
@@ -185,11 +185,11 @@ func (h *Handler) ruleHistory(c *gin.Context) {
 		vm.Versions = append(vm.Versions, row)
 	}
 	if from := c.Query("recreated"); from != "" {
-		vm.Notice = layout.Notice{Kind: "ok", Text: tfText("rules.hist.recreated", clip(from), id)}
+		vm.Notice = layout.Notice{Kind: "ok", Text: tfText(c, "rules.hist.recreated", clip(from), id)}
 	} else if c.Query("restored") != "" {
-		vm.Notice = layout.Notice{Kind: "ok", Text: text.T("rules.hist.restored")}
+		vm.Notice = layout.Notice{Kind: "ok", Text: text.T(c, "rules.hist.restored")}
 	}
-	web.Render(c, http.StatusOK, web.Page{Title: text.T("rules.hist.title"), Active: "rules"}, views.RuleHistoryPage(vm))
+	web.Render(c, http.StatusOK, web.Page{Title: text.T(c, "rules.hist.title"), Active: "rules"}, views.RuleHistoryPage(vm))
 }
 
 // versionOf reads the :v snapshot of :id for this account (404 otherwise).
@@ -228,7 +228,7 @@ func (h *Handler) diff(c *gin.Context) {
 			return
 		}
 		newBody, _ = json.Marshal(cur)
-		vm.NewLabel, vm.NewSummary = text.T("rules.hist.current"), Summary(cur, env.names())
+		vm.NewLabel, vm.NewSummary = text.T(c, "rules.hist.current"), Summary(c, cur, env.names())
 	default:
 		c.Params = append(c.Params[:0:0], gin.Param{Key: "id", Value: v.RuleID}, gin.Param{Key: "v", Value: with})
 		w, err := h.versionOf(c)
@@ -238,13 +238,13 @@ func (h *Handler) diff(c *gin.Context) {
 		}
 		newBody = w.Body
 		row := h.versionRow(c, env, w)
-		vm.NewLabel, vm.NewSummary = tfText("rules.hist.version", row.When, row.Action), row.Summary
+		vm.NewLabel, vm.NewSummary = tfText(c, "rules.hist.version", row.When, row.Action), row.Summary
 	}
-	vm.OldSummary = Summary(old, env.names())
+	vm.OldSummary = Summary(c, old, env.names())
 	for _, ch := range rulehistory.Diff(env.maskedBody(v.Body), env.maskedBody(newBody)) {
 		vm.Changes = append(vm.Changes, views.Change{Path: ch.Path, Old: ch.Old, New: ch.New})
 	}
-	web.Render(c, http.StatusOK, web.Page{Title: text.T("rules.hist.diff"), Active: "rules"}, views.DiffPage(vm))
+	web.Render(c, http.StatusOK, web.Page{Title: text.T(c, "rules.hist.diff"), Active: "rules"}, views.DiffPage(vm))
 }
 
 // restore serves POST /rules/:id/history/:v/restore: the rule gets the
@@ -262,7 +262,7 @@ func (h *Handler) restore(c *gin.Context) {
 		return
 	}
 	ctx, token := c.Request.Context(), web.TokenOf(c)
-	note := tfText("rules.hist.note.restored", strconv.FormatInt(v.ID, 10))
+	note := tfText(c, "rules.hist.note.restored", strconv.FormatInt(v.ID, 10))
 	cur, err := h.rules.GetRule(ctx, token, v.RuleID)
 	switch {
 	case err == nil:
@@ -284,14 +284,16 @@ func (h *Handler) restore(c *gin.Context) {
 			return
 		}
 		// both histories say what happened: the old id points to the new one
-		_ = h.snapshot(c, rulehistory.Restore, created, tfText("rules.hist.note.recreatedfrom", v.RuleID))
+		_ = h.snapshot(c, rulehistory.Restore, created, tfText(c, "rules.hist.note.recreatedfrom", v.RuleID))
 		old := r
 		old.ID = v.RuleID
-		_ = h.snapshot(c, rulehistory.Restore, old, tfText("rules.hist.note.recreatedas", created.ID))
+		_ = h.snapshot(c, rulehistory.Restore, old, tfText(c, "rules.hist.note.recreatedas", created.ID))
 		web.Redirect(c, "/rules/"+created.ID+"/history?recreated="+v.RuleID)
 	default:
 		web.Fail(c, err)
 	}
 }
 
-func tfText(key string, args ...any) string { return fmt.Sprintf(text.T(key), args...) }
+func tfText(ctx context.Context, key string, args ...any) string {
+	return fmt.Sprintf(text.T(ctx, key), args...)
+}

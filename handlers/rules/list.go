@@ -153,10 +153,10 @@ func filterURL(f views.Filter) string {
 }
 
 // row is the view model of one rule.
-func (h *Handler) row(r thingplus.Rule, n names, loc *time.Location) views.Row {
+func (h *Handler) row(ctx context.Context, r thingplus.Rule, n names, loc *time.Location) views.Row {
 	mod, iso := formatTime(r.Mtime, loc)
 	return views.Row{
-		ID: r.ID, Name: r.Name, Desc: r.Desc, Summary: Summary(r, n), Severity: string(r.Severity),
+		ID: r.ID, Name: r.Name, Desc: r.Desc, Summary: Summary(ctx, r, n), Severity: string(r.Severity),
 		Active: r.Status == thingplus.RuleActivated, Template: r.IsTemplate(), Modified: mod, ModifiedISO: iso,
 	}
 }
@@ -189,7 +189,7 @@ type listSnapshot struct {
 func (h *Handler) list(c *gin.Context) {
 	var notice layout.Notice
 	if key := web.TakeFlash(c, isRulesFlash); key != "" {
-		notice = layout.Notice{Kind: "ok", Text: text.T(key)}
+		notice = layout.Notice{Kind: "ok", Text: text.T(c, key)}
 	}
 	tablesOnly := web.IsFragment(c) && c.GetHeader(web.HeaderTarget) == targetTables
 	filter := parseFilter(c.Request.URL.Query())
@@ -266,7 +266,7 @@ func (h *Handler) renderList(c *gin.Context, filter views.Filter, notice layout.
 		web.Component(c, status, views.Tables(vm))
 		return
 	}
-	web.Render(c, status, web.Page{Title: text.T("rules.title"), Active: "rules"}, views.ListPage(vm))
+	web.Render(c, status, web.Page{Title: text.T(c, "rules.title"), Active: "rules"}, views.ListPage(vm))
 }
 
 // fillList counts, filters, sorts and pages rules into vm.
@@ -276,7 +276,7 @@ func (h *Handler) fillList(vm *views.List, rules []thingplus.Rule, env formEnv, 
 	perGateway := map[string]int{}
 	var matched []ruleRow
 	for _, r := range rules {
-		row := h.row(r, n, loc)
+		row := h.row(env.ctx, r, n, loc)
 		gw := ""
 		if trig := r.TriggerSensors(); len(trig) > 0 {
 			gw = gwOf[trig[0]]
@@ -313,7 +313,7 @@ func (h *Handler) toggle(c *gin.Context) {
 	ctx, token, id := c.Request.Context(), web.TokenOf(c), c.Param("id")
 	want := thingplus.RuleStatus(c.PostForm("status"))
 	if !want.Valid() {
-		h.rowFail(c, web.Invalid("status", text.T("rules.err.status")))
+		h.rowFail(c, web.Invalid("status", text.T(c, "rules.err.status")))
 		return
 	}
 	r, err := h.rules.GetRule(ctx, token, id)
@@ -338,7 +338,7 @@ func (h *Handler) toggle(c *gin.Context) {
 		flashTo(c, string(want), "/rules")
 		return
 	}
-	web.Component(c, http.StatusOK, views.RuleRow(h.row(out, h.env(c).names(), userLoc(c))))
+	web.Component(c, http.StatusOK, views.RuleRow(h.row(c, out, h.env(c).names(), userLoc(c))))
 }
 
 // confirmDelete serves GET /rules/:id/delete: the confirmation page for
@@ -349,8 +349,8 @@ func (h *Handler) confirmDelete(c *gin.Context) {
 		web.Fail(c, err)
 		return
 	}
-	row := h.row(r, h.env(c).names(), userLoc(c))
-	web.Render(c, http.StatusOK, web.Page{Title: text.T("rules.delete.title"), Active: "rules"}, views.DeletePage(row))
+	row := h.row(c, r, h.env(c).names(), userLoc(c))
+	web.Render(c, http.StatusOK, web.Page{Title: text.T(c, "rules.delete.title"), Active: "rules"}, views.DeletePage(row))
 }
 
 // delete serves POST /rules/:id/delete. A rule already gone counts as deleted.
@@ -371,9 +371,9 @@ func (h *Handler) delete(c *gin.Context) {
 	}
 	// The tables come back whole, as the user was looking at them: the
 	// counter, the pager and the gateway counts all follow the delete.
-	notice := layout.Notice{Kind: "ok", Text: text.T("rules.done.deleted")}
+	notice := layout.Notice{Kind: "ok", Text: text.T(c, "rules.done.deleted")}
 	if name := clip(c.PostForm("name")); name != "" {
-		notice.Text = tfText("rules.deleted", name)
+		notice.Text = tfText(c, "rules.deleted", name)
 	}
 	c.Header("HX-Retarget", "#"+targetTables)
 	c.Header("HX-Reswap", "outerHTML")
@@ -390,7 +390,7 @@ func (h *Handler) rowFail(c *gin.Context, err error) {
 	}
 	c.Header("HX-Retarget", "#toasts")
 	c.Header("HX-Reswap", "beforeend")
-	msg := upstreamMessage(err)
+	msg := upstreamMessage(c, err)
 	if m := apperr.MessageOf(err); m != "" {
 		msg = m
 	}
@@ -399,7 +399,7 @@ func (h *Handler) rowFail(c *gin.Context, err error) {
 
 // upstreamMessage is what the user reads about a failed Thing+ call: Thing+'s
 // own message and code for rejections, the standard text otherwise.
-func upstreamMessage(err error) string {
+func upstreamMessage(ctx context.Context, err error) string {
 	var te *thingplus.Error
 	if errors.As(err, &te) && (te.Kind == thingplus.KindInvalid || te.Kind == thingplus.KindConflict) {
 		msg := te.Message
@@ -407,9 +407,9 @@ func upstreamMessage(err error) string {
 			msg = http.StatusText(te.Status)
 		}
 		if te.Code != "" {
-			return fmt.Sprintf(text.T("rules.err.upstream"), msg, te.Code)
+			return fmt.Sprintf(text.T(ctx, "rules.err.upstream"), msg, te.Code)
 		}
 		return msg
 	}
-	return web.MessageOf(err)
+	return web.MessageOf(ctx, err)
 }

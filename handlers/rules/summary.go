@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
@@ -20,10 +21,10 @@ func (n names) of(id string) string {
 	return id
 }
 
-func (n names) list(ids []string) string {
+func (n names) list(ctx context.Context, ids []string) string {
 	switch len(ids) {
 	case 0:
-		return text.T("rules.sum.anysensor")
+		return text.T(ctx, "rules.sum.anysensor")
 	case 1:
 		return n.of(ids[0])
 	}
@@ -31,67 +32,67 @@ func (n names) list(ids []string) string {
 	for i, id := range ids {
 		out[i] = n.of(id)
 	}
-	return fmt.Sprintf(text.T("rules.sum.anyof"), strings.Join(out, ", "))
+	return fmt.Sprintf(text.T(ctx, "rules.sum.anyof"), strings.Join(out, ", "))
 }
 
 // Summary is a rule in one readable line, e.g.
 // "When Car 1 door 3 is over 0 → push to Trains (IN)".
-func Summary(r thingplus.Rule, n names) string {
+func Summary(ctx context.Context, r thingplus.Rule, n names) string {
 	var b strings.Builder
 	trig := r.TriggerSensors()
 	if r.Trigger.Agent == thingplus.AgentSensorValue {
-		fmt.Fprintf(&b, text.T("rules.sum.when"), n.list(trig), methodPhrase(r.Trigger.Method))
+		fmt.Fprintf(&b, text.T(ctx, "rules.sum.when"), n.list(ctx, trig), methodPhrase(ctx, r.Trigger.Method))
 	} else {
-		fmt.Fprintf(&b, text.T("rules.sum.when"), r.Trigger.Agent, methodPhrase(r.Trigger.Method))
+		fmt.Fprintf(&b, text.T(ctx, "rules.sum.when"), r.Trigger.Agent, methodPhrase(ctx, r.Trigger.Method))
 	}
 	var groups []string
 	for _, g := range r.Conditions {
 		var items []string
 		for _, it := range g {
-			items = append(items, itemPhrase(it, n))
+			items = append(items, itemPhrase(ctx, it, n))
 		}
 		if len(items) > 0 {
-			groups = append(groups, strings.Join(items, text.T("rules.sum.and")))
+			groups = append(groups, strings.Join(items, text.T(ctx, "rules.sum.and")))
 		}
 	}
 	if len(groups) > 0 {
-		b.WriteString(fmt.Sprintf(text.T("rules.sum.if"), strings.Join(groups, text.T("rules.sum.or"))))
+		b.WriteString(fmt.Sprintf(text.T(ctx, "rules.sum.if"), strings.Join(groups, text.T(ctx, "rules.sum.or"))))
 	}
 	var acts []string
 	for _, g := range r.Actions {
 		for _, it := range g {
-			acts = append(acts, actionPhrase(it, trig, n))
+			acts = append(acts, actionPhrase(ctx, it, trig, n))
 		}
 	}
 	if len(acts) == 0 {
-		acts = []string{text.T("rules.sum.nothing")}
+		acts = []string{text.T(ctx, "rules.sum.nothing")}
 	}
 	b.WriteString(" → ")
 	b.WriteString(strings.Join(acts, ", "))
 	return b.String()
 }
 
-func methodPhrase(m thingplus.Method) string {
+func methodPhrase(ctx context.Context, m thingplus.Method) string {
 	switch m.ID {
 	case thingplus.MethodOver:
-		return fmt.Sprintf(text.T("rules.sum.over"), m.Param("degree"))
+		return fmt.Sprintf(text.T(ctx, "rules.sum.over"), m.Param("degree"))
 	case thingplus.MethodUnder:
-		return fmt.Sprintf(text.T("rules.sum.under"), m.Param("degree"))
+		return fmt.Sprintf(text.T(ctx, "rules.sum.under"), m.Param("degree"))
 	case thingplus.MethodRange:
-		return fmt.Sprintf(text.T("rules.sum.range"), m.Param("min"), m.Param("max"))
+		return fmt.Sprintf(text.T(ctx, "rules.sum.range"), m.Param("min"), m.Param("max"))
 	case thingplus.MethodChanged:
 		from, to := m.Param("from"), m.Param("to")
 		switch {
 		case from != "" && to != "":
-			return fmt.Sprintf(text.T("rules.sum.changedfromto"), from, to)
+			return fmt.Sprintf(text.T(ctx, "rules.sum.changedfromto"), from, to)
 		case to != "":
-			return fmt.Sprintf(text.T("rules.sum.changedto"), to)
+			return fmt.Sprintf(text.T(ctx, "rules.sum.changedto"), to)
 		case from != "":
-			return fmt.Sprintf(text.T("rules.sum.changedfrom"), from)
+			return fmt.Sprintf(text.T(ctx, "rules.sum.changedfrom"), from)
 		}
-		return text.T("rules.sum.changed")
+		return text.T(ctx, "rules.sum.changed")
 	}
-	return fmt.Sprintf(text.T("rules.sum.method"), m.ID)
+	return fmt.Sprintf(text.T(ctx, "rules.sum.method"), m.ID)
 }
 
 // itemSensors is the sensor a condition is about: params.target.sensors.
@@ -105,38 +106,38 @@ func itemSensors(m thingplus.Method) []string {
 	return t.Sensors
 }
 
-func itemPhrase(it thingplus.RuleItem, n names) string {
+func itemPhrase(ctx context.Context, it thingplus.RuleItem, n names) string {
 	if it.Agent == thingplus.AgentSensorValue {
 		who := it.Type
 		if s := itemSensors(it.Method); len(s) > 0 {
-			who = n.list(s)
+			who = n.list(ctx, s)
 		}
-		return who + " " + methodPhrase(it.Method)
+		return who + " " + methodPhrase(ctx, it.Method)
 	}
-	return it.Agent + " " + methodPhrase(it.Method)
+	return it.Agent + " " + methodPhrase(ctx, it.Method)
 }
 
-func actionPhrase(it thingplus.RuleItem, trig []string, n names) string {
+func actionPhrase(ctx context.Context, it thingplus.RuleItem, trig []string, n names) string {
 	switch it.Agent {
 	case thingplus.AgentDataPush:
 		u := it.Method.Param("url")
 		if sensor, dir, ok := webhookPath(u); ok {
 			if len(trig) == 1 && trig[0] == sensor {
-				return fmt.Sprintf(text.T("rules.sum.trains"), dir)
+				return fmt.Sprintf(text.T(ctx, "rules.sum.trains"), dir)
 			}
-			return fmt.Sprintf(text.T("rules.sum.trainsfor"), dir, n.of(sensor))
+			return fmt.Sprintf(text.T(ctx, "rules.sum.trainsfor"), dir, n.of(sensor))
 		}
 		host := u
 		if p, err := url.Parse(u); err == nil && p.Host != "" {
 			host = p.Host
 		}
-		return fmt.Sprintf(text.T("rules.sum.push"), host)
+		return fmt.Sprintf(text.T(ctx, "rules.sum.push"), host)
 	case thingplus.AgentEmail:
-		return fmt.Sprintf(text.T("rules.sum.email"), it.Method.Param("to"))
+		return fmt.Sprintf(text.T(ctx, "rules.sum.email"), it.Method.Param("to"))
 	case "sms":
-		return fmt.Sprintf(text.T("rules.sum.sms"), it.Method.Param("to"))
+		return fmt.Sprintf(text.T(ctx, "rules.sum.sms"), it.Method.Param("to"))
 	case thingplus.AgentActuator:
-		return fmt.Sprintf(text.T("rules.sum.actuator"), it.Type)
+		return fmt.Sprintf(text.T(ctx, "rules.sum.actuator"), it.Type)
 	}
 	return it.Agent
 }

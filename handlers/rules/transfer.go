@@ -62,7 +62,7 @@ func readImport(c *gin.Context) (string, error) {
 	}
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return "", fmt.Errorf("%s", text.T("rules.io.nofile"))
+		return "", fmt.Errorf("%s", text.T(c, "rules.io.nofile"))
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -102,7 +102,7 @@ func (h *Handler) importRules(c *gin.Context) {
 		incoming, err = parseImport(content)
 	}
 	if err != nil {
-		rep.Problem, status = fmt.Sprintf(text.T("rules.io.bad"), err.Error()), http.StatusUnprocessableEntity
+		rep.Problem, status = fmt.Sprintf(text.T(c, "rules.io.bad"), err.Error()), http.StatusUnprocessableEntity
 		h.renderImport(c, status, rep)
 		return
 	}
@@ -126,13 +126,13 @@ func (h *Handler) importRules(c *gin.Context) {
 func (h *Handler) importOne(c *gin.Context, in thingplus.Rule, existing []thingplus.Rule, mode string, dry bool) views.ImportItem {
 	it := views.ImportItem{Name: in.Name}
 	if err := in.Validate(); err != nil {
-		it.Outcome, it.Detail, it.Failed = text.T("rules.io.out.failed"), err.Error(), true
+		it.Outcome, it.Detail, it.Failed = text.T(c, "rules.io.out.failed"), err.Error(), true
 		return it
 	}
 	var same *thingplus.Rule
 	for i, ex := range existing {
 		if rulehistory.Same(ex.Body(), in.Body()) {
-			it.Outcome = text.T("rules.io.out.skip")
+			it.Outcome = text.T(c, "rules.io.out.skip")
 			return it
 		}
 		if ex.Name == in.Name && same == nil {
@@ -142,10 +142,10 @@ func (h *Handler) importOne(c *gin.Context, in thingplus.Rule, existing []thingp
 	ctx, token := c.Request.Context(), web.TokenOf(c)
 	switch {
 	case same != nil && mode == "skip":
-		it.Outcome = text.T("rules.io.out.skipname")
+		it.Outcome = text.T(c, "rules.io.out.skipname")
 	case same != nil && mode == "replace":
 		if dry {
-			it.Outcome = fmt.Sprintf(text.T("rules.io.out.replace"), same.ID)
+			it.Outcome = fmt.Sprintf(text.T(c, "rules.io.out.replace"), same.ID)
 			break
 		}
 		in.ID = same.ID
@@ -153,22 +153,22 @@ func (h *Handler) importOne(c *gin.Context, in thingplus.Rule, existing []thingp
 		if err == nil {
 			_, err = h.rules.UpdateRule(ctx, token, in)
 		}
-		it.Outcome = fmt.Sprintf(text.T("rules.io.out.replaced"), same.ID)
+		it.Outcome = fmt.Sprintf(text.T(c, "rules.io.out.replaced"), same.ID)
 		if err != nil {
-			it.Outcome, it.Detail, it.Failed = text.T("rules.io.out.failed"), upstreamMessage(err), true
+			it.Outcome, it.Detail, it.Failed = text.T(c, "rules.io.out.failed"), upstreamMessage(c, err), true
 		}
 	default:
 		if dry {
-			it.Outcome = text.T("rules.io.out.create")
+			it.Outcome = text.T(c, "rules.io.out.create")
 			break
 		}
 		created, err := h.rules.CreateRule(ctx, token, in)
 		if err != nil {
-			it.Outcome, it.Detail, it.Failed = text.T("rules.io.out.failed"), upstreamMessage(err), true
+			it.Outcome, it.Detail, it.Failed = text.T(c, "rules.io.out.failed"), upstreamMessage(c, err), true
 			break
 		}
 		_ = h.snapshot(c, rulehistory.Create, created, "")
-		it.Outcome = text.T("rules.io.out.created")
+		it.Outcome = text.T(c, "rules.io.out.created")
 		it.Detail = "id " + created.ID
 	}
 	return it
@@ -180,5 +180,5 @@ func (h *Handler) renderImport(c *gin.Context, status int, rep *views.ImportRepo
 		return
 	}
 	vm := views.HistoryIndex{Import: rep}
-	web.Render(c, status, web.Page{Title: text.T("rules.io.import"), Active: "rules"}, views.HistoryIndexPage(vm))
+	web.Render(c, status, web.Page{Title: text.T(c, "rules.io.import"), Active: "rules"}, views.HistoryIndexPage(vm))
 }

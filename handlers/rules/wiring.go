@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -72,23 +73,23 @@ func (h *Handler) wiringCount(c *gin.Context, rules []thingplus.Rule) int {
 	return len(ps)
 }
 
-func problemRow(p wiring.Problem) views.WiringProblem {
-	what := text.T("rules.wire.kind." + string(p.Kind))
+func problemRow(ctx context.Context, p wiring.Problem) views.WiringProblem {
+	what := text.T(ctx, "rules.wire.kind."+string(p.Kind))
 	if p.Kind == wiring.Stale && p.OtherHost {
-		what = fmt.Sprintf(text.T("rules.wire.kind.host"), p.Host)
+		what = fmt.Sprintf(text.T(ctx, "rules.wire.kind.host"), p.Host)
 	}
 	where := p.Where
 	if where == "" {
-		where = text.T("rules.wire.nocar")
+		where = text.T(ctx, "rules.wire.nocar")
 	}
 	return views.WiringProblem{Key: p.Key(), Kind: string(p.Kind), What: what, Sensor: p.SensorID, Dir: p.Dir,
-		Where: where, RuleID: p.RuleID, RuleName: p.RuleName, Fix: text.T("rules.wire.fix." + string(p.Fix))}
+		Where: where, RuleID: p.RuleID, RuleName: p.RuleName, Fix: text.T(ctx, "rules.wire.fix."+string(p.Fix))}
 }
 
-func (h *Handler) wiringVM(ps []wiring.Problem, report []string) views.Wiring {
+func (h *Handler) wiringVM(ctx context.Context, ps []wiring.Problem, report []string) views.Wiring {
 	vm := views.Wiring{Checked: true, Report: report}
 	for _, p := range ps {
-		vm.Problems = append(vm.Problems, problemRow(p))
+		vm.Problems = append(vm.Problems, problemRow(ctx, p))
 	}
 	return vm
 }
@@ -98,7 +99,7 @@ func (h *Handler) renderWiring(c *gin.Context, status int, vm views.Wiring) {
 		web.Component(c, status, views.WiringPanel(vm))
 		return
 	}
-	web.Render(c, status, web.Page{Title: text.T("rules.wire.title"), Active: "rules"}, views.WiringPage(vm))
+	web.Render(c, status, web.Page{Title: text.T(c, "rules.wire.title"), Active: "rules"}, views.WiringPage(vm))
 }
 
 // wiringPage serves GET /rules/wiring.
@@ -108,7 +109,7 @@ func (h *Handler) wiringPage(c *gin.Context) {
 		web.Fail(c, err)
 		return
 	}
-	h.renderWiring(c, http.StatusOK, h.wiringVM(ps, nil))
+	h.renderWiring(c, http.StatusOK, h.wiringVM(c, ps, nil))
 }
 
 // wiringFix serves POST /rules/wiring/fix: the problem is looked up again
@@ -130,7 +131,7 @@ func (h *Handler) wiringFix(c *gin.Context) {
 		}
 	}
 	if !found {
-		report = append(report, text.T("rules.wire.gone"))
+		report = append(report, text.T(c, "rules.wire.gone"))
 	}
 	h.afterFix(c, report)
 }
@@ -147,7 +148,7 @@ func (h *Handler) wiringFixAll(c *gin.Context) {
 		report = append(report, h.applyFix(c, p))
 	}
 	if len(report) == 0 {
-		report = append(report, text.T("rules.wire.nothing"))
+		report = append(report, text.T(c, "rules.wire.nothing"))
 	}
 	h.afterFix(c, report)
 }
@@ -158,7 +159,7 @@ func (h *Handler) afterFix(c *gin.Context, report []string) {
 		web.Fail(c, err)
 		return
 	}
-	h.renderWiring(c, http.StatusOK, h.wiringVM(ps, report))
+	h.renderWiring(c, http.StatusOK, h.wiringVM(c, ps, report))
 }
 
 // applyFix performs one fix (with the snapshot history wants first) and
@@ -167,9 +168,9 @@ func (h *Handler) applyFix(c *gin.Context, p wiring.Problem) string {
 	ctx, token := c.Request.Context(), web.TokenOf(c)
 	done := func(err error, key string, args ...any) string {
 		if err != nil {
-			return fmt.Sprintf(text.T("rules.wire.failed"), p.SensorID, p.Dir, upstreamMessage(err))
+			return fmt.Sprintf(text.T(c, "rules.wire.failed"), p.SensorID, p.Dir, upstreamMessage(c, err))
 		}
-		return fmt.Sprintf(text.T(key), args...)
+		return fmt.Sprintf(text.T(c, key), args...)
 	}
 	switch p.Fix {
 	case wiring.Create:

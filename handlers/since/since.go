@@ -53,7 +53,7 @@ func (h *Handler) box(c *gin.Context) {
 		return
 	}
 	onHome := c.Query("home") == "1"
-	vm := View(d, u.Location(), onHome)
+	vm := View(c, d, u.Location(), onHome)
 	if !onHome && (d.Dismissed || d.First) {
 		vm.Hidden = true // screens show the box only when there is a visit to compare
 	}
@@ -75,13 +75,13 @@ func (h *Handler) hide(c *gin.Context) {
 }
 
 // View maps a digest to the box: one line per change, each linking to its screen.
-func View(d lastvisit.Digest, loc *time.Location, onHome bool) home.Since {
+func View(ctx context.Context, d lastvisit.Digest, loc *time.Location, onHome bool) home.Since {
 	vm := home.Since{First: d.First, Dismissible: !onHome}
 	if !d.First {
 		vm.When = d.Since.In(loc).Format("2006-01-02 15:04")
 	}
 	add := func(kind, href, format string, args ...any) {
-		vm.Lines = append(vm.Lines, home.SinceLine{Kind: kind, Href: href, Text: fmt.Sprintf(text.T(format), args...)})
+		vm.Lines = append(vm.Lines, home.SinceLine{Kind: kind, Href: href, Text: fmt.Sprintf(text.T(ctx, format), args...)})
 	}
 	for _, g := range d.Silent {
 		add("silent", "/gateways/"+url.PathEscape(g.ID), "since.silent", g.Name, g.Status)
@@ -97,7 +97,7 @@ func View(d lastvisit.Digest, loc *time.Location, onHome bool) home.Since {
 		}
 	}
 	for _, v := range d.Changes {
-		add("change", "/rules/"+url.PathEscape(v.RuleID)+"/history", "since.change", v.RuleName, text.T("rules.hist.action."+v.Action), v.Actor)
+		add("change", "/rules/"+url.PathEscape(v.RuleID)+"/history", "since.change", v.RuleName, text.T(ctx, "rules.hist.action."+v.Action), v.Actor)
 	}
 	for _, p := range d.Peaks {
 		add("peak", "/trains#train-"+strconv.FormatInt(p.TrainID, 10), "since.peak", p.Train, p.Percent, p.Count, p.Capacity)

@@ -1,6 +1,7 @@
 package trains
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -8,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -46,7 +46,7 @@ func eventFilter(c *gin.Context) (trains.EventFilter, vt.EventFilter, bool) {
 		}
 	}
 	if !ok {
-		vf.Error = text.T("trains.events.badfilter")
+		vf.Error = text.T(c, "trains.events.badfilter")
 		f = trains.EventFilter{}
 	}
 	return f, vf, ok
@@ -118,7 +118,7 @@ func (h *Handler) events(c *gin.Context) {
 	if len(q) > 0 {
 		e.CSVURL += "?" + q.Encode()
 	}
-	names := namesOf(ts)
+	names := namesOf(c, ts)
 	for _, t := range ts {
 		e.Trains = append(e.Trains, vt.TrainOption{ID: t.ID, Name: t.Name})
 		g := vt.CarGroup{Train: t.Name}
@@ -149,7 +149,7 @@ func (h *Handler) events(c *gin.Context) {
 		web.Component(c, status, vt.EventsTable(e))
 		return
 	}
-	web.Render(c, status, web.Page{Title: text.T("trains.events.title"), Active: "trains"}, vt.EventsBody(e))
+	web.Render(c, status, web.Page{Title: text.T(c, "trains.events.title"), Active: "trains"}, vt.EventsBody(e))
 }
 
 // csvSafe keeps a text cell from being read as a formula by spreadsheets
@@ -165,7 +165,7 @@ func csvSafe(s string) string {
 func (h *Handler) eventsCSV(c *gin.Context) {
 	f, _, ok := eventFilter(c)
 	if !ok {
-		plain(c, http.StatusBadRequest, text.T("trains.events.badfilter"))
+		plain(c, http.StatusBadRequest, text.T(c, "trains.events.badfilter"))
 		return
 	}
 	if err := h.scopeEvents(c, &f); err != nil {
@@ -182,11 +182,12 @@ func (h *Handler) eventsCSV(c *gin.Context) {
 	if err != nil {
 		h.cfg.Log.ErrorContext(c.Request.Context(), "trains: csv export", "err", err)
 	}
-	names := namesOf(ts)
+	names := namesOf(c, ts)
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
+	loc := web.ZoneOf(c, h.cfg.Location)
 	err = h.store.EachEvent(c.Request.Context(), f, func(e trains.Event) error {
 		w.Write([]string{
-			i64(e.ID), e.Time.UTC().Format(time.RFC3339Nano), i64(e.TrainID), i64(e.CarID), csvSafe(e.SensorID),
+			i64(e.ID), e.Time.In(loc).Format(web.CSVTimeLayout), i64(e.TrainID), i64(e.CarID), csvSafe(e.SensorID),
 			csvSafe(string(e.Type)), string(e.Outcome), strconv.Itoa(e.Delta), strconv.Itoa(e.CountAfter),
 			csvSafe(e.EventKey), csvSafe(e.Reason),
 			csvSafe(names.train[e.TrainID]), names.car[e.CarID], csvSafe(names.door[e.SensorID]),
@@ -208,12 +209,12 @@ type names struct {
 	door  map[string]string
 }
 
-func namesOf(ts []trains.Train) names {
+func namesOf(ctx context.Context, ts []trains.Train) names {
 	n := names{train: map[int64]string{}, car: map[int64]string{}, door: map[string]string{}}
 	for _, t := range ts {
 		n.train[t.ID] = t.Name
 		for _, c := range t.Cars {
-			n.car[c.ID] = fmt.Sprintf(text.T("trains.car.title"), c.Position)
+			n.car[c.ID] = fmt.Sprintf(text.T(ctx, "trains.car.title"), c.Position)
 			for _, d := range c.Doors {
 				if d.Label != "" {
 					n.door[d.SensorID] = d.Label

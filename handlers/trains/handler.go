@@ -282,7 +282,7 @@ func (h *Handler) pushURL(token, sensorID, dir string) string {
 
 // carVM is a car card; token is the train's push token, given only for
 // its owner (the door push URLs carry it).
-func (h *Handler) carVM(c trains.Car, cars int, role trains.Role, token string) vt.Car {
+func (h *Handler) carVM(ctx context.Context, c trains.Car, cars int, role trains.Role, token string) vt.Car {
 	th := h.store.ThresholdsOf(c.TrainID)
 	pct := trains.Percent(c.Count, c.Capacity)
 	v := vt.Car{
@@ -291,7 +291,7 @@ func (h *Handler) carVM(c trains.Car, cars int, role trains.Role, token string) 
 		FillPct: min(pct, 100), OverPct: min(max(pct-100, 0), 100),
 		CanEdit: role >= trains.RoleEditor, CanOwn: role >= trains.RoleOwner,
 	}
-	v.Flags = h.flagVMs(c)
+	v.Flags = h.flagVMs(ctx, c)
 	if !c.UpdatedAt.IsZero() {
 		v.UpdatedMs = c.UpdatedAt.UnixMilli()
 		v.Updated = c.UpdatedAt.In(h.cfg.Location).Format("2006-01-02 15:04:05")

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,7 @@ import (
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/trains"
+	"github.com/thingplus/thingplus-webapp/views/text"
 )
 
 const testKey = "test-webhook-key-0123456789abcdef"
@@ -100,6 +102,9 @@ func newEnvStore(t testing.TB, mod func(*Deps, *Config), timeout time.Duration, 
 	// A signed-in session is simulated by a header, as the auth layer
 	// would set the user from the session cookie.
 	loadUser := func(c *gin.Context) {
+		if l, ok := text.ParseLang(c.GetHeader("X-Test-Lang")); ok { // as the language middleware would
+			c.Request = c.Request.WithContext(text.WithLang(c.Request.Context(), l))
+		}
 		if u, ok := users[c.GetHeader("X-Test-User")]; ok {
 			web.SetSignedIn(c, u.user, u.token)
 		}
@@ -342,10 +347,21 @@ func (e *env) openStream(tab string) *sseReader {
 	return e.openStreamAs("1", tab)
 }
 
+func (e *env) openStreamIn(tab string, lang text.Lang) *sseReader {
+	e.t.Helper()
+	return e.openStreamLang("1", tab, lang)
+}
+
 // openStreamAs opens a live stream as user ("1" demo, "2" other).
 func (e *env) openStreamAs(user, tab string) *sseReader {
 	e.t.Helper()
+	return e.openStreamLang(user, tab, "")
+}
+
+func (e *env) openStreamLang(user, tab string, lang text.Lang) *sseReader {
+	e.t.Helper()
 	hr, _ := http.NewRequest("GET", e.srv.URL+"/trains/stream?tab="+tab, nil)
+	hr.Header.Set("X-Test-Lang", string(lang))
 	hr.Header.Set("Accept", "text/event-stream")
 	hr.Header.Set("X-Test-User", user)
 	resp, err := http.DefaultClient.Do(hr)
@@ -425,6 +441,29 @@ func doc(t testing.TB, html string) *goquery.Document {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// Each stream gets the live fragments in its own language.
+func TestStreamLanguages(t *testing.T) {
+	e := newEnv(t, nil)
+	ko, en := e.openStreamIn("tab-ko", text.Korean), e.openStreamIn("tab-en", text.English)
+	defer ko.close()
+	defer en.close()
+	if !strings.Contains(ko.until(t, "snapshot").data, "여유") || !strings.Contains(en.until(t, "snapshot").data, "Spacious") {
+		t.Fatal("snapshots not in the streams' languages")
+	}
+	if resp, _ := e.do(req{method: "POST", path: "/api/trigger/" + sensor(2, 1) + "/IN?key=" + testKey}); resp.StatusCode != 204 {
+		t.Fatal(resp.Status)
+	}
+	level := func(s *sseReader) string {
+		return doc(t, s.until(t, "car-2001").data).Find(`[data-testid="car-level"]`).Text()
+	}
+	if got := level(ko); got != "여유" {
+		t.Errorf("Korean stream: level %q", got)
+	}
+	if got := level(en); got != "Spacious" {
+		t.Errorf("English stream: level %q", got)
+	}
 }
 
 func TestStream(t *testing.T) {
@@ -800,6 +839,20 @@ func TestEventsPageAndCSV(t *testing.T) {
 	}
 	if rows[2][6] != "clamped" || rows[3][6] != "applied" || rows[3][7] != "1" {
 		t.Fatalf("csv rows: %v", rows)
+	}
+	// Times: ISO 8601 with milliseconds and the offset of the user's Thing+
+	// zone (+9.00), the layout the sensor CSV uses too, for the same instant
+	// as the store's.
+	evs, _ := e.store.Events(context.Background(), trains.EventFilter{Limit: 10})
+	byID := map[string]time.Time{}
+	for _, ev := range evs {
+		byID[strconv.FormatInt(ev.ID, 10)] = ev.Time
+	}
+	for _, row := range rows[1:] {
+		at, err := time.Parse(web.CSVTimeLayout, row[1])
+		if want := byID[row[0]]; err != nil || !strings.HasSuffix(row[1], "+09:00") || !at.Equal(want.Truncate(time.Millisecond)) {
+			t.Fatalf("csv time %q (%v), want %v in +09:00", row[1], err, want)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package trains
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -40,7 +41,7 @@ func (h *Handler) history(c *gin.Context) {
 	if day := c.Query("day"); day != "" && day != today {
 		d, err := time.ParseInLocation(time.DateOnly, day, st.Location())
 		if err != nil || d.After(start) {
-			status, bad = http.StatusUnprocessableEntity, text.T("trains.history.badday")
+			status, bad = http.StatusUnprocessableEntity, text.T(c, "trains.history.badday")
 		} else {
 			start, end = st.ServiceDayOf(d.Year(), d.Month(), d.Day())
 		}
@@ -50,7 +51,7 @@ func (h *Handler) history(c *gin.Context) {
 		web.Fail(c, err)
 		return
 	}
-	vm := historyVM(t, st, hist, now)
+	vm := historyVM(c, t, st, hist, now)
 	vm.MaxDay, vm.Error = today, bad
 	vm.RefreshURL = "/trains/" + strconv.FormatInt(t.ID, 10) + "/history?day=" + url.QueryEscape(vm.Day)
 	if web.IsFragment(c) {
@@ -58,12 +59,12 @@ func (h *Handler) history(c *gin.Context) {
 		web.Component(c, status, vt.Heatmap(vm))
 		return
 	}
-	web.Render(c, status, web.Page{Title: fmt.Sprintf(text.T("trains.history.title"), t.Name), Active: "trains"}, vt.HistoryBody(vm))
+	web.Render(c, status, web.Page{Title: fmt.Sprintf(text.T(c, "trains.history.title"), t.Name), Active: "trains"}, vt.HistoryBody(vm))
 }
 
 // historyVM lays the history out as a heatmap: one column per slot, one
 // row per car, an hour label every three hours.
-func historyVM(t trains.Train, st trains.Settings, hist trains.History, now time.Time) vt.History {
+func historyVM(ctx context.Context, t trains.Train, st trains.Settings, hist trains.History, now time.Time) vt.History {
 	loc := st.Location()
 	th := hist.Thresholds
 	vm := vt.History{
@@ -82,12 +83,12 @@ func historyVM(t trains.Train, st trains.Settings, hist trains.History, now time
 		for k, count := range ch.Peaks {
 			from := hist.Start.Add(time.Duration(k) * hist.Bucket).In(loc)
 			cell := vt.HistoryCell{X: vt.HeatLabelW + k*vt.HeatCellW, Count: count, Bucket: k, Level: "none"}
-			what := text.T("trains.history.future")
+			what := text.T(ctx, "trains.history.future")
 			if count >= 0 {
 				cell.Level = string(th.Level(count, ch.Capacity))
-				what = text.T("trains.level." + cell.Level)
+				what = text.T(ctx, "trains.level."+cell.Level)
 			}
-			cell.Title = fmt.Sprintf(text.T("trains.history.cell"), ch.Position, from.Format("15:04"), from.Add(hist.Bucket).Format("15:04"), max(count, 0), what)
+			cell.Title = fmt.Sprintf(text.T(ctx, "trains.history.cell"), ch.Position, from.Format("15:04"), from.Add(hist.Bucket).Format("15:04"), max(count, 0), what)
 			row.Cells = append(row.Cells, cell)
 		}
 		vm.Rows = append(vm.Rows, row)

@@ -48,7 +48,7 @@ func (h *Handler) trainVM(ctx context.Context, t trains.Train) vt.Train {
 		token = h.ownerPanel(ctx, &tv)
 	}
 	for _, c := range t.Cars {
-		cv := h.carVM(c, len(t.Cars), t.Role, token)
+		cv := h.carVM(ctx, c, len(t.Cars), t.Role, token)
 		tv.Cars = append(tv.Cars, cv)
 		tv.Flags = append(tv.Flags, cv.Flags...)
 		tv.Count += c.Count
@@ -59,10 +59,10 @@ func (h *Handler) trainVM(ctx context.Context, t trains.Train) vt.Train {
 }
 
 // flagVMs maps a car's open health flags.
-func (h *Handler) flagVMs(c trains.Car) []vt.Flag {
+func (h *Handler) flagVMs(ctx context.Context, c trains.Car) []vt.Flag {
 	var out []vt.Flag
 	for _, f := range h.store.FlagsOf(c.ID) {
-		short := text.T("trains.flag." + f.Kind)
+		short := text.T(ctx, "trains.flag."+f.Kind)
 		if f.Kind == trains.FlagSilent {
 			door := f.SensorID
 			for _, d := range c.Doors {
@@ -83,10 +83,10 @@ func (h *Handler) flagVMs(c trains.Car) []vt.Flag {
 func (h *Handler) dismissFlag(c *gin.Context, id int64) (said, error) {
 	note := strings.TrimSpace(c.PostForm("note"))
 	if note == "" {
-		return said{}, trains.Invalid(text.T("trains.err.note"))
+		return said{}, trains.Invalid(text.T(c, "trains.err.note"))
 	}
 	f, err := h.store.DismissFlag(c.Request.Context(), id, withUser(c, note))
-	return said{text: text.T("trains.ok.flag.dismissed"), at: "train-" + strconv.FormatInt(f.TrainID, 10)}, err
+	return said{text: text.T(c, "trains.ok.flag.dismissed"), at: "train-" + strconv.FormatInt(f.TrainID, 10)}, err
 }
 
 // roomiest is the position of the car with the lowest share of its
@@ -136,17 +136,17 @@ func (h *Handler) setLevels(c *gin.Context, id int64) (said, error) {
 	}{{"spacious", &th.Spacious}, {"normal", &th.Normal}, {"caution", &th.Caution}} {
 		n, err := strconv.Atoi(strings.TrimSpace(c.PostForm(f.name)))
 		if err != nil {
-			return said{}, trains.Invalid(text.T("trains.err.levels"))
+			return said{}, trains.Invalid(text.T(c, "trains.err.levels"))
 		}
 		*f.to = n
 	}
 	if err := h.store.SetThresholds(c.Request.Context(), id, th); err != nil {
 		if isInvalid(err) {
-			return said{}, trains.Invalid(text.T("trains.err.levels"))
+			return said{}, trains.Invalid(text.T(c, "trains.err.levels"))
 		}
 		return said{}, err
 	}
-	return say(text.T("trains.ok.levels"), th.Spacious, th.Normal, th.Caution), nil
+	return say(text.T(c, "trains.ok.levels"), th.Spacious, th.Normal, th.Caution), nil
 }
 
 // setSchedule is POST /trains/:id/schedule.
@@ -154,19 +154,19 @@ func (h *Handler) setSchedule(c *gin.Context, id int64) (said, error) {
 	on := formBool(c, "on")
 	minute, err := trains.ParseClock(c.PostForm("at"))
 	if err != nil {
-		return said{}, fieldErr{"at", trains.Invalid(text.T("trains.err.clock"))}
+		return said{}, fieldErr{"at", trains.Invalid(text.T(c, "trains.err.clock"))}
 	}
 	zone := strings.TrimSpace(c.PostForm("zone"))
 	if err := h.store.SetSchedule(c.Request.Context(), id, on, minute, zone); err != nil {
 		if isInvalid(err) {
-			return said{}, fieldErr{"zone", trains.Invalid(text.T("trains.err.zone"))}
+			return said{}, fieldErr{"zone", trains.Invalid(text.T(c, "trains.err.zone"))}
 		}
 		return said{}, err
 	}
 	if !on {
-		return said{text: text.T("trains.ok.schedule.off")}, nil
+		return said{text: text.T(c, "trains.ok.schedule.off")}, nil
 	}
-	return say(text.T("trains.ok.schedule.on"), trains.Settings{ResetMinute: minute}.ResetClock(), zone), nil
+	return say(text.T(c, "trains.ok.schedule.on"), trains.Settings{ResetMinute: minute}.ResetClock(), zone), nil
 }
 
 func isInvalid(err error) bool { return errors.Is(err, trains.ErrInvalid) }

@@ -19,8 +19,8 @@ import (
 	vt "github.com/thingplus/thingplus-webapp/views/trains"
 )
 
-func (h *Handler) pageMeta() web.Page {
-	return web.Page{Title: text.T("trains.title"), Active: "trains", SSE: true}
+func (h *Handler) pageMeta(ctx context.Context) web.Page {
+	return web.Page{Title: text.T(ctx, "trains.title"), Active: "trains", SSE: true}
 }
 
 // page is GET /trains.
@@ -41,7 +41,7 @@ func (h *Handler) renderPage(c *gin.Context, status int, l vt.List, version stri
 	tab := randomID()
 	// The shape only: each train's own token is in its owner's panel.
 	template := func(dir string) string {
-		return h.cfg.PublicURL + "/api/trigger/{sensorId}/" + dir + "?key={" + text.T("trains.push.token") + "}"
+		return h.cfg.PublicURL + "/api/trigger/{sensorId}/" + dir + "?key={" + text.T(c, "trains.push.token") + "}"
 	}
 	stream := "/trains/stream?tab=" + tab
 	if version != "" {
@@ -54,7 +54,7 @@ func (h *Handler) renderPage(c *gin.Context, status int, l vt.List, version stri
 	if h.sensors != nil && web.TokenOf(c) != "" {
 		p.SensorsURL = "/trains/sensors"
 	}
-	web.Render(c, status, h.pageMeta(), vt.PageBody(p))
+	web.Render(c, status, h.pageMeta(c), vt.PageBody(p))
 }
 
 // sensorList is GET /trains/sensors: the door sensors offered by the door
@@ -121,7 +121,7 @@ func (h *Handler) done(c *gin.Context, status int, f vt.Form, n vt.Notice) {
 
 // ok answers a form that worked; the panel holding form (its id) stays open.
 func (h *Handler) ok(c *gin.Context, form, msgKey string) {
-	h.okText(c, form, text.T(msgKey))
+	h.okText(c, form, text.T(c, msgKey))
 }
 
 func (h *Handler) okText(c *gin.Context, form, msg string) {
@@ -162,12 +162,12 @@ func (h *Handler) failForm(c *gin.Context, formID string, err error) {
 		f.Error = trains.MessageOf(err)
 		h.done(c, http.StatusUnprocessableEntity, f, vt.Notice{})
 	case errors.Is(err, trains.ErrConflict):
-		f.Error = text.T("trains.err.taken")
+		f.Error = text.T(c, "trains.err.taken")
 		h.done(c, http.StatusConflict, f, vt.Notice{})
 	case errors.Is(err, trains.ErrNotFound):
-		h.done(c, http.StatusConflict, vt.Form{}, vt.Notice{Kind: "bad", Text: text.T("trains.err.notfound")})
+		h.done(c, http.StatusConflict, vt.Form{}, vt.Notice{Kind: "bad", Text: text.T(c, "trains.err.notfound")})
 	case errors.Is(err, trains.ErrUnknownSensor):
-		h.done(c, http.StatusConflict, vt.Form{}, vt.Notice{Kind: "bad", Text: text.T("trains.err.notassigned")})
+		h.done(c, http.StatusConflict, vt.Form{}, vt.Notice{Kind: "bad", Text: text.T(c, "trains.err.notassigned")})
 	default:
 		web.Fail(c, err)
 	}
@@ -186,7 +186,7 @@ func pathID(c *gin.Context) (int64, bool) {
 func formInt(c *gin.Context, field string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(c.PostForm(field)))
 	if err != nil {
-		return 0, trains.Invalid(text.T("trains.err.number"))
+		return 0, trains.Invalid(text.T(c, "trains.err.number"))
 	}
 	return n, nil
 }
@@ -269,34 +269,34 @@ func (h *Handler) createTrain(c *gin.Context) {
 		h.failForm(c, "create-train", err)
 		return
 	}
-	h.said(c, "create-train", say(text.T("trains.ok.train.created"), t.Name))
+	h.said(c, "create-train", say(text.T(c, "trains.ok.train.created"), t.Name))
 }
 
 func (h *Handler) renameTrain(c *gin.Context, id int64) (said, error) {
 	name := c.PostForm("name")
 	t, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Name: &name})
-	return say(text.T("trains.ok.renamed"), t.Name), err
+	return say(text.T(c, "trains.ok.renamed"), t.Name), err
 }
 
 func (h *Handler) setRunning(c *gin.Context, id int64) (said, error) {
 	run := formBool(c, "running")
 	t, err := h.store.UpdateTrain(c.Request.Context(), id, trains.TrainPatch{Running: &run})
 	if run {
-		return say(text.T("trains.ok.started"), t.Name), err
+		return say(text.T(c, "trains.ok.started"), t.Name), err
 	}
-	return say(text.T("trains.ok.stopped"), t.Name), err
+	return say(text.T(c, "trains.ok.stopped"), t.Name), err
 }
 
 func (h *Handler) resetTrain(c *gin.Context, id int64) (said, error) {
 	err := h.store.ResetTrain(c.Request.Context(), id, withUser(c, c.PostForm("reason")))
 	t, _ := h.store.Train(c.Request.Context(), id)
-	return say(text.T("trains.ok.train.reset"), t.Name), err
+	return say(text.T(c, "trains.ok.train.reset"), t.Name), err
 }
 
 func (h *Handler) deleteTrain(c *gin.Context, id int64) (said, error) {
 	t, _ := h.store.Train(c.Request.Context(), id)
 	err := h.store.DeleteTrain(c.Request.Context(), id)
-	s := say(text.T("trains.ok.train.deleted"), t.Name)
+	s := say(text.T(c, "trains.ok.train.deleted"), t.Name)
 	s.at = "-" // the train's section is gone
 	return s, err
 }
@@ -307,7 +307,7 @@ func (h *Handler) addCar(c *gin.Context, id int64) (said, error) {
 		return said{}, err
 	}
 	car, err := h.store.AddCar(c.Request.Context(), id, n)
-	return say(text.T("trains.ok.car.added"), car.Position, car.Capacity), err
+	return say(text.T(c, "trains.ok.car.added"), car.Position, car.Capacity), err
 }
 
 // ---- cars ----
@@ -318,7 +318,7 @@ func (h *Handler) setCapacity(c *gin.Context, id int64) (said, error) {
 		return said{}, err
 	}
 	err = h.store.SetCapacity(c.Request.Context(), id, n)
-	return say(text.T("trains.ok.car.capacity"), h.carOf(c, id).Position, n), err
+	return say(text.T(c, "trains.ok.car.capacity"), h.carOf(c, id).Position, n), err
 }
 
 func (h *Handler) correct(c *gin.Context, id int64) (said, error) {
@@ -328,18 +328,18 @@ func (h *Handler) correct(c *gin.Context, id int64) (said, error) {
 	}
 	reason := strings.TrimSpace(c.PostForm("reason"))
 	if reason == "" {
-		return said{}, trains.Invalid("a reason is required")
+		return said{}, trains.Invalid(text.T(c, "trains.err.reason"))
 	}
 	err = h.store.CorrectCount(c.Request.Context(), id, n, withUser(c, reason))
 	if errors.Is(err, trains.ErrInvalid) && strings.HasPrefix(trains.MessageOf(err), "count") {
 		return said{}, fieldErr{"count", err}
 	}
-	return say(text.T("trains.ok.car.corrected"), h.carOf(c, id).Position, n, reason), err
+	return say(text.T(c, "trains.ok.car.corrected"), h.carOf(c, id).Position, n, reason), err
 }
 
 func (h *Handler) resetCar(c *gin.Context, id int64) (said, error) {
 	err := h.store.ResetCar(c.Request.Context(), id, withUser(c, c.PostForm("reason")))
-	return say(text.T("trains.ok.car.reset"), h.carOf(c, id).Position), err
+	return say(text.T(c, "trains.ok.car.reset"), h.carOf(c, id).Position), err
 }
 
 func (h *Handler) reorder(c *gin.Context, id int64) (said, error) {
@@ -349,7 +349,7 @@ func (h *Handler) reorder(c *gin.Context, id int64) (said, error) {
 	}
 	err = h.store.ReorderCar(c.Request.Context(), id, n)
 	// The up or down control may be gone (first or last car): confirm at the car.
-	return said{text: fmt.Sprintf(text.T("trains.ok.car.moved"), h.carOf(c, id).Position), at: "car-" + strconv.FormatInt(id, 10)}, err
+	return said{text: fmt.Sprintf(text.T(c, "trains.ok.car.moved"), h.carOf(c, id).Position), at: "car-" + strconv.FormatInt(id, 10)}, err
 }
 
 func (h *Handler) moveCar(c *gin.Context, id int64) (said, error) {
@@ -365,7 +365,7 @@ func (h *Handler) moveCar(c *gin.Context, id int64) (said, error) {
 		return said{}, err
 	}
 	t, _ := h.store.Train(c.Request.Context(), to)
-	return said{text: fmt.Sprintf(text.T("trains.ok.car.totrain"), t.Name), at: "train-" + strconv.FormatInt(to, 10)}, nil
+	return said{text: fmt.Sprintf(text.T(c, "trains.ok.car.totrain"), t.Name), at: "train-" + strconv.FormatInt(to, 10)}, nil
 }
 
 func (h *Handler) removeCar(c *gin.Context, id int64) (said, error) {
@@ -373,7 +373,7 @@ func (h *Handler) removeCar(c *gin.Context, id int64) (said, error) {
 	if err := h.store.RemoveCar(c.Request.Context(), id); err != nil {
 		return said{}, err
 	}
-	return said{text: fmt.Sprintf(text.T("trains.ok.car.removed"), car.Position), at: "train-" + strconv.FormatInt(car.TrainID, 10)}, nil
+	return said{text: fmt.Sprintf(text.T(c, "trains.ok.car.removed"), car.Position), at: "train-" + strconv.FormatInt(car.TrainID, 10)}, nil
 }
 
 // ---- doors ----
@@ -387,7 +387,7 @@ func (h *Handler) assignDoor(c *gin.Context, id int64) (said, error) {
 		return said{}, err
 	}
 	err := h.store.AssignDoor(c.Request.Context(), id, d)
-	return say(text.T("trains.ok.door.added"), d.SensorID, h.carOf(c, id).Position), err
+	return say(text.T(c, "trains.ok.door.added"), d.SensorID, h.carOf(c, id).Position), err
 }
 
 // checkSensor refuses a sensor the account's Thing+ token cannot see:
@@ -403,7 +403,7 @@ func (h *Handler) checkSensor(c *gin.Context, sensor string) error {
 		return err
 	}
 	if !ok {
-		return trains.Invalid(fmt.Sprintf(text.T("trains.err.nosensor"), sensor))
+		return trains.Invalid(fmt.Sprintf(text.T(c, "trains.err.nosensor"), sensor))
 	}
 	return nil
 }
@@ -420,18 +420,18 @@ func (h *Handler) unassignDoor(c *gin.Context) {
 		return
 	}
 	form := "door-" + strconv.FormatInt(car, 10)
-	h.said(c, form, say(text.T("trains.ok.door.removed"), sensor, h.carOf(c, car).Position))
+	h.said(c, form, say(text.T(c, "trains.ok.door.removed"), sensor, h.carOf(c, car).Position))
 }
 
 // wiredText says what wiring a door did.
-func wiredText(sensor string, res WireResult) string {
+func wiredText(ctx context.Context, sensor string, res WireResult) string {
 	switch {
 	case len(res.Created) == 0:
-		return fmt.Sprintf(text.T("trains.ok.wired.already"), sensor)
+		return fmt.Sprintf(text.T(ctx, "trains.ok.wired.already"), sensor)
 	case len(res.Existing) > 0:
-		return fmt.Sprintf(text.T("trains.ok.wired.partly"), res.Created[0], sensor, res.Existing[0])
+		return fmt.Sprintf(text.T(ctx, "trains.ok.wired.partly"), res.Created[0], sensor, res.Existing[0])
 	}
-	return fmt.Sprintf(text.T("trains.ok.wired.both"), sensor)
+	return fmt.Sprintf(text.T(ctx, "trains.ok.wired.both"), sensor)
 }
 
 // wireDoor creates the door's IN and OUT dataPush rules in Thing+.
@@ -439,7 +439,7 @@ func (h *Handler) wireDoor(c *gin.Context) {
 	sensor := c.PostForm("sensorId")
 	form := "wire-" + sensor
 	if h.wirer == nil {
-		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: text.T("trains.err.nowire")}, vt.Notice{})
+		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: text.T(c, "trains.err.nowire")}, vt.Notice{})
 		return
 	}
 	// Only the owner wires: the rules carry the train's token.
@@ -469,14 +469,14 @@ func (h *Handler) wireDoor(c *gin.Context) {
 	res, err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(tok.Token, sensor, "IN"), h.pushURL(tok.Token, sensor, "OUT"))
 	switch code := apperr.CodeOf(err); {
 	case err == nil:
-		h.okText(c, form, wiredText(sensor, res))
+		h.okText(c, form, wiredText(c, sensor, res))
 	case code == apperr.Unauthorized:
 		web.Fail(c, err)
 	case code == apperr.Invalid || code == apperr.Conflict || code == apperr.Forbidden || code == apperr.NotFound:
 		h.cfg.Log.WarnContext(c.Request.Context(), "trains: wire door", "err", err)
-		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: web.MessageOf(err)}, vt.Notice{})
+		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: web.MessageOf(c, err)}, vt.Notice{})
 	default:
 		h.cfg.Log.ErrorContext(c.Request.Context(), "trains: wire door", "err", err)
-		h.done(c, http.StatusServiceUnavailable, vt.Form{ID: form, Error: text.T("err.unavailable")}, vt.Notice{})
+		h.done(c, http.StatusServiceUnavailable, vt.Form{ID: form, Error: text.T(c, "err.unavailable")}, vt.Notice{})
 	}
 }

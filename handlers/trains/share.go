@@ -59,12 +59,12 @@ func (h *Handler) share(c *gin.Context, id int64) (said, error) {
 	}
 	login := strings.TrimSpace(c.PostForm("login"))
 	if u, _ := web.UserOf(c); login == u.LoginID {
-		return said{}, trains.Invalid(text.T("trains.share.self"))
+		return said{}, trains.Invalid(text.T(c, "trains.share.self"))
 	}
 	if err := h.store.ShareTrain(c.Request.Context(), id, login, role); err != nil {
 		return said{}, err
 	}
-	return said{text: fmt.Sprintf(text.T("trains.ok.shared"), login, text.T("trains.role."+role.String()))}, nil
+	return said{text: fmt.Sprintf(text.T(c, "trains.ok.shared"), login, text.T(c, "trains.role."+role.String()))}, nil
 }
 
 // unshare is POST /trains/:id/unshare {login}: that account's next request
@@ -74,7 +74,7 @@ func (h *Handler) unshare(c *gin.Context, id int64) (said, error) {
 	if err := h.store.UnshareTrain(c.Request.Context(), id, login); err != nil {
 		return said{}, err
 	}
-	return said{text: fmt.Sprintf(text.T("trains.ok.unshared"), login)}, nil
+	return said{text: fmt.Sprintf(text.T(c, "trains.ok.unshared"), login)}, nil
 }
 
 // rotateToken is POST /trains/:id/token/rotate.
@@ -83,7 +83,7 @@ func (h *Handler) rotateToken(c *gin.Context, id int64) (said, error) {
 	if err != nil {
 		return said{}, err
 	}
-	return said{text: fmt.Sprintf(text.T("trains.ok.rotated"), tok.GraceUntil.In(h.cfg.Location).Format("2006-01-02 15:04"))}, nil
+	return said{text: fmt.Sprintf(text.T(c, "trains.ok.rotated"), tok.GraceUntil.In(h.cfg.Location).Format("2006-01-02 15:04"))}, nil
 }
 
 // repointURL returns the push URL with the train's current token for a URL
@@ -121,7 +121,7 @@ func mustUnescape(s string) string {
 // earlier token or the legacy shared key) gets the current URL.
 func (h *Handler) repoint(c *gin.Context, id int64) (said, error) {
 	if h.wirer == nil {
-		return said{}, trains.Invalid(text.T("trains.err.nowire"))
+		return said{}, trains.Invalid(text.T(c, "trains.err.nowire"))
 	}
 	ctx := c.Request.Context()
 	t, err := h.store.Train(ctx, id)
@@ -144,9 +144,9 @@ func (h *Handler) repoint(c *gin.Context, id int64) (said, error) {
 			return said{}, err
 		}
 		h.cfg.Log.WarnContext(ctx, "trains: repoint rules", "train", id, "err", err)
-		return said{}, trains.Invalid(fmt.Sprintf(text.T("trains.err.repoint"), n))
+		return said{}, trains.Invalid(fmt.Sprintf(text.T(c, "trains.err.repoint"), n))
 	}
-	return said{text: fmt.Sprintf(text.T("trains.ok.repointed"), n)}, nil
+	return said{text: fmt.Sprintf(text.T(c, "trains.ok.repointed"), n)}, nil
 }
 
 // claim is POST /trains/:id/claim: an admin takes an unowned train.
@@ -154,7 +154,7 @@ func (h *Handler) claim(c *gin.Context, id int64) (said, error) {
 	if err := h.store.ClaimTrain(c.Request.Context(), id, owner(c)); err != nil {
 		return said{}, err
 	}
-	return said{text: text.T("trains.ok.claimed")}, nil
+	return said{text: text.T(c, "trains.ok.claimed")}, nil
 }
 
 // PushURLFor is the push URL the rules screen puts in a push-to-this-app

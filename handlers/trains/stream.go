@@ -16,6 +16,7 @@ import (
 
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/trains"
+	"github.com/thingplus/thingplus-webapp/views/text"
 	vt "github.com/thingplus/thingplus-webapp/views/trains"
 )
 
@@ -43,9 +44,12 @@ type frame struct {
 	data []byte
 }
 
-// liveEvent is one rendered event about a car or a train's strip.
+// liveEvent is one rendered event about a car or a train's strip, in one
+// language: a stream knows its language and takes only events in it (each
+// is rendered once per language, not once per stream).
 type liveEvent struct {
 	key   string // the SSE event name: car-<id> or strip-<train id>
+	lang  text.Lang
 	train int64
 	seq   uint64
 	data  []byte
@@ -53,6 +57,7 @@ type liveEvent struct {
 
 type sseClient struct {
 	tab         string
+	lang        text.Lang
 	p           trains.Principal
 	wake        chan struct{} // buffered(1): something is pending
 	resync      chan struct{}
@@ -243,19 +248,44 @@ func (b *broadcaster) resync() {
 	}
 }
 
+// langs are the languages of the open streams.
+func (b *broadcaster) langs() []text.Lang {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []text.Lang
+	for c := range b.clients {
+		if !slices.Contains(out, c.lang) {
+			out = append(out, c.lang)
+		}
+	}
+	return out
+}
+
 // renderCars renders the changed cars' live parts and their trains'
-// strips, once for every stream that may see them.
+// strips, once per language of the open streams.
 func (b *broadcaster) renderCars(cars map[int64]trains.Car, seqs map[int64]uint64) ([]liveEvent, error) {
-	ctx := context.Background()
+	var out []liveEvent
+	for _, l := range b.langs() {
+		evs, err := b.renderCarsIn(text.WithLang(context.Background(), l), cars, seqs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+	}
+	return out, nil
+}
+
+func (b *broadcaster) renderCarsIn(ctx context.Context, cars map[int64]trains.Car, seqs map[int64]uint64) ([]liveEvent, error) {
+	lang := text.LangOf(ctx)
 	out := make([]liveEvent, 0, len(cars)+4)
 	trainSeq := map[int64]uint64{}
 	for id, c := range cars {
 		var buf bytes.Buffer
 		// The live part has no manage controls: the same for every role.
-		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(id, 10), b.h.version(seqs[id]), vt.CarLive(b.h.carVM(c, 0, trains.RoleViewer, ""), false)); err != nil {
+		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(id, 10), b.h.version(seqs[id]), vt.CarLive(b.h.carVM(ctx, c, 0, trains.RoleViewer, ""), false)); err != nil {
 			return nil, err
 		}
-		out = append(out, liveEvent{key: "car-" + strconv.FormatInt(id, 10), train: c.TrainID, seq: seqs[id], data: buf.Bytes()})
+		out = append(out, liveEvent{key: "car-" + strconv.FormatInt(id, 10), lang: lang, train: c.TrainID, seq: seqs[id], data: buf.Bytes()})
 		trainSeq[c.TrainID] = max(trainSeq[c.TrainID], seqs[id])
 	}
 	// Each train's whole-train strip goes with its cars.
@@ -265,7 +295,7 @@ func (b *broadcaster) renderCars(cars map[int64]trains.Car, seqs map[int64]uint6
 			return nil, err
 		}
 		if buf.Len() > 0 {
-			out = append(out, liveEvent{key: "strip-" + strconv.FormatInt(train, 10), train: train, seq: seq, data: buf.Bytes()})
+			out = append(out, liveEvent{key: "strip-" + strconv.FormatInt(train, 10), lang: lang, train: train, seq: seq, data: buf.Bytes()})
 		}
 	}
 	return out, nil
@@ -279,7 +309,8 @@ func (b *broadcaster) send(evs []liveEvent) {
 	for c := range b.clients {
 		mine = mine[:0]
 		for _, ev := range evs {
-			if c.visible[ev.train] { // not this account's train (or its access is being re-read)
+			// not this account's train (or its access is being re-read), or not its language
+			if c.visible[ev.train] && ev.lang == c.lang {
 				mine = append(mine, ev)
 			}
 		}
@@ -329,8 +360,8 @@ func (b *broadcaster) resyncAll() {
 	}
 }
 
-func (b *broadcaster) add(tab string, p trains.Principal) (*sseClient, bool) {
-	c := &sseClient{tab: tab, p: p, wake: make(chan struct{}, 1), resync: make(chan struct{}, 1), restructure: make(chan struct{}, 1),
+func (b *broadcaster) add(tab string, lang text.Lang, p trains.Principal) (*sseClient, bool) {
+	c := &sseClient{tab: tab, lang: lang, p: p, wake: make(chan struct{}, 1), resync: make(chan struct{}, 1), restructure: make(chan struct{}, 1),
 		pending: map[string]liveEvent{}}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -461,7 +492,8 @@ func (h *Handler) snapshotFrame(ctx context.Context, p trains.Principal) (frame,
 func (h *Handler) stream(c *gin.Context) {
 	ctx := c.Request.Context()
 	p := principal(c)
-	client, ok := h.bc.add(c.Query("tab"), p)
+	lang := text.LangOf(ctx)
+	client, ok := h.bc.add(c.Query("tab"), lang, p)
 	if !ok {
 		plain(c, http.StatusServiceUnavailable, "shutting down")
 		return

@@ -222,7 +222,7 @@ func TestWiredText(t *testing.T) {
 		{WireResult{Existing: []string{"IN", "OUT"}}, "already wired"},
 		{WireResult{Created: []string{"OUT"}, Existing: []string{"IN"}}, "The OUT rule was created in Thing+ for d-1; its IN rule already existed."},
 	} {
-		if got := wiredText("d-1", c.res); !strings.Contains(got, c.want) {
+		if got := wiredText(context.Background(), "d-1", c.res); !strings.Contains(got, c.want) {
 			t.Errorf("%+v: %q", c.res, got)
 		}
 	}

@@ -45,7 +45,7 @@ func StatusOf(err error) int {
 // MessageOf is the user-safe message of err: its own for invalid input,
 // conflicts and forbidden changes (a viewer is told why), the code's
 // standard text otherwise (details go to the log).
-func MessageOf(err error) string {
+func MessageOf(ctx context.Context, err error) string {
 	code := apperr.CodeOf(err)
 	if code == apperr.Invalid || code == apperr.Conflict || code == apperr.TooLarge || code == apperr.Forbidden {
 		if m := apperr.MessageOf(err); m != "" {
@@ -53,9 +53,9 @@ func MessageOf(err error) string {
 		}
 	}
 	if key := apperr.KeyOf(err); key != "" {
-		return text.T(key)
+		return text.T(ctx, key)
 	}
-	return text.T("err." + string(code))
+	return text.T(ctx, "err."+string(code))
 }
 
 // SignInAgain is called when Thing+ says the token is no longer good; the
@@ -98,16 +98,16 @@ func Fail(c *gin.Context, err error) {
 		// Thing+ asked us to wait: pass it on.
 		c.Header("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
 	}
-	msg := MessageOf(err)
+	msg := MessageOf(c, err)
 	if IsFragment(c) {
 		Component(c, status, layout.Toast(msg))
 		return
 	}
 	if status == http.StatusNotFound {
-		Render(c, status, Page{Title: text.T("err.notfound.title")}, layout.NotFoundBody())
+		Render(c, status, Page{Title: text.T(c, "err.notfound.title")}, layout.NotFoundBody())
 		return
 	}
-	Render(c, status, Page{Title: text.T("err.title")}, layout.ErrorBody(text.T("err.title"), msg, ""))
+	Render(c, status, Page{Title: text.T(c, "err.title")}, layout.ErrorBody(text.T(c, "err.title"), msg, ""))
 }
 
 // Invalid builds a field validation error.
@@ -117,10 +117,10 @@ func Invalid(field, msg string) error {
 
 // FormError is the answer to a form body that could not be read: 413 when
 // it is over its limit, 422 with msg otherwise.
-func FormError(err error, field, msg string) error {
+func FormError(ctx context.Context, err error, field, msg string) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return &apperr.Error{Code: apperr.TooLarge, Field: field, Message: text.T("err.too_large"), Err: err}
+		return &apperr.Error{Code: apperr.TooLarge, Field: field, Message: text.T(ctx, "err.too_large"), Err: err}
 	}
 	return Invalid(field, msg)
 }

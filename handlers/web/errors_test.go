@@ -30,7 +30,7 @@ func failWith(err error, ctx context.Context) *httptest.ResponseRecorder {
 // Thing+'s 429 is a 503 that says Thing+ is busy and passes Retry-After on.
 func TestFailBusy(t *testing.T) {
 	w := failWith(&thingplus.Error{Kind: thingplus.KindUnavailable, Status: 429, RetryAfter: 1500 * time.Millisecond}, context.Background())
-	if w.Code != 503 || w.Header().Get("Retry-After") != "2" || !strings.Contains(w.Body.String(), text.T("err.busy")) {
+	if w.Code != 503 || w.Header().Get("Retry-After") != "2" || !strings.Contains(w.Body.String(), text.T(context.Background(), "err.busy")) {
 		t.Fatalf("%d %v %s", w.Code, w.Header(), w.Body)
 	}
 }

@@ -67,13 +67,14 @@ func oaNew(t *testing.T) *oaEnv {
 // oaBrowser is a cookie-keeping client that does not follow redirects, so
 // tests see every hop.
 type oaBrowser struct {
-	e *oaEnv
-	c *http.Client
+	e    *oaEnv
+	c    *http.Client
+	lang string // Accept-Language; "en" unless a test asks otherwise
 }
 
 func (e *oaEnv) browser() *oaBrowser {
 	jar, _ := cookiejar.New(nil)
-	return &oaBrowser{e: e, c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+	return &oaBrowser{e: e, lang: "en", c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -103,6 +104,9 @@ func (r oaResp) doc(t *testing.T) *goquery.Document {
 
 func (b *oaBrowser) do(req *http.Request) oaResp {
 	b.e.t.Helper()
+	if b.lang != "" && req.Header.Get("Accept-Language") == "" {
+		req.Header.Set("Accept-Language", b.lang)
+	}
 	resp, err := b.c.Do(req)
 	if err != nil {
 		b.e.t.Fatal(err)

@@ -37,7 +37,7 @@ type pageSet struct {
 func mustLoadPages() *pageSet {
 	ps := &pageSet{tmpl: map[string]*template.Template{}}
 	for _, name := range []string{"login", "consent", "signup", "account", "message"} {
-		ps.tmpl[name] = template.Must(template.ParseFS(pagesFS, "pages/base.html", "pages/"+name+".html"))
+		ps.tmpl[name] = template.Must(template.New(name).Funcs(pageFuncs).ParseFS(pagesFS, "pages/base.html", "pages/"+name+".html"))
 	}
 	css, err := pagesFS.ReadFile("pages/sandbox.css")
 	if err != nil {
@@ -70,6 +70,7 @@ func (ps *pageSet) serveCSS(w http.ResponseWriter, r *http.Request) {
 
 // pageData is what every template gets: the common fields and the page's view.
 type pageData struct {
+	Lang  string // "ko" or "en"
 	Title string
 	CSS   string
 	CSRF  string
@@ -80,10 +81,11 @@ type pageData struct {
 // 500 and never half a page. formTarget is an extra CSP form-action source
 // (the consent page's redirect target, since browsers apply form-action to
 // the redirect that follows the post).
-func (a *authArea) render(w http.ResponseWriter, status int, name, title, browser string, v any, formTarget string) {
+func (a *authArea) render(w http.ResponseWriter, r *http.Request, status int, name, title, browser string, v any, formTarget string) {
 	var buf bytes.Buffer
+	lang := pageLang(r)
 	err := a.pages.tmpl[name].ExecuteTemplate(&buf, "base",
-		pageData{Title: title, CSS: a.pages.cssURL(), CSRF: a.csrfToken(browser), V: v})
+		pageData{Lang: lang, Title: title, CSS: a.pages.cssURL(), CSRF: a.csrfToken(browser), V: v})
 	h := w.Header()
 	formAction := "'self'"
 	if formTarget != "" {
@@ -95,6 +97,7 @@ func (a *authArea) render(w http.ResponseWriter, status int, name, title, browse
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
+	h.Add("Vary", "Accept-Language")
 	if err != nil {
 		a.s.log.Error("render page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -186,7 +189,7 @@ func cspSource(redirectURI string) string {
 
 // crossOriginPage answers a cross-origin form post.
 func (a *authArea) crossOriginPage(w http.ResponseWriter, r *http.Request) {
-	a.render(w, http.StatusForbidden, "message", "Request refused", a.browserID(w, r), messageView{
+	a.render(w, r, http.StatusForbidden, "message", "Request refused", a.browserID(w, r), messageView{
 		Heading: "Request refused",
 		Text:    "This form was sent from another site. Open the page on the Thing+ sandbox itself and try again.",
 	}, "")
@@ -206,7 +209,7 @@ type loginView struct {
 }
 
 func (a *authArea) renderLogin(w http.ResponseWriter, r *http.Request, status int, v loginView, browser string) {
-	a.render(w, status, "login", "Sign in", browser, v, "")
+	a.render(w, r, status, "login", "Sign in", browser, v, "")
 }
 
 // clientNameFromNext names the app when next is an authorize URL.
@@ -267,7 +270,7 @@ func (a *authArea) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !a.formCSRFValid(r) {
-		a.render(w, http.StatusForbidden, "message", "Request refused", a.browserID(w, r), messageView{
+		a.render(w, r, http.StatusForbidden, "message", "Request refused", a.browserID(w, r), messageView{
 			Heading: "Request refused", Text: "This form expired. Go back, reload the page and try again.",
 		}, "")
 		return
@@ -307,7 +310,7 @@ func (a *authArea) renderConsent(w http.ResponseWriter, r *http.Request, tx *oau
 			v.RedirectHost = ru.Scheme + ":"
 		}
 	}
-	a.render(w, http.StatusOK, "consent", "Allow "+c.Name+"?", browser, v, cspSource(tx.redirectURI))
+	a.render(w, r, http.StatusOK, "consent", trf(pageLang(r), "Allow %s?", c.Name), browser, v, cspSource(tx.redirectURI))
 }
 
 // --- sign-up ---
@@ -322,7 +325,7 @@ var signupLoginIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{3,32}$`)
 // signupPage is GET /signup[?next=/relative].
 func (a *authArea) signupPage(w http.ResponseWriter, r *http.Request) {
 	v := signupView{Next: safeNext(r.URL.Query().Get("next"), "")}
-	a.render(w, http.StatusOK, "signup", "Create a Thing+ account", a.browserID(w, r), v, "")
+	a.render(w, r, http.StatusOK, "signup", "Create a Thing+ account", a.browserID(w, r), v, "")
 }
 
 // signupSubmit is POST /signup: it validates, creates the account, signs the
@@ -343,7 +346,7 @@ func (a *authArea) signupSubmit(w http.ResponseWriter, r *http.Request) {
 	browser := a.browserID(w, r)
 	if !valid {
 		v.Errors["form"] = "This form expired or did not come from this page. Please try again."
-		a.render(w, http.StatusForbidden, "signup", "Create a Thing+ account", browser, v, "")
+		a.render(w, r, http.StatusForbidden, "signup", "Create a Thing+ account", browser, v, "")
 		return
 	}
 	pw, confirm := f.Get("password"), f.Get("confirm")
@@ -370,7 +373,7 @@ func (a *authArea) signupSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(v.Errors) > 0 {
 		v.Errors["form"] = "Please correct the fields marked below."
-		a.render(w, http.StatusBadRequest, "signup", "Create a Thing+ account", browser, v, "")
+		a.render(w, r, http.StatusBadRequest, "signup", "Create a Thing+ account", browser, v, "")
 		return
 	}
 	nick := v.Nickname
@@ -381,7 +384,7 @@ func (a *authArea) signupSubmit(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, errConflict) {
 		v.Errors["loginId"] = "This login ID is taken. Choose another."
 		v.Errors["form"] = "Please correct the fields marked below."
-		a.render(w, http.StatusConflict, "signup", "Create a Thing+ account", browser, v, "")
+		a.render(w, r, http.StatusConflict, "signup", "Create a Thing+ account", browser, v, "")
 		return
 	}
 	if err != nil {
@@ -431,5 +434,5 @@ func (a *authArea) accountPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v := accountView{LoginID: u.LoginID, Nickname: u.Nickname, Email: u.Email, Created: q.Get("created") == "1", Next: next,
 		AppSignIn: appSignIn(a.s.opts.App.SignInURL), AppName: a.s.opts.App.Name}
-	a.render(w, http.StatusOK, "account", "Your Thing+ account", a.browserID(w, r), v, "")
+	a.render(w, r, http.StatusOK, "account", "Your Thing+ account", a.browserID(w, r), v, "")
 }

@@ -3,6 +3,8 @@ package sandbox
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -279,4 +281,52 @@ func FuzzSafeNext(f *testing.F) {
 			t.Fatalf("safeNext(%q) leaves the sandbox: %v %v", raw, u, err)
 		}
 	})
+}
+
+// A Korean browser (or one that states no preference) gets the sandbox's
+// pages in Korean, with the Portal's words; every English text the pages
+// and their handlers show has a Korean twin.
+func TestPagesInKorean(t *testing.T) {
+	e := oaNew(t)
+	b := e.browser()
+	b.lang = "ko-KR,ko;q=0.9"
+	page := b.get("/login")
+	d := page.doc(t)
+	if d.Find("html").AttrOr("lang", "") != "ko" || d.Find("h1").Text() != "Thing+ 로그인" ||
+		!strings.Contains(page.header.Get("Vary"), "Accept-Language") {
+		t.Fatalf("login page: lang %q, h1 %q", d.Find("html").AttrOr("lang", ""), d.Find("h1").Text())
+	}
+	bad := b.postForm("/login", url.Values{"csrf": {oaFormFields(t, page, `form[data-testid="login-form"]`).Get("csrf")}, "loginId": {"demo"}, "password": {"nope"}})
+	if got := bad.doc(t).Find(`[data-testid="login-error"]`).Text(); got != "아이디 또는 비밀번호가 올바르지 않습니다." {
+		t.Fatalf("login error %q", got)
+	}
+	b.lang = ""
+	if d := b.get("/signup").doc(t); d.Find("h1").Text() != "Thing+ 계정 만들기" {
+		t.Fatalf("no Accept-Language: sign-up h1 %q", d.Find("h1").Text())
+	}
+	b.lang = "en-US"
+	if d := b.get("/signup").doc(t); d.Find("h1").Text() != "Create a Thing+ account" || d.Find("html").AttrOr("lang", "") != "en" {
+		t.Fatalf("English: sign-up h1 %q", d.Find("h1").Text())
+	}
+	// every literal the templates translate, and every scope, has Korean
+	tr := regexp.MustCompile(`trf? \$?[l.A-Za-z]* "([^"]+)"`)
+	for _, name := range []string{"base", "login", "consent", "signup", "account", "message"} {
+		raw, _ := pagesFS.ReadFile("pages/" + name + ".html")
+		for _, m := range tr.FindAllStringSubmatch(string(raw), -1) {
+			if _, ok := pageKo[m[1]]; !ok {
+				t.Errorf("%s.html: %q has no Korean", name, m[1])
+			}
+		}
+	}
+	for _, s := range oauthScopes {
+		if _, ok := pageKo[s.Description]; !ok {
+			t.Errorf("scope %s: %q has no Korean", s.ID, s.Description)
+		}
+	}
+	src, _ := os.ReadFile("oauth_pages.go")
+	for _, m := range regexp.MustCompile(`(?:Error|Errors\["\w+"\]|Heading|Text)\s*[:=]\s*"([^"]+)"`).FindAllStringSubmatch(string(src), -1) {
+		if _, ok := pageKo[m[1]]; !ok {
+			t.Errorf("oauth_pages.go: %q has no Korean", m[1])
+		}
+	}
 }

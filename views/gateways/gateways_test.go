@@ -163,7 +163,7 @@ func TestGatewayRowOpen(t *testing.T) {
 	if byID(doc, "gw-sensor-status").Find(".badge.ok").Length() != 1 {
 		t.Error("sensor badge class")
 	}
-	if !strings.Contains(groups.Eq(1).Text(), text.T("gw.nosensors")) {
+	if !strings.Contains(groups.Eq(1).Text(), text.T(context.Background(), "gw.nosensors")) {
 		t.Error("empty device says nothing")
 	}
 }
@@ -274,7 +274,7 @@ func TestSensorPageView(t *testing.T) {
 }
 
 func TestEveryTextKeyExists(t *testing.T) {
-	re := regexp.MustCompile(`text\.T\("([^"]+)"\)`)
+	re := regexp.MustCompile(`text\.T\((?:[a-z.]+, )?"([^"]+)"\)`)
 	n := 0
 	for _, src := range []string{"gateways.templ", "sensor.templ"} {
 		b, err := os.ReadFile(src)

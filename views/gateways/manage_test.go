@@ -207,7 +207,7 @@ func TestDeletePage(t *testing.T) {
 // TestManageTextKeysExist checks the keys of the management view and of
 // the handlers that build its messages.
 func TestManageTextKeysExist(t *testing.T) {
-	re := regexp.MustCompile(`text\.T\("([^"]+)"\)|bad\("([^"]+)"\)`)
+	re := regexp.MustCompile(`text\.T\((?:[a-z.]+, )?"([^"]+)"\)|bad\("([^"]+)"\)`)
 	files := []string{"manage.templ"}
 	more, _ := filepath.Glob("../../handlers/gateways/manage*.go")
 	files = append(files, more...)

@@ -4,6 +4,7 @@
 package layout
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -50,11 +51,11 @@ type Expiring struct {
 }
 
 // LeftText says how long is left, in hours or, under one, minutes.
-func (e Expiring) LeftText() string {
+func (e Expiring) LeftText(ctx context.Context) string {
 	if e.Left >= time.Hour {
-		return fmt.Sprintf(text.T("auth.expiring.hours"), int(e.Left.Hours()))
+		return fmt.Sprintf(text.T(ctx, "auth.expiring.hours"), int(e.Left.Hours()))
 	}
-	return fmt.Sprintf(text.T("auth.expiring.minutes"), max(1, int(e.Left.Minutes())))
+	return fmt.Sprintf(text.T(ctx, "auth.expiring.minutes"), max(1, int(e.Left.Minutes())))
 }
 
 // Assets are the hashed URLs of the shared static files.
@@ -95,4 +96,11 @@ func themeAttrs(t string) templ.Attributes {
 		return templ.Attributes{}
 	}
 	return templ.Attributes{"data-theme": t}
+}
+
+func boolStr(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
 }

@@ -1,7 +1,7 @@
 package rules
 
 import (
-	"fmt"
+	"context"
 	"net/url"
 	"strconv"
 	"strings"
@@ -40,16 +40,16 @@ func severityClass(sev string) string {
 	return "off"
 }
 
-func severityText(sev string) string {
+func severityText(ctx context.Context, sev string) string {
 	if k := "rules.sev." + sev; text.Has(k) {
-		return text.T(k)
+		return text.T(ctx, k)
 	}
 	return sev
 }
 
-func statusText(s string) string { return text.T("rules.status." + s) }
+func statusText(ctx context.Context, s string) string { return text.T(ctx, "rules.status."+s) }
 
-func tf(key string, args ...any) string { return fmt.Sprintf(text.T(key), args...) }
+func tf(ctx context.Context, key string, args ...any) string { return text.T(ctx, key, args...) }
 
 func boolStr(b bool) string {
 	if b {
@@ -89,11 +89,11 @@ func panelAttrs(url string, poll bool) templ.Attributes {
 	return templ.Attributes{"hx-get": url, "hx-trigger": "every 15s", "hx-target": "this", "hx-swap": "outerHTML"}
 }
 
-func staleText(s *Stale) string {
+func staleText(ctx context.Context, s *Stale) string {
 	if s.AsOf == "" {
-		return text.T("rules.stale.never")
+		return text.T(ctx, "rules.stale.never")
 	}
-	return tf("rules.stale", s.AsOf)
+	return tf(ctx, "rules.stale", s.AsOf)
 }
 
 // newGroup reports whether condition i starts a new OR group.

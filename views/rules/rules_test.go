@@ -135,7 +135,7 @@ func TestFormMarksErrors(t *testing.T) {
 
 // Every text key the rules views and handlers use exists.
 func TestTextKeysExist(t *testing.T) {
-	re := regexp.MustCompile(`(?:text\.T|tf)\("([a-z][a-zA-Z0-9_.]+)"`)
+	re := regexp.MustCompile(`(?:text\.T|tf)\((?:[a-z.]+, )?"([a-z][a-zA-Z0-9_.]+)"`)
 	files, _ := filepath.Glob("*.templ")
 	more, _ := filepath.Glob("../../handlers/rules/*.go")
 	files = append(files, more...)

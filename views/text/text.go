@@ -1,30 +1,115 @@
-// Package text keeps every user-facing string in one place, so a Korean
-// catalogue can follow the English one. Each feature owns one file with one
-// map; T looks a key up in all of them.
+// Package text keeps every user-facing string in one place, one catalogue
+// per language with the same keys. Each feature owns one file with one map
+// per language (gateways.go, gateways_ko.go); T looks a key up in the
+// catalogues of the request's language, carried in its context.
 package text
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
 
 // catalogs lists the English maps of every feature, in lookup order.
 var catalogs = []map[string]string{core, gateways, rules, trains, bounds, ops, rulesTools, since, screens, trainsOps, homeTexts, shellTexts, trainsAccess, rulesList}
 
-// T returns the English text for key, or the key itself when it is missing
-// (a test checks that every key used by the views exists).
-func T(key string) string {
-	for _, c := range catalogs {
-		if s, ok := c[key]; ok {
+// Lang is a language the app speaks.
+type Lang string
+
+// The app's languages. Korean is the default for visitors who state no
+// preference (Thing+ is a Korean platform).
+const (
+	Korean  Lang = "ko"
+	English Lang = "en"
+)
+
+// Langs are the supported languages, the default first.
+var Langs = []Lang{Korean, English}
+
+// ParseLang accepts "ko" or "en".
+func ParseLang(s string) (Lang, bool) {
+	switch Lang(s) {
+	case Korean, English:
+		return Lang(s), true
+	}
+	return "", false
+}
+
+type langKey struct{}
+
+// WithLang returns ctx carrying lang; the language middleware sets it on
+// every request, so handlers and templ components render in it.
+func WithLang(ctx context.Context, lang Lang) context.Context {
+	return context.WithValue(ctx, langKey{}, lang)
+}
+
+// LangOf is the language carried by ctx. A context without one (a unit
+// test, a background job) gets English, the catalogue's source language;
+// requests always carry one (Korean unless the visitor asked otherwise).
+func LangOf(ctx context.Context) Lang {
+	if ctx != nil {
+		if l, ok := ctx.Value(langKey{}).(Lang); ok {
+			return l
+		}
+	}
+	return English
+}
+
+// T returns the text for key in ctx's language, formatted with args when
+// there are any. A key missing in Korean falls back to English, a key
+// missing everywhere is returned as is (tests check both never happen).
+func T(ctx context.Context, key string, args ...any) string {
+	return In(LangOf(ctx), key, args...)
+}
+
+// In is T for an explicit language (SSE fragments, rendered once per
+// language for many streams).
+func In(lang Lang, key string, args ...any) string {
+	s := lookup(lang, key)
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+// N is T for a count: the text may hold plural forms separated by "|"
+// ("%d car|%d cars"); English takes the first for 1 and the second
+// otherwise, Korean has one form (with a counter: "%d칸"). n is the first
+// formatting argument, args follow.
+func N(ctx context.Context, key string, n int, args ...any) string {
+	forms := strings.Split(lookup(LangOf(ctx), key), "|")
+	s := forms[len(forms)-1]
+	if n == 1 {
+		s = forms[0]
+	}
+	return fmt.Sprintf(s, append([]any{n}, args...)...)
+}
+
+func lookup(lang Lang, key string) string {
+	if lang == Korean {
+		if s, ok := find(catalogsKo, key); ok {
 			return s
 		}
+	}
+	if s, ok := find(catalogs, key); ok {
+		return s
 	}
 	return key
 }
 
-// Has reports whether key exists in any catalogue.
-func Has(key string) bool {
-	for _, c := range catalogs {
-		if _, ok := c[key]; ok {
-			return true
+func find(cs []map[string]string, key string) (string, bool) {
+	for _, c := range cs {
+		if s, ok := c[key]; ok {
+			return s, true
 		}
 	}
-	return false
+	return "", false
+}
+
+// Has reports whether key exists in the (English) catalogue.
+func Has(key string) bool {
+	_, ok := find(catalogs, key)
+	return ok
 }
 
 var core = map[string]string{
@@ -68,6 +153,10 @@ var core = map[string]string{
 	"footer.sandbox":     "Connected to the built-in Thing+ sandbox.",
 	"common.updated":     "updated",
 	"common.loading":     "Loading…",
+	"theme.toggle":       "Theme",
+	"lang.label":         "Language",
+	"lang.ko":            "한국어",
+	"lang.en":            "English",
 }
 
 // Feature catalogues: each feature's owner replaces its map in its own file.

@@ -52,6 +52,7 @@ var trainsOps = map[string]string{
 	"trains.ok.wired.both":         "%s wired: IN and OUT rules created.",
 	"trains.err.note":              "Write a note: what was done about it.",
 	"trains.err.levels":            "Enter whole numbers that grow: spacious < normal < caution (at most 1000 %).",
+	"trains.err.reason":            "Give a reason: it is kept in the event log.",
 	"trains.err.clock":             "Enter a time as HH:MM, 00:00 to 23:59.",
 	"trains.err.zone":              "Unknown time zone. Use a name such as Asia/Seoul or UTC.",
 	"trains.history.title":         "History of %s",

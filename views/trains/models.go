@@ -4,6 +4,7 @@
 package trains
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/thingplus/thingplus-webapp/views/text"
@@ -380,9 +381,9 @@ func eventKeyTitle(k string) string {
 }
 
 // typeText names an event type; a refused push's raw type shows as sent.
-func typeText(t string) string {
+func typeText(ctx context.Context, t string) string {
 	if k := "trains.type." + t; text.Has(k) {
-		return text.T(k)
+		return text.T(ctx, k)
 	}
 	return t
 }
