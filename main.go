@@ -67,8 +67,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitCode(serveSandboxOnly(ctx, getenv, stderr), stderr)
 	case "client":
 		return runClient(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "trains":
+		return runTrains(ctx, args[1:], getenv, stdin, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "usage: thingplus-webapp [serve | sandbox | client create|list|delete]\n")
+		fmt.Fprintf(stderr, "usage: thingplus-webapp [serve | sandbox | client create|list|delete | trains export|import]\n")
 		return 2
 	}
 }
@@ -129,6 +131,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if cfg.UsesSandbox() {
 		if cfg.ClientID == "" {
 			cfg.ClientID, cfg.ClientSecret = "thingplus-webapp-local", config.RandomHex(24)
+		}
+		if cfg.DatabaseURL != "" {
+			log.Warn("the built-in Thing+ sandbox is per process: with several instances each has its own sandbox (set THINGPLUS_URL to share one Thing+)")
 		}
 		sb := sandbox.New(sandboxOptions(cfg, domain.PushURL, log))
 		defer sb.Close()
@@ -332,19 +337,29 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 		EventsRetention: t.EventsRetention, DedupeWindow: t.DedupeWindow, OnCommit: m.Commit,
 		Health: trains.Health{SilentAfter: cfg.DoorHealth.SilentAfter, SilentMinPushes: cfg.DoorHealth.SilentMinPushes,
 			ClampedPerHour: cfg.DoorHealth.ClampedPerHour, HighFor: cfg.DoorHealth.HighFor},
+		DatabaseURL: cfg.DatabaseURL, Log: log,
 	})
 	if err != nil {
+		if cfg.DatabaseURL != "" {
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
 		return nil, fmt.Errorf("DATA_DIR: %w", err)
 	}
+	log.Info("trains: database", "backend", store.Backend(), "at", store.Path())
 	if err := m.WatchTrains(store, trains.DefaultThresholds); err != nil {
 		store.Close()
 		return nil, err
 	}
-	history, err := rulehistory.Open(ctx, store.DB(), nil)
+	var history *rulehistory.Store
 	var visits *lastvisit.Store
-	if err == nil {
-		visits, err = lastvisit.Open(ctx, store.DB(), nil)
-	}
+	err = store.Exclusive(ctx, func() error {
+		var err error
+		history, err = rulehistory.Open(ctx, store.DB(), nil)
+		if err == nil {
+			visits, err = lastvisit.Open(ctx, store.DB(), nil)
+		}
+		return err
+	})
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("DATA_DIR: %w", err)
@@ -414,6 +429,34 @@ func webhookKey(cfg config.Config) (string, error) {
 		return "", &config.Error{Var: "WEBHOOK_KEY", Msg: err.Error()}
 	}
 	return key, nil
+}
+
+// runTrains moves the trains from SQLite to PostgreSQL:
+// `trains export` writes DATA_DIR's database to stdout, `trains import`
+// reads it from stdin into DATABASE_URL (an empty database).
+func runTrains(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	dir := getenv("DATA_DIR")
+	if dir == "" {
+		dir = "./data"
+	}
+	var err error
+	switch {
+	case len(args) == 1 && args[0] == "export":
+		err = trains.Export(ctx, dir, stdout)
+	case len(args) == 1 && args[0] == "import":
+		var n trains.Imported
+		if n, err = trains.Import(ctx, getenv("DATABASE_URL"), stdin); err == nil {
+			fmt.Fprintf(stderr, "imported: %d trains, %d cars, %d doors, %d events\n", n["trains"], n["cars"], n["doors"], n["events"])
+		}
+	default:
+		fmt.Fprintf(stderr, "usage: thingplus-webapp trains export > trains.jsonl   (reads DATA_DIR)\n       thingplus-webapp trains import < trains.jsonl   (writes DATABASE_URL)\n")
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "thingplus-webapp: %v\n", err)
+		return 1
+	}
+	return 0
 }
 
 func runClient(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {

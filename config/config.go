@@ -32,6 +32,7 @@ type Config struct {
 	SimulatorPace    time.Duration // sandbox simulator tick; 0 = its default, negative = off
 	RushHour         bool          // SANDBOX_RUSH_HOUR: the simulator replays a morning peak at 10× speed
 	DataDir          string
+	DatabaseURL      string // postgres://…: trains in PostgreSQL, shared by every instance; empty: SQLite in DataDir
 	WebhookKey       string // the legacy shared key; empty: generated once and kept in DataDir (sandbox)
 	Trains           Trains
 	DoorHealth       DoorHealth // door-sensor health checks of the trains
@@ -108,6 +109,20 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.Trains, err = loadTrains(getenv); err != nil {
 		return c, err
+	}
+	if c.DatabaseURL = getenv("DATABASE_URL"); c.DatabaseURL != "" {
+		if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+			return c, &Error{"DATABASE_URL", "must be a postgres:// URL (empty: the SQLite file in DATA_DIR)"}
+		}
+		// A key or secret generated per DATA_DIR would differ between
+		// instances: a push with the legacy key landing on another instance
+		// would be refused, and each instance would show other push URLs.
+		if c.WebhookKey == "" {
+			return c, &Error{"WEBHOOK_KEY", "must be set (the same on every instance) when DATABASE_URL is set"}
+		}
+		if c.Trains.TokenSecret == "" {
+			return c, &Error{"WEBHOOK_TOKEN_SECRET", "must be set (the same on every instance) when DATABASE_URL is set"}
+		}
 	}
 	if err = c.loadLimits(getenv); err != nil {
 		return c, err

@@ -121,13 +121,20 @@ func (s *Store) Record(ctx context.Context, v Version) (Version, error) {
 		return v, errors.New("rulehistory: a version needs an account, a rule id and a body")
 	}
 	v.At = s.now()
-	res, err := s.db.ExecContext(ctx, `INSERT INTO rule_versions (account, rule_id, rule_name, action, actor, at, body, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, v.Account, v.RuleID, v.RuleName, v.Action, v.Actor, v.At.UnixMilli(), string(v.Body), v.Note)
-	if err != nil {
-		return v, fmt.Errorf("rulehistory: record: %w", err)
+	// The id is picked in the statement rather than left to SQLite's rowid:
+	// the same SQL then works on PostgreSQL (DATABASE_URL), which has no
+	// last insert id. Two instances picking the same id at once collide on
+	// the primary key; the loser tries again.
+	var err error
+	for try := 0; try < 3; try++ {
+		err = s.db.QueryRowContext(ctx, `INSERT INTO rule_versions (id, account, rule_id, rule_name, action, actor, at, body, note)
+			VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM rule_versions), ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			v.Account, v.RuleID, v.RuleName, v.Action, v.Actor, v.At.UnixMilli(), string(v.Body), v.Note).Scan(&v.ID)
+		if err == nil {
+			return v, nil
+		}
 	}
-	v.ID, err = res.LastInsertId()
-	return v, err
+	return v, fmt.Errorf("rulehistory: record: %w", err)
 }
 
 const cols = `id, account, rule_id, rule_name, action, actor, at, body, note`

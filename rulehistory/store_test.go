@@ -12,6 +12,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/thingplus/thingplus-webapp/apptest"
+	"github.com/thingplus/thingplus-webapp/trains"
 )
 
 func openTest(t *testing.T, now func() time.Time) (*Store, *sql.DB, string) {
@@ -30,8 +31,41 @@ func openTest(t *testing.T, now func() time.Time) (*Store, *sql.DB, string) {
 }
 
 func TestRecordListPerAccount(t *testing.T) {
-	clock := &apptest.Clock{}
-	s, db, _ := openTest(t, clock.Now)
+	t.Run("sqlite", func(t *testing.T) {
+		clock := &apptest.Clock{}
+		s, db, _ := openTest(t, clock.Now)
+		testRecordList(t, clock, s, db)
+	})
+	// The same tables in PostgreSQL, through the trains store's database
+	// (DATABASE_URL): skipped only when PostgreSQL is not installed.
+	t.Run("postgres", func(t *testing.T) {
+		if apptest.PostgresBin() == "" {
+			t.Skip("PostgreSQL is not installed")
+		}
+		pg, err := apptest.StartPostgres()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pg.Stop)
+		u, err := pg.NewDatabase(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := trains.Open(context.Background(), t.TempDir(), trains.Options{DatabaseURL: u, NoSeed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		clock := &apptest.Clock{}
+		s, err := Open(context.Background(), st.DB(), clock.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testRecordList(t, clock, s, st.DB())
+	})
+}
+
+func testRecordList(t *testing.T, clock *apptest.Clock, s *Store, db *sql.DB) {
 	ctx := context.Background()
 	rec := func(acct, rule, action, body string) Version {
 		v, err := s.Record(ctx, Version{Account: acct, RuleID: rule, RuleName: "r" + rule, Action: action, Actor: "demo", Body: json.RawMessage(body)})

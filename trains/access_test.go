@@ -32,10 +32,16 @@ func (c *fakeClock) Add(d time.Duration) {
 
 func openOpts(t testing.TB, dir string, opt Options) *Store {
 	t.Helper()
+	return testBackend{"sqlite"}.openOpts(t, dir, opt)
+}
+
+// openOpts opens dir (a new one when "") with opt and closes it at the end.
+func (b testBackend) openOpts(t testing.TB, dir string, opt Options) *Store {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	s, err := Open(context.Background(), dir, opt)
+	s, err := b.open(t, dir, opt)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -48,8 +54,10 @@ var (
 	other = Principal{UserID: "2", LoginID: "other"}
 )
 
-func TestSeedBelongsToDemo(t *testing.T) {
-	s := openTest(t, "")
+func TestSeedBelongsToDemo(t *testing.T) { contract(t, testSeedBelongsToDemo) }
+
+func testSeedBelongsToDemo(t *testing.T, tb testBackend) {
+	s := tb.openTest(t, "")
 	ctx := context.Background()
 	ts, err := s.TrainsFor(ctx, demo)
 	if err != nil || len(ts) != 3 || ts[0].OwnerLogin != "demo" || ts[0].Role != RoleOwner {
@@ -65,13 +73,15 @@ func TestSeedBelongsToDemo(t *testing.T) {
 		t.Fatalf("authorize other: %v", err)
 	}
 	// NoSeed: a real Thing+ starts empty.
-	if ts, _ := openOpts(t, "", Options{NoSeed: true}).Trains(ctx); len(ts) != 0 {
+	if ts, _ := tb.openOpts(t, "", Options{NoSeed: true}).Trains(ctx); len(ts) != 0 {
 		t.Fatalf("NoSeed: %d trains", len(ts))
 	}
 }
 
-func TestSharing(t *testing.T) {
-	s := openTest(t, "")
+func TestSharing(t *testing.T) { contract(t, testSharing) }
+
+func testSharing(t *testing.T, tb testBackend) {
+	s := tb.openTest(t, "")
 	ctx := context.Background()
 	if err := s.ShareTrain(ctx, 1000, "other", RoleViewer); err != nil {
 		t.Fatal(err)
@@ -106,10 +116,12 @@ func TestSharing(t *testing.T) {
 	}
 }
 
-func TestTokens(t *testing.T) {
+func TestTokens(t *testing.T) { contract(t, testTokens) }
+
+func testTokens(t *testing.T, tb testBackend) {
 	clock := &fakeClock{t: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)}
 	dir := t.TempDir()
-	s := openOpts(t, dir, Options{Now: clock.Now, TokenSecret: []byte("0123456789abcdef0123456789abcdef"), TokenGrace: time.Hour})
+	s := tb.openOpts(t, dir, Options{Now: clock.Now, TokenSecret: []byte("0123456789abcdef0123456789abcdef"), TokenGrace: time.Hour})
 	ctx := context.Background()
 	a, err := s.Token(ctx, 1000)
 	if err != nil || len(a.Token) != 64 {
@@ -125,11 +137,18 @@ func TestTokens(t *testing.T) {
 	if _, ok := s.TokenTrain("not-a-token"); ok {
 		t.Fatal("made-up token accepted")
 	}
-	// Stored hashed: the token is nowhere in the database file.
-	raw, _ := os.ReadFile(filepath.Join(dir, DBFile))
-	wal, _ := os.ReadFile(filepath.Join(dir, DBFile+"-wal"))
-	if containsStr(raw, a.Token) || containsStr(wal, a.Token) {
-		t.Fatal("token stored in clear")
+	// Stored hashed: the token is nowhere in the database.
+	if tb.name == "sqlite" {
+		raw, _ := os.ReadFile(filepath.Join(dir, DBFile))
+		wal, _ := os.ReadFile(filepath.Join(dir, DBFile+"-wal"))
+		if containsStr(raw, a.Token) || containsStr(wal, a.Token) {
+			t.Fatal("token stored in clear")
+		}
+	} else {
+		var n int
+		if err := s.rdb.QueryRow("SELECT count(*) FROM train_tokens WHERE hash = ? OR nonce = ?", a.Token, a.Token).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("token stored in clear: %d %v", n, err)
+		}
 	}
 	// A token counts only its own train's sensors.
 	if _, err := s.Apply(ctx, Push{TrainID: 1002, SensorID: SeedSensorID(1, 1), Type: TypeIn}); !errors.Is(err, ErrWrongTrain) {
@@ -160,7 +179,7 @@ func TestTokens(t *testing.T) {
 	}
 	// The same secret derives the same tokens after a restart.
 	s.Close()
-	s2 := openOpts(t, dir, Options{Now: clock.Now, TokenSecret: []byte("0123456789abcdef0123456789abcdef")})
+	s2 := tb.openOpts(t, dir, Options{Now: clock.Now, TokenSecret: []byte("0123456789abcdef0123456789abcdef")})
 	if again, _ := s2.Token(ctx, 1000); again.Token != rot.Token {
 		t.Fatal("token changed across restarts")
 	}
@@ -182,12 +201,23 @@ func indexOf(b []byte, s string) int {
 // TestRejectFloodBound: 100,000 bad-key rejections are all counted, but the
 // event log takes at most the budget per minute plus one summary row, and
 // the database grows by far less than 1 MiB.
-func TestRejectFloodBound(t *testing.T) {
+func TestRejectFloodBound(t *testing.T) { contract(t, testRejectFloodBound) }
+
+func testRejectFloodBound(t *testing.T, tb testBackend) {
 	clock := &fakeClock{t: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)}
 	dir := t.TempDir()
-	s := openOpts(t, dir, Options{Now: clock.Now})
+	s := tb.openOpts(t, dir, Options{Now: clock.Now})
 	ctx := context.Background()
 	size := func() int64 { return DiskSize(t, dir) }
+	if tb.name == "postgres" {
+		size = func() int64 {
+			var n int64
+			if err := s.rdb.QueryRow("SELECT pg_total_relation_size('events')").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
 	before := size()
 	const n = 100_000
 	for i := range n {
@@ -215,9 +245,11 @@ func TestRejectFloodBound(t *testing.T) {
 	}
 }
 
-func TestRetention(t *testing.T) {
+func TestRetention(t *testing.T) { contract(t, testRetention) }
+
+func testRetention(t *testing.T, tb testBackend) {
 	clock := &fakeClock{t: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)}
-	s := openOpts(t, "", Options{Now: clock.Now, EventsRetention: 90 * 24 * time.Hour, DedupeWindow: 7 * 24 * time.Hour})
+	s := tb.openOpts(t, "", Options{Now: clock.Now, EventsRetention: 90 * 24 * time.Hour, DedupeWindow: 7 * 24 * time.Hour})
 	ctx := context.Background()
 	push := func(key string) {
 		t.Helper()
@@ -267,7 +299,11 @@ func TestMigrateOwnerless(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{migrations[0], "PRAGMA user_version = 1",
+	first, err := migrationFiles("sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{first[0], "PRAGMA user_version = 1",
 		"INSERT INTO trains(id, name, running) VALUES(7, 'old line', 1)",
 		"INSERT INTO cars(id, train_id, position, capacity, count) VALUES(70, 7, 1, 10, 4)",
 		"INSERT INTO doors(sensor_id, car_id) VALUES('gw-1-door1', 70)",

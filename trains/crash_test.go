@@ -22,7 +22,9 @@ func TestMain(m *testing.M) {
 		crashChild(dir)
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopPostgres()
+	os.Exit(code)
 }
 
 // crashChild pushes IN events from 64 goroutines forever, printing the key of

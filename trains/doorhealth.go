@@ -217,12 +217,10 @@ func raise(ctx context.Context, tx *sql.Tx, now time.Time, f *Flag) (bool, error
 		return false, err
 	}
 	f.Time = now
-	r, err := tx.ExecContext(ctx, "INSERT INTO flags(time, train_id, car_id, sensor_id, kind, detail) VALUES(?,?,?,?,?,?)",
-		now.UnixMilli(), f.TrainID, f.CarID, f.SensorID, f.Kind, f.Detail)
+	// RETURNING rather than LastInsertId: PostgreSQL has no last insert id.
+	err = tx.QueryRowContext(ctx, "INSERT INTO flags(time, train_id, car_id, sensor_id, kind, detail) VALUES(?,?,?,?,?,?) RETURNING id",
+		now.UnixMilli(), f.TrainID, f.CarID, f.SensorID, f.Kind, f.Detail).Scan(&f.ID)
 	if err != nil {
-		return false, err
-	}
-	if f.ID, err = r.LastInsertId(); err != nil {
 		return false, err
 	}
 	_, err = tx.ExecContext(ctx, "INSERT INTO events(time, train_id, car_id, sensor_id, type, outcome, count_after, reason) VALUES(?,?,?,?,?,?,(SELECT count FROM cars WHERE id = ?),?)",

@@ -14,7 +14,7 @@ import (
 func (s *Store) CheckWritable(ctx context.Context) error {
 	mark := time.Now().UnixNano()
 	_, err := s.manage(ctx, func(ctx context.Context, tx *sql.Tx, _ time.Time) (manageOut, error) {
-		if _, err := tx.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS health(id INTEGER PRIMARY KEY CHECK (id = 1), mark INTEGER NOT NULL)"); err != nil {
+		if _, err := tx.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS health(id INTEGER PRIMARY KEY CHECK (id = 1), mark BIGINT NOT NULL)"); err != nil {
 			return manageOut{}, err
 		}
 		_, err := tx.ExecContext(ctx, "INSERT INTO health(id, mark) VALUES(1, ?) ON CONFLICT(id) DO UPDATE SET mark = excluded.mark", mark)

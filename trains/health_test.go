@@ -8,10 +8,12 @@ import (
 	"github.com/thingplus/thingplus-webapp/apptest"
 )
 
-func TestCheckWritable(t *testing.T) {
+func TestCheckWritable(t *testing.T) { contract(t, testCheckWritable) }
+
+func testCheckWritable(t *testing.T, tb testBackend) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, dir, Options{NoSeed: true})
+	s, err := tb.open(t, dir, Options{NoSeed: true})
 	if err != nil {
 		t.Fatal(err)
 	}

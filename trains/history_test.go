@@ -8,12 +8,14 @@ import (
 
 // The history's buckets hold each car's most passengers during the bucket,
 // carried forward through quiet buckets, from the count carried into the day.
-func TestHistoryFromEventLog(t *testing.T) {
+func TestHistoryFromEventLog(t *testing.T) { contract(t, testHistoryFromEventLog) }
+
+func testHistoryFromEventLog(t *testing.T, tb testBackend) {
 	ctx := context.Background()
 	seoul, _ := time.LoadLocation("Asia/Seoul")
 	day := time.Date(2026, 3, 2, 1, 0, 0, 0, seoul)
 	clock := day.Add(-time.Hour) // the evening before: 2 people carried in
-	s, err := Open(ctx, t.TempDir(), Options{Now: func() time.Time { return clock }})
+	s, err := tb.open(t, t.TempDir(), Options{Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,11 +9,15 @@ import (
 // The end-of-service reset runs once per occurrence: not before its time,
 // once after it, not again after a restart, and not at all when off.
 func TestScheduledResetOncePerOccurrence(t *testing.T) {
+	contract(t, testScheduledResetOncePerOccurrence)
+}
+
+func testScheduledResetOncePerOccurrence(t *testing.T, tb testBackend) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	seoul, _ := time.LoadLocation("Asia/Seoul")
 	clock := time.Date(2026, 3, 2, 23, 0, 0, 0, seoul)
-	s := openTest(t, dir)
+	s := tb.openTest(t, dir)
 	// First check: trains get their settings, nothing resets (01:00 today passed before they existed).
 	if got, err := s.RunScheduledResets(ctx, clock); err != nil || len(got) != 0 {
 		t.Fatalf("first run = %v, %v; want nothing", got, err)
@@ -43,7 +47,7 @@ func TestScheduledResetOncePerOccurrence(t *testing.T) {
 	s.Close()
 
 	// A restart, checked again the same night: nothing runs twice.
-	s = openTest(t, dir)
+	s = tb.openTest(t, dir)
 	if got, _ := s.RunScheduledResets(ctx, clock.Add(3*time.Hour)); len(got) != 0 {
 		t.Fatalf("ran again after a restart: %v", got)
 	}
@@ -58,9 +62,13 @@ func TestScheduledResetOncePerOccurrence(t *testing.T) {
 
 // Two stores on one database file (two processes) run an occurrence once.
 func TestScheduledResetTwoStoresOneDatabase(t *testing.T) {
+	contract(t, testScheduledResetTwoStoresOneDatabase)
+}
+
+func testScheduledResetTwoStoresOneDatabase(t *testing.T, tb testBackend) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	a, b := openTest(t, dir), openTest(t, dir)
+	a, b := tb.openTest(t, dir), tb.openTest(t, dir)
 	seoul, _ := time.LoadLocation("Asia/Seoul")
 	night := time.Date(2026, 3, 2, 22, 0, 0, 0, seoul)
 	if _, err := a.RunScheduledResets(ctx, night); err != nil {
@@ -84,8 +92,10 @@ func TestScheduledResetTwoStoresOneDatabase(t *testing.T) {
 	}
 }
 
-func TestSettingsValidation(t *testing.T) {
-	s := openTest(t, "")
+func TestSettingsValidation(t *testing.T) { contract(t, testSettingsValidation) }
+
+func testSettingsValidation(t *testing.T, tb testBackend) {
+	s := tb.openTest(t, "")
 	ctx := context.Background()
 	for _, th := range []Thresholds{{0, 10, 20}, {80, 80, 150}, {80, 130, 120}, {80, 130, 5000}} {
 		if err := s.SetThresholds(ctx, 1000, th); err == nil {

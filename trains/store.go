@@ -5,9 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
+	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +29,12 @@ type Options struct {
 	MaxDelay time.Duration
 	// Now replaces time.Now (tests).
 	Now func() time.Time
+	// DatabaseURL (postgres://…) stores the trains in PostgreSQL, shared by
+	// every instance; empty keeps the SQLite file in the data directory.
+	DatabaseURL string
+	// Log receives the store's own warnings (e.g. a lost notification
+	// connection). Nil discards them.
+	Log *slog.Logger
 	// Health tunes the door-sensor health checks (zero: defaults).
 	Health Health
 	// SeedOwner owns the seeded trains (default: the sandbox's demo account).
@@ -60,6 +65,12 @@ type Store struct {
 	rdb  *sql.DB // read-only pool
 	hub  *Hub
 	now  func() time.Time
+	log  *slog.Logger
+
+	backend    backend
+	epoch      string
+	stopListen context.CancelFunc // nil on SQLite
+	listenDone chan struct{}
 
 	settings settingsCache // per-train settings, refreshed after each change
 	flags    flagCache     // open door-sensor health flags
@@ -100,53 +111,35 @@ func (s *Store) Stats() Stats {
 	return Stats{Commits: s.statCommits.Load(), Ops: s.statOps.Load(), CommitTime: time.Duration(s.statCommitNs.Load())}
 }
 
-// Open opens (creating if needed) the database in dir, migrates the schema,
-// seeds a fresh database and starts the writer goroutine.
+// Open opens the trains database — the SQLite file in dir, or PostgreSQL
+// when opt.DatabaseURL is set — migrates the schema, seeds a fresh database
+// and starts the writer goroutine (and, on PostgreSQL, the listener that
+// brings every instance's changes to this one's hub).
 func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("trains: data dir: %w", err)
-	}
-	path := filepath.Join(dir, DBFile)
-	// synchronous=FULL in WAL mode fsyncs the WAL on every commit, so an
-	// acknowledged push survives power loss as well as kill -9. NORMAL would
-	// survive kill -9 only. Group commit amortizes the fsync over every push
-	// queued while the previous commit was on disk, so FULL costs little.
-	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)"
-	wdsn := "file:" + url.PathEscape(path) + "?" + common + "&_pragma=synchronous(FULL)&_txlock=immediate"
-	rdsn := "file:" + url.PathEscape(path) + "?" + common + "&_pragma=query_only(1)"
-
-	wdb, err := sql.Open("sqlite", wdsn)
+	wdb, rdb, b, path, err := openDB(ctx, dir, opt.DatabaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("trains: open: %w", err)
-	}
-	wdb.SetMaxOpenConns(1)
-	wdb.SetMaxIdleConns(1)
-	wdb.SetConnMaxLifetime(0)
-	wdb.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, wdb); err != nil {
-		wdb.Close()
 		return nil, err
 	}
 	now := opt.Now
 	if now == nil {
 		now = time.Now
 	}
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	fail := func(err error) (*Store, error) {
+		wdb.Close()
+		rdb.Close()
+		return nil, err
+	}
 	if !opt.NoSeed {
-		if err := seed(ctx, wdb, now(), opt.SeedOwner.orDemo()); err != nil {
-			wdb.Close()
-			return nil, err
+		if err := seed(ctx, wdb, b, now(), opt.SeedOwner.orDemo()); err != nil {
+			return fail(err)
 		}
 	}
-	rdb, err := sql.Open("sqlite", rdsn)
-	if err != nil {
-		wdb.Close()
-		return nil, fmt.Errorf("trains: open: %w", err)
-	}
-	rdb.SetMaxOpenConns(8)
-	rdb.SetMaxIdleConns(8)
-
 	s := &Store{
-		path: path, wdb: wdb, rdb: rdb, hub: NewHub(), now: now,
+		path: path, wdb: wdb, rdb: rdb, hub: NewHub(), now: now, backend: b, log: log,
 		ops: make(chan *op, 4096), maxBatch: opt.MaxBatch,
 		quit: make(chan struct{}), done: make(chan struct{}), maintDone: make(chan struct{}), onCommit: opt.OnCommit,
 	}
@@ -159,29 +152,46 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	case s.maxDelay < 0:
 		s.maxDelay = 0
 	}
+	var v int64
+	if err := rdb.QueryRowContext(ctx, "SELECT v, epoch FROM trains_version WHERE id = 1").Scan(&v, &s.epoch); err != nil {
+		return fail(fmt.Errorf("trains: version: %w", err))
+	}
+	s.seq.Store(uint64(v))
 	s.health = opt.Health.withDefaults()
-	err = s.flags.load(ctx, rdb)
-	if err == nil {
-		err = s.settings.load(ctx, rdb)
+	if err := s.flags.load(ctx, rdb); err != nil {
+		return fail(err)
 	}
-	if err == nil {
-		err = s.configure(ctx, opt)
+	if err := s.settings.load(ctx, rdb); err != nil {
+		return fail(err)
 	}
-	if err != nil {
-		wdb.Close()
-		rdb.Close()
-		return nil, err
+	if err := s.configure(ctx, opt); err != nil {
+		return fail(err)
+	}
+	if pb, ok := b.(*pgBackend); ok {
+		lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		s.stopListen, s.listenDone = cancel, make(chan struct{})
+		ready := make(chan error, 1)
+		go s.listen(lctx, pb.cfg, ready)
+		if err := <-ready; err != nil {
+			cancel()
+			return fail(fmt.Errorf("trains: listen for changes: %w", err))
+		}
 	}
 	w, err := newWriter(ctx, s)
 	if err != nil {
-		wdb.Close()
-		rdb.Close()
-		return nil, err
+		return fail(err)
 	}
 	go w.run()
 	go s.maintain()
 	return s, nil
 }
+
+// Backend names the database: "sqlite" or "postgres".
+func (s *Store) Backend() string { return s.backend.name() }
+
+// Epoch identifies the database the versions count in: it changes only with
+// the database, so a version seen on one instance means the same on all.
+func (s *Store) Epoch() string { return s.epoch }
 
 // DB is the database's write pool. Sibling packages (rule history) keep
 // their own tables in the same database: one file to back up, and the same
@@ -189,7 +199,7 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 // writer's commits on its single connection.
 func (s *Store) DB() *sql.DB { return s.wdb }
 
-// Path is the database file path.
+// Path is the database file path (or the PostgreSQL database, without password).
 func (s *Store) Path() string { return s.path }
 
 // Hub is the live-update hub: it carries every committed change.
@@ -211,130 +221,12 @@ func (s *Store) Close() error {
 	close(s.quit)
 	<-s.done
 	<-s.maintDone
+	if s.stopListen != nil {
+		s.stopListen()
+		<-s.listenDone
+	}
 	s.hub.Close()
 	return errors.Join(s.rdb.Close(), s.wdb.Close())
-}
-
-// ---- schema ----
-
-var migrations = []string{
-	// 1: initial schema
-	`CREATE TABLE trains (
-		id         INTEGER PRIMARY KEY,
-		name       TEXT    NOT NULL,
-		running    INTEGER NOT NULL DEFAULT 0
-	);
-	CREATE TABLE cars (
-		id         INTEGER PRIMARY KEY,
-		train_id   INTEGER NOT NULL REFERENCES trains(id) ON DELETE CASCADE,
-		position   INTEGER NOT NULL,
-		capacity   INTEGER NOT NULL CHECK (capacity > 0),
-		count      INTEGER NOT NULL DEFAULT 0 CHECK (count >= 0),
-		updated_at INTEGER NOT NULL DEFAULT 0
-	);
-	CREATE INDEX cars_train ON cars(train_id, position);
-	CREATE TABLE doors (
-		sensor_id  TEXT    PRIMARY KEY,
-		car_id     INTEGER NOT NULL REFERENCES cars(id) ON DELETE CASCADE,
-		label      TEXT    NOT NULL DEFAULT '',
-		inverted   INTEGER NOT NULL DEFAULT 0
-	);
-	CREATE INDEX doors_car ON doors(car_id);
-	CREATE TABLE events (
-		id          INTEGER PRIMARY KEY,
-		time        INTEGER NOT NULL,
-		train_id    INTEGER NOT NULL DEFAULT 0,
-		car_id      INTEGER NOT NULL DEFAULT 0,
-		sensor_id   TEXT    NOT NULL DEFAULT '',
-		type        TEXT    NOT NULL,
-		outcome     TEXT    NOT NULL,
-		delta       INTEGER NOT NULL DEFAULT 0,
-		count_after INTEGER NOT NULL DEFAULT 0,
-		event_key   TEXT    NOT NULL DEFAULT '',
-		reason      TEXT    NOT NULL DEFAULT ''
-	);
-	CREATE INDEX events_train ON events(train_id, id);
-	CREATE INDEX events_car ON events(car_id, id);
-	CREATE INDEX events_outcome ON events(outcome, id);
-	-- keys of pushes that were counted (applied or clamped), for de-duplication
-	CREATE TABLE event_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;`,
-	// 2: per-train operator settings (crowd thresholds, end-of-service
-	// reset), door-sensor health flags, and a time index for the history.
-	`CREATE TABLE train_settings (
-		train_id     INTEGER PRIMARY KEY REFERENCES trains(id) ON DELETE CASCADE,
-		spacious     INTEGER NOT NULL DEFAULT 80,
-		normal       INTEGER NOT NULL DEFAULT 130,
-		caution      INTEGER NOT NULL DEFAULT 150,
-		reset_on     INTEGER NOT NULL DEFAULT 1,
-		reset_minute INTEGER NOT NULL DEFAULT 60,
-		zone         TEXT    NOT NULL DEFAULT 'Asia/Seoul',
-		last_reset   INTEGER NOT NULL DEFAULT 0
-	);
-	CREATE TABLE flags (
-		id           INTEGER PRIMARY KEY,
-		time         INTEGER NOT NULL,
-		train_id     INTEGER NOT NULL,
-		car_id       INTEGER NOT NULL,
-		sensor_id    TEXT    NOT NULL DEFAULT '',
-		kind         TEXT    NOT NULL,
-		detail       TEXT    NOT NULL DEFAULT '',
-		dismissed_at INTEGER NOT NULL DEFAULT 0,
-		note         TEXT    NOT NULL DEFAULT ''
-	);
-	CREATE INDEX flags_open ON flags(dismissed_at, car_id);
-	CREATE INDEX events_train_time ON events(train_id, time);`,
-	// 3: owners, shares, per-train webhook tokens, retention of dedupe keys.
-	// Trains that existed before have no owner: only TRAINS_ADMINS see them
-	// until one claims them.
-	`ALTER TABLE trains ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';
-	ALTER TABLE trains ADD COLUMN owner_login TEXT NOT NULL DEFAULT '';
-	CREATE INDEX trains_owner ON trains(owner_id);
-	CREATE TABLE train_shares (
-		train_id INTEGER NOT NULL REFERENCES trains(id) ON DELETE CASCADE,
-		login_id TEXT    NOT NULL,
-		role     TEXT    NOT NULL CHECK (role IN ('viewer', 'editor')),
-		PRIMARY KEY (train_id, login_id)
-	);
-	CREATE INDEX train_shares_login ON train_shares(login_id);
-	CREATE TABLE train_tokens (
-		hash       TEXT    PRIMARY KEY,
-		train_id   INTEGER NOT NULL REFERENCES trains(id) ON DELETE CASCADE,
-		nonce      TEXT    NOT NULL,
-		created_at INTEGER NOT NULL,
-		expires_at INTEGER NOT NULL DEFAULT 0
-	);
-	CREATE INDEX train_tokens_train ON train_tokens(train_id);
-	ALTER TABLE event_keys ADD COLUMN at INTEGER NOT NULL DEFAULT 0;
-	CREATE INDEX event_keys_at ON event_keys(at);
-	CREATE INDEX events_time ON events(time);`,
-}
-
-func migrate(ctx context.Context, db *sql.DB) error {
-	var v int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return fmt.Errorf("trains: schema version: %w", err)
-	}
-	if v > len(migrations) {
-		return fmt.Errorf("trains: database schema version %d is newer than this binary (%d)", v, len(migrations))
-	}
-	for i := v; i < len(migrations); i++ {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("trains: migrate: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("trains: migration %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("trains: migration %d: %w", i+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("trains: migration %d: %w", i+1, err)
-		}
-	}
-	return nil
 }
 
 // Seed data: the original app's trains and cars, with the sandbox subway
@@ -348,12 +240,16 @@ func SeedSensorID(car, door int) string {
 	return fmt.Sprintf("%s-%d-door%d", SeedGateway, car, door)
 }
 
-func seed(ctx context.Context, db *sql.DB, now time.Time, owner Owner) error {
+func seed(ctx context.Context, db *sql.DB, b backend, now time.Time, owner Owner) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("trains: seed: %w", err)
 	}
 	defer tx.Rollback()
+	// Instances starting together take turns, so only the first one seeds.
+	if err := b.lockVersion(ctx, tx); err != nil {
+		return fmt.Errorf("trains: seed: %w", err)
+	}
 	var n int
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM trains").Scan(&n); err != nil {
 		return fmt.Errorf("trains: seed: %w", err)
@@ -679,8 +575,11 @@ func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(Event) err
 
 func (s *Store) eachEvent(ctx context.Context, f EventFilter, limit int, fn func(Event) error) error {
 	w, args := f.where()
-	args = append(args, limit)
-	rows, err := s.rdb.QueryContext(ctx, "SELECT "+eventCols+" FROM events"+w+" ORDER BY id DESC LIMIT ?", args...)
+	lim := ""
+	if limit >= 0 {
+		lim = " LIMIT " + strconv.Itoa(limit)
+	}
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+eventCols+" FROM events"+w+" ORDER BY id DESC"+lim, args...)
 	if err != nil {
 		return fmt.Errorf("trains: read events: %w", err)
 	}

@@ -12,15 +12,7 @@ import (
 
 func openTest(t testing.TB, dir string) *Store {
 	t.Helper()
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	s, err := Open(context.Background(), dir, Options{})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return testBackend{"sqlite"}.openTest(t, dir)
 }
 
 func mustCar(t testing.TB, s *Store, id int64) Car {
@@ -32,8 +24,10 @@ func mustCar(t testing.TB, s *Store, id int64) Car {
 	return c
 }
 
-func TestSeed(t *testing.T) {
-	s := openTest(t, "")
+func TestSeed(t *testing.T) { contract(t, testSeed) }
+
+func testSeed(t *testing.T, tb testBackend) {
+	s := tb.openTest(t, "")
 	ctx := context.Background()
 	ts, err := s.Trains(ctx)
 	if err != nil {
@@ -80,7 +74,7 @@ func TestSeed(t *testing.T) {
 	}
 	// Reopening does not seed again, and deleting every train does not bring the seed back.
 	dir := t.TempDir()
-	s2, err := Open(ctx, dir, Options{})
+	s2, err := tb.open(t, dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,14 +84,16 @@ func TestSeed(t *testing.T) {
 		}
 	}
 	s2.Close()
-	s3 := openTest(t, dir)
+	s3 := tb.openTest(t, dir)
 	if ts, _ := s3.Trains(ctx); len(ts) != 0 {
 		t.Fatalf("seed came back: %d trains", len(ts))
 	}
 }
 
-func TestNoSeed(t *testing.T) {
-	s, err := Open(context.Background(), t.TempDir(), Options{NoSeed: true})
+func TestNoSeed(t *testing.T) { contract(t, testNoSeed) }
+
+func testNoSeed(t *testing.T, tb testBackend) {
+	s, err := tb.open(t, t.TempDir(), Options{NoSeed: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,8 +145,10 @@ func TestParseType(t *testing.T) {
 	}
 }
 
-func TestApply(t *testing.T) {
-	s := openTest(t, "")
+func TestApply(t *testing.T) { contract(t, testApply) }
+
+func testApply(t *testing.T, tb testBackend) {
+	s := tb.openTest(t, "")
 	ctx := context.Background()
 	sensor := SeedSensorID(1, 1)
 
@@ -223,8 +221,10 @@ func TestApply(t *testing.T) {
 	}
 }
 
-func TestDuplicateKey(t *testing.T) {
-	s := openTest(t, "")
+func TestDuplicateKey(t *testing.T) { contract(t, testDuplicateKey) }
+
+func testDuplicateKey(t *testing.T, tb testBackend) {
+	s := tb.openTest(t, "")
 	ctx := context.Background()
 	sensor := SeedSensorID(2, 1)
 	r, err := s.Apply(ctx, Push{SensorID: sensor, Type: TypeIn, EventKey: "tl-1"})
@@ -278,17 +278,19 @@ func TestDuplicateKey(t *testing.T) {
 	}
 	// Keys survive a reopen.
 	dir := t.TempDir()
-	s2, _ := Open(ctx, dir, Options{})
+	s2, _ := tb.open(t, dir, Options{})
 	s2.Apply(ctx, Push{SensorID: sensor, Type: TypeIn, EventKey: "persist"})
 	s2.Close()
-	s3 := openTest(t, dir)
+	s3 := tb.openTest(t, dir)
 	if r, _ := s3.Apply(ctx, Push{SensorID: sensor, Type: TypeIn, EventKey: "persist"}); r.Outcome != OutcomeDuplicate || r.Car.Count != 1 {
 		t.Fatalf("after reopen: %+v", r)
 	}
 }
 
-func TestInvertedDoor(t *testing.T) {
-	s := openTest(t, "")
+func TestInvertedDoor(t *testing.T) { contract(t, testInvertedDoor) }
+
+func testInvertedDoor(t *testing.T, tb testBackend) {
+	s := tb.openTest(t, "")
 	ctx := context.Background()
 	if err := s.AssignDoor(ctx, 2003, Door{SensorID: "inv-1", Label: "Back door", Inverted: true}); err != nil {
 		t.Fatal(err)
@@ -302,8 +304,11 @@ func TestInvertedDoor(t *testing.T) {
 	}
 }
 
-func TestConcurrentApply(t *testing.T) {
-	s := openTest(t, "")
+func TestConcurrentApply(t *testing.T) { contract(t, testConcurrentApply) }
+
+func testConcurrentApply(t *testing.T, tb testBackend) {
+	dir := t.TempDir()
+	s := tb.openTest(t, dir)
 	ctx := context.Background()
 	const workers, each = 64, 60
 	var wg sync.WaitGroup
@@ -360,7 +365,7 @@ func TestConcurrentApply(t *testing.T) {
 	}
 	// After reopen, the counts are the same.
 	s.Close()
-	s2 := openTest(t, s.path[:len(s.path)-len(DBFile)-1])
+	s2 := tb.openTest(t, dir)
 	ts2, _ := s2.Trains(ctx)
 	for i, c := range ts2[0].Cars {
 		if c.Count != ts[0].Cars[i].Count {
@@ -369,8 +374,10 @@ func TestConcurrentApply(t *testing.T) {
 	}
 }
 
-func TestManage(t *testing.T) {
-	s := openTest(t, "")
+func TestManage(t *testing.T) { contract(t, testManage) }
+
+func testManage(t *testing.T, tb testBackend) {
+	s := tb.openTest(t, "")
 	ctx := context.Background()
 
 	tr, err := s.CreateTrain(ctx, NewTrain{Name: "  2호선 순환  ", Running: true})
@@ -580,8 +587,10 @@ func TestManage(t *testing.T) {
 	}
 }
 
-func TestHub(t *testing.T) {
-	s := openTest(t, "")
+func TestHub(t *testing.T) { contract(t, testHub) }
+
+func testHub(t *testing.T, tb testBackend) {
+	s := tb.openTest(t, "")
 	ctx := context.Background()
 	sub := s.Hub().Subscribe(0)
 	defer sub.Close()
@@ -647,7 +656,7 @@ func TestHub(t *testing.T) {
 func TestSchemaVersion(t *testing.T) {
 	s := openTest(t, "")
 	var v int
-	if err := s.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != len(migrations) {
+	if err := s.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != 4 {
 		t.Fatalf("user_version = %d, %v", v, err)
 	}
 	var mode string
@@ -666,8 +675,10 @@ func TestSchemaVersion(t *testing.T) {
 
 // A lone sender never waits for a batch to fill: with a huge MaxDelay, 20
 // sequential pushes still finish quickly.
-func TestLoneSenderDoesNotWait(t *testing.T) {
-	s, err := Open(context.Background(), t.TempDir(), Options{MaxDelay: 500 * time.Millisecond})
+func TestLoneSenderDoesNotWait(t *testing.T) { contract(t, testLoneSenderDoesNotWait) }
+
+func testLoneSenderDoesNotWait(t *testing.T, tb testBackend) {
+	s, err := tb.open(t, t.TempDir(), Options{MaxDelay: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

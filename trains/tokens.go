@@ -54,6 +54,10 @@ func (s *Store) ensureTokens(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("trains: tokens: %w", err)
 	}
 	defer tx.Rollback()
+	// Instances starting together take turns: one current token per train.
+	if err := s.backend.lockVersion(ctx, tx); err != nil {
+		return fmt.Errorf("trains: tokens: %w", err)
+	}
 	rows, err := tx.QueryContext(ctx, "SELECT id FROM trains WHERE id NOT IN (SELECT train_id FROM train_tokens WHERE expires_at = 0)")
 	if err != nil {
 		return fmt.Errorf("trains: tokens: %w", err)

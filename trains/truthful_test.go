@@ -11,7 +11,11 @@ import (
 // gets the commit's outcome: the push is stored and Apply says so (it used
 // to answer "context canceled" — a 503 "not stored" — for a stored push).
 func TestApplyAnswersTheCommitsOutcomeAfterTheCallerLeft(t *testing.T) {
-	s := openTest(t, "")
+	contract(t, testApplyAnswersTheCommitsOutcomeAfterTheCallerLeft)
+}
+
+func testApplyAnswersTheCommitsOutcomeAfterTheCallerLeft(t *testing.T, tb testBackend) {
+	s := tb.openTest(t, "")
 	hold, release := make(chan struct{}), make(chan struct{})
 	go s.manage(context.Background(), func(context.Context, *sql.Tx, time.Time) (manageOut, error) {
 		close(hold)

@@ -3,7 +3,9 @@ package trains
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -85,68 +87,21 @@ func (s *Store) manage(ctx context.Context, fn manageFunc) (any, error) {
 
 // ---- the writer goroutine ----
 
-type doorRef struct {
-	car      int64
-	inverted bool
-}
-
+// writer is the goroutine that owns the write connection. It keeps no
+// counts of its own: the database counts, so any number of instances can
+// write the same trains.
 type writer struct {
-	s       *Store
-	ctx     context.Context
-	sensors map[string]doorRef
-	cars    map[int64]*Car
-	stale   bool // the maps may be behind the database
-
-	insKey, insEvent, updCar *sql.Stmt
+	s   *Store
+	ctx context.Context
 }
 
 func newWriter(ctx context.Context, s *Store) (*writer, error) {
-	w := &writer{s: s, ctx: context.WithoutCancel(ctx)}
-	var err error
-	prep := func(q string) *sql.Stmt {
-		if err != nil {
-			return nil
-		}
-		var st *sql.Stmt
-		st, err = s.wdb.PrepareContext(ctx, q)
-		return st
-	}
-	w.insKey = prep("INSERT OR IGNORE INTO event_keys(key, at) VALUES(?, ?)")
-	w.insEvent = prep("INSERT INTO events(time, train_id, car_id, sensor_id, type, outcome, delta, count_after, event_key, reason) VALUES(?,?,?,?,?,?,?,?,?,?)")
-	w.updCar = prep("UPDATE cars SET count = ?, updated_at = ? WHERE id = ?")
-	if err != nil {
-		return nil, fmt.Errorf("trains: prepare: %w", err)
-	}
-	if err := w.reload(); err != nil {
-		return nil, err
-	}
-	return w, nil
-}
-
-// reload rebuilds the in-memory sensor and car maps from the database. The
-// writer is the only goroutine that writes, so the maps stay exact between
-// reloads.
-func (w *writer) reload() error {
-	cars, err := queryCars(w.ctx, w.s.wdb, "")
-	if err != nil {
-		return err
-	}
-	w.sensors = make(map[string]doorRef, 64)
-	w.cars = make(map[int64]*Car, len(cars))
-	for i := range cars {
-		c := cars[i]
-		w.cars[c.ID] = &c
-		for _, d := range c.Doors {
-			w.sensors[d.SensorID] = doorRef{car: c.ID, inverted: d.Inverted}
-		}
-	}
-	return nil
+	return &writer{s: s, ctx: context.WithoutCancel(ctx)}, nil
 }
 
 func (w *writer) run() {
 	s := w.s
 	defer close(s.done)
-	defer func() { w.insKey.Close(); w.insEvent.Close(); w.updCar.Close() }()
 	batch := make([]*op, 0, s.maxBatch)
 	prev, peak := 0, 0 // size of the last batch; recent peak of callers in submit
 	timer := time.NewTimer(time.Hour)
@@ -233,79 +188,68 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-type before struct {
-	count int
-	upd   time.Time
-}
-
 func (w *writer) runPushes(ops []*op) {
 	ctx := w.ctx
-	if w.stale {
-		if err := w.reload(); err != nil {
-			for _, o := range ops {
-				o.res <- opResult{err: err}
-			}
-			return
-		}
-	}
-	now := w.s.now()
+	s := w.s
+	now := s.now()
 	nowMs := now.UnixMilli()
 	results := make([]opResult, len(ops))
-	orig := map[int64]before{} // state of each touched car before the batch
 	var tx *sql.Tx
 	fail := func(err error) {
 		if tx != nil {
 			tx.Rollback()
 		}
-		// The database rolled back: undo the in-memory counts too.
-		for id, b := range orig {
-			if c := w.cars[id]; c != nil {
-				c.Count, c.UpdatedAt = b.count, b.upd
-			}
-		}
+		s.backend.forget() // what it kept of this transaction is undone
 		for _, o := range ops {
 			o.res <- opResult{err: fmt.Errorf("trains: commit: %w", err)}
 		}
 	}
-	tx, err := w.s.wdb.BeginTx(ctx, nil)
+	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		tx = nil
 		fail(err)
 		return
 	}
-	insKey, insEvent := tx.StmtContext(ctx, w.insKey), tx.StmtContext(ctx, w.insEvent)
+	if err := s.backend.lockVersion(ctx, tx); err != nil {
+		fail(err)
+		return
+	}
+	// Valid pushes go to the database in one run; rejections and malformed
+	// pushes are only logged.
+	var valid []Push
+	var validAt []int
 	for i, o := range ops {
-		e, res, err := w.event(ctx, insKey, o, now, orig)
-		if err != nil {
-			fail(err)
-			return
-		}
-		if e.Outcome == "" { // refused without a row (the caller logs it, within budget)
-			results[i] = res
+		e, res, ok := checkOp(o, now)
+		if ok {
+			valid, validAt = append(valid, o.push), append(validAt, i)
 			continue
 		}
-		r, err := insEvent.ExecContext(ctx, nowMs, e.TrainID, e.CarID, e.SensorID, string(e.Type), string(e.Outcome), e.Delta, e.CountAfter, e.EventKey, e.Reason)
-		if err == nil {
-			e.ID, err = r.LastInsertId()
-		}
-		if err != nil {
+		if e.ID, e.TrainID, e.CarID, err = logEvent(ctx, tx, e, o.kind == opReject); err != nil {
 			fail(err)
 			return
 		}
 		res.result.Event = e
 		results[i] = res
 	}
-	changed := make([]Car, 0, len(orig))
-	if len(orig) > 0 {
-		upd := tx.StmtContext(ctx, w.updCar)
-		for id := range orig {
-			c := w.cars[id]
-			if _, err := upd.ExecContext(ctx, c.Count, timeMs(c.UpdatedAt), id); err != nil {
-				fail(err)
-				return
-			}
-			changed = append(changed, *c)
+	outs, err := s.backend.pushes(ctx, tx, valid, nowMs)
+	if err != nil {
+		fail(err)
+		return
+	}
+	var changed []int64
+	seen := map[int64]bool{}
+	for j, o := range outs {
+		i := validAt[j]
+		results[i] = pushResult(valid[j], o, now)
+		if o.outcome == OutcomeApplied && !seen[o.carID] {
+			seen[o.carID] = true
+			changed = append(changed, o.carID)
 		}
+	}
+	u, err := w.bump(ctx, tx, changed, s.backend.pushedCars(changed, outs, now), false, false)
+	if err != nil {
+		fail(err)
+		return
 	}
 	t0 := time.Now()
 	if err := tx.Commit(); err != nil {
@@ -314,94 +258,116 @@ func (w *writer) runPushes(ops []*op) {
 		return
 	}
 	took := time.Since(t0)
-	w.s.statCommitNs.Add(int64(took))
-	w.s.statCommits.Add(1)
-	w.s.statOps.Add(int64(len(ops)))
-	if w.s.onCommit != nil {
-		w.s.onCommit(len(ops), took)
+	s.statCommitNs.Add(int64(took))
+	s.statCommits.Add(1)
+	s.statOps.Add(int64(len(ops)))
+	if s.onCommit != nil {
+		s.onCommit(len(ops), took)
 	}
 	// Committed: publish first (so live views move with the acknowledgements),
 	// then wake every waiter.
-	if len(changed) > 0 {
-		seq := w.s.seq.Add(1)
-		w.s.hub.Publish(Update{Seq: seq, Cars: changed})
-	}
+	w.published(u)
 	for i, o := range ops {
-		if id := results[i].result.Car.ID; id != 0 {
-			c := *w.cars[id]
-			c.Count = results[i].result.Event.CountAfter // the car as this push left it
-			results[i].result.Car = c
-		}
 		o.res <- results[i]
 	}
 }
 
-// event works out one push or rejection against the in-memory state and,
-// for a counted push, records its key. It does not write the event row.
-func (w *writer) event(ctx context.Context, insKey *sql.Stmt, o *op, now time.Time, orig map[int64]before) (Event, opResult, error) {
+// checkOp turns a rejection or a malformed push into its event; ok means a
+// valid push for the database to count.
+func checkOp(o *op, now time.Time) (e Event, res opResult, ok bool) {
 	if o.kind == opReject {
 		r := o.rej
-		e := Event{
+		e = Event{
 			Time: now, SensorID: truncate(r.SensorID, MaxSensorIDLen), Type: EventType(truncate(r.Type, 16)),
 			Outcome: r.Outcome, EventKey: truncate(r.EventKey, MaxEventKeyLen), Reason: truncate(r.Reason, MaxReasonLen),
 		}
-		if ref, ok := w.sensors[e.SensorID]; ok {
-			e.CarID = ref.car
-			e.TrainID = w.cars[ref.car].TrainID
-		}
-		return e, opResult{result: Result{Outcome: e.Outcome}}, nil
+		return e, opResult{result: Result{Outcome: e.Outcome}}, false
 	}
 	p := o.push
-	e := Event{Time: now, SensorID: truncate(p.SensorID, MaxSensorIDLen), Type: EventType(truncate(string(p.Type), 16)), EventKey: truncate(p.EventKey, MaxEventKeyLen)}
+	e = Event{Time: now, SensorID: truncate(p.SensorID, MaxSensorIDLen), Type: EventType(truncate(string(p.Type), 16)), EventKey: truncate(p.EventKey, MaxEventKeyLen)}
 	if p.Type != TypeIn && p.Type != TypeOut {
 		e.Outcome, e.Reason = OutcomeInvalid, "type must be IN or OUT"
-		return e, opResult{result: Result{Outcome: e.Outcome}, err: errf(ErrInvalid, "type must be IN or OUT")}, nil
+		return e, opResult{result: Result{Outcome: e.Outcome}, err: errf(ErrInvalid, "type must be IN or OUT")}, false
 	}
 	if p.SensorID == "" || len(p.SensorID) > MaxSensorIDLen || len(p.EventKey) > MaxEventKeyLen {
 		e.Outcome, e.Reason = OutcomeInvalid, "sensor id or event key empty or too long"
-		return e, opResult{result: Result{Outcome: e.Outcome}, err: errf(ErrInvalid, "sensor id or event key empty or too long")}, nil
+		return e, opResult{result: Result{Outcome: e.Outcome}, err: errf(ErrInvalid, "sensor id or event key empty or too long")}, false
 	}
-	ref, ok := w.sensors[p.SensorID]
-	if !ok {
-		e.Outcome = OutcomeUnknownSensor
-		return e, opResult{result: Result{Outcome: e.Outcome}, err: errf(ErrUnknownSensor, "%q", p.SensorID)}, nil
-	}
-	c := w.cars[ref.car]
-	if p.TrainID != 0 && c.TrainID != p.TrainID {
-		// A token of another train: count nothing, write nothing here.
-		return Event{}, opResult{result: Result{Outcome: OutcomeWrongTrain}, err: errf(ErrWrongTrain, "sensor %q is not on this token's train", p.SensorID)}, nil
-	}
-	e.CarID, e.TrainID = c.ID, c.TrainID
-	if p.EventKey != "" {
-		r, err := insKey.ExecContext(ctx, p.EventKey, now.UnixMilli())
-		if err != nil {
-			return e, opResult{}, err
-		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			e.Outcome, e.CountAfter = OutcomeDuplicate, c.Count
-			return e, opResult{result: Result{Outcome: e.Outcome, Car: Car{ID: c.ID}}}, nil
+	return e, opResult{}, true
+}
+
+// logEvent stores an event that counts nothing; a rejection is filed under
+// the car that holds its sensor, if any.
+func logEvent(ctx context.Context, tx *sql.Tx, e Event, withCar bool) (id, train, car int64, err error) {
+	if withCar {
+		err = tx.QueryRowContext(ctx, "SELECT c.id, c.train_id FROM doors d JOIN cars c ON c.id = d.car_id WHERE d.sensor_id = ?", e.SensorID).Scan(&car, &train)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, 0, 0, err
 		}
 	}
-	delta := 1
-	if p.Type == TypeOut {
-		delta = -1
+	err = tx.QueryRowContext(ctx, "INSERT INTO events(time, train_id, car_id, sensor_id, type, outcome, delta, count_after, event_key, reason) VALUES(?,?,?,?,?,?,0,0,?,?) RETURNING id",
+		timeMs(e.Time), train, car, e.SensorID, string(e.Type), string(e.Outcome), e.EventKey, e.Reason).Scan(&id)
+	return id, train, car, err
+}
+
+// pushResult is the caller's answer for one counted (or refused) push.
+func pushResult(p Push, o pushOut, now time.Time) opResult {
+	if o.outcome == OutcomeWrongTrain { // refused without a row (the caller logs it, within budget)
+		return opResult{result: Result{Outcome: o.outcome}, err: errf(ErrWrongTrain, "sensor %q is not on this token's train", p.SensorID)}
 	}
-	if ref.inverted {
-		delta = -delta
-		e.Reason = "inverted door"
+	e := Event{
+		ID: o.eventID, Time: now, TrainID: o.trainID, CarID: o.carID, SensorID: p.SensorID, Type: p.Type,
+		Outcome: o.outcome, Delta: o.delta, CountAfter: o.countAfter, EventKey: p.EventKey, Reason: o.reason,
 	}
-	if c.Count+delta < 0 {
-		e.Outcome, e.Delta = OutcomeClamped, 0
-	} else {
-		if _, seen := orig[c.ID]; !seen {
-			orig[c.ID] = before{c.Count, c.UpdatedAt}
+	r := opResult{result: Result{Outcome: o.outcome, Event: e}}
+	if o.outcome == OutcomeUnknownSensor {
+		r.err = errf(ErrUnknownSensor, "%q", p.SensorID)
+		return r
+	}
+	r.result.Car = Car{ID: o.carID, TrainID: o.trainID, Count: o.countAfter} // the car as this push left it
+	if o.outcome == OutcomeApplied {
+		r.result.Car.UpdatedAt = now
+	}
+	return r
+}
+
+// bump gives a change that live views must show the next database version,
+// reads the changed cars as committed by this transaction and tells the
+// other instances. A transaction that changed nothing keeps the version.
+func (w *writer) bump(ctx context.Context, tx *sql.Tx, cars []int64, known []Car, structure, access bool) (Update, error) {
+	if len(cars) == 0 && !structure {
+		return Update{}, nil
+	}
+	u := Update{Structure: structure, Access: access, Cars: known}
+	v, err := w.s.backend.nextVersion(ctx, tx)
+	if err != nil {
+		return Update{}, err
+	}
+	u.Seq = uint64(v)
+	if len(cars) > 0 && known == nil {
+		ph := strings.TrimSuffix(strings.Repeat("?,", len(cars)), ",")
+		args := make([]any, len(cars))
+		for i, id := range cars {
+			args[i] = id
 		}
-		e.Outcome, e.Delta = OutcomeApplied, delta
-		c.Count += delta
-		c.UpdatedAt = now
+		if u.Cars, err = queryCars(ctx, tx, " WHERE id IN ("+ph+")", args...); err != nil {
+			return Update{}, err
+		}
 	}
-	e.CountAfter = c.Count
-	return e, opResult{result: Result{Outcome: e.Outcome, Car: Car{ID: c.ID}}}, nil
+	return u, w.s.backend.notify(ctx, tx, u)
+}
+
+// published makes a committed update known: straight to the hub on SQLite;
+// on PostgreSQL the notification brings it to every instance's hub, this
+// one's included, in commit order.
+func (w *writer) published(u Update) {
+	if u.Seq == 0 {
+		return
+	}
+	w.s.raiseSeq(u.Seq)
+	if !w.s.backend.listens() {
+		w.s.hub.Publish(u)
+	}
 }
 
 func (w *writer) runManage(o *op) {
@@ -411,39 +377,36 @@ func (w *writer) runManage(o *op) {
 		o.res <- opResult{err: fmt.Errorf("trains: begin: %w", err)}
 		return
 	}
+	defer tx.Rollback()
+	if err := w.s.backend.lockVersion(ctx, tx); err != nil {
+		o.res <- opResult{err: fmt.Errorf("trains: begin: %w", err)}
+		return
+	}
 	out, err := o.manage(ctx, tx, w.s.now())
 	if err != nil {
-		tx.Rollback()
 		o.res <- opResult{err: err}
 		return
 	}
+	// Only what live views show gets a version (as before: a rotated token
+	// or a retention batch does not); owners and shares come with structure.
+	var u Update
+	if out.structure || len(out.cars) > 0 {
+		if u, err = w.bump(ctx, tx, out.cars, nil, out.structure, out.access); err != nil {
+			o.res <- opResult{err: fmt.Errorf("trains: version: %w", err)}
+			return
+		}
+	}
 	if err := tx.Commit(); err != nil {
+		w.s.backend.forget() // the rollback may have undone what was read into it
 		o.res <- opResult{err: fmt.Errorf("trains: commit: %w", err)}
 		return
+	}
+	if !out.keep {
+		w.s.backend.forget()
 	}
 	if out.access {
 		w.s.tokens.invalidate()
 	}
-	if out.keep && !out.structure && len(out.cars) == 0 {
-		o.res <- opResult{value: out.value}
-		return
-	}
-	if err := w.reload(); err != nil {
-		// The change is on disk; rebuild the maps before the next push.
-		w.stale = true
-		o.res <- opResult{err: err}
-		return
-	}
-	w.stale = false
-	u := Update{Structure: out.structure, Access: out.access}
-	for _, id := range out.cars {
-		if c := w.cars[id]; c != nil {
-			u.Cars = append(u.Cars, *c)
-		}
-	}
-	if u.Structure || len(u.Cars) > 0 {
-		u.Seq = w.s.seq.Add(1)
-		w.s.hub.Publish(u)
-	}
+	w.published(u)
 	o.res <- opResult{value: out.value}
 }

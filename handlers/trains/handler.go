@@ -83,6 +83,7 @@ type Manager interface {
 type Live interface {
 	Hub() *trains.Hub
 	Seq() uint64
+	Epoch() string // names the database the versions count in
 }
 
 // Store is everything the handler needs from the trains store
@@ -159,7 +160,7 @@ type Handler struct {
 	limiter *limiter
 	tarpits chan struct{} // semaphore of held-back 429 answers
 	legacy  legacyUse
-	epoch   string // this process's SSE version prefix
+	epoch   string // the database's SSE version prefix, the same on every instance
 }
 
 // Deps are the handler's collaborators; Sensors, Wirer, Checker and Rules
@@ -204,7 +205,7 @@ func New(d Deps, cfg Config) *Handler {
 		d.Store = countingStore{Store: d.Store, m: cfg.Metrics}
 	}
 	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, checker: d.Checker, rules: d.Rules, cfg: cfg,
-		keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: randomID()[:8],
+		keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: d.Store.Epoch(),
 		limiter: newLimiter(cfg.RejectRate, cfg.Now), tarpits: make(chan struct{}, maxTarpits)}
 	h.bc = newBroadcaster(h)
 	go h.bc.run()

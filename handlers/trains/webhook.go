@@ -66,7 +66,8 @@ func plain(c *gin.Context, status int, msg string) {
 // POST /api/trigger with {sensorId, type[, event]} as JSON or a form. The
 // key (?key= or X-Webhook-Key) is a train's token, which counts only that
 // train's sensors, or the legacy shared key.
-// 204 applied (also a duplicate or an OUT clamped at zero); 400 bad type or
+// 204 applied (also a duplicate or an OUT clamped at zero; the
+// X-Push-Outcome header says which); 400 bad type or
 // unknown sensor; 401 bad key; 403 another train's sensor; 413 body over
 // 64 KiB; 429 (Retry-After) when one address causes more than WEBHOOK_RATE
 // refusals a second.
@@ -111,6 +112,9 @@ func (h *Handler) trigger(c *gin.Context) {
 		if legacy {
 			h.legacy.mark(res.Event.TrainID, h.cfg.Now())
 		}
+		// What the database did (applied, clamped, duplicate): senders and
+		// tests can add up the counts without reading the event log.
+		c.Header("X-Push-Outcome", string(res.Outcome))
 		c.Status(http.StatusNoContent)
 	case errors.Is(err, trains.ErrWrongTrain):
 		h.cfg.Log.WarnContext(ctx, "trains: push token of another train", "train", train, "sensor", p.SensorID, "addr", c.RemoteIP())

@@ -1,4 +1,5 @@
-// Command load measures the trains webhook over loopback: durable ingest
+// Command load measures (on SQLite, or with -backend postgres on a
+// PostgreSQL server it starts itself) the trains webhook over loopback: durable ingest
 // throughput with 64 concurrent senders, and the latency from a push's 204
 // to its SSE event with 100 stream clients connected (-clients 1000 for the
 // fan-out goal), and that every stream ends at the database's counts. It starts the real
@@ -39,6 +40,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/thingplus/thingplus-webapp/apptest"
 	trainsh "github.com/thingplus/thingplus-webapp/handlers/trains"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/thingplus"
@@ -51,6 +53,7 @@ type opts struct {
 	runs, n, senders, clients, probes int
 	rate                              int // background pushes/s during the latency phase
 	timeout                           time.Duration
+	backend                           string // sqlite or postgres
 	mode                              string
 	conns                             int
 	duration                          time.Duration
@@ -68,6 +71,7 @@ func main() {
 	flag.IntVar(&o.probes, "probes", 300, "timed pushes per latency round")
 	flag.IntVar(&o.rate, "rate", 1000, "background pushes per second during the latency phase")
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
+	flag.StringVar(&o.backend, "backend", "sqlite", "sqlite, or postgres (a PostgreSQL server started in a temporary directory, fsync and synchronous_commit on)")
 	flag.StringVar(&o.mode, "mode", "trains", "trains (webhook and live streams) or rules (the rules fragment against a JSON proxy)")
 	flag.IntVar(&o.conns, "conns", 32, "rules: concurrent connections")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "rules: length of each measurement")
@@ -115,8 +119,8 @@ type server struct {
 	srv   *http.Server
 }
 
-func start(ctx context.Context, dir string) (*server, error) {
-	st, err := trains.Open(ctx, dir, trains.Options{})
+func start(ctx context.Context, dir, dbURL string) (*server, error) {
+	st, err := trains.Open(ctx, dir, trains.Options{DatabaseURL: dbURL})
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +159,19 @@ func run(ctx context.Context, o opts) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	s, err := start(ctx, dir)
+	var dbURL string
+	if o.backend == "postgres" {
+		pg, err := apptest.StartPostgres()
+		if err != nil {
+			return err
+		}
+		defer pg.Stop()
+		if dbURL, err = pg.NewDatabase(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("backend %s\n", o.backend)
+	s, err := start(ctx, dir, dbURL)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,247 @@
+package trains
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// pgBackend is PostgreSQL shared by any number of instances: counting,
+// duplicate detection and versions are the database's; changes reach every
+// instance's hub through LISTEN/NOTIFY.
+type pgBackend struct {
+	cfg *pgx.ConnConfig
+}
+
+// notifyChannel is the LISTEN/NOTIFY channel carrying committed changes.
+const notifyChannel = "trains_changes"
+
+// listenerName is the application_name of the notification connections.
+const listenerName = "thingplus-webapp-listen"
+
+// maxNotifyCars bounds the cars in one notification (PostgreSQL payloads
+// stop at 8000 bytes); a bigger change is sent as "take a snapshot".
+const maxNotifyCars = 200
+
+func (*pgBackend) name() string  { return "postgres" }
+func (*pgBackend) listens() bool { return true }
+
+func (*pgBackend) nextVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var v int64
+	err := tx.QueryRowContext(ctx, "UPDATE trains_version SET v = v + 1 WHERE id = 1 RETURNING v").Scan(&v)
+	return v, err
+}
+
+// pushedCars leaves it to the database: another instance may have changed
+// a car's capacity or doors.
+func (*pgBackend) pushedCars([]int64, []pushOut, time.Time) []Car { return nil }
+
+// forget has nothing to drop: trains_push looks every sensor up itself, as
+// another instance may have moved it.
+func (*pgBackend) forget() {}
+
+func (*pgBackend) lockVersion(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, "SELECT v FROM trains_version WHERE id = 1 FOR UPDATE")
+	return err
+}
+
+// pushes sends the whole run to trains_push in one round trip: the
+// function does, push by push, what sqliteBackend.pushes does.
+func (*pgBackend) pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs int64) ([]pushOut, error) {
+	sensors, types, keys := make([]string, len(in)), make([]string, len(in)), make([]string, len(in))
+	want := make([]int64, len(in))
+	for i, p := range in {
+		sensors[i], types[i], keys[i], want[i] = p.SensorID, string(p.Type), p.EventKey, p.TrainID
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT event_id, outcome, train_id, car_id, delta, count_after, reason FROM trains_push(?, ?, ?, ?, ?)", sensors, types, keys, want, nowMs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]pushOut, 0, len(in))
+	for rows.Next() {
+		var o pushOut
+		var oc string
+		if err := rows.Scan(&o.eventID, &oc, &o.trainID, &o.carID, &o.delta, &o.countAfter, &o.reason); err != nil {
+			return nil, err
+		}
+		o.outcome = Outcome(oc)
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) != len(in) {
+		return nil, fmt.Errorf("trains_push answered %d of %d pushes", len(out), len(in))
+	}
+	return out, nil
+}
+
+// notify sends "version structure id:count:updated,…": the counts as this
+// transaction committed them (a later change has its own notification), so
+// every instance shows every version, not just the newest. Receivers read
+// the rest of each car (capacity, doors) themselves.
+func (*pgBackend) notify(ctx context.Context, tx *sql.Tx, u Update) error {
+	var b strings.Builder
+	b.WriteString(strconv.FormatUint(u.Seq, 10))
+	if u.Access { // owners or shares changed (always with structure)
+		b.WriteString(" 3 ")
+	} else if u.Structure || len(u.Cars) > maxNotifyCars {
+		b.WriteString(" 1 ")
+	} else {
+		b.WriteString(" 0 ")
+		for i, c := range u.Cars {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "%d:%d:%d", c.ID, c.Count, timeMs(c.UpdatedAt))
+		}
+	}
+	_, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", notifyChannel, b.String())
+	return err
+}
+
+// parseNotice reads a notification payload.
+func parseNotice(s string) (seq uint64, structure, access bool, cars []Car, err error) {
+	f := strings.SplitN(s, " ", 3)
+	if len(f) != 3 {
+		return 0, false, false, nil, fmt.Errorf("bad notification %q", s)
+	}
+	if seq, err = strconv.ParseUint(f[0], 10, 64); err != nil {
+		return 0, false, false, nil, err
+	}
+	structure, access = f[1] != "0", f[1] == "3"
+	for item := range strings.SplitSeq(f[2], ",") {
+		if item == "" {
+			continue
+		}
+		var c Car
+		var upd int64
+		if _, err := fmt.Sscanf(item, "%d:%d:%d", &c.ID, &c.Count, &upd); err != nil {
+			return 0, false, false, nil, fmt.Errorf("bad notification %q: %w", s, err)
+		}
+		c.UpdatedAt = msTime(upd)
+		cars = append(cars, c)
+	}
+	return seq, structure, access, cars, nil
+}
+
+// listen carries every instance's committed changes (this one's included,
+// so the hub sees them in commit order) into the hub until ctx ends. When
+// the connection drops it reconnects and tells every stream to take a fresh
+// snapshot, since notifications sent meanwhile are lost.
+func (s *Store) listen(ctx context.Context, cfg *pgx.ConnConfig, ready chan<- error) {
+	defer close(s.listenDone)
+	first := true
+	for backoff := 50 * time.Millisecond; ctx.Err() == nil; {
+		err := s.listenOnce(ctx, cfg, func(err error) {
+			if first {
+				ready <- err
+				first = false
+			}
+		})
+		if first { // never connected: Open reports it
+			ready <- err
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("trains: notification connection lost; streams resync on reconnect", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}
+
+func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, connected func(error)) error {
+	cfg = cfg.Copy()
+	cfg.RuntimeParams["application_name"] = listenerName // visible in pg_stat_activity
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	// Listening now: whatever committed before is in the database, so one
+	// snapshot brings every stream up to date.
+	var v int64
+	if err := conn.QueryRow(ctx, "SELECT v FROM trains_version WHERE id = 1").Scan(&v); err != nil {
+		return err
+	}
+	s.raiseSeq(uint64(v))
+	s.hub.Publish(Update{Seq: uint64(v), Structure: true})
+	connected(nil)
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		s.deliver(ctx, n.Payload)
+	}
+}
+
+// deliver publishes one notification: the changed cars as they are now.
+func (s *Store) deliver(ctx context.Context, payload string) {
+	seq, structure, access, changed, err := parseNotice(payload)
+	if err != nil {
+		s.log.Error("trains: notification", "err", err)
+		return
+	}
+	u := Update{Seq: seq, Structure: structure, Access: access}
+	if access {
+		s.tokens.invalidate() // a train (and its tokens) may be gone
+	}
+	if len(changed) > 0 {
+		ph := strings.TrimSuffix(strings.Repeat("?,", len(changed)), ",")
+		args := make([]any, len(changed))
+		for i, c := range changed {
+			args[i] = c.ID
+		}
+		cars, err := queryCars(ctx, s.rdb, " WHERE id IN ("+ph+")", args...)
+		if err != nil {
+			s.log.Error("trains: read notified cars", "err", err)
+			u.Structure = true // the streams take a snapshot instead
+		}
+		byID := make(map[int64]Car, len(cars))
+		for _, c := range cars {
+			byID[c.ID] = c
+		}
+		for _, n := range changed {
+			if c, ok := byID[n.ID]; ok { // a car deleted since is left out
+				c.Count, c.UpdatedAt = n.Count, n.UpdatedAt
+				u.Cars = append(u.Cars, c)
+			}
+		}
+	}
+	if structure { // settings or flags may have changed on another instance
+		if err := s.settings.load(ctx, s.rdb); err != nil {
+			s.log.Error("trains: reload settings", "err", err)
+		}
+		if err := s.flags.load(ctx, s.rdb); err != nil {
+			s.log.Error("trains: reload flags", "err", err)
+		}
+	}
+	s.raiseSeq(seq)
+	s.hub.Publish(u)
+}
+
+// raiseSeq moves the known version forward (never back).
+func (s *Store) raiseSeq(v uint64) {
+	for {
+		cur := s.seq.Load()
+		if v <= cur || s.seq.CompareAndSwap(cur, v) {
+			return
+		}
+	}
+}
