@@ -72,7 +72,6 @@ func TestGatewayManagement(t *testing.T) {
 	const (
 		name    = "테스트 가상 게이트웨이"
 		renamed = "테스트 게이트웨이 (이름 변경)"
-		keptID  = "e2e-kept-id"
 		minutes = "30"
 	)
 	model := b.value(`#gw-add-model`)
@@ -81,7 +80,10 @@ func TestGatewayManagement(t *testing.T) {
 		t.Fatalf("the add form preselects model %q and site %q; want both set", model, site)
 	}
 	b.typeInto(`#gw-add-name`, "")
-	b.typeInto(`#gw-add-id`, keptID)
+	// A virtual gateway has no id to type: Thing+ makes it.
+	if evalJS[bool](b, `!!document.querySelector("#gw-add-id")`) {
+		t.Errorf("the virtual form asks for a gateway id")
+	}
 	b.typeInto(`#gw-add-minutes`, minutes)
 	// Truly empty, the browser stops it (the field is required): nothing
 	// is sent and the focus goes to the name.
@@ -126,7 +128,7 @@ func TestGatewayManagement(t *testing.T) {
 		t.Errorf("after the failed add the focus is on %v, want the name field", next["focus"])
 	}
 	for sel, want := range map[string]string{
-		"#gw-add-name": "", "#gw-add-id": keptID, // the name comes back trimmed "#gw-add-minutes": minutes,
+		"#gw-add-name":  "", // the name comes back trimmed "#gw-add-minutes": minutes,
 		"#gw-add-model": model, "#gw-add-site": site,
 	} {
 		if got := b.value(sel); got != want {
@@ -140,7 +142,6 @@ func TestGatewayManagement(t *testing.T) {
 	b.checkNarrow("add form with an error")
 
 	// Correct it (a virtual gateway gets its id made for it).
-	b.typeInto(`#gw-add-id`, "")
 	b.typeInto(`#gw-add-name`, name)
 	b.click(`[data-testid="gw-add-submit"]`)
 	b.waitVisible(`[data-testid="gw-add-notice"]`)
@@ -215,14 +216,18 @@ func TestGatewayManagement(t *testing.T) {
 	b.assertClean("interval changed")
 
 	// Delete after confirming: the row goes, the status line says so.
-	b.answerDialogs(func(msg string) bool { return strings.Contains(msg, renamed) && strings.Contains(msg, row.ID) })
+	// The question is the app's own dialog (hx-confirm), never confirm().
 	b.click(slot + ` [data-testid="gw-delete"]`)
+	b.waitFor("the confirmation dialog", `document.querySelector("#confirm-dialog").open`, step)
+	if q := b.text(`#confirm-dialog`); !strings.Contains(q, renamed) {
+		t.Errorf("delete asked %q, want it to name the gateway", q)
+	}
+	b.click(`[data-testid="confirm-yes"]`)
 	b.waitFor("the deleted row to go", "!("+rowHasID(row.ID)+")", step)
 	b.waitFor("the status line", `document.querySelector('[data-testid="gw-changes"]').textContent.includes(`+jsString(renamed)+`)`, step)
 	b.waitHtmxIdle()
-	b.answerDialogs(nil)
-	if msgs := b.dialogMessages(); len(msgs) != 1 || !strings.Contains(msgs[0], renamed) {
-		t.Errorf("delete asked %q, want one confirmation naming the gateway", msgs)
+	if msgs := b.dialogMessages(); len(msgs) != 0 {
+		t.Errorf("the browser's own dialog opened: %q", msgs)
 	}
 	if !evalJS[bool](b, `window.__e2eNoReload === 7`) {
 		t.Errorf("the flow reloaded the page; every change should happen in place")

@@ -117,6 +117,20 @@ func TestTrainsInPlaceAndHonest(t *testing.T) {
 	b.typeInto("#door-"+car+"-label", "Door 9")
 	b.submitInPlace("door-"+car, "assign", `form[data-form="door-`+car+`"]`, "Door sensor b827ebd0a002-0-humidity added to car 2.")
 
+	// The door just assigned has no rules in Thing+: its row says so (the
+	// panel, drawn open, asks at once).
+	b.waitFor("the new door's rule states", `[...document.querySelectorAll('#car-`+car+`-manage [data-testid="door"][data-sensor-id="b827ebd0a002-0-humidity"] [data-testid="door-rule"]')].map(r => r.dataset.dir+"="+r.dataset.state).join(" ") === "IN=missing OUT=missing"`, 5*time.Second)
+	// Opening a car of 신림-성수 loads its doors' states: one IN and one OUT
+	// badge per door, none still loading.
+	b.openDetails("#car-2000-manage")
+	b.waitFor("car 2000's door-rule states", `(() => {
+		const doors = document.querySelectorAll('#car-2000-manage [data-testid="door"]');
+		const st = document.querySelector('#car-2000-rules');
+		return doors.length > 0 && st && st.dataset.state !== "loading" &&
+			[...doors].every(d => d.querySelectorAll('[data-testid="door-rule"][data-state]').length === 2);
+	})()`, 5*time.Second)
+	t.Logf("car 2000's door rules: %s", evalJS[string](b, `document.querySelector('#car-2000-rules').dataset.state`))
+
 	b.openDetails("#train-" + train + "-manage")
 	b.typeInto("#levels-"+train+"-caution", "140")
 	b.submitInPlace("levels-"+train, "set-levels", `form[data-form="levels-`+train+`"]`,

@@ -564,7 +564,8 @@ func TestTrainsTwoTabs(t *testing.T) {
 	a.keys("; counted")
 	a.keys(kb.Enter)
 	a.waitCar(work, "2", "", 3*time.Second)
-	a.waitFor("the correction's confirmation next to its form", `!!document.querySelector('[data-testid="form-ok"]')`, step)
+	// The confirmation is next to the form used (issue 16), not above the list.
+	a.waitFor("the correction's confirmation", fmt.Sprintf(`!!document.querySelector('form[data-form="correct-%s"] [data-testid="form-ok"]')`, work), step)
 	a.assertClean("two tabs")
 	b.assertClean("two tabs")
 }

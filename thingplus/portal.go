@@ -27,9 +27,10 @@ var ErrWrongCredentials = errors.New("wrong loginId or password")
 // user-profile-read (greet the user: GET /users/me), gateway (the gateway
 // pages, and registering, renaming and deleting gateways), site-read (the
 // site a new gateway joins), rule (list, create, edit, switch and delete
-// rules, and "wire this door"), timeline-read (the events page).
+// rules, and "wire this door"), timeline-read (the events page), tag-read
+// (the gateways' tags and the tag filter).
 func AppScopes() []string {
-	return []string{"user-profile-read", "gateway", "site-read", "rule", "timeline-read"}
+	return []string{"user-profile-read", "gateway", "site-read", "rule", "timeline-read", "tag-read"}
 }
 
 // PasswordMD5 is the lowercase hex MD5 that /login and the password grant

@@ -205,6 +205,31 @@
   var held = null;
   document.addEventListener("htmx:afterSettle", function () {
     if (held) { anchor(held); held = null; }
+    holdFocused();
+    focused = null;
+  });
+  function holdFocused() {
+    if (focused && focused[0].isConnected) window.scrollBy(0, focused[0].getBoundingClientRect().top - focused[1]);
+  }
+  // At swap already (settle comes 20 ms later): nothing should see the jump.
+  document.addEventListener("htmx:afterSwap", holdFocused);
+  // Any other swap (a panel's door-rule states arriving, a status line) keeps
+  // the control that has the focus where it is on screen, whatever grew above it.
+  var focused = null;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var t = e.detail.target, a = document.activeElement;
+    if (!e.detail.shouldSwap || (t && t.hasAttribute && t.hasAttribute("data-keep-ui"))) return;
+    if (a && a !== document.body && a.getBoundingClientRect) focused = [a, a.getBoundingClientRect().top];
+  });
+  // Live updates (a car above growing a flag) hold the focused control too.
+  var liveFocus = null;
+  document.addEventListener("htmx:sseBeforeMessage", function () {
+    var a = document.activeElement;
+    liveFocus = a && a !== document.body && a.getBoundingClientRect ? [a, a.getBoundingClientRect().top] : null;
+  });
+  document.addEventListener("htmx:sseMessage", function () {
+    var f = liveFocus; liveFocus = null;
+    if (f && f[0].isConnected) window.scrollBy(0, f[0].getBoundingClientRect().top - f[1]);
   });
 })();
 

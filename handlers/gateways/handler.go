@@ -71,6 +71,10 @@ type Options struct {
 	// neither, the management routes are not mounted.
 	Manager Manager
 
+	// Tags reads the account's tags; nil means the Source itself when it
+	// is a TagReader.
+	Tags TagReader
+
 	// PortalURL opens a gateway in the Thing+ Portal ("{id}" replaced by
 	// the gateway id); empty: no link.
 	PortalURL string
@@ -83,8 +87,9 @@ type Handler struct {
 	poll    time.Duration
 	maxOpen int
 	last    *lastGood
-	manage  Manager // nil: no gateway management
-	portal  string  // Options.PortalURL
+	manage  Manager   // nil: no gateway management
+	portal  string    // Options.PortalURL
+	tags    TagReader // nil: no tags
 }
 
 // New builds a Handler reading from src.
@@ -104,7 +109,11 @@ func New(src Source, o Options) *Handler {
 	if o.Manager == nil {
 		o.Manager, _ = src.(Manager)
 	}
-	return &Handler{src: src, now: o.Now, poll: o.Poll, maxOpen: o.MaxOpen, last: newLastGood(o.LastGood), manage: o.Manager, portal: o.PortalURL}
+	if o.Tags == nil {
+		o.Tags, _ = src.(TagReader)
+	}
+	return &Handler{src: src, now: o.Now, poll: o.Poll, maxOpen: o.MaxOpen, last: newLastGood(o.LastGood),
+		manage: o.Manager, portal: o.PortalURL, tags: o.Tags}
 }
 
 // Register mounts the routes; r must already require a signed-in user.
@@ -112,6 +121,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.GET("/gateways", h.list)
 	r.GET("/gateways/:gw", h.gateway)
 	r.GET("/gateways/:gw/row", h.row)
+	r.GET("/gateways/:gw/live", h.detailLive)
 	r.GET("/gateways/:gw/sensors/:id", h.sensor)
 	r.GET("/gateways/:gw/sensors/:id/series.csv", h.csv)
 	if h.manage != nil {

@@ -181,9 +181,9 @@ func TestListStatusBadges(t *testing.T) {
 	hs := newHarness(t, 10)
 	r := hs.get("/gateways?sort=id", true)
 	want := map[string]string{ // by id: i%10 = 3 off, 5 err, 8 expired
-		"b827ebd0a001": "on", "b827ebd0a004": "off", "b827ebd0a006": "error", "b827ebd0a009": "stale",
+		"b827ebd0a001": "on", "b827ebd0a004": "off", "b827ebd0a006": "error", "b827ebd0a009": "no recent report (every 1 min)",
 	}
-	kinds := map[string]string{"on": "ok", "off": "off", "error": "bad", "stale": "warn"}
+	kinds := map[string]string{"on": "ok", "off": "off", "error": "bad", "no recent report (every 1 min)": "warn"}
 	r.doc.Find(`[data-testid="gw-table"] > tbody`).Each(func(_ int, tb *goquery.Selection) {
 		id := strings.TrimSpace(tb.Find("td").Eq(1).Text())
 		w, ok := want[id]
@@ -263,7 +263,7 @@ func TestListSearchFilterSort(t *testing.T) {
 					order = append(order, r[3])
 				}
 			}
-			if strings.Join(order, ",") != "error,stale,off,on" {
+			if strings.Join(order, ",") != "error,no recent report (every 1 min),off,on" {
 				t.Errorf("status order %v", order)
 			}
 		}},
@@ -344,10 +344,10 @@ func TestRowExpandsAndCollapses(t *testing.T) {
 		t.Fatalf("%d sensors", sensors.Length())
 	}
 	first := texts(sensors.First().Find("td"))
-	if first[0] != "Car 1 door 1" || first[1] != "countEvent (ea)" || first[2] != "1 ea" || first[3] != "11 s ago" || first[4] != "on" {
+	if first[0] != "Car 1 door 1" || first[1] != "People through a door (people)" || first[2] != "1 person entered" || first[3] != "11 s ago" || first[4] != "on" {
 		t.Errorf("sensor row = %v", first)
 	}
-	if v := texts(sensors.Eq(1).Find(`[data-testid="gw-sensor-value"]`)); v[0] != "-1 ea" {
+	if v := texts(sensors.Eq(1).Find(`[data-testid="gw-sensor-value"]`)); v[0] != "1 person left" {
 		t.Errorf("door out value = %v", v)
 	}
 	if href := sensors.First().Find(`[data-testid="gw-sensor-link"]`).AttrOr("href", ""); href != "/gateways/"+id+"/sensors/"+id+"-1-door1" {
@@ -563,10 +563,10 @@ func TestSensorPage(t *testing.T) {
 			if got := d.Find(`[data-testid="sensor-gateway"]`).Text(); got != "Subway 신림-성수 line" {
 				t.Errorf("gateway = %q", got)
 			}
-			if got := d.Find(`[data-testid="sensor-value"]`).Text(); got != "-1 ea" {
+			if got := d.Find(`[data-testid="sensor-value"]`).Text(); got != "1 person left" {
 				t.Errorf("value = %q", got)
 			}
-			if got := d.Find(`[data-testid="sensor-type"]`).Text(); got != "countEvent (ea)" {
+			if got := d.Find(`[data-testid="sensor-type"]`).Text(); got != "People through a door (people)" {
 				t.Errorf("type = %q", got)
 			}
 			if got := d.Find(`[data-testid="sensor-count"]`).Text(); got != fmt.Sprint(rg.points) {

@@ -18,14 +18,20 @@ import (
 	"github.com/thingplus/thingplus-webapp/views/text"
 )
 
-// listData is a user's gateways as last fetched.
+// listData is a user's gateways as last fetched, and the account's tags
+// (empty: no tag filter).
 type listData struct {
 	rows []gwRow
+	tags []tagOpt
 }
 
-// detailData is a gateway's expanded detail as last fetched.
+// detailData is a gateway's expanded detail as last fetched: the view, the
+// newest time any of its sensors reported (see gwRow.freshen) and the
+// latest status report of each sensor (the status history).
 type detailData struct {
-	detail vt.Detail
+	detail  vt.Detail
+	newest  thingplus.Millis
+	reports []statusReport
 }
 
 // gatewaysQuery is the list call: every gateway with its status leaf, and
@@ -36,11 +42,13 @@ var gatewaysQuery = thingplus.Query{Embed: []string{"status"},
 // sensorsQuery embeds the status and latest value of each sensor.
 var sensorsQuery = thingplus.Query{Embed: []string{"status", "series"}}
 
-// loadRows fetches the user's gateways and the model names concurrently.
-// A failing model catalogue only costs the names.
-func (h *Handler) loadRows(ctx context.Context, token string) ([]gwRow, error) {
+// loadRows fetches the user's gateways, the model names and the tags
+// concurrently. A failing model catalogue only costs the names, failing
+// tags only the tag filter.
+func (h *Handler) loadRows(ctx context.Context, token string) (listData, error) {
 	var gws []thingplus.Gateway
 	var models []thingplus.GatewayModel
+	var tags []thingplus.Tag
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		var err error
@@ -48,15 +56,18 @@ func (h *Handler) loadRows(ctx context.Context, token string) ([]gwRow, error) {
 		return err
 	})
 	optional(g, gctx, "gateway models", h.src.GatewayModels, &models)
+	h.optionalTags(g, gctx, token, &tags)
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return listData{}, err
 	}
-	return rowsOf(ctx, gws, modelNames(models)), nil
+	rows := rowsOf(ctx, gws, modelNames(models))
+	tagRows(rows, gws, tags)
+	return listData{rows: rows, tags: tagOpts(tags)}, nil
 }
 
 // loadDetail fetches a gateway's devices, sensors (with status and latest
 // value) and the sensor types, concurrently.
-func (h *Handler) loadDetail(ctx context.Context, token, gwID string, v viewer) (vt.Detail, error) {
+func (h *Handler) loadDetail(ctx context.Context, token, gwID string, v viewer) (detailData, error) {
 	var devs []thingplus.Device
 	var sensors []thingplus.Sensor
 	var types []thingplus.SensorType
@@ -73,19 +84,20 @@ func (h *Handler) loadDetail(ctx context.Context, token, gwID string, v viewer) 
 	})
 	optional(g, gctx, "sensor types", h.src.SensorTypes, &types)
 	if err := g.Wait(); err != nil {
-		return vt.Detail{}, err
+		return detailData{}, err
 	}
-	return v.detailOf(gwID, devs, sensors, typeIndex(types)), nil
+	return detailData{detail: v.detailOf(gwID, devs, sensors, typeIndex(types)),
+		newest: newestReport(sensors), reports: sensorReports(gwID, sensors)}, nil
 }
 
 // detailOrLast loads a detail and keeps it as the user's last good one; on
 // an outage it returns the last good detail marked "as of …" (or an empty
 // one saying so) and unavailable=true.
-func (h *Handler) detailOrLast(ctx context.Context, c *gin.Context, gwID string, v viewer) (d vt.Detail, unavailable bool, err error) {
+func (h *Handler) detailOrLast(ctx context.Context, c *gin.Context, gwID string, v viewer) (d detailData, unavailable bool, err error) {
 	key := userKey(c) + "|detail|" + gwID
 	d, err = h.loadDetail(ctx, web.TokenOf(c), gwID, v)
 	if err == nil {
-		h.last.put(key, detailData{d}, v.now)
+		h.last.put(key, d, v.now)
 		return d, false, nil
 	}
 	if !isUnavailable(err) {
@@ -96,13 +108,12 @@ func (h *Handler) detailOrLast(ctx context.Context, c *gin.Context, gwID string,
 
 // lastDetail is the user's last good detail of a gateway marked "as of …",
 // or an empty one saying Thing+ is unavailable.
-func (h *Handler) lastDetail(c *gin.Context, gwID string, v viewer) vt.Detail {
+func (h *Handler) lastDetail(c *gin.Context, gwID string, v viewer) detailData {
 	if last, at, ok := lastOf[detailData](h.last, userKey(c)+"|detail|"+gwID); ok {
-		d := last.detail
-		d.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(at))}
-		return d
+		last.detail.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(at))}
+		return last
 	}
-	return vt.Detail{Notice: vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}}
+	return detailData{detail: vt.Detail{Notice: vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}}}
 }
 
 // list serves /gateways: the page, or (htmx) the table fragment alone.
@@ -115,15 +126,15 @@ func (h *Handler) list(c *gin.Context) {
 	status := http.StatusOK
 	at := v.now
 	var notice vt.Notice
-	rows, err := h.loadRows(ctx, web.TokenOf(c))
+	data, err := h.loadRows(ctx, web.TokenOf(c))
 	switch {
 	case err == nil:
-		h.last.put(key, listData{rows}, v.now)
+		h.last.put(key, data, v.now)
 	case isUnavailable(err):
 		status = http.StatusServiceUnavailable
 		slog.WarnContext(ctx, "gateways: Thing+ unavailable", "err", err)
 		if last, lastAt, ok := lastOf[listData](h.last, key); ok {
-			rows, at = last.rows, lastAt
+			data, at = last, lastAt
 			notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(lastAt))}
 		} else {
 			notice = vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}
@@ -133,10 +144,11 @@ func (h *Handler) list(c *gin.Context) {
 		return
 	}
 
+	rows := data.rows
 	table := h.tableOf(rows, st, v, at)
 	table.Notice = notice
 	if status == http.StatusOK && len(st.Open) > 0 {
-		if err := h.openRows(c, &table, st.Open, v); err != nil {
+		if err := h.openRows(c, &table, rows, st.Open, v); err != nil {
 			web.Fail(c, err)
 			return
 		}
@@ -144,7 +156,7 @@ func (h *Handler) list(c *gin.Context) {
 		// Thing+ is down: open rows show their last good detail at once.
 		for i := range table.Rows {
 			if slices.Contains(st.Open, table.Rows[i].ID) {
-				table.Rows[i] = openRow(table.Rows[i], h.lastDetail(c, table.Rows[i].ID, v))
+				table.Rows[i] = openRow(table.Rows[i], h.lastDetail(c, table.Rows[i].ID, v).detail)
 			}
 		}
 	}
@@ -159,15 +171,17 @@ func (h *Handler) list(c *gin.Context) {
 		return
 	}
 	page := vt.Page{
-		Filter: vt.Filter{Q: st.Q, Status: st.Status, Sort: st.Sort, Dir: st.Dir, Options: statusOptions(c, st.Status)},
-		Table:  table,
+		Filter: vt.Filter{Q: st.Q, Status: st.Status, Sort: st.Sort, Dir: st.Dir, Options: statusOptions(c, st.Status),
+			Tags: tagOptions(c, data.tags, st.Tag)},
+		Table: table,
 	}
 	web.Render(c, status, web.Page{Title: text.T(c, "gw.title"), Active: "gateways"}, vt.GatewaysPage(page))
 }
 
 // openRows loads the details of the open rows that are shown, concurrently.
-// A row whose detail is unavailable shows its last good detail.
-func (h *Handler) openRows(c *gin.Context, t *vt.Table, open []string, v viewer) error {
+// A row whose detail is unavailable shows its last good detail. An open
+// row's last report takes its sensors' newest value into account.
+func (h *Handler) openRows(c *gin.Context, t *vt.Table, rows []gwRow, open []string, v viewer) error {
 	g, ctx := errgroup.WithContext(c.Request.Context())
 	g.SetLimit(4)
 	for i := range t.Rows {
@@ -182,17 +196,24 @@ func (h *Handler) openRows(c *gin.Context, t *vt.Table, open []string, v viewer)
 				}
 				return err
 			}
-			t.Rows[i] = openRow(t.Rows[i], d)
+			if j := slices.IndexFunc(rows, func(r gwRow) bool { return r.ID == t.Rows[i].ID }); j >= 0 {
+				r := rows[j]
+				r.freshen(d.newest)
+				t.Rows[i] = v.rowView(&r, r.Status.key(v.now))
+			}
+			t.Rows[i] = openRow(t.Rows[i], d.detail)
 			return nil
 		})
 	}
 	return g.Wait()
 }
 
-// loadGatewayRow fetches one gateway (with status) and the model names.
+// loadGatewayRow fetches one gateway (with status), the model names and
+// the tags.
 func (h *Handler) loadGatewayRow(ctx context.Context, token, id string) (gwRow, error) {
 	var gw thingplus.Gateway
 	var models []thingplus.GatewayModel
+	var tags []thingplus.Tag
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		var err error
@@ -200,10 +221,14 @@ func (h *Handler) loadGatewayRow(ctx context.Context, token, id string) (gwRow, 
 		return err
 	})
 	optional(g, gctx, "gateway models", h.src.GatewayModels, &models)
+	h.optionalTags(g, gctx, token, &tags)
 	if err := g.Wait(); err != nil {
 		return gwRow{}, err
 	}
-	return rowsOf(ctx, []thingplus.Gateway{gw}, modelNames(models))[0], nil
+	gws := []thingplus.Gateway{gw}
+	rows := rowsOf(ctx, gws, modelNames(models))
+	tagRows(rows, gws, tags)
+	return rows[0], nil
 }
 
 // rowOrLast is loadGatewayRow with the outage fallback: the row kept from
@@ -231,17 +256,36 @@ func (h *Handler) rowOrLast(ctx context.Context, c *gin.Context, id string) (r g
 	return r, true, err
 }
 
-// gateway serves /gateways/{id}: for htmx the row opened in place, else the
-// gateway's own page showing that same row, open. The row and its detail
-// load concurrently.
+// gateway serves /gateways/{id}: for htmx the row opened in place (the
+// list's toggle), else the gateway's own page (detail.go).
 func (h *Handler) gateway(c *gin.Context) {
+	if !web.IsFragment(c) {
+		h.detailPage(c)
+		return
+	}
 	id := c.Param("gw")
 	v := h.viewerOf(c)
-	var (
-		r                gwRow
-		d                vt.Detail
-		rowDown, detDown bool
-	)
+	r, d, down, err := h.rowAndDetail(c, id, v)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	status := http.StatusOK
+	if down {
+		status = http.StatusServiceUnavailable
+		if d.detail.Notice.Text == "" {
+			d.detail.Notice = vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}
+		}
+	}
+	row := openRow(v.rowView(&r, r.Status.key(v.now)), d.detail)
+	c.Header("Vary", web.HeaderRequest)
+	web.Component(c, status, vt.GatewayRow(row))
+}
+
+// rowAndDetail loads a gateway's row and its detail concurrently, the row
+// freshened by its sensors; down reports that either is the last good copy.
+func (h *Handler) rowAndDetail(c *gin.Context, id string, v viewer) (r gwRow, d detailData, down bool, err error) {
+	var rowDown, detDown bool
 	g, ctx := errgroup.WithContext(c.Request.Context())
 	g.Go(func() error {
 		var err error
@@ -253,26 +297,11 @@ func (h *Handler) gateway(c *gin.Context) {
 		d, detDown, err = h.detailOrLast(ctx, c, id, v)
 		return err
 	})
-	if err := g.Wait(); err != nil {
-		web.Fail(c, err)
-		return
+	if err = g.Wait(); err != nil {
+		return r, d, false, err
 	}
-	status := http.StatusOK
-	if rowDown || detDown {
-		status = http.StatusServiceUnavailable
-		if d.Notice.Text == "" {
-			d.Notice = vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}
-		}
-	}
-	row := openRow(v.rowView(&r, r.Status.key(v.now)), d)
-	if web.IsFragment(c) {
-		c.Header("Vary", web.HeaderRequest)
-		web.Component(c, status, vt.GatewayRow(row))
-		return
-	}
-	page := vt.GatewayPage{Title: r.Name, Back: "/gateways", BackLbl: text.T(c, "gw.back"),
-		Columns: plainColumns(c), Row: row, PortalURL: portalLink(h.portal, r.ID)}
-	web.Render(c, status, web.Page{Title: r.Name, Active: "gateways"}, vt.GatewayPageView(page))
+	r.freshen(d.newest)
+	return r, d, rowDown || detDown, nil
 }
 
 // row serves /gateways/{id}/row: the row closed (the collapse toggle).
@@ -289,15 +318,6 @@ func (h *Handler) row(c *gin.Context) {
 	}
 	c.Header("Vary", web.HeaderRequest)
 	web.Component(c, status, vt.GatewayRow(v.rowView(&r, r.Status.key(v.now))))
-}
-
-// plainColumns are the table's headers without sort links.
-func plainColumns(ctx context.Context) []vt.Column {
-	cols := listState{}.columns(ctx)
-	for i := range cols {
-		cols[i].Href, cols[i].Sort = "", ""
-	}
-	return cols
 }
 
 // optional fetches a catalogue (gateway models, sensor types) beside a

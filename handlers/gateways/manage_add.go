@@ -79,38 +79,34 @@ func (h *Handler) loadChoices(ctx context.Context, token string) (addChoices, er
 }
 
 // decorate fills the form's choices, selecting what the user chose (or
-// Virtual Gateway-Basic and the first site).
+// Virtual Gateway-Basic, or the first real model, and the first site). The
+// virtual form offers only virtual models, the real form only real ones.
 func (ch addChoices) decorate(ctx context.Context, f *vt.AddForm) {
-	if f.Model == "" {
-		f.Model = "6"
-		if _, ok := ch.model("6"); !ok {
-			for _, m := range ch.models {
-				if isVirtual(m) {
-					f.Model = string(m.ID)
-					break
-				}
-			}
+	if f.Model == "" && !f.Real {
+		if _, ok := ch.model("6"); ok {
+			f.Model = "6"
 		}
 	}
-	virtual := vt.OptionGroup{Label: text.T(ctx, "gw.add.models.virtual")}
-	physical := vt.OptionGroup{Label: text.T(ctx, "gw.add.models.real")}
+	group := vt.OptionGroup{Label: text.T(ctx, "gw.add.models.virtual")}
+	if f.Real {
+		group.Label = text.T(ctx, "gw.add.models.real")
+	}
 	for _, m := range ch.models {
+		if isVirtual(m) == f.Real {
+			continue
+		}
+		if f.Model == "" {
+			f.Model = string(m.ID)
+		}
 		label := m.DisplayName
 		if label == "" {
 			label = cmp.Or(m.Model, string(m.ID))
 		}
-		o := vt.Option{Value: string(m.ID), Label: label, Selected: string(m.ID) == f.Model}
-		if isVirtual(m) {
-			virtual.Options = append(virtual.Options, o)
-		} else {
-			physical.Options = append(physical.Options, o)
-		}
+		group.Options = append(group.Options, vt.Option{Value: string(m.ID), Label: label, Selected: string(m.ID) == f.Model})
 	}
 	f.Models = nil
-	for _, g := range []vt.OptionGroup{virtual, physical} {
-		if len(g.Options) > 0 {
-			f.Models = append(f.Models, g)
-		}
+	if len(group.Options) > 0 {
+		f.Models = []vt.OptionGroup{group}
 	}
 	f.SiteText = ch.sitesErr != nil
 	if f.SiteText {
@@ -138,13 +134,15 @@ func (ch addChoices) validate(ctx context.Context, f *vt.AddForm) (thingplus.Reg
 		errs["name"] = msg
 	}
 	m, ok := ch.model(f.Model)
-	if !ok {
+	if !ok || isVirtual(m) == f.Real {
 		errs["model"] = text.T(ctx, "gw.err.model")
 	}
 	switch {
-	case f.ID == "" && ok && isVirtual(m):
+	case !f.Real:
+		// A virtual gateway has no hardware id: Thing+ gets a fresh one.
+		f.ID = ""
 		reg.ID = newVirtualID()
-	case f.ID == "" && ok:
+	case f.ID == "":
 		errs["id"] = text.T(ctx, "gw.err.id.required")
 	case f.ID == "":
 	case !gatewayIDRe.MatchString(f.ID):
@@ -194,7 +192,7 @@ func (h *Handler) addForm(c *gin.Context) {
 		web.Fail(c, err)
 		return
 	}
-	f := vt.AddForm{Open: true}
+	f := vt.AddForm{Open: true, Real: c.Query("kind") == "real"}
 	ch.decorate(c, &f)
 	h.renderAdd(c, http.StatusOK, f)
 }
@@ -212,6 +210,10 @@ func (h *Handler) create(c *gin.Context) {
 		web.Fail(c, err)
 		return
 	}
+	// The real form says so (kind=real); a real model chosen anyway (an
+	// older page, a script) makes it the real form too, so its id is asked.
+	m, known := ch.model(f.Model)
+	f.Real = formValue(c, "kind") == "real" || (known && !isVirtual(m))
 	reg, errs := ch.validate(c, &f)
 	if len(errs) > 0 {
 		f.Errors = errs
@@ -253,7 +255,7 @@ func (h *Handler) create(c *gin.Context) {
 	}
 	// A fresh form (another gateway may follow), the outcome on top, and
 	// the table told to reload.
-	done := vt.AddForm{Open: true,
+	done := vt.AddForm{Open: true, Real: f.Real,
 		Notice: vt.Notice{Kind: "ok", Text: fmt.Sprintf(text.T(c, "gw.add.done"), gw.Name)},
 		Added:  &vt.Link{Text: fmt.Sprintf(text.T(c, "gw.add.done.link"), gw.Name), Href: gatewayHref(gw.ID)}}
 	ch.decorate(c, &done)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/thingplus"
@@ -217,28 +216,14 @@ func (h *Handler) change(c *gin.Context, ch change) {
 // reloaded, its panel open (the form aimed at the panel: retarget).
 func (h *Handler) answerRow(c *gin.Context, id string, m vt.Manage) {
 	v := h.viewerOf(c)
-	var (
-		r gwRow
-		d vt.Detail
-	)
-	g, ctx := errgroup.WithContext(c.Request.Context())
-	g.Go(func() error {
-		var err error
-		r, _, err = h.rowOrLast(ctx, c, id)
-		return err
-	})
-	g.Go(func() error {
-		var err error
-		d, _, err = h.detailOrLast(ctx, c, id, v)
-		return err
-	})
-	if err := g.Wait(); err != nil {
+	r, d, _, err := h.rowAndDetail(c, id, v)
+	if err != nil {
 		// The change went through; only the row could not be read: the panel says so.
 		slog.WarnContext(c.Request.Context(), "gateway row after a change", "err", err)
 		h.renderManage(c, http.StatusOK, m)
 		return
 	}
-	row := openRow(v.rowView(&r, r.Status.key(v.now)), d)
+	row := openRow(v.rowView(&r, r.Status.key(v.now)), d.detail)
 	row.Manage = &m
 	c.Header("Vary", web.HeaderRequest)
 	c.Header("HX-Retarget", "closest tbody")

@@ -313,7 +313,7 @@ func TestManageAddValidation(t *testing.T) {
 		{"long name, bad id, unknown site", url.Values{"name": {strings.Repeat("가", 101)}, "model": {"52"}, "id": {"a/b c"}, "site": {"9"}, "minutes": {"abc"}},
 			map[string]string{"gw-add-name-error": "Use at most 100 characters.", "gw-add-id-error": text.T(context.Background(), "gw.err.id.chars"),
 				"gw-add-site-error": "Choose a site.", "gw-add-minutes-error": text.T(context.Background(), "gw.err.minutes")}},
-		{"unknown model, reserved id, a week and a minute", url.Values{"name": {"x"}, "model": {"999"}, "id": {"new"}, "site": {"1"}, "minutes": {"10081"}},
+		{"unknown model, reserved id, a week and a minute", url.Values{"kind": {"real"}, "name": {"x"}, "model": {"999"}, "id": {"new"}, "site": {"1"}, "minutes": {"10081"}},
 			map[string]string{"gw-add-model-error": "Choose a model.", "gw-add-id-error": text.T(context.Background(), "gw.err.id.reserved"), "gw-add-minutes-error": text.T(context.Background(), "gw.err.minutes")}},
 	}
 	for _, tc := range cases {
@@ -524,5 +524,54 @@ func TestManageOversizedForm(t *testing.T) {
 	if r.Code != http.StatusRequestEntityTooLarge || testid(r, "toast").Length() != 1 ||
 		!strings.Contains(r.Body.String(), text.T(context.Background(), "err.too_large")) {
 		t.Errorf("oversized: %d %s", r.Code, r.Body)
+	}
+}
+
+// "Add a virtual gateway" offers only virtual models and no id; "Add a real
+// gateway" (?kind=real, also without script) only real models and the id,
+// which it requires. A virtual model posted from the real form is refused.
+func TestManageAddKinds(t *testing.T) {
+	m := newManageHarness(t, mgOpts{scopes: thingplus.AppScopes()})
+	groups := func(r resp) (virtual bool, real bool) {
+		r.doc.Find("#gw-add-model option").Each(func(_ int, o *goquery.Selection) {
+			if strings.Contains(strings.ToLower(o.Text()), "virtual") {
+				virtual = true
+			} else {
+				real = true
+			}
+		})
+		return virtual, real
+	}
+	for _, htmx := range []bool{true, false} {
+		var v resp
+		if htmx {
+			v = m.hx("GET", "/gateways/new", nil)
+		} else {
+			v = m.do("GET", "/gateways/new", nil)
+		}
+		wantCode(t, "virtual form", v, http.StatusOK)
+		if virt, real := groups(v); !virt || real || v.doc.Find("#gw-add-id").Length() != 0 {
+			t.Errorf("htmx=%v virtual form: virtual %v real %v id %d", htmx, virt, real, v.doc.Find("#gw-add-id").Length())
+		}
+		var r resp
+		if htmx {
+			r = m.hx("GET", "/gateways/new?kind=real", nil)
+		} else {
+			r = m.do("GET", "/gateways/new?kind=real", nil)
+		}
+		wantCode(t, "real form", r, http.StatusOK)
+		if virt, real := groups(r); virt || !real || r.doc.Find("#gw-add-id[required]").Length() != 1 {
+			t.Errorf("htmx=%v real form: virtual %v real %v", htmx, virt, real)
+		}
+	}
+	r := m.hx("POST", "/gateways", url.Values{"kind": {"real"}, "name": {"x"}, "model": {"6"}, "id": {"aa:bb"}, "site": {"1"}})
+	wantCode(t, "virtual model in the real form", r, http.StatusUnprocessableEntity)
+	if testid(r, "gw-add-model-error").Text() == "" || testid(r, "gw-add-id").AttrOr("value", "") != "aa:bb" {
+		t.Errorf("model error %q, id kept %q", testid(r, "gw-add-model-error").Text(), testid(r, "gw-add-id").AttrOr("value", ""))
+	}
+	r = m.hx("POST", "/gateways", url.Values{"kind": {"real"}, "name": {"x"}, "model": {"18"}, "site": {"1"}})
+	wantCode(t, "real without id", r, http.StatusUnprocessableEntity)
+	if testid(r, "gw-add-id-error").Text() != text.T(context.Background(), "gw.err.id.required") {
+		t.Errorf("id error %q", testid(r, "gw-add-id-error").Text())
 	}
 }

@@ -36,6 +36,8 @@ type gwRow struct {
 	lname, lid       string // lower case, for search and sort
 	Status           statusIn
 	Devices, Sensors int
+	Tags             []tagOpt  // the account's tags on any of its sensors, by name
+	own              *statusIn // the status leaf as reported, when freshen moved Status
 }
 
 // statusIn is a status leaf and the report interval it is judged by.
@@ -91,13 +93,18 @@ func statusRank(key string) int {
 	return 3
 }
 
-func badgeOf(ctx context.Context, key string) vt.Badge {
+// badgeOf is the status badge. A late report names the interval it is late
+// against ("no recent report (every 1 min)") so the reader knows what "recent" means.
+func badgeOf(ctx context.Context, key string, interval time.Duration) vt.Badge {
 	switch key {
 	case stOn:
 		return vt.Badge{Kind: "ok", Text: text.T(ctx, "gw.status.on")}
 	case stError:
 		return vt.Badge{Kind: "bad", Text: text.T(ctx, "gw.status.error")}
 	case stStale:
+		if interval > 0 {
+			return vt.Badge{Kind: "warn", Text: text.T(ctx, "gw.status.late", everyText(ctx, interval))}
+		}
 		return vt.Badge{Kind: "warn", Text: text.T(ctx, "gw.status.stale")}
 	}
 	return vt.Badge{Kind: "off", Text: text.T(ctx, "gw.status.off")}
@@ -168,6 +175,7 @@ func clip(s string, n int) string {
 type listState struct {
 	Q      string
 	Status string // "" or a status key
+	Tag    string // "" or a tag id
 	Sort   string // a column key
 	Dir    string // asc | desc
 	Open   []string
@@ -179,6 +187,9 @@ func parseListState(q url.Values, maxOpen int) listState {
 	s := listState{Q: clip(strings.TrimSpace(q.Get("q")), 100), Sort: "name", Dir: "asc"}
 	if v := q.Get("status"); slices.Contains(statusKeys, v) {
 		s.Status = v
+	}
+	if v := strings.TrimSpace(q.Get("tag")); v != "" && len(v) <= 64 {
+		s.Tag = v
 	}
 	if v := q.Get("sort"); slices.Contains(sortKeys, v) {
 		s.Sort = v
@@ -203,6 +214,9 @@ func (s listState) href(sort, dir string) string {
 	}
 	if s.Status != "" {
 		v.Set("status", s.Status)
+	}
+	if s.Tag != "" {
+		v.Set("tag", s.Tag)
 	}
 	if sort != "name" {
 		v.Set("sort", sort)
@@ -271,6 +285,9 @@ func filterSort(rows []gwRow, s listState, now time.Time) []shown {
 		if q != "" && !strings.Contains(r.lname, q) && !strings.Contains(r.lid, q) {
 			continue
 		}
+		if s.Tag != "" && !r.hasTag(s.Tag) {
+			continue
+		}
 		key := r.Status.key(now)
 		if s.Status != "" && key != s.Status {
 			continue
@@ -318,7 +335,7 @@ func (v viewer) rowView(r *gwRow, key string) vt.Row {
 	href := gatewayHref(r.ID)
 	return vt.Row{
 		ID: r.ID, Name: r.Name, Model: r.Model,
-		Status: badgeOf(v.ctx, key), Last: v.ago(r.Status.Time),
+		Status: badgeOf(v.ctx, key, r.Status.Interval), Last: v.ago(r.Status.Time),
 		Devices: strconv.Itoa(r.Devices), Sensors: strconv.Itoa(r.Sensors),
 		Toggle: href, Href: href,
 	}
@@ -372,10 +389,33 @@ func typeLabel(ctx context.Context, id string, types map[string]thingplus.Sensor
 	if id == "" {
 		return text.T(ctx, "gw.novalue")
 	}
-	if t, ok := types[id]; ok && t.Unit != "" {
-		return id + " (" + t.Unit + ")"
+	name := text.TypeName(ctx, id)
+	if id == counterType {
+		return name + " (" + text.T(ctx, "door.unit") + ")"
 	}
-	return id
+	if t, ok := types[id]; ok && t.Unit != "" {
+		return name + " (" + t.Unit + ")"
+	}
+	return name
+}
+
+// counterType is a door counter: each value is one person, +1 in, -1 out.
+const counterType = "countEvent"
+
+// doorText is a door counter's value in people: "1 person entered",
+// "2 people left" (승차 1명 / 하차 2명), never "-1 ea".
+func doorText(ctx context.Context, raw string) (string, bool) {
+	f, err := strconv.ParseFloat(raw, 64)
+	if err != nil || isNaNOrInf(f) || f != float64(int(f)) {
+		return "", false
+	}
+	switch n := int(f); {
+	case n > 0:
+		return text.N(ctx, "door.entered", n), true
+	case n < 0:
+		return text.N(ctx, "door.left", -n), true
+	}
+	return text.T(ctx, "door.zero"), true
 }
 
 // formatNumber writes v with the type's decimal places, or as short as it
@@ -400,6 +440,11 @@ func formatNumber(v float64, dp int) string {
 func valueText(ctx context.Context, raw string, t thingplus.SensorType, known bool) string {
 	if raw == "" {
 		return text.T(ctx, "gw.novalue")
+	}
+	if t.ID == counterType {
+		if d, ok := doorText(ctx, raw); ok {
+			return d
+		}
 	}
 	if known {
 		if d := t.Display(raw); d != raw {
@@ -463,6 +508,7 @@ func (v viewer) detailOf(gwID string, devs []thingplus.Device, sensors []thingpl
 
 func (v viewer) sensorRow(gwID string, s *thingplus.Sensor, types map[string]thingplus.SensorType) vt.SensorRow {
 	t, known := types[s.Type]
+	t.ID = s.Type // a door counter reads as people even if its type is not listed
 	name := clip(s.Name, 200)
 	if strings.TrimSpace(name) == "" {
 		name = s.ID
@@ -472,7 +518,7 @@ func (v viewer) sensorRow(gwID string, s *thingplus.Sensor, types map[string]thi
 		Type:   typeLabel(v.ctx, s.Type, types),
 		Value:  text.T(v.ctx, "gw.novalue"),
 		Age:    vt.Ago{Text: text.T(v.ctx, "gw.novalue")},
-		Status: badgeOf(v.ctx, statusOf(s.Status, 0).key(v.now)),
+		Status: badgeOf(v.ctx, statusOf(s.Status, 0).key(v.now), 0),
 	}
 	if s.Series.Loaded() {
 		row.Value = valueText(v.ctx, string(s.Series.Value), t, known)

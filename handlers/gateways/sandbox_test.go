@@ -101,7 +101,7 @@ func TestSandboxGatewaysTable(t *testing.T) {
 		want := map[string][]string{
 			"b827ebd0a001": {"Subway 신림-성수 line", "b827ebd0a001", "Open API Gateway", "on"},
 			"b827ebd0a002": {"Climate 신림 station", "b827ebd0a002", "Raspberry Pi-Developer", "on"},
-			"b827ebd0a003": {"Depot 군자 climate", "b827ebd0a003", "Raspberry Pi-Developer", "stale"},
+			"b827ebd0a003": {"Depot 군자 climate", "b827ebd0a003", "Raspberry Pi-Developer", "no recent report (every 1 min)"},
 		}
 		if len(rows) != 3 {
 			t.Fatalf("rows = %v", rows)
@@ -130,11 +130,11 @@ func TestSandboxRowAndSensorPage(t *testing.T) {
 	r = s.get("/gateways/b827ebd0a002", true)
 	var temp []string
 	r.doc.Find(`[data-testid="gw-sensor"]`).Each(func(_ int, tr *goquery.Selection) {
-		if strings.Contains(tr.Text(), "temperature") {
+		if strings.Contains(tr.Text(), "Temperature") {
 			temp = texts(tr.Find("td"))
 		}
 	})
-	if len(temp) != 5 || temp[1] != "temperature (°C)" || !strings.HasSuffix(temp[2], " °C") || temp[4] != "on" {
+	if len(temp) != 5 || temp[1] != "Temperature (°C)" || !strings.HasSuffix(temp[2], " °C") || temp[4] != "on" {
 		t.Errorf("temperature row = %v", temp)
 	}
 	base := "/gateways/b827ebd0a002/sensors/b827ebd0a002-0-temperature"

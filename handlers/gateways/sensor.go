@@ -64,7 +64,7 @@ func intervalFunc(t thingplus.SensorType, known bool) string {
 
 // isCounter reports whether a sensor counts people in (+1) and out (-1):
 // its chart shows both directions, not their net sum.
-func isCounter(s thingplus.Sensor) bool { return s.Type == "countEvent" }
+func isCounter(s thingplus.Sensor) bool { return s.Type == counterType }
 
 // loadSeries reads the sensor (status, latest value) and the sensor types,
 // then the series of the range folded as asked (or as the type advises).
@@ -169,7 +169,7 @@ func (v viewer) sensorPageOf(gwID, gwName string, d seriesData, cq chartQuery) v
 	p.Title, p.GatewayName = name, gwName
 	p.Type, p.Value, p.Age, p.Status = row.Type, row.Value, row.Age, row.Status
 	unit := ""
-	if d.known && d.typ.Unit != "" {
+	if d.known && d.typ.Unit != "" && !d.counter { // a counter's axis already says "people"
 		unit = " " + d.typ.Unit
 	}
 	dp := int(d.typ.DecimalPlace)
@@ -210,7 +210,7 @@ func (v viewer) sensorPageOf(gwID, gwName string, d seriesData, cq chartQuery) v
 func (v viewer) sensorShell(gwID, id string, cq chartQuery) vt.SensorPage {
 	q := cq.values().Encode()
 	return vt.SensorPage{Title: id, GatewayName: gwID, GatewayHref: gatewayHref(gwID), ID: id,
-		Value: text.T(v.ctx, "gw.novalue"), Status: badgeOf(v.ctx, stOff),
+		Value: text.T(v.ctx, "gw.novalue"), Status: badgeOf(v.ctx, stOff, 0),
 		Ranges:  rangeLinks(v.ctx, gwID, id, cq.Range.Key),
 		CSVHref: sensorHref(gwID, id) + "/series.csv?" + q, CSVLabel: text.T(v.ctx, "gw.csv"),
 		Live: vt.Live{URL: sensorHref(gwID, id) + "?" + q, Updated: vt.Ago{Text: text.T(v.ctx, "gw.justnow"), Title: v.absolute(v.now), Ms: strconv.FormatInt(v.now.UnixMilli(), 10)}},

@@ -60,7 +60,7 @@ func (h *Handler) events(c *gin.Context) {
 	}
 	vm := views.Events{
 		Severity: sev, Newest: maxID == "", NewestURL: eventsURL(sev, ""), PanelURL: eventsURL(sev, maxID),
-		UpdatedMs: h.now().UnixMilli(),
+		UpdatedMs: h.now().UnixMilli(), Zone: web.ZoneLabel(userLoc(c), h.now()),
 	}
 	status := http.StatusOK
 	key := "events:" + userKey(c) + ":" + sev + ":" + maxID
@@ -104,7 +104,11 @@ func (h *Handler) events(c *gin.Context) {
 var tags = regexp.MustCompile(`<[^>]*>`)
 
 func (h *Handler) event(ctx context.Context, e thingplus.TimelineEntry, n names, loc *time.Location) views.Event {
-	t, iso := formatTime(e.Time, loc)
+	// a log: to the second, in the user's zone (named in the header)
+	t, iso := "", ""
+	if at := e.Time.Time(); !at.IsZero() {
+		t, iso = at.In(loc).Format(web.LogTimeLayout), at.In(loc).Format(time.RFC3339)
+	}
 	v := views.Event{
 		ID: e.ID, Time: t, TimeISO: iso, Severity: string(e.Severity), RuleID: e.Rule.ID, RuleName: e.Rule.Name,
 		Sensor: n.of(e.Sensor()), Value: string(e.Value), Success: bool(e.Success), RuleMissing: e.Rule.ID == "",

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"github.com/PuerkitoBio/goquery"
 	"net/http"
 	"strings"
 	"testing"
@@ -45,6 +46,19 @@ func TestEventsTimeline(t *testing.T) {
 	if rows.Length() != 2 {
 		t.Fatalf("%d rows", rows.Length())
 	}
+	// Time policy: a log, to the second, in the user's zone (+9.00) named
+	// once in the header; the datetime attribute carries the offset.
+	if h := r.find("events-time-head").Text(); h != "Time (KST)" {
+		t.Fatalf("time header %q", h)
+	}
+	rows.Each(func(_ int, s *goquery.Selection) {
+		tm := s.Find("time")
+		at, err := time.Parse(time.RFC3339, tm.AttrOr("datetime", ""))
+		if err != nil || !strings.HasSuffix(tm.AttrOr("datetime", ""), "+09:00") ||
+			tm.Text() != at.Format("2006-01-02 15:04:05") {
+			t.Errorf("event time %q datetime %q (%v)", tm.Text(), tm.AttrOr("datetime", ""), err)
+		}
+	})
 	newest := rows.First()
 	if v := newest.Find(`[data-testid="event-value"]`).Text(); v != "-1" {
 		t.Fatalf("newest first: value %q", v)

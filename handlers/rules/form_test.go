@@ -118,7 +118,7 @@ func TestCreateWithoutJSON(t *testing.T) {
 	if len(got.Actions) != 1 || got.Actions[0][0].Method.Param("url") != want {
 		t.Fatalf("actions %+v", got.Actions)
 	}
-	if Summary(context.Background(), got, names{"b827ebd0a001-2-door3": "Car 2 door 3"}) != "When Car 2 door 3 is under 0 → push to Trains (OUT)" {
+	if Summary(context.Background(), got, names{"b827ebd0a001-2-door3": "Car 2 door 3"}) != "When someone leaves through Car 2 door 3 → push to Trains (OUT)" {
 		t.Fatalf("summary %q", Summary(context.Background(), got, nil))
 	}
 	// without JavaScript: 303 to the list

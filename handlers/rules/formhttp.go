@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -281,7 +282,7 @@ func (h *Handler) decorate(f *views.Form, env formEnv) {
 				if label == "" {
 					label = sc.ID
 				}
-				s.Sensors = append(s.Sensors, views.Option{Value: sc.ID, Label: label + " (" + sc.Type + ")"})
+				s.Sensors = append(s.Sensors, views.Option{Value: sc.ID, Label: sensorLabel(env.ctx, label, sc.Type)})
 				if sc.ID == s.Sensor {
 					found, s.Type = true, sc.Type
 				}
@@ -303,4 +304,15 @@ func (h *Handler) decorate(f *views.Form, env formEnv) {
 	for i := range f.Conditions {
 		addSensors(&f.Conditions[i])
 	}
+}
+
+// sensorLabel is a sensor choice: its name, and its kind in words when the
+// name does not already say it ("Temperature", not "Temperature (temperature)";
+// "Car 1 door 1 (People through a door)", not "(countEvent)").
+func sensorLabel(ctx context.Context, name, typ string) string {
+	kind := text.TypeName(ctx, typ)
+	if typ == "" || strings.EqualFold(name, typ) || strings.EqualFold(name, kind) {
+		return name
+	}
+	return name + " (" + kind + ")"
 }

@@ -91,7 +91,7 @@ func formatTime(ms thingplus.Millis, loc *time.Location) (string, string) {
 	if t.IsZero() {
 		return "", ""
 	}
-	return t.In(loc).Format("2006-01-02 15:04"), t.UTC().Format(time.RFC3339)
+	return t.In(loc).Format(web.ListTimeLayout), t.In(loc).Format(time.RFC3339)
 }
 
 // parseFilter reads the list filters, sort and page from a query, dropping
@@ -271,6 +271,7 @@ func (h *Handler) renderList(c *gin.Context, filter views.Filter, notice layout.
 
 // fillList counts, filters, sorts and pages rules into vm.
 func (h *Handler) fillList(vm *views.List, rules []thingplus.Rule, env formEnv, loc *time.Location) {
+	vm.Zone = web.ZoneLabel(loc, env.now)
 	n := env.names()
 	gwOf, gwName := env.gatewayIndex()
 	perGateway := map[string]int{}

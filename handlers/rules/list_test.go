@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -22,6 +23,21 @@ func TestListPage(t *testing.T) {
 	}
 	rules := r.doc.Find(`[data-testid="rules-table"] [data-testid="rule-row"]`)
 	templates := r.doc.Find(`[data-testid="templates-table"] [data-testid="rule-row"]`)
+	// Time policy: a list, to the minute, in the user's zone (+9.00) named
+	// once in the header; datetime carries the offset.
+	if h := r.find("rules-modified-head").Text(); h != "Last modified (KST)" {
+		t.Fatalf("modified header %q", h)
+	}
+	mods := r.doc.Find(`[data-testid="rule-modified"]`)
+	if mods.Length() == 0 {
+		t.Fatal("no modified times")
+	}
+	mods.Each(func(_ int, s *goquery.Selection) {
+		at, err := time.Parse(time.RFC3339, s.AttrOr("datetime", ""))
+		if err != nil || !strings.HasSuffix(s.AttrOr("datetime", ""), "+09:00") || s.Text() != at.Format("2006-01-02 15:04") {
+			t.Errorf("modified %q datetime %q (%v)", s.Text(), s.AttrOr("datetime", ""), err)
+		}
+	})
 	// 25 rules: the first page shows 20 of them, by name
 	if rules.Length() != 20 || templates.Length() != 1 {
 		t.Fatalf("%d rules, %d templates", rules.Length(), templates.Length())
@@ -30,10 +46,10 @@ func TestListPage(t *testing.T) {
 		t.Fatalf("counter %q", got)
 	}
 	row := r.doc.Find(`tr#rule-4`)
-	if got := strings.TrimSpace(row.Find(`[data-testid="rule-summary"]`).Text()); got != "When Car 1 door 1 is over 0 → push to Trains (IN)" {
+	if got := strings.TrimSpace(row.Find(`[data-testid="rule-summary"]`).Text()); got != "When someone enters through Car 1 door 1 → push to Trains (IN)" {
 		t.Fatalf("summary %q", got)
 	}
-	if got := strings.TrimSpace(r.doc.Find(`tr#rule-5 [data-testid="rule-summary"]`).Text()); got != "When Car 1 door 1 is under 0 → push to Trains (OUT)" {
+	if got := strings.TrimSpace(r.doc.Find(`tr#rule-5 [data-testid="rule-summary"]`).Text()); got != "When someone leaves through Car 1 door 1 → push to Trains (OUT)" {
 		t.Fatalf("summary %q", got)
 	}
 	chip := row.Find(`[data-testid="severity"]`)

@@ -40,7 +40,9 @@ func (n names) list(ctx context.Context, ids []string) string {
 func Summary(ctx context.Context, r thingplus.Rule, n names) string {
 	var b strings.Builder
 	trig := r.TriggerSensors()
-	if r.Trigger.Agent == thingplus.AgentSensorValue {
+	if key, ok := doorPhrase(r.Trigger); ok {
+		b.WriteString(text.T(ctx, key, n.list(ctx, trig)))
+	} else if r.Trigger.Agent == thingplus.AgentSensorValue {
 		fmt.Fprintf(&b, text.T(ctx, "rules.sum.when"), n.list(ctx, trig), methodPhrase(ctx, r.Trigger.Method))
 	} else {
 		fmt.Fprintf(&b, text.T(ctx, "rules.sum.when"), r.Trigger.Agent, methodPhrase(ctx, r.Trigger.Method))
@@ -70,6 +72,21 @@ func Summary(ctx context.Context, r thingplus.Rule, n names) string {
 	b.WriteString(" → ")
 	b.WriteString(strings.Join(acts, ", "))
 	return b.String()
+}
+
+// doorPhrase names a door counter's trigger by what people do: a countEvent
+// value over 0 is someone entering, under 0 someone leaving (not "is under 0").
+func doorPhrase(t thingplus.Trigger) (string, bool) {
+	if t.Agent != thingplus.AgentSensorValue || t.Type != counterType || t.Method.Param("degree") != "0" {
+		return "", false
+	}
+	switch t.Method.ID {
+	case thingplus.MethodOver:
+		return "door.enters", true
+	case thingplus.MethodUnder:
+		return "door.leaves", true
+	}
+	return "", false
 }
 
 func methodPhrase(ctx context.Context, m thingplus.Method) string {

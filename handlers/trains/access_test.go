@@ -100,6 +100,7 @@ func TestEveryRouteChecksAccess(t *testing.T) {
 		"POST /trains/:id/levels":           {"/trains/1000/levels", formType, form("spacious", "70", "normal", "120", "caution", "140"), 404, 403},
 		"POST /trains/:id/schedule":         {"/trains/1000/schedule", formType, form("on", "true", "at", "01:00", "zone", "Asia/Seoul"), 404, 403},
 		"GET /trains/:id/history":           {"/trains/1000/history", "", "", 404, 200},
+		"GET /trains/cars/:id/rules":        {"/trains/cars/2000/rules", "", "", 404, 403}, // the owner's Thing+ rules
 		"POST /trains/flags/:id/dismiss":    {"/trains/flags/1/dismiss", formType, form("note", "not mine"), 404, 403},
 		"GET /api/trains":                   {"/api/trains", "", "", 200, 200},
 		"GET /api/train/:id":                {"/api/train/1000", "", "", 404, 200},

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -114,7 +115,9 @@ func (h *Handler) events(c *gin.Context) {
 		return
 	}
 	q := filterQuery(vf)
-	e := vt.Events{Filter: vf, CSVURL: "/trains/events.csv"}
+	// the event log is in the viewer's Thing+ zone, as its CSV export is
+	loc := web.ZoneOf(c, h.cfg.Location)
+	e := vt.Events{Filter: vf, CSVURL: "/trains/events.csv", Zone: web.ZoneLabel(loc, time.Now())}
 	if len(q) > 0 {
 		e.CSVURL += "?" + q.Encode()
 	}
@@ -134,7 +137,7 @@ func (h *Handler) events(c *gin.Context) {
 	}
 	for _, ev := range evs {
 		e.Rows = append(e.Rows, vt.EventRow{
-			ID: ev.ID, Time: ev.Time.In(h.cfg.Location).Format("2006-01-02 15:04:05.000"), TimeMs: ev.Time.UnixMilli(),
+			ID: ev.ID, Time: ev.Time.In(loc).Format(web.LogTimeLayout), TimeISO: ev.Time.In(loc).Format(time.RFC3339), TimeMs: ev.Time.UnixMilli(),
 			TrainID: ev.TrainID, CarID: ev.CarID, SensorID: ev.SensorID, Type: string(ev.Type), Outcome: string(ev.Outcome),
 			TrainName: names.train[ev.TrainID], CarName: names.car[ev.CarID], DoorLabel: names.door[ev.SensorID],
 			Delta: ev.Delta, CountAfter: ev.CountAfter, EventKey: ev.EventKey, Reason: ev.Reason,

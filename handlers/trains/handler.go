@@ -148,10 +148,12 @@ type Config struct {
 
 // Handler serves the trains feature.
 type Handler struct {
+	strips  stripCache // the last strip sent per train (the live stream)
 	store   Store
 	sensors SensorSource
 	wirer   DoorWirer
 	checker SensorChecker
+	rules   RuleSource
 	cfg     Config
 	keySum  [32]byte
 	bc      *broadcaster
@@ -161,12 +163,14 @@ type Handler struct {
 	epoch   string // the database's SSE version prefix, the same on every instance
 }
 
-// Deps are the handler's collaborators; Sensors, Wirer and Checker may be nil.
+// Deps are the handler's collaborators; Sensors, Wirer, Checker and Rules
+// may be nil.
 type Deps struct {
 	Store   Store
 	Sensors SensorSource
 	Wirer   DoorWirer
 	Checker SensorChecker
+	Rules   RuleSource
 }
 
 // New builds the handler and starts the live-update broadcaster, which runs
@@ -200,7 +204,7 @@ func New(d Deps, cfg Config) *Handler {
 	if cfg.Metrics != nil {
 		d.Store = countingStore{Store: d.Store, m: cfg.Metrics}
 	}
-	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, checker: d.Checker, cfg: cfg,
+	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, checker: d.Checker, rules: d.Rules, cfg: cfg,
 		keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: d.Store.Epoch(),
 		limiter: newLimiter(cfg.RejectRate, cfg.Now), tarpits: make(chan struct{}, maxTarpits)}
 	h.bc = newBroadcaster(h)
@@ -264,6 +268,7 @@ func (h *Handler) Register(public, authed gin.IRouter) {
 	authed.POST("/trains/:id/levels", h.act("levels-", trainScope, editor, h.setLevels))
 	authed.POST("/trains/:id/schedule", h.act("schedule-", trainScope, editor, h.setSchedule))
 	authed.GET("/trains/:id/history", h.guard(trainScope, viewer, h.history))
+	authed.GET("/trains/cars/:id/rules", h.guard(carScope, own, h.doorRules))
 	authed.POST("/trains/flags/:id/dismiss", h.act("dismiss-", flagScope, editor, h.dismissFlag))
 }
 
@@ -291,6 +296,7 @@ func (h *Handler) carVM(ctx context.Context, c trains.Car, cars int, role trains
 		FillPct: min(pct, 100), OverPct: min(max(pct-100, 0), 100),
 		CanEdit: role >= trains.RoleEditor, CanOwn: role >= trains.RoleOwner,
 	}
+	v.CheckRules = v.CanOwn && h.rules != nil
 	v.Flags = h.flagVMs(ctx, c)
 	if !c.UpdatedAt.IsZero() {
 		v.UpdatedMs = c.UpdatedAt.UnixMilli()

@@ -854,6 +854,25 @@ func TestEventsPageAndCSV(t *testing.T) {
 			t.Fatalf("csv time %q (%v), want %v in +09:00", row[1], err, want)
 		}
 	}
+	// Time policy, event log: the zone named once in the header, each time to
+	// the second in that zone, the same instant as the CSV's (its datetime
+	// carries the offset).
+	_, body = e.do(req{method: "GET", path: "/trains/events", user: true})
+	d = doc(t, body)
+	if h := d.Find(`[data-testid="events-time-head"]`).Text(); h != "Time (KST)" {
+		t.Fatalf("time header %q", h)
+	}
+	d.Find(`[data-testid="event"]`).Each(func(_ int, s *goquery.Selection) {
+		tm := s.Find("td.time time")
+		want := byID[s.AttrOr("data-event-id", "")]
+		if tm.Text() != want.In(thingplus.Zone("+9.00")).Format("2006-01-02 15:04:05") {
+			t.Errorf("log time %q, want %v to the second in KST", tm.Text(), want)
+		}
+		at, err := time.Parse(time.RFC3339, tm.AttrOr("datetime", ""))
+		if err != nil || !strings.HasSuffix(tm.AttrOr("datetime", ""), "+09:00") || !at.Equal(want.Truncate(time.Second)) {
+			t.Errorf("datetime %q (%v), want %v", tm.AttrOr("datetime", ""), err, want)
+		}
+	})
 }
 
 func TestCompatAPI(t *testing.T) {

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"github.com/gin-gonic/gin"
 
@@ -118,11 +121,42 @@ func (h *Handler) renderStrips(ctx context.Context, buf *bytes.Buffer, id string
 		if err != nil {
 			continue // the train went away meanwhile; the snapshot follows
 		}
-		if err := writeEvent(ctx, buf, "strip-"+strconv.FormatInt(t.ID, 10), id, vt.TrainStrip(h.trainVM(ctx, t), false)); err != nil {
+		var html bytes.Buffer
+		if err := vt.TrainStrip(h.trainVM(ctx, t), false).Render(ctx, &html); err != nil {
+			return err
+		}
+		// A strip changes only when a car's level or the roomiest car does:
+		// most pushes need no strip event (a busy train would double the
+		// stream's bytes otherwise).
+		if !h.strips.changed(t.ID, html.String()) {
+			continue
+		}
+		if err := writeEvent(ctx, buf, "strip-"+strconv.FormatInt(t.ID, 10), id, templ.Raw(html.String())); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// stripCache remembers the last strip sent for each train.
+type stripCache struct {
+	mu   sync.Mutex
+	last map[int64]string
+}
+
+// changed records html as train's strip and reports whether it differs
+// from the last one.
+func (c *stripCache) changed(train int64, html string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last == nil {
+		c.last = map[int64]string{}
+	}
+	if c.last[train] == html {
+		return false
+	}
+	c.last[train] = html
+	return true
 }
 
 func (h *Handler) now() time.Time { return h.cfg.Now() }

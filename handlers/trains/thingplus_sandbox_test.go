@@ -62,7 +62,7 @@ func newSandboxEnv(t *testing.T) *sandboxEnv {
 	e.users["1"] = testUser{e.users["1"].user, tok}
 	e.users["2"] = testUser{e.users["2"].user, tok2}
 	tp := Thingplus{API: client}
-	e.h.checker, e.h.wirer, e.h.sensors = tp, tp, tp
+	e.h.checker, e.h.wirer, e.h.sensors, e.h.rules = tp, tp, tp, tp
 	return &sandboxEnv{env: e, sb: sb, sbURL: srv.URL, client: client, token: tok, tp: tp}
 }
 

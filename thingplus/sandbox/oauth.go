@@ -93,7 +93,7 @@ func (a *authArea) defaultAppScopes() {
 }
 
 // appDefaultScopes are what thingplus-webapp's screens use (see the README).
-var appDefaultScopes = []string{"user-profile-read", "gateway-read", "rule", "timeline-read"}
+var appDefaultScopes = []string{"user-profile-read", "gateway-read", "rule", "timeline-read", "tag-read"}
 
 // routes registers everything the auth area serves. The sandbox's own pages
 // live at the root, the Thing+ API under /v2.

@@ -47,7 +47,7 @@ func sampleRow() Row {
 
 func sampleTable() Table {
 	r2 := sampleRow()
-	r2.ID, r2.Name, r2.Status, r2.Last = "b827ebd0a003", "Offline", Badge{Kind: "warn", Text: "stale"}, Ago{Text: "never"}
+	r2.ID, r2.Name, r2.Status, r2.Last = "b827ebd0a003", "Offline", Badge{Kind: "warn", Text: "no recent report"}, Ago{Text: "never"}
 	return Table{
 		URL: "/gateways?q=a%26b&sort=id", PollSec: 15, SortBy: "id", SortDir: "asc",
 		Columns: []Column{{Key: "name", Label: "Name", Href: "/gateways?q=a%26b"}, {Key: "id", Label: "ID", Href: "/gateways?dir=desc&sort=id", Sort: "ascending"}},

@@ -1,8 +1,11 @@
 package gateways
 
 import (
+	"context"
 	"encoding/hex"
 	"net/url"
+
+	"github.com/thingplus/thingplus-webapp/views/text"
 )
 
 // View models of gateway management: adding a gateway, and renaming,
@@ -14,6 +17,7 @@ import (
 type AddForm struct {
 	Open     bool
 	Page     bool // on its own page (no JavaScript): the heading is the h1
+	Real     bool // "Add a real gateway": real models and the gateway id; else virtual models, no id
 	Name     string
 	Model    string
 	ID       string
@@ -43,6 +47,14 @@ func (f AddForm) Err(field string) string { return f.Errors[field] }
 
 // addFields are the form's fields in page order.
 var addFields = []string{"name", "model", "id", "site", "minutes"}
+
+// Title is the section's heading: adding a virtual or a real gateway.
+func (f AddForm) Title(ctx context.Context) string {
+	if f.Real {
+		return text.T(ctx, "gw.add.real.title")
+	}
+	return text.T(ctx, "gw.add.title")
+}
 
 // Focus reports whether field gets the focus when the form appears: the
 // first field with a mistake, else the name.

@@ -13,7 +13,7 @@ import (
 )
 
 func sampleAdd() AddForm {
-	return AddForm{Open: true, Name: "신림 <b>", Model: "18", ID: "b827:eb", Site: "1", Minutes: "0",
+	return AddForm{Open: true, Real: true, Name: "신림 <b>", Model: "18", ID: "b827:eb", Site: "1", Minutes: "0",
 		Models: []OptionGroup{
 			{Label: "Virtual", Options: []Option{{Value: "6", Label: "Virtual Gateway-Basic"}}},
 			{Label: "Real", Options: []Option{{Value: "18", Label: "Raspberry Pi-Developer", Selected: true}}},
@@ -230,5 +230,28 @@ func TestManageTextKeysExist(t *testing.T) {
 	}
 	if n < 40 {
 		t.Errorf("only %d keys found: the pattern is broken", n)
+	}
+}
+
+// The virtual form has no id field and says how to add a real gateway
+// instead; the real form asks for the id (required) and carries kind=real.
+func TestAddFormKinds(t *testing.T) {
+	_, virtual := render(t, AddSection(AddForm{Open: true, Models: []OptionGroup{{Label: "Virtual", Options: []Option{{Value: "6", Label: "Virtual Gateway-Basic"}}}}}))
+	if virtual.Find("#gw-add-id").Length() != 0 || virtual.Find(`[name=kind]`).Length() != 0 {
+		t.Error("the virtual form asks for a gateway id")
+	}
+	if virtual.Find("h2").Text() != "Add a virtual gateway" || byID(virtual, "gw-add-switch").AttrOr("href", "") != "/gateways/new?kind=real" {
+		t.Errorf("virtual form: %q %q", virtual.Find("h2").Text(), byID(virtual, "gw-add-switch").AttrOr("href", ""))
+	}
+	_, real := render(t, AddSection(AddForm{Open: true, Real: true}))
+	if _, req := real.Find("#gw-add-id").Attr("required"); !req || real.Find(`input[name=kind]`).AttrOr("value", "") != "real" {
+		t.Error("the real form does not ask for the id")
+	}
+	if real.Find("h2").Text() != "Add a real gateway" || byID(real, "gw-add-switch").AttrOr("href", "") != "/gateways/new" {
+		t.Errorf("real form: %q", real.Find("h2").Text())
+	}
+	_, closed := render(t, AddSection(AddForm{}))
+	if byID(closed, "gw-add-open").AttrOr("href", "") != "/gateways/new" || byID(closed, "gw-add-open-real").AttrOr("href", "") != "/gateways/new?kind=real" {
+		t.Error("the closed section lacks its two ways in")
 	}
 }

@@ -20,6 +20,7 @@ type Filter struct {
 	Sort    string
 	Dir     string
 	Options []Option // status choices
+	Tags    []Option // tag choices; nil when the account has no tags
 }
 
 // Option is one choice of a select.
@@ -113,15 +114,39 @@ type Notice struct {
 	Text string
 }
 
-// GatewayPage is the view model of /gateways/{id}: the gateway's row, open.
-type GatewayPage struct {
-	Title   string
-	Back    string
-	BackLbl string
-	Columns []Column
-	Row     Row
+// GatewayDetailPage is the view model of /gateways/{id}: the gateway's
+// live part and, outside it, its management panel.
+type GatewayDetailPage struct {
+	ID    string
+	Title string
+	Live  LiveGateway
 	// PortalURL opens the gateway in the Thing+ Portal ("" = not configured).
 	PortalURL string
+	Manage    *Manage // nil: no management (no Manager)
+}
+
+// LiveGateway is the part of the gateway page that refreshes itself.
+type LiveGateway struct {
+	Live       Live
+	ID         string
+	Status     Badge
+	StatusNote string // "No report within 1.5 × every 5 min." when stale
+	Model      string
+	Interval   string // "5 min", or "—"
+	Last       Ago    // the newest of its status and its sensors' values
+	Devices    string
+	Sensors    string
+	Tags       []Link // each links to the list filtered by it
+	History    []HistoryItem
+	Detail     Detail
+}
+
+// HistoryItem is one status report: the gateway's own (no Href) or a
+// sensor's.
+type HistoryItem struct {
+	Name, Href string
+	Status     Badge
+	At         Ago
 }
 
 // SensorPage is the view model of /gateways/{gw}/sensors/{id}.

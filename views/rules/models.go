@@ -7,6 +7,7 @@ import "github.com/thingplus/thingplus-webapp/views/layout"
 
 // List is the /rules screen.
 type List struct {
+	Zone      string // the zone of its times, named once in the header ("KST")
 	Filter    Filter
 	Rules     []Row
 	Templates []Row
@@ -170,6 +171,7 @@ type Action struct {
 
 // Events is the /events screen.
 type Events struct {
+	Zone      string // the zone its times are in, named once in the header ("KST")
 	Severity  string // filter
 	Entries   []Event
 	Newest    bool   // showing the newest page: refresh in place

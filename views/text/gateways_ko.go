@@ -29,6 +29,7 @@ var gatewaysKo = map[string]string{
 	"gw.status.off":       "꺼짐",
 	"gw.status.error":     "오류",
 	"gw.status.stale":     "보고 지연",
+	"gw.status.late":      "보고 지연 (%s 주기)",
 	"gw.never":            "없음",
 	"gw.novalue":          "—",
 	"gw.model.unknown":    "모델 %s",

@@ -203,6 +203,9 @@ type Car struct {
 	Flags     []Flag // open door-sensor health flags
 	CanEdit   bool   // the reader may manage this car
 	CanOwn    bool   // the reader owns its train (wire doors, see push URLs)
+	// CheckRules: the panel loads its doors' rule states (the owner, with
+	// Thing+ at hand).
+	CheckRules bool
 }
 
 // IDString is the id for URLs and element ids.
@@ -231,6 +234,7 @@ type SensorOption struct {
 
 // Events is the view model of /trains/events.
 type Events struct {
+	Zone      string // the zone its times are in, named once in the header ("KST")
 	Filter    EventFilter
 	Trains    []TrainOption
 	Cars      []CarGroup // the car filter's choices, by train
@@ -265,6 +269,7 @@ type CarOption struct {
 type EventRow struct {
 	ID         int64
 	Time       string
+	TimeISO    string // with the offset, for machines and screen readers
 	TimeMs     int64
 	TrainID    int64
 	CarID      int64
