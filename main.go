@@ -301,6 +301,7 @@ type domain struct {
 	trains   *trains.Store
 	history  *rulehistory.Store
 	visits   *lastvisit.Store
+	cached   *thingplus.Cached  // built once: the per-user Thing+ cache every screen shares
 	gateways *gateways.Handler  // built once: a screen and the overview's counts
 	web      *trainsweb.Handler // built once, for the trains screens and the rules screen
 	key      string             // the legacy shared webhook key ("" = none)
@@ -378,7 +379,7 @@ func (d *domain) Close() error { return d.trains.Close() }
 
 // Features are the signed-in screens.
 func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Feature {
-	cached := thingplus.NewCached(tp, thingplus.CacheOptions{})
+	cached := d.cachedOf(tp)
 	return []handlers.Feature{
 		d.gatewaysOf(tp),
 		rules.New(cached, tp, rules.GatewayPicker(tp), d.PushURL).WithDryRun(tp).WithHistory(d.history).WithUserPushURL(d.trainsWeb(tp, cfg).PushURLFor).
@@ -391,9 +392,18 @@ func (d *domain) Features(tp *thingplus.Client, cfg config.Config) []handlers.Fe
 
 func (d *domain) gatewaysOf(tp *thingplus.Client) *gateways.Handler {
 	if d.gateways == nil {
-		d.gateways = gateways.New(thingplus.NewCached(tp, thingplus.CacheOptions{}), gateways.Options{PortalURL: d.portal})
+		d.gateways = gateways.New(d.cachedOf(tp), gateways.Options{PortalURL: d.portal})
 	}
 	return d.gateways
+}
+
+// cachedOf is the one per-user Thing+ cache: a rule change made on the rules
+// screen clears what the gateways screen and the overview read as well.
+func (d *domain) cachedOf(tp *thingplus.Client) *thingplus.Cached {
+	if d.cached == nil {
+		d.cached = thingplus.NewCached(tp, thingplus.CacheOptions{})
+	}
+	return d.cached
 }
 
 // Overview gathers the signed-in home page's figures.

@@ -92,7 +92,12 @@ func carTrain(ctx context.Context, tx *sql.Tx, car int64) (int64, error) {
 }
 
 func carIDs(ctx context.Context, tx *sql.Tx, train int64) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT id FROM cars WHERE train_id = ? ORDER BY position, id", train)
+	return queryIDs(ctx, tx, "SELECT id FROM cars WHERE train_id = ? ORDER BY position, id", train)
+}
+
+// queryIDs runs a query whose rows are one integer id each.
+func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -102,20 +102,7 @@ func (s *Store) RunScheduledResets(ctx context.Context, now time.Time) ([]int64,
 }
 
 func trainIDs(ctx context.Context, tx *sql.Tx) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT id FROM trains ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryIDs(ctx, tx, "SELECT id FROM trains ORDER BY id")
 }
 
 // RunSchedule checks the reset times and the door-sensor health every period until ctx ends, calling
