@@ -19,10 +19,15 @@ import (
 )
 
 // listData is a user's gateways as last fetched, and the account's tags
-// (empty: no tag filter).
+// (empty: no tag filter). paged: rows are one page Thing+ made (total is
+// its _meta.total, 0 when it gave none; more: the page came back full);
+// otherwise rows are every gateway.
 type listData struct {
-	rows []gwRow
-	tags []tagOpt
+	rows  []gwRow
+	tags  []tagOpt
+	paged bool
+	total int
+	more  bool
 }
 
 // detailData is a gateway's expanded detail as last fetched: the view, the
@@ -42,17 +47,37 @@ var gatewaysQuery = thingplus.Query{Embed: []string{"status"},
 // sensorsQuery embeds the status and latest value of each sensor.
 var sensorsQuery = thingplus.Query{Embed: []string{"status", "series"}}
 
-// loadRows fetches the user's gateways, the model names and the tags
-// concurrently. A failing model catalogue only costs the names, failing
-// tags only the tag filter.
-func (h *Handler) loadRows(ctx context.Context, token string) (listData, error) {
+// loadRows fetches the state's gateways, the model names and the tags
+// concurrently: one page from Thing+ when it can make it (serverPaged),
+// else every gateway. A failing model catalogue only costs the names,
+// failing tags only the tag filter. s.Page may be clamped to the last page.
+func (h *Handler) loadRows(ctx context.Context, token string, s *listState) (listData, error) {
 	var gws []thingplus.Gateway
 	var models []thingplus.GatewayModel
 	var tags []thingplus.Tag
+	var d listData
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
+		if s.serverPaged() {
+			want := s.Page
+			p, paged, err := h.fetchPage(gctx, token, s)
+			if err != nil || paged {
+				gws, d.paged, d.total = p.gws, paged, p.total
+				d.more = len(p.gws) == pageSize
+				if paged && p.total == 0 && len(p.gws) < pageSize && len(p.gws) > 0 {
+					d.total = (s.Page-1)*pageSize + len(p.gws) // the last page: now known
+				}
+				s.pageOK = s.pageOK && s.Page == want
+				return err
+			}
+			slog.WarnContext(gctx, "gateways: Thing+ does not page (count/page ignored); listing all")
+		}
+		q := gatewaysQuery
+		if s.serverPaged() {
+			q.OrderBy, q.OrderDir = s.Sort, s.Dir // Thing+'s order, as its pages would be
+		}
 		var err error
-		gws, err = h.src.AllGateways(gctx, token, gatewaysQuery)
+		gws, err = h.src.AllGateways(gctx, token, q)
 		return err
 	})
 	optional(g, gctx, "gateway models", h.src.GatewayModels, &models)
@@ -60,9 +85,10 @@ func (h *Handler) loadRows(ctx context.Context, token string) (listData, error) 
 	if err := g.Wait(); err != nil {
 		return listData{}, err
 	}
-	rows := rowsOf(ctx, gws, modelNames(models))
-	tagRows(rows, gws, tags)
-	return listData{rows: rows, tags: tagOpts(tags)}, nil
+	d.rows = rowsOf(ctx, gws, modelNames(models))
+	tagRows(d.rows, gws, tags)
+	d.tags = tagOpts(tags)
+	return d, nil
 }
 
 // loadDetail fetches a gateway's devices, sensors (with status and latest
@@ -117,19 +143,23 @@ func (h *Handler) lastDetail(c *gin.Context, gwID string, v viewer) detailData {
 }
 
 // list serves /gateways: the page, or (htmx) the table fragment alone.
+// One page of gateways at a time (paging.go); a page number that is not
+// one, or past the end, is answered with the nearest page and its
+// canonical address (a redirect for a full page, HX-Replace-Url for htmx).
 func (h *Handler) list(c *gin.Context) {
 	ctx := c.Request.Context()
 	v := h.viewerOf(c)
 	st := parseListState(c.Request.URL.Query(), h.maxOpen)
-	key := userKey(c) + "|list"
 
 	status := http.StatusOK
 	at := v.now
 	var notice vt.Notice
-	data, err := h.loadRows(ctx, web.TokenOf(c))
+	data, err := h.loadRows(ctx, web.TokenOf(c), &st)
+	key := userKey(c) + "|list|" + st.dataKey()
 	switch {
 	case err == nil:
 		h.last.put(key, data, v.now)
+		h.last.put(userKey(c)+"|list", data, v.now) // rowOrLast's fallback
 	case isUnavailable(err):
 		status = http.StatusServiceUnavailable
 		slog.WarnContext(ctx, "gateways: Thing+ unavailable", "err", err)
@@ -145,8 +175,12 @@ func (h *Handler) list(c *gin.Context) {
 	}
 
 	rows := data.rows
-	table := h.tableOf(rows, st, v, at)
+	table := h.tableOf(data, &st, v, at)
 	table.Notice = notice
+	if !st.pageOK && status == http.StatusOK && !web.IsFragment(c) {
+		c.Redirect(http.StatusSeeOther, st.canonical())
+		return
+	}
 	if status == http.StatusOK && len(st.Open) > 0 {
 		if err := h.openRows(c, &table, rows, st.Open, v); err != nil {
 			web.Fail(c, err)
@@ -166,6 +200,8 @@ func (h *Handler) list(c *gin.Context) {
 			// The form pushes its raw query (status=&sort=name…): push
 			// the canonical URL of the same state instead.
 			c.Header("HX-Push-Url", st.canonical())
+		} else if !st.pageOK {
+			c.Header("HX-Replace-Url", st.canonical())
 		}
 		web.Component(c, status, vt.GatewaysTable(table))
 		return
