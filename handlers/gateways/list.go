@@ -1,8 +1,8 @@
 package gateways
 
 import (
+	"cmp"
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -118,28 +118,28 @@ func (h *Handler) loadDetail(ctx context.Context, token, gwID string, v viewer) 
 
 // detailOrLast loads a detail and keeps it as the user's last good one; on
 // an outage it returns the last good detail marked "as of …" (or an empty
-// one saying so) and unavailable=true.
-func (h *Handler) detailOrLast(ctx context.Context, c *gin.Context, gwID string, v viewer) (d detailData, unavailable bool, err error) {
+// one saying so) and the outage as down.
+func (h *Handler) detailOrLast(ctx context.Context, c *gin.Context, gwID string, v viewer) (d detailData, down, err error) {
 	key := userKey(c) + "|detail|" + gwID
 	d, err = h.loadDetail(ctx, web.TokenOf(c), gwID, v)
 	if err == nil {
 		h.last.put(key, d, v.now)
-		return d, false, nil
+		return d, nil, nil
 	}
 	if !isUnavailable(err) {
-		return d, false, err
+		return d, nil, err
 	}
-	return h.lastDetail(c, gwID, v), true, nil
+	return h.lastDetail(c, gwID, v, err), err, nil
 }
 
 // lastDetail is the user's last good detail of a gateway marked "as of …",
-// or an empty one saying Thing+ is unavailable.
-func (h *Handler) lastDetail(c *gin.Context, gwID string, v viewer) detailData {
+// or an empty one saying Thing+ is unavailable (or busy: down says which).
+func (h *Handler) lastDetail(c *gin.Context, gwID string, v viewer, down error) detailData {
 	if last, at, ok := lastOf[detailData](h.last, userKey(c)+"|detail|"+gwID); ok {
-		last.detail.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(at))}
+		last.detail.Notice = vt.Notice{Kind: "warn", Text: web.InPlaceAsOf(c, down, "gw.asof", v.absolute(at))}
 		return last
 	}
-	return detailData{detail: vt.Detail{Notice: vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}}}
+	return detailData{detail: vt.Detail{Notice: vt.Notice{Kind: "warn", Text: web.InPlace(c, down, "gw.unavailable")}}}
 }
 
 // list serves /gateways: the page, or (htmx) the table fragment alone.
@@ -165,9 +165,9 @@ func (h *Handler) list(c *gin.Context) {
 		slog.WarnContext(ctx, "gateways: Thing+ unavailable", "err", err)
 		if last, lastAt, ok := lastOf[listData](h.last, key); ok {
 			data, at = last, lastAt
-			notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(lastAt))}
+			notice = vt.Notice{Kind: "warn", Text: web.InPlaceAsOf(c, err, "gw.asof", v.absolute(lastAt))}
 		} else {
-			notice = vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}
+			notice = vt.Notice{Kind: "warn", Text: web.InPlace(c, err, "gw.unavailable")}
 		}
 	default:
 		web.Fail(c, err)
@@ -190,7 +190,7 @@ func (h *Handler) list(c *gin.Context) {
 		// Thing+ is down: open rows show their last good detail at once.
 		for i := range table.Rows {
 			if slices.Contains(st.Open, table.Rows[i].ID) {
-				table.Rows[i] = openRow(table.Rows[i], h.lastDetail(c, table.Rows[i].ID, v).detail)
+				table.Rows[i] = openRow(table.Rows[i], h.lastDetail(c, table.Rows[i].ID, v, err).detail)
 			}
 		}
 	}
@@ -268,28 +268,28 @@ func (h *Handler) loadGatewayRow(ctx context.Context, token, id string) (gwRow, 
 }
 
 // rowOrLast is loadGatewayRow with the outage fallback: the row kept from
-// this gateway's page or from the user's last list.
-func (h *Handler) rowOrLast(ctx context.Context, c *gin.Context, id string) (r gwRow, unavailable bool, err error) {
+// this gateway's page or from the user's last list, and the outage as down.
+func (h *Handler) rowOrLast(ctx context.Context, c *gin.Context, id string) (r gwRow, down, err error) {
 	key := userKey(c) + "|row|" + id
 	r, err = h.loadGatewayRow(ctx, web.TokenOf(c), id)
 	if err == nil {
 		h.last.put(key, r, h.now())
-		return r, false, nil
+		return r, nil, nil
 	}
 	if !isUnavailable(err) {
-		return r, false, err
+		return r, nil, err
 	}
 	if last, _, ok := lastOf[gwRow](h.last, key); ok {
-		return last, true, nil
+		return last, err, nil
 	}
 	if list, _, ok := lastOf[listData](h.last, userKey(c)+"|list"); ok {
 		for _, x := range list.rows {
 			if x.ID == id {
-				return x, true, nil
+				return x, err, nil
 			}
 		}
 	}
-	return r, true, err
+	return r, err, err
 }
 
 // gateway serves /gateways/{id}: for htmx the row opened in place (the
@@ -307,10 +307,10 @@ func (h *Handler) gateway(c *gin.Context) {
 		return
 	}
 	status := http.StatusOK
-	if down {
+	if down != nil {
 		status = http.StatusServiceUnavailable
 		if d.detail.Notice.Text == "" {
-			d.detail.Notice = vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}
+			d.detail.Notice = vt.Notice{Kind: "warn", Text: web.InPlace(c, down, "gw.unavailable")}
 		}
 	}
 	row := openRow(v.rowView(&r, r.Status.key(v.now)), d.detail)
@@ -319,9 +319,10 @@ func (h *Handler) gateway(c *gin.Context) {
 }
 
 // rowAndDetail loads a gateway's row and its detail concurrently, the row
-// freshened by its sensors; down reports that either is the last good copy.
-func (h *Handler) rowAndDetail(c *gin.Context, id string, v viewer) (r gwRow, d detailData, down bool, err error) {
-	var rowDown, detDown bool
+// freshened by its sensors; down is the outage when either is the last good
+// copy.
+func (h *Handler) rowAndDetail(c *gin.Context, id string, v viewer) (r gwRow, d detailData, down, err error) {
+	var rowDown, detDown error
 	g, ctx := errgroup.WithContext(c.Request.Context())
 	g.Go(func() error {
 		var err error
@@ -334,10 +335,10 @@ func (h *Handler) rowAndDetail(c *gin.Context, id string, v viewer) (r gwRow, d 
 		return err
 	})
 	if err = g.Wait(); err != nil {
-		return r, d, false, err
+		return r, d, nil, err
 	}
 	r.freshen(d.newest)
-	return r, d, rowDown || detDown, nil
+	return r, d, cmp.Or(detDown, rowDown), nil
 }
 
 // row serves /gateways/{id}/row: the row closed (the collapse toggle).
@@ -349,7 +350,7 @@ func (h *Handler) row(c *gin.Context) {
 		return
 	}
 	status := http.StatusOK
-	if down {
+	if down != nil {
 		status = http.StatusServiceUnavailable
 	}
 	c.Header("Vary", web.HeaderRequest)

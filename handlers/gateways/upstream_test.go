@@ -53,6 +53,11 @@ const (
 	// modeIgnoreCount answers every list call with every gateway at once,
 	// as an upstream that ignores count would.
 	modeIgnoreCount = "ignorecount"
+	// modeBusySensors answers a gateway's sensors with 429 and
+	// Retry-After: 30 (more than any request budget); the rest as usual.
+	modeBusySensors = "busysensors"
+	// modeBusy answers every call with 429 and Retry-After: 30.
+	modeBusy = "busy"
 )
 
 func newUpstream(t testing.TB, n int, now time.Time) *upstream {
@@ -217,6 +222,11 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
 	u.mu.Lock()
 	mode := u.mode
 	u.mu.Unlock()
+	if mode == modeBusy || mode == modeBusySensors && strings.HasSuffix(r.URL.Path, "/sensors") {
+		w.Header().Set("Retry-After", "30")
+		v2err(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS")
+		return
+	}
 	switch mode {
 	case modeSlow:
 		select {

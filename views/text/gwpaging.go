@@ -14,4 +14,7 @@ var gwPaging = map[string]string{
 	"gw.page.rangeopen": "Gateways %d–%d",
 	"gw.page.none":      "No gateways on page %d",
 	"gw.page.empty":     "There are no gateways on page %d. Go back to an earlier page.",
+	// In place of a part Thing+ did not send (handlers/web.Reason).
+	"err.busy.in": "Thing+ is busy — try again in %d s.",
+	"err.asof":    "Showing what arrived at %s.",
 }

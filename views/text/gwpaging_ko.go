@@ -12,4 +12,6 @@ var gwPagingKo = map[string]string{
 	"gw.page.rangeopen": "게이트웨이 %d–%d",
 	"gw.page.none":      "%d 페이지에 게이트웨이가 없습니다",
 	"gw.page.empty":     "%d 페이지에는 게이트웨이가 없습니다. 앞 페이지로 돌아가십시오.",
+	"err.busy.in":       "Thing+가 바쁩니다. %d초 후에 다시 시도해 주십시오.",
+	"err.asof":          "%s에 받은 내용을 표시합니다.",
 }
