@@ -461,12 +461,12 @@ func (h *Handler) wireDoor(c *gin.Context) {
 	// Rules of this door that push here with an older key (a rotated token
 	// or the legacy key) get the current URL first: a second rule would
 	// count every passenger twice while the old key still works.
-	_, err = h.wirer.Repoint(c.Request.Context(), web.TokenOf(c), h.repointURL(tok.Token, map[string]bool{sensor: true}))
+	_, err = h.wirer.Repoint(c.Request.Context(), web.TokenOf(c), h.repointURL(tok.Token, map[string]bool{sensor: true}), h.journal(c))
 	if err != nil && apperr.CodeOf(err) == apperr.Unauthorized {
 		web.Fail(c, err)
 		return
 	}
-	res, err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(tok.Token, sensor, "IN"), h.pushURL(tok.Token, sensor, "OUT"))
+	res, err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(tok.Token, sensor, "IN"), h.pushURL(tok.Token, sensor, "OUT"), h.journal(c))
 	switch code := apperr.CodeOf(err); {
 	case err == nil:
 		h.okText(c, form, wiredText(c, sensor, res))
