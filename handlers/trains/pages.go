@@ -318,7 +318,7 @@ func (h *Handler) setCapacity(c *gin.Context, id int64) (said, error) {
 		return said{}, err
 	}
 	err = h.store.SetCapacity(c.Request.Context(), id, n)
-	return say(text.T(c, "trains.ok.car.capacity"), h.carOf(c, id).Position, n), err
+	return say(text.T(c, "trains.ok.car.capacity"), h.carOf(c, id).Position, text.N(c, "trains.n.passengers", n)), err
 }
 
 func (h *Handler) correct(c *gin.Context, id int64) (said, error) {
@@ -334,7 +334,7 @@ func (h *Handler) correct(c *gin.Context, id int64) (said, error) {
 	if errors.Is(err, trains.ErrInvalid) && strings.HasPrefix(trains.MessageOf(err), "count") {
 		return said{}, fieldErr{"count", err}
 	}
-	return say(text.T(c, "trains.ok.car.corrected"), h.carOf(c, id).Position, n, reason), err
+	return say(text.T(c, "trains.ok.car.corrected"), h.carOf(c, id).Position, text.N(c, "trains.n.passengers", n), reason), err
 }
 
 func (h *Handler) resetCar(c *gin.Context, id int64) (said, error) {
