@@ -411,7 +411,7 @@ func shownText(ctx context.Context, page, n, matching, total, pages int) string 
 	from, to := (page-1)*pageSize+1, (page-1)*pageSize+n
 	switch {
 	case pages == 1 && matching == total:
-		return fmt.Sprintf(text.T(ctx, "gw.shown.all"), total)
+		return text.N(ctx, "gw.shown.all", total)
 	case pages == 1:
 		return fmt.Sprintf(text.T(ctx, "gw.shown"), matching, total)
 	case n == 0:
