@@ -27,7 +27,7 @@ func zoneStack(t *testing.T, tz string) (*stack, *sandbox.Sandbox, *apptest.Brow
 	sbAddr := apptest.FreeAddr(t)
 	sb := sandbox.New(sandbox.Options{BaseURL: "http://" + sbAddr, SimulatorPace: -1,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		App: sandbox.AppClient{ID: "ops-test-app", Secret: opsClientSecret, Name: "Thing+ webapp", Scopes: thingplus.AppScopes()}})
+		App:    sandbox.AppClient{ID: "ops-test-app", Secret: opsClientSecret, Name: "Thing+ webapp", Scopes: thingplus.AppScopes()}})
 	t.Cleanup(sb.Close)
 	if err := sb.SetTimezone("demo", tz); err != nil {
 		t.Fatal(err)
