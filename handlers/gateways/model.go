@@ -363,7 +363,7 @@ func (h *Handler) tableOf(rows []gwRow, s listState, v viewer, at time.Time) vt.
 		t.Rows[i] = v.rowView(x.r, x.key)
 	}
 	if len(list) == len(rows) {
-		t.Shown = fmt.Sprintf(text.T(v.ctx, "gw.shown.all"), len(rows))
+		t.Shown = text.N(v.ctx, "gw.shown.all", len(rows))
 	} else {
 		t.Shown = fmt.Sprintf(text.T(v.ctx, "gw.shown"), len(list), len(rows))
 	}

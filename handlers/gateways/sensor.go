@@ -188,10 +188,10 @@ func (v viewer) sensorPageOf(gwID, gwName string, d seriesData, cq chartQuery) v
 		in.format = func(x float64) string { return formatNumber(x, 0) }
 	}
 	p.Chart = v.buildChart(in)
-	p.Summary = fmt.Sprintf(text.T(v.ctx, "gw.summary"), st.n, stepText(v.ctx, r.Interval), text.T(v.ctx, "gw.func."+d.fn))
+	p.Summary = text.N(v.ctx, "gw.summary", st.n, stepText(v.ctx, r.Interval), text.T(v.ctx, "gw.func."+d.fn))
 	p.ValueHead = text.T(v.ctx, "gw.func.head."+d.fn)
 	if d.counter {
-		p.Summary = fmt.Sprintf(text.T(v.ctx, "gw.summary.counter"), st.n, stepText(v.ctx, r.Interval))
+		p.Summary = text.N(v.ctx, "gw.summary.counter", st.n, stepText(v.ctx, r.Interval))
 		p.ValueHead = text.T(v.ctx, "gw.col.event")
 	}
 	rows := d.points

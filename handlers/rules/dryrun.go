@@ -207,6 +207,6 @@ func dryChart(ctx context.Context, pts []ruleeval.Point, firings []ruleeval.Firi
 		ch.Marks = append(ch.Marks, views.DryMark{X: f(x(fi.Time)), Y: f(yv),
 			Title: time.UnixMilli(fi.Time).In(loc).Format("01-02 15:04:05") + " = " + fi.Value})
 	}
-	ch.Label = fmt.Sprintf(text.T(ctx, "rules.dry.chart"), len(pts), len(firings))
+	ch.Label = text.N(ctx, "rules.dry.chart", len(firings), len(pts))
 	return ch
 }
