@@ -13,6 +13,7 @@ import (
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/trains"
+	"github.com/thingplus/thingplus-webapp/views/text"
 )
 
 // A train's times are in its owner's Thing+ zone, named, for every reader:
@@ -146,5 +147,20 @@ func TestTrainTimesInOwnerZone(t *testing.T) {
 	sec = doc(t, body).Find(`[data-testid="train"][data-train-id="` + strconv.FormatInt(id, 10) + `"]`)
 	if z := sec.Find(`[data-testid="train-zone"]`).Text(); !strings.Contains(z, "UTC+01:00") {
 		t.Fatalf("after the owner's new zone: %q", z)
+	}
+}
+
+// Every outcome the log can hold has words in both languages, for the
+// filter and for the rows (the filter once showed "trains.outcome.dismissed").
+func TestEveryOutcomeHasWords(t *testing.T) {
+	for _, o := range trains.Outcomes {
+		for _, key := range []string{"trains.outcome." + string(o), "trains.result." + string(o)} {
+			if !text.Has(key) {
+				t.Errorf("no text for %s", key)
+			}
+			if ko := text.In(text.Korean, key); ko == key || ko == text.In(text.English, key) {
+				t.Errorf("no Korean for %s: %q", key, ko)
+			}
+		}
 	}
 }
