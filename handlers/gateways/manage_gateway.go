@@ -46,7 +46,7 @@ func (h *Handler) loadManage(ctx context.Context, token, id string, page bool) (
 			return m, false, err
 		}
 		m = manageOf(ctx, thingplus.Gateway{ID: id}, page)
-		m.Notice = vt.Notice{Kind: "warn", Text: text.T(ctx, "gw.unavailable")}
+		m.Notice = vt.Notice{Kind: "warn", Text: web.InPlace(ctx, err, "gw.unavailable")}
 		return m, true, nil
 	}
 	if gw.ID == "" {

@@ -356,11 +356,11 @@ func (h *Handler) sensor(c *gin.Context) {
 		slog.WarnContext(c.Request.Context(), "sensor: Thing+ unavailable", "err", err)
 		if last, at, ok := lastOf[vt.SensorPage](h.last, key); ok {
 			p = last
-			p.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(at))}
+			p.Notice = vt.Notice{Kind: "warn", Text: web.InPlaceAsOf(c, err, "gw.asof", v.absolute(at))}
 		} else {
 			start, end := cq.Range.window(v.now)
 			p = v.sensorShell(gwID, id, cq)
-			p.Notice = vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}
+			p.Notice = vt.Notice{Kind: "warn", Text: web.InPlace(c, err, "gw.unavailable")}
 			p.Chart = v.buildChart(chartIn{start: start, end: end, r: cq.Range, title: id,
 				desc: fmt.Sprintf(text.T(c, "gw.chart.desc.empty"), v.absolute(start), v.absolute(end))})
 		}

@@ -98,6 +98,7 @@ func (h *Handler) dryRun(c *gin.Context, env formEnv, f views.Form) {
 		f.DryRun.Unjudgeable = unj.Reason
 	case thingplus.IsKind(err, thingplus.KindUnavailable):
 		f.DryRun.Unavailable, status = true, http.StatusServiceUnavailable
+		f.DryRun.Reason = web.Reason(c, err)
 	case errors.As(err, &te) && te.Kind != thingplus.KindUnauthorized:
 		f.DryRun.Unjudgeable = upstreamMessage(c, err) // e.g. a sensor Thing+ does not know
 	default:

@@ -477,6 +477,6 @@ func (h *Handler) wireDoor(c *gin.Context) {
 		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: web.MessageOf(c, err)}, vt.Notice{})
 	default:
 		h.cfg.Log.ErrorContext(c.Request.Context(), "trains: wire door", "err", err)
-		h.done(c, http.StatusServiceUnavailable, vt.Form{ID: form, Error: text.T(c, "err.unavailable")}, vt.Notice{})
+		h.done(c, http.StatusServiceUnavailable, vt.Form{ID: form, Error: web.InPlace(c, err, "err.unavailable")}, vt.Notice{})
 	}
 }
