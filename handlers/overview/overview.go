@@ -78,7 +78,9 @@ func (l *Loader) Overview(ctx context.Context, token string, u thingplus.User) h
 	run(l.Gateways != nil, func() { o.Gateways = l.gateways(ctx, token) })
 	run(l.Rules != nil, func() { o.Rules = l.rules(ctx, token) })
 	run(l.Timelines != nil, func() { o.Firings = l.firings(ctx, token, loc) })
-	run(l.Trains != nil, func() { o.Crowded, o.Refused = l.trains(ctx, now, loc, trains.Principal{UserID: u.ID, LoginID: u.LoginID}) })
+	run(l.Trains != nil, func() {
+		o.Crowded, o.Refused = l.trains(ctx, now, loc, trains.Principal{UserID: u.ID, LoginID: u.LoginID})
+	})
 	wg.Wait()
 	return o
 }
