@@ -2,10 +2,13 @@ package rules
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/thingplus/thingplus-webapp/rulehistory"
 )
 
 // gate answers the requests hs.busy picks with Thing+'s 429 and
@@ -111,5 +114,35 @@ func TestBusyPanelsSaySo(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// lostHistory is a rule history that cannot keep a snapshot.
+type lostHistory struct{ History }
+
+func (lostHistory) Record(context.Context, rulehistory.Version) (rulehistory.Version, error) {
+	return rulehistory.Version{}, errors.New("disk full")
+}
+
+// A save that did not reach Thing+ (it was busy, or the snapshot before the
+// change could not be kept) says what happened, not "Thing+ refused the
+// rule"; the input stays.
+func TestSaveNotRefusedSaysWhatHappened(t *testing.T) {
+	hs := newHarness(t)
+	rules, err := hs.c.ListRules(context.Background(), hs.token)
+	if err != nil || len(rules) == 0 {
+		t.Fatalf("no rule to edit: %v", err)
+	}
+	hs.h.WithHistory(lostHistory{})
+	r := hs.do("POST", "/rules/"+rules[0].ID, validForm(), "rule-form")
+	got := strings.Join(strings.Fields(r.find("upstream-error").Text()), " ")
+	if r.Code != http.StatusServiceUnavailable || got != "The rule's current state could not be saved to the history, so nothing was changed. Try again in a moment." {
+		t.Errorf("snapshot lost: %d %q", r.Code, got)
+	}
+	if v, _ := r.doc.Find(`input[name="name"]`).Attr("value"); v != validForm().Get("name") {
+		t.Errorf("the typed name was lost: %q", v)
+	}
+	if after := hs.rule(rules[0].ID); after.Name != rules[0].Name {
+		t.Errorf("the rule changed although its snapshot was not kept: %q", after.Name)
 	}
 }
