@@ -20,6 +20,7 @@ import (
 
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/metrics"
+	"github.com/thingplus/thingplus-webapp/rulehistory"
 	"github.com/thingplus/thingplus-webapp/trains"
 	vt "github.com/thingplus/thingplus-webapp/views/trains"
 )
@@ -57,6 +58,7 @@ type Access interface {
 	ShareTrain(ctx context.Context, trainID int64, loginID string, role trains.Role) error
 	UnshareTrain(ctx context.Context, trainID int64, loginID string) error
 	ClaimTrain(ctx context.Context, trainID int64, o trains.Owner) error
+	OwnerZone(ctx context.Context, trainID int64) (string, error)
 	Token(ctx context.Context, trainID int64) (trains.TokenInfo, error)
 	RotateToken(ctx context.Context, trainID int64) (trains.TokenInfo, error)
 }
@@ -112,8 +114,15 @@ type SensorSource interface {
 // skipping a direction whose rule already pushes to this app, and points
 // existing rules at a train's new push URL.
 type DoorWirer interface {
-	WireDoor(ctx context.Context, token, timezone, sensorID, inURL, outURL string) (WireResult, error)
-	Repoint(ctx context.Context, token string, newURL func(old string) (string, bool)) (int, error)
+	WireDoor(ctx context.Context, token, timezone, sensorID, inURL, outURL string, j Journal) (WireResult, error)
+	Repoint(ctx context.Context, token string, newURL func(old string) (string, bool), j Journal) (int, error)
+}
+
+// RuleHistory keeps the rules history (*rulehistory.Store; optional): the
+// rules this screen creates or re-points are recorded there like those
+// changed on the rules screen.
+type RuleHistory interface {
+	Record(ctx context.Context, v rulehistory.Version) (rulehistory.Version, error)
 }
 
 // SensorChecker says whether the signed-in user's Thing+ account has a
@@ -154,6 +163,7 @@ type Handler struct {
 	wirer   DoorWirer
 	checker SensorChecker
 	rules   RuleSource
+	ruleLog RuleHistory
 	cfg     Config
 	keySum  [32]byte
 	bc      *broadcaster
@@ -171,6 +181,7 @@ type Deps struct {
 	Wirer   DoorWirer
 	Checker SensorChecker
 	Rules   RuleSource
+	History RuleHistory
 }
 
 // New builds the handler and starts the live-update broadcaster, which runs
@@ -204,7 +215,7 @@ func New(d Deps, cfg Config) *Handler {
 	if cfg.Metrics != nil {
 		d.Store = countingStore{Store: d.Store, m: cfg.Metrics}
 	}
-	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, checker: d.Checker, rules: d.Rules, cfg: cfg,
+	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, checker: d.Checker, rules: d.Rules, ruleLog: d.History, cfg: cfg,
 		keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: d.Store.Epoch(),
 		limiter: newLimiter(cfg.RejectRate, cfg.Now), tarpits: make(chan struct{}, maxTarpits)}
 	h.bc = newBroadcaster(h)
@@ -287,7 +298,8 @@ func (h *Handler) pushURL(token, sensorID, dir string) string {
 
 // carVM is a car card; token is the train's push token, given only for
 // its owner (the door push URLs carry it).
-func (h *Handler) carVM(ctx context.Context, c trains.Car, cars int, role trains.Role, token string) vt.Car {
+// Its times are in loc, the train's zone.
+func (h *Handler) carVM(ctx context.Context, c trains.Car, cars int, role trains.Role, token string, loc *time.Location) vt.Car {
 	th := h.store.ThresholdsOf(c.TrainID)
 	pct := trains.Percent(c.Count, c.Capacity)
 	v := vt.Car{
@@ -297,10 +309,11 @@ func (h *Handler) carVM(ctx context.Context, c trains.Car, cars int, role trains
 		CanEdit: role >= trains.RoleEditor, CanOwn: role >= trains.RoleOwner,
 	}
 	v.CheckRules = v.CanOwn && h.rules != nil
-	v.Flags = h.flagVMs(ctx, c)
+	v.Flags = h.flagVMs(ctx, c, loc)
 	if !c.UpdatedAt.IsZero() {
 		v.UpdatedMs = c.UpdatedAt.UnixMilli()
-		v.Updated = c.UpdatedAt.In(h.cfg.Location).Format("2006-01-02 15:04:05")
+		v.Updated = zoned(c.UpdatedAt, loc, web.LogTimeLayout)
+		v.UpdatedISO = c.UpdatedAt.In(loc).Format(time.RFC3339)
 	}
 	for _, d := range c.Doors {
 		door := vt.Door{SensorID: d.SensorID, Label: d.Label, Inverted: d.Inverted}
