@@ -29,9 +29,9 @@ const (
 // Each server has its own connection pool. After a restart every pooled
 // connection is dead: the first operation that meets one (EOF, reset,
 // broken pipe) drops the whole pool and retries once on a fresh
-// connection, so a restart costs no failed requests. A timeout is retried
-// only when it is not the second in a row (see mcServer.do): a hung server
-// costs one timeout per request.
+// connection, so a restart costs no failed requests. A timeout is never
+// retried and opens the server's circuit until it answers a ping again
+// (see mcServer.do): a hung server costs a request at most one timeout.
 type memcacheBackend struct {
 	servers []*mcServer
 	onError func(op string) // told each failed operation of one server (metrics); nil: none
@@ -167,19 +167,26 @@ func (b *memcacheBackend) Ping() error {
 	return nil
 }
 
-// mcServer is one memcached with its own connection pool.
+// mcServer is one memcached with its own connection pool and a circuit
+// breaker for hangs.
 type mcServer struct {
 	addr string
 	mu   sync.Mutex
 	mc   *memcache.Client
-	// lastTimeout is when an operation last timed out (unix ns), 0 after a
-	// success: a second timeout within stallWindow means the server hangs.
-	lastTimeout atomic.Int64
+	// hung is the open circuit: an operation timed out and the server has
+	// not answered since. Operations fail at once while it is set, so a
+	// stalled memcached costs each request at most the one timeout that
+	// was already running when it stalled, and a replica's reads nothing.
+	hung atomic.Bool
 }
 
-// stallWindow: a timeout within this long of the previous one (with no
-// success between) is taken as a hung server, not a busy host.
-const stallWindow = 2 * time.Second
+// probeGap is the pause between two pings of a hung server: with the
+// ping's own timeout, a server that answers again is used again within
+// about mcTimeout+probeGap.
+const probeGap = 20 * time.Millisecond
+
+// errHung is the answer while a server's circuit is open.
+var errHung = errors.New("not answering (timed out, retrying in the background)")
 
 func (s *mcServer) newClient() *memcache.Client {
 	mc := memcache.New(s.addr)
@@ -194,38 +201,53 @@ func (s *mcServer) client() *memcache.Client {
 	return s.mc
 }
 
-// do runs f; on a dead connection it drops the pool and tries once more.
-// A timeout is tried once more only when the server has not just timed out
-// already: a busy host (the client or memcached not scheduled in time)
-// misses a deadline now and then and the retry succeeds, while a hung
-// server costs the first request two timeouts and every later one (also
-// concurrent ones) a single timeout until it answers again.
+// do runs f unless the server hangs. A timeout is never retried: it opens
+// the circuit (see trip), and the request answers with it. A dead pooled
+// connection (the server restarted) drops the pool, and f is tried once
+// more on a fresh connection.
 func (s *mcServer) do(f func(*memcache.Client) error) error {
+	if s.hung.Load() {
+		return errHung
+	}
 	mc := s.client()
 	err := f(mc)
+	if connLost(err) {
+		s.mu.Lock()
+		if s.mc == mc { // not replaced by a concurrent caller already
+			s.mc = s.newClient()
+			go mc.Close() // its idle connections are dead anyway
+		}
+		fresh := s.mc
+		s.mu.Unlock()
+		err = f(fresh)
+	}
 	if isTimeout(err) {
-		now := time.Now().UnixNano()
-		if prev := s.lastTimeout.Swap(now); prev != 0 && now-prev < int64(stallWindow) {
-			return err
+		s.trip()
+	}
+	return err
+}
+
+// trip opens the circuit and starts the one prober that closes it again.
+// A busy host that merely missed one deadline answers the first ping, so
+// its circuit is open for a few milliseconds only.
+func (s *mcServer) trip() {
+	if s.hung.CompareAndSwap(false, true) {
+		go s.probe()
+	}
+}
+
+// probe pings the server until it answers without timing out. Any answer
+// closes the circuit, also a refused connection: the circuit is only for
+// hangs, and a server that refuses fails fast by itself.
+func (s *mcServer) probe() {
+	for {
+		err := s.client().Ping()
+		if !isTimeout(err) {
+			s.hung.Store(false)
+			return
 		}
-		err = f(s.client())
+		time.Sleep(probeGap)
 	}
-	if err == nil || errors.Is(err, memcache.ErrCacheMiss) {
-		if s.lastTimeout.Load() != 0 {
-			s.lastTimeout.Store(0)
-		}
-	}
-	if !connLost(err) {
-		return err
-	}
-	s.mu.Lock()
-	if s.mc == mc { // not replaced by a concurrent caller already
-		s.mc = s.newClient()
-		go mc.Close() // its idle connections are dead anyway
-	}
-	fresh := s.mc
-	s.mu.Unlock()
-	return f(fresh)
 }
 
 // repair copies a session back to a server that had lost it (Add: never
