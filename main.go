@@ -153,7 +153,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err != nil {
 		return &config.Error{Var: "THINGPLUS_URL", Msg: err.Error()}
 	}
-	store := session.New(session.Options{Servers: cfg.MemcachedServers, Secret: cfg.SessionSecret,
+	store := session.New(session.Options{Servers: cfg.MemcachedServers, Secret: cfg.SessionSecret, Timeout: cfg.MemcachedTimeout,
 		Secure: cfg.SecureCookies(), OnError: m.MemcachedError})
 	engine := handlers.New(handlers.Deps{
 		Log: log, Assets: assets.New(), Sessions: store, Metrics: m,

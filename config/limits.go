@@ -16,16 +16,28 @@ type Limits struct {
 	// UpstreamBodyBudget is the total of Thing+ answers buffered at once
 	// over all requests (UPSTREAM_BODY_BUDGET in MiB, default 48).
 	UpstreamBodyBudget int64
+	// MemcachedTimeout is how long one memcached operation may take
+	// (MEMCACHED_TIMEOUT, default 100ms): a stalled server costs a request
+	// at most this once, then its circuit answers 503 at once.
+	MemcachedTimeout time.Duration
 }
 
 // Defaults of the limits.
 const (
 	DefaultRequestBudget      = 5 * time.Second
 	DefaultUpstreamBodyBudget = 48 << 20
+	DefaultMemcachedTimeout   = 100 * time.Millisecond
 )
 
 func (c *Config) loadLimits(getenv func(string) string) error {
-	c.RequestBudget, c.UpstreamBodyBudget = DefaultRequestBudget, DefaultUpstreamBodyBudget
+	c.RequestBudget, c.UpstreamBodyBudget, c.MemcachedTimeout = DefaultRequestBudget, DefaultUpstreamBodyBudget, DefaultMemcachedTimeout
+	if v := getenv("MEMCACHED_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 10*time.Millisecond || d > 10*time.Second {
+			return &Error{"MEMCACHED_TIMEOUT", "must be a duration between 10ms and 10s, e.g. 100ms"}
+		}
+		c.MemcachedTimeout = d
+	}
 	if v := getenv("REQUEST_BUDGET"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 500*time.Millisecond || d > 2*time.Minute {

@@ -65,6 +65,10 @@ func startStack(t *testing.T, o stackOptions) *stack {
 		"SANDBOX_ADDR=" + sbAddr,
 		"DATA_DIR=" + s.DataDir,
 		"MEMCACHED_SERVERS=" + mc.Addr,
+		// The browser tests run beside the race-enabled suite on two cores,
+		// where memcached can miss the 100 ms production timeout; the stall
+		// budget itself is tested in handlers/session (test-stall).
+		"MEMCACHED_TIMEOUT=2s",
 		"SESSION_SECRET=" + sessionSecret,
 	}
 	if o.moreGateways > 0 {

@@ -49,6 +49,10 @@ type envOpts struct {
 	memory   bool     // in-process sessions instead of memcached
 	busy     []string // Thing+ answers GETs of these paths 429 + Retry-After: 30
 	overview bool     // the signed-in home shows the overview (gateways, rules, firings)
+	// mcTimeout is the memcached timeout; 0: a generous 2 s, since these
+	// tests run under -race beside the whole suite (the outage tests set
+	// the production 100 ms).
+	mcTimeout time.Duration
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -68,7 +72,10 @@ func newEnv(t testing.TB, o envOpts) *env {
 	e.sb.Start()
 	t.Cleanup(e.sb.Close)
 
-	opts := session.Options{Secret: []byte(testSecret)}
+	opts := session.Options{Secret: []byte(testSecret), Timeout: o.mcTimeout}
+	if opts.Timeout == 0 {
+		opts.Timeout = 2 * time.Second
+	}
 	if !o.memory {
 		e.mc = apptest.StartMemcached(t)
 		opts.Servers = []string{e.mc.Addr}
@@ -575,7 +582,7 @@ func TestTokenExpiryWarningThenNotice(t *testing.T) {
 }
 
 func TestMemcachedOutageGives503NotSignOut(t *testing.T) {
-	e := newEnv(t, envOpts{})
+	e := newEnv(t, envOpts{mcTimeout: 100 * time.Millisecond})
 	b := apptest.NewBrowser(t)
 	e.signIn(b, "")
 

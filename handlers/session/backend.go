@@ -92,10 +92,13 @@ func unstamp(raw string) stamped {
 	return stamped{at: at, deleted: kind == 'd', val: raw[head:]}
 }
 
-func newMemcacheBackend(addrs []string, onError func(op string)) *memcacheBackend {
+func newMemcacheBackend(addrs []string, timeout time.Duration, onError func(op string)) *memcacheBackend {
+	if timeout <= 0 {
+		timeout = mcTimeout
+	}
 	b := &memcacheBackend{onError: onError}
 	for _, a := range addrs {
-		s := &mcServer{addr: a, tripped: make(chan struct{})}
+		s := &mcServer{addr: a, timeout: timeout, tripped: make(chan struct{})}
 		s.mc = s.newClient()
 		b.servers = append(b.servers, s)
 	}
@@ -144,7 +147,9 @@ func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64,
 	answers := make([]answer, 0, len(rs))
 	pending := slices.Clone(rs)
 	var newest *answer
-	missed, errs := false, []error(nil)
+	var missed []string     // servers that answered "no such session"
+	var hangs, errs []error // servers that did not answer: hung or slow, and all
+
 	for len(pending) > 0 {
 		// With a copy in hand, a replica still out is waited for only until
 		// its circuit opens: a server that hangs costs the read nothing
@@ -172,9 +177,13 @@ func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64,
 				newest = &answers[len(answers)-1]
 			}
 		case errors.Is(a.err, memcache.ErrCacheMiss):
-			missed = true
+			missed = append(missed, a.s.addr)
 		default:
-			errs = append(errs, fmt.Errorf("%s: %w", a.s.addr, a.err))
+			e := fmt.Errorf("%s: %w", a.s.addr, a.err)
+			errs = append(errs, e)
+			if isTimeout(a.err) || errors.Is(a.err, errHung) {
+				hangs = append(hangs, e)
+			}
 		}
 	}
 	if newest != nil {
@@ -197,9 +206,14 @@ func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64,
 		}
 		return best.v.val, best.it.Flags, 0, nil
 	}
-	if missed {
-		// A server that answered "no such session" is believed over one that
-		// could not answer: the visitor is simply signed out.
+	if len(missed) > 0 && len(hangs) > 0 {
+		// One server lost it (it restarted) while the other, which may well
+		// hold it, is too slow to say: a moment's 503, not a sign-out.
+		return "", 0, 0, errors.Join(append(hangs, fmt.Errorf("%s: no copy (restarted?)", strings.Join(missed, ", ")))...)
+	}
+	if len(missed) > 0 {
+		// The other server is gone (refused, reset): the one that answered
+		// "no such session" is believed, and the visitor is signed out.
 		return "", 0, 0, memcache.ErrCacheMiss
 	}
 	return "", 0, 0, errors.Join(errs...)
@@ -265,9 +279,10 @@ func (b *memcacheBackend) Ping() error {
 // mcServer is one memcached with its own connection pool and a circuit
 // breaker for hangs.
 type mcServer struct {
-	addr string
-	mu   sync.Mutex
-	mc   *memcache.Client
+	addr    string
+	timeout time.Duration
+	mu      sync.Mutex
+	mc      *memcache.Client
 	// hung is the open circuit: an operation timed out and the server has
 	// not answered since. Operations fail at once while it is set, so a
 	// stalled memcached costs each request at most the one timeout that
@@ -295,7 +310,7 @@ var errHung = errors.New("not answering (timed out, retrying in the background)"
 
 func (s *mcServer) newClient() *memcache.Client {
 	mc := memcache.New(s.addr)
-	mc.Timeout = mcTimeout
+	mc.Timeout = s.timeout
 	mc.MaxIdleConns = mcMaxIdleConns
 	return mc
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
 	gsm "github.com/bradleypeabody/gorilla-sessions-memcache"
@@ -54,6 +55,9 @@ type Options struct {
 	Servers []string // memcached host:port list; empty = process memory
 	Secret  []byte   // signs the cookie
 	Secure  bool     // cookie Secure flag (PUBLIC_URL is https)
+	// Timeout bounds one memcached operation (MEMCACHED_TIMEOUT); 0 means
+	// 100 ms.
+	Timeout time.Duration
 	// OnError is told each failed memcached operation ("get", "set",
 	// "delete", "ping"); for metrics.
 	OnError func(op string)
@@ -63,7 +67,7 @@ type Options struct {
 func New(o Options) *Store {
 	var b backend
 	if len(o.Servers) > 0 {
-		b = newMemcacheBackend(o.Servers, o.OnError)
+		b = newMemcacheBackend(o.Servers, o.Timeout, o.OnError)
 	} else {
 		b = newMemoryBackend()
 	}
