@@ -50,36 +50,52 @@ func (*pgBackend) lockVersion(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
-// pushes sends the whole run to trains_push in one round trip: the
-// function does, push by push, what sqliteBackend.pushes does.
-func (*pgBackend) pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs int64) ([]pushOut, error) {
+// alone is true: trains_push_batch takes the version lock, counts, bumps
+// the version and notifies, so a batch is one statement — its own
+// transaction, committed before the answer's last message (ReadyForQuery),
+// which pgx reads before the rows report their end. One round trip instead
+// of six (BEGIN, lock, push, version, notify, COMMIT): with PostgreSQL on
+// the same busy cores, every round trip is a wait for the scheduler.
+func (*pgBackend) alone() bool { return true }
+
+// pushes sends the whole run to trains_push_batch in one round trip: the
+// function does, push by push, what sqliteBackend.count does, then versions
+// and announces the change.
+func (*pgBackend) pushes(ctx context.Context, db *sql.DB, tx *sql.Tx, in []Push, nowMs int64) ([]pushOut, uint64, error) {
 	sensors, types, keys := make([]string, len(in)), make([]string, len(in)), make([]string, len(in))
 	want := make([]int64, len(in))
 	for i, p := range in {
 		sensors[i], types[i], keys[i], want[i] = p.SensorID, string(p.Type), p.EventKey, p.TrainID
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT event_id, outcome, train_id, car_id, delta, count_after, reason FROM trains_push(?, ?, ?, ?, ?)", sensors, types, keys, want, nowMs)
+	var q querier = db
+	if tx != nil {
+		q = tx
+	}
+	rows, err := q.QueryContext(ctx, "SELECT event_id, outcome, train_id, car_id, delta, count_after, reason, version FROM trains_push_batch(?, ?, ?, ?, ?)", sensors, types, keys, want, nowMs)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	out := make([]pushOut, 0, len(in))
+	var version int64
 	for rows.Next() {
 		var o pushOut
 		var oc string
-		if err := rows.Scan(&o.eventID, &oc, &o.trainID, &o.carID, &o.delta, &o.countAfter, &o.reason); err != nil {
-			return nil, err
+		if err := rows.Scan(&o.eventID, &oc, &o.trainID, &o.carID, &o.delta, &o.countAfter, &o.reason, &version); err != nil {
+			return nil, 0, err
 		}
 		o.outcome = Outcome(oc)
 		out = append(out, o)
 	}
+	// Err is nil only once the server said ReadyForQuery: without tx, after
+	// the commit.
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(out) != len(in) {
-		return nil, fmt.Errorf("trains_push answered %d of %d pushes", len(out), len(in))
+		return nil, 0, fmt.Errorf("trains_push_batch answered %d of %d pushes", len(out), len(in))
 	}
-	return out, nil
+	return out, uint64(version), nil
 }
 
 // notify sends "version structure id:count:updated,…": the counts as this

@@ -103,7 +103,7 @@ type Store struct {
 type Stats struct {
 	Commits    int64         // push transactions committed (one fsync each)
 	Ops        int64         // pushes and rejections in them
-	CommitTime time.Duration // total time spent in COMMIT
+	CommitTime time.Duration // total time spent in COMMIT (a batch that is one statement, its own transaction: all of it)
 }
 
 // Stats returns the writer's counters.

@@ -113,6 +113,7 @@ func main() {
 }
 
 type server struct {
+	cpu   cpuMeter
 	store *trains.Store
 	h     *trainsh.Handler
 	url   string
@@ -160,12 +161,14 @@ func run(ctx context.Context, o opts) error {
 	}
 	defer os.RemoveAll(dir)
 	var dbURL string
+	var cpu cpuMeter
 	if o.backend == "postgres" {
 		pg, err := apptest.StartPostgres()
 		if err != nil {
 			return err
 		}
 		defer pg.Stop()
+		cpu.pgPID = pg.ServerPID()
 		if dbURL, err = pg.NewDatabase(ctx); err != nil {
 			return err
 		}
@@ -176,6 +179,7 @@ func run(ctx context.Context, o opts) error {
 		return err
 	}
 	defer s.stop()
+	s.cpu = cpu
 
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: o.senders * 2, MaxIdleConnsPerHost: o.senders * 2, DisableCompression: true,
@@ -233,6 +237,7 @@ func ingestWith(ctx context.Context, s *server, client *http.Client, o opts, rou
 	}
 	var next, inOK, outOK, failed atomic.Int64
 	var wg sync.WaitGroup
+	cpu0 := s.cpu.read()
 	start := time.Now()
 	for w := range o.senders {
 		wg.Go(func() {
@@ -269,9 +274,11 @@ func ingestWith(ctx context.Context, s *server, client *http.Client, o opts, rou
 	wg.Wait()
 	took := time.Since(start)
 	st := s.store.Stats()
+	cpu1 := s.cpu.read()
 	if commits := st.Commits - st0.Commits; commits > 0 {
-		fmt.Printf("  ingest round %d: %d commits, %.1f pushes per commit, %.2f ms per COMMIT (fsync)\n", round, commits,
+		fmt.Printf("  ingest round %d: %d commits, %.1f pushes per commit, %.2f ms per COMMIT (fsync; where a batch is one statement, all of it)\n", round, commits,
 			float64(st.Ops-st0.Ops)/float64(commits), float64((st.CommitTime-st0.CommitTime).Microseconds())/1000/float64(commits))
+		fmt.Printf("  ingest round %d: %s\n", round, perPush(cpu0, cpu1, inOK.Load()+outOK.Load()))
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("timed out during ingest: %w", err)
