@@ -71,6 +71,7 @@ type Store struct {
 	epoch      string
 	stopListen context.CancelFunc // nil on SQLite
 	listenDone chan struct{}
+	shapes     map[int64]Car // PostgreSQL: cars as the notifications left them; the listener's own
 
 	settings settingsCache // per-train settings, refreshed after each change
 	flags    flagCache     // open door-sensor health flags
