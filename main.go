@@ -423,7 +423,7 @@ func (d *domain) trainsWeb(tp *thingplus.Client, cfg config.Config) *trainsweb.H
 		seoul = time.UTC
 	}
 	adapter := trainsweb.Thingplus{API: tp}
-	d.web = trainsweb.New(trainsweb.Deps{Store: d.trains, Sensors: adapter, Wirer: adapter, Checker: adapter, Rules: adapter},
+	d.web = trainsweb.New(trainsweb.Deps{Store: d.trains, Sensors: adapter, Wirer: adapter, Checker: adapter, Rules: adapter, History: d.history},
 		trainsweb.Config{PublicURL: cfg.PublicURL, WebhookKey: d.key, RejectRate: cfg.Trains.WebhookRate, Log: d.log, Location: seoul, Metrics: d.m})
 	return d.web
 }

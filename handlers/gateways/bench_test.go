@@ -36,8 +36,8 @@ func decodedGateways(tb testing.TB, n int) []thingplus.Gateway {
 
 func benchPage(h *Handler, rows []gwRow) vt.Page {
 	v := viewer{now: testNow, loc: thingplus.Zone("+9.00")}
-	st := listState{Sort: "name", Dir: "asc"}
-	return vt.Page{Filter: vt.Filter{Sort: st.Sort, Dir: st.Dir, Options: statusOptions(context.Background(), "")}, Table: h.tableOf(rows, st, v, testNow)}
+	st := listState{Sort: "name", Dir: "asc", Page: 1}
+	return vt.Page{Filter: vt.Filter{Sort: st.Sort, Dir: st.Dir, Options: statusOptions(context.Background(), "")}, Table: h.tableOf(listData{rows: rows}, &st, v, testNow)}
 }
 
 var benchShell = layout.Shell{Title: "Gateways", Active: "gateways", User: &layout.User{Name: "Demo", LoginID: "demo"},

@@ -55,10 +55,10 @@ func (h *Handler) live(c *gin.Context, id string) (vt.LiveGateway, gwRow, int, e
 		return vt.LiveGateway{}, r, 0, err
 	}
 	status := http.StatusOK
-	if down {
+	if down != nil {
 		status = http.StatusServiceUnavailable
 		if d.detail.Notice.Text == "" {
-			d.detail.Notice = vt.Notice{Kind: "warn", Text: text.T(v.ctx, "gw.unavailable")}
+			d.detail.Notice = vt.Notice{Kind: "warn", Text: web.InPlace(v.ctx, down, "gw.unavailable")}
 		}
 	}
 	if r.ID == "" {

@@ -39,7 +39,7 @@ func FuzzGatewaysJSONToView(f *testing.F) {
 			{Q: "a", Status: stStale, Sort: "last", Dir: "desc"},
 			{Sort: "status", Dir: "asc"}, {Sort: "model", Dir: "desc"},
 		} {
-			table := h.tableOf(rows, st, v, testNow)
+			table := h.tableOf(listData{rows: rows}, &st, v, testNow)
 			var buf bytes.Buffer
 			if err := vt.GatewaysTable(table).Render(context.Background(), &buf); err != nil {
 				t.Fatal(err)

@@ -21,6 +21,8 @@ import (
 
 // GatewayReader reads the signed-in user's gateways.
 type GatewayReader interface {
+	// Gateways is one page (count/page) with Thing+'s _meta (total).
+	Gateways(ctx context.Context, token string, q thingplus.Query) ([]thingplus.Gateway, thingplus.Meta, error)
 	AllGateways(ctx context.Context, token string, q thingplus.Query) ([]thingplus.Gateway, error)
 	Gateway(ctx context.Context, token, id string, q thingplus.Query) (thingplus.Gateway, error)
 }

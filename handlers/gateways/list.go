@@ -1,8 +1,8 @@
 package gateways
 
 import (
+	"cmp"
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -19,10 +19,15 @@ import (
 )
 
 // listData is a user's gateways as last fetched, and the account's tags
-// (empty: no tag filter).
+// (empty: no tag filter). paged: rows are one page Thing+ made (total is
+// its _meta.total, 0 when it gave none; more: the page came back full);
+// otherwise rows are every gateway.
 type listData struct {
-	rows []gwRow
-	tags []tagOpt
+	rows  []gwRow
+	tags  []tagOpt
+	paged bool
+	total int
+	more  bool
 }
 
 // detailData is a gateway's expanded detail as last fetched: the view, the
@@ -42,17 +47,37 @@ var gatewaysQuery = thingplus.Query{Embed: []string{"status"},
 // sensorsQuery embeds the status and latest value of each sensor.
 var sensorsQuery = thingplus.Query{Embed: []string{"status", "series"}}
 
-// loadRows fetches the user's gateways, the model names and the tags
-// concurrently. A failing model catalogue only costs the names, failing
-// tags only the tag filter.
-func (h *Handler) loadRows(ctx context.Context, token string) (listData, error) {
+// loadRows fetches the state's gateways, the model names and the tags
+// concurrently: one page from Thing+ when it can make it (serverPaged),
+// else every gateway. A failing model catalogue only costs the names,
+// failing tags only the tag filter. s.Page may be clamped to the last page.
+func (h *Handler) loadRows(ctx context.Context, token string, s *listState) (listData, error) {
 	var gws []thingplus.Gateway
 	var models []thingplus.GatewayModel
 	var tags []thingplus.Tag
+	var d listData
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
+		if s.serverPaged() {
+			want := s.Page
+			p, paged, err := h.fetchPage(gctx, token, s)
+			if err != nil || paged {
+				gws, d.paged, d.total = p.gws, paged, p.total
+				d.more = len(p.gws) == pageSize
+				if paged && p.total == 0 && len(p.gws) < pageSize && len(p.gws) > 0 {
+					d.total = (s.Page-1)*pageSize + len(p.gws) // the last page: now known
+				}
+				s.pageOK = s.pageOK && s.Page == want
+				return err
+			}
+			slog.WarnContext(gctx, "gateways: Thing+ does not page (count/page ignored); listing all")
+		}
+		q := gatewaysQuery
+		if s.serverPaged() {
+			q.OrderBy, q.OrderDir = s.Sort, s.Dir // Thing+'s order, as its pages would be
+		}
 		var err error
-		gws, err = h.src.AllGateways(gctx, token, gatewaysQuery)
+		gws, err = h.src.AllGateways(gctx, token, q)
 		return err
 	})
 	optional(g, gctx, "gateway models", h.src.GatewayModels, &models)
@@ -60,9 +85,10 @@ func (h *Handler) loadRows(ctx context.Context, token string) (listData, error) 
 	if err := g.Wait(); err != nil {
 		return listData{}, err
 	}
-	rows := rowsOf(ctx, gws, modelNames(models))
-	tagRows(rows, gws, tags)
-	return listData{rows: rows, tags: tagOpts(tags)}, nil
+	d.rows = rowsOf(ctx, gws, modelNames(models))
+	tagRows(d.rows, gws, tags)
+	d.tags = tagOpts(tags)
+	return d, nil
 }
 
 // loadDetail fetches a gateway's devices, sensors (with status and latest
@@ -92,52 +118,56 @@ func (h *Handler) loadDetail(ctx context.Context, token, gwID string, v viewer) 
 
 // detailOrLast loads a detail and keeps it as the user's last good one; on
 // an outage it returns the last good detail marked "as of …" (or an empty
-// one saying so) and unavailable=true.
-func (h *Handler) detailOrLast(ctx context.Context, c *gin.Context, gwID string, v viewer) (d detailData, unavailable bool, err error) {
+// one saying so) and the outage as down.
+func (h *Handler) detailOrLast(ctx context.Context, c *gin.Context, gwID string, v viewer) (d detailData, down, err error) {
 	key := userKey(c) + "|detail|" + gwID
 	d, err = h.loadDetail(ctx, web.TokenOf(c), gwID, v)
 	if err == nil {
 		h.last.put(key, d, v.now)
-		return d, false, nil
+		return d, nil, nil
 	}
 	if !isUnavailable(err) {
-		return d, false, err
+		return d, nil, err
 	}
-	return h.lastDetail(c, gwID, v), true, nil
+	return h.lastDetail(c, gwID, v, err), err, nil
 }
 
 // lastDetail is the user's last good detail of a gateway marked "as of …",
-// or an empty one saying Thing+ is unavailable.
-func (h *Handler) lastDetail(c *gin.Context, gwID string, v viewer) detailData {
+// or an empty one saying Thing+ is unavailable (or busy: down says which).
+func (h *Handler) lastDetail(c *gin.Context, gwID string, v viewer, down error) detailData {
 	if last, at, ok := lastOf[detailData](h.last, userKey(c)+"|detail|"+gwID); ok {
-		last.detail.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(at))}
+		last.detail.Notice = vt.Notice{Kind: "warn", Text: web.InPlaceAsOf(c, down, "gw.asof", v.absolute(at))}
 		return last
 	}
-	return detailData{detail: vt.Detail{Notice: vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}}}
+	return detailData{detail: vt.Detail{Notice: vt.Notice{Kind: "warn", Text: web.InPlace(c, down, "gw.unavailable")}}}
 }
 
 // list serves /gateways: the page, or (htmx) the table fragment alone.
+// One page of gateways at a time (paging.go); a page number that is not
+// one, or past the end, is answered with the nearest page and its
+// canonical address (a redirect for a full page, HX-Replace-Url for htmx).
 func (h *Handler) list(c *gin.Context) {
 	ctx := c.Request.Context()
 	v := h.viewerOf(c)
 	st := parseListState(c.Request.URL.Query(), h.maxOpen)
-	key := userKey(c) + "|list"
 
 	status := http.StatusOK
 	at := v.now
 	var notice vt.Notice
-	data, err := h.loadRows(ctx, web.TokenOf(c))
+	data, err := h.loadRows(ctx, web.TokenOf(c), &st)
+	key := userKey(c) + "|list|" + st.dataKey()
 	switch {
 	case err == nil:
 		h.last.put(key, data, v.now)
+		h.last.put(userKey(c)+"|list", data, v.now) // rowOrLast's fallback
 	case isUnavailable(err):
 		status = http.StatusServiceUnavailable
 		slog.WarnContext(ctx, "gateways: Thing+ unavailable", "err", err)
 		if last, lastAt, ok := lastOf[listData](h.last, key); ok {
 			data, at = last, lastAt
-			notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(lastAt))}
+			notice = vt.Notice{Kind: "warn", Text: web.InPlaceAsOf(c, err, "gw.asof", v.absolute(lastAt))}
 		} else {
-			notice = vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}
+			notice = vt.Notice{Kind: "warn", Text: web.InPlace(c, err, "gw.unavailable")}
 		}
 	default:
 		web.Fail(c, err)
@@ -145,8 +175,12 @@ func (h *Handler) list(c *gin.Context) {
 	}
 
 	rows := data.rows
-	table := h.tableOf(rows, st, v, at)
+	table := h.tableOf(data, &st, v, at)
 	table.Notice = notice
+	if !st.pageOK && status == http.StatusOK && !web.IsFragment(c) {
+		c.Redirect(http.StatusSeeOther, st.canonical())
+		return
+	}
 	if status == http.StatusOK && len(st.Open) > 0 {
 		if err := h.openRows(c, &table, rows, st.Open, v); err != nil {
 			web.Fail(c, err)
@@ -156,7 +190,7 @@ func (h *Handler) list(c *gin.Context) {
 		// Thing+ is down: open rows show their last good detail at once.
 		for i := range table.Rows {
 			if slices.Contains(st.Open, table.Rows[i].ID) {
-				table.Rows[i] = openRow(table.Rows[i], h.lastDetail(c, table.Rows[i].ID, v).detail)
+				table.Rows[i] = openRow(table.Rows[i], h.lastDetail(c, table.Rows[i].ID, v, err).detail)
 			}
 		}
 	}
@@ -166,6 +200,8 @@ func (h *Handler) list(c *gin.Context) {
 			// The form pushes its raw query (status=&sort=name…): push
 			// the canonical URL of the same state instead.
 			c.Header("HX-Push-Url", st.canonical())
+		} else if !st.pageOK {
+			c.Header("HX-Replace-Url", st.canonical())
 		}
 		web.Component(c, status, vt.GatewaysTable(table))
 		return
@@ -232,28 +268,28 @@ func (h *Handler) loadGatewayRow(ctx context.Context, token, id string) (gwRow, 
 }
 
 // rowOrLast is loadGatewayRow with the outage fallback: the row kept from
-// this gateway's page or from the user's last list.
-func (h *Handler) rowOrLast(ctx context.Context, c *gin.Context, id string) (r gwRow, unavailable bool, err error) {
+// this gateway's page or from the user's last list, and the outage as down.
+func (h *Handler) rowOrLast(ctx context.Context, c *gin.Context, id string) (r gwRow, down, err error) {
 	key := userKey(c) + "|row|" + id
 	r, err = h.loadGatewayRow(ctx, web.TokenOf(c), id)
 	if err == nil {
 		h.last.put(key, r, h.now())
-		return r, false, nil
+		return r, nil, nil
 	}
 	if !isUnavailable(err) {
-		return r, false, err
+		return r, nil, err
 	}
 	if last, _, ok := lastOf[gwRow](h.last, key); ok {
-		return last, true, nil
+		return last, err, nil
 	}
 	if list, _, ok := lastOf[listData](h.last, userKey(c)+"|list"); ok {
 		for _, x := range list.rows {
 			if x.ID == id {
-				return x, true, nil
+				return x, err, nil
 			}
 		}
 	}
-	return r, true, err
+	return r, err, err
 }
 
 // gateway serves /gateways/{id}: for htmx the row opened in place (the
@@ -271,10 +307,10 @@ func (h *Handler) gateway(c *gin.Context) {
 		return
 	}
 	status := http.StatusOK
-	if down {
+	if down != nil {
 		status = http.StatusServiceUnavailable
 		if d.detail.Notice.Text == "" {
-			d.detail.Notice = vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}
+			d.detail.Notice = vt.Notice{Kind: "warn", Text: web.InPlace(c, down, "gw.unavailable")}
 		}
 	}
 	row := openRow(v.rowView(&r, r.Status.key(v.now)), d.detail)
@@ -283,9 +319,10 @@ func (h *Handler) gateway(c *gin.Context) {
 }
 
 // rowAndDetail loads a gateway's row and its detail concurrently, the row
-// freshened by its sensors; down reports that either is the last good copy.
-func (h *Handler) rowAndDetail(c *gin.Context, id string, v viewer) (r gwRow, d detailData, down bool, err error) {
-	var rowDown, detDown bool
+// freshened by its sensors; down is the outage when either is the last good
+// copy.
+func (h *Handler) rowAndDetail(c *gin.Context, id string, v viewer) (r gwRow, d detailData, down, err error) {
+	var rowDown, detDown error
 	g, ctx := errgroup.WithContext(c.Request.Context())
 	g.Go(func() error {
 		var err error
@@ -298,10 +335,10 @@ func (h *Handler) rowAndDetail(c *gin.Context, id string, v viewer) (r gwRow, d 
 		return err
 	})
 	if err = g.Wait(); err != nil {
-		return r, d, false, err
+		return r, d, nil, err
 	}
 	r.freshen(d.newest)
-	return r, d, rowDown || detDown, nil
+	return r, d, cmp.Or(detDown, rowDown), nil
 }
 
 // row serves /gateways/{id}/row: the row closed (the collapse toggle).
@@ -313,7 +350,7 @@ func (h *Handler) row(c *gin.Context) {
 		return
 	}
 	status := http.StatusOK
-	if down {
+	if down != nil {
 		status = http.StatusServiceUnavailable
 	}
 	c.Header("Vary", web.HeaderRequest)

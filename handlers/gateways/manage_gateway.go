@@ -46,7 +46,7 @@ func (h *Handler) loadManage(ctx context.Context, token, id string, page bool) (
 			return m, false, err
 		}
 		m = manageOf(ctx, thingplus.Gateway{ID: id}, page)
-		m.Notice = vt.Notice{Kind: "warn", Text: text.T(ctx, "gw.unavailable")}
+		m.Notice = vt.Notice{Kind: "warn", Text: web.InPlace(ctx, err, "gw.unavailable")}
 		return m, true, nil
 	}
 	if gw.ID == "" {
@@ -206,6 +206,9 @@ func (h *Handler) change(c *gin.Context, ch change) {
 	}
 	m.Notice = vt.Notice{Kind: "ok", Text: ch.done(ctx, v)}
 	if onPage {
+		// On the gateway page htmx swaps only the panel: the heading
+		// comes along out of band, so the new name shows at once.
+		m.Retitle = ch.field == "name" && web.IsFragment(c)
 		h.renderManage(c, http.StatusOK, m)
 		return
 	}
@@ -243,7 +246,7 @@ func (h *Handler) confirmDelete(c *gin.Context) {
 	name := clip(gw.Name, maxField)
 	d := vt.DeleteConfirm{ID: id, Name: name,
 		Question: fmt.Sprintf(text.T(c, "gw.delete.question"), name, id),
-		Details:  fmt.Sprintf(text.T(c, "gw.delete.details"), gw.Devices.Len(), gw.Sensors.Len())}
+		Details:  fmt.Sprintf(text.T(c, "gw.delete.details"), text.N(c, "gw.n.devices", gw.Devices.Len()), text.N(c, "gw.n.sensors", gw.Sensors.Len()))}
 	web.Render(c, http.StatusOK, web.Page{Title: text.T(c, "gw.delete.title"), Active: "gateways"}, vt.DeletePage(d))
 }
 

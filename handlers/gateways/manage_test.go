@@ -279,6 +279,15 @@ func TestManageWithoutJavaScript(t *testing.T) {
 	if testid(r, "gw-manage-notice").Text() != "Renamed to “Renamed”." {
 		t.Errorf("notice = %q", testid(r, "gw-manage-notice").Text())
 	}
+	// With htmx on the gateway page only the panel is swapped: the
+	// heading comes along out of band with the new name.
+	r = m.hx("POST", loc+"/name", url.Values{"name": {"Renamed 2"}, "view": {"page"}})
+	wantCode(t, "htmx rename", r, http.StatusOK)
+	if h := testid(r, "gw-title"); h.Text() != "Renamed 2" || h.AttrOr("hx-swap-oob", "") != "true" || h.AttrOr("id", "") != "gw-title" {
+		t.Errorf("heading after an htmx rename: %q %v", h.Text(), h.Nodes)
+	}
+	r = m.do("POST", loc+"/name", url.Values{"name": {"Renamed"}, "view": {"page"}})
+	wantCode(t, "rename back", r, http.StatusSeeOther)
 	r = m.do("POST", loc+"/interval", url.Values{"minutes": {"60"}, "view": {"page"}})
 	wantCode(t, "interval", r, http.StatusSeeOther)
 	r = m.do("GET", r.Header().Get("Location"), nil)
@@ -288,7 +297,7 @@ func TestManageWithoutJavaScript(t *testing.T) {
 
 	r = m.do("GET", loc+"/delete", nil)
 	wantCode(t, "confirm", r, http.StatusOK)
-	if c := testid(r, "gw-delete-confirm"); !strings.Contains(c.Text(), "“Renamed” ("+id+")") || !strings.Contains(c.Text(), "1 devices and 2 sensors") {
+	if c := testid(r, "gw-delete-confirm"); !strings.Contains(c.Text(), "“Renamed” ("+id+")") || !strings.Contains(c.Text(), "1 device and 2 sensors") {
 		t.Errorf("confirm page: %q", c.Text())
 	}
 	r = m.do("POST", loc+"/delete", url.Values{"name": {"Renamed"}})

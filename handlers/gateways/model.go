@@ -178,7 +178,11 @@ type listState struct {
 	Tag    string // "" or a tag id
 	Sort   string // a column key
 	Dir    string // asc | desc
+	Page   int    // 1-based
 	Open   []string
+	// pageOK is false when ?page= was not a plain page number, or was
+	// clamped to the last page: the answer then names the canonical address.
+	pageOK bool
 }
 
 var sortKeys = []string{"name", "id", "model", "status", "last", "devices", "sensors"}
@@ -197,6 +201,7 @@ func parseListState(q url.Values, maxOpen int) listState {
 	if q.Get("dir") == "desc" {
 		s.Dir = "desc"
 	}
+	s.Page, s.pageOK = parsePage(q["page"])
 	for _, id := range q["open"] {
 		if id != "" && len(id) <= 200 && !slices.Contains(s.Open, id) && len(s.Open) < maxOpen {
 			s.Open = append(s.Open, id)
@@ -230,9 +235,10 @@ func (s listState) href(sort, dir string) string {
 	return "/gateways?" + v.Encode()
 }
 
-// canonical is the state's URL with its open rows: what the address bar shows.
+// canonical is the state's URL with its page and open rows: what the
+// address bar shows.
 func (s listState) canonical() string {
-	u := s.href(s.Sort, s.Dir)
+	u := s.pageHref(s.Page)
 	if len(s.Open) == 0 {
 		return u
 	}
@@ -276,7 +282,10 @@ type shown struct {
 	key string
 }
 
-// filterSort applies the search, the status filter and the order.
+// filterSort applies the search, the status filter and the order. A state
+// that Thing+ pages (name or id order, no filter) keeps Thing+'s order, so
+// the pages this app cuts from a full list (an upstream that does not
+// page) are the same slices Thing+'s pages would be, never overlapping.
 func filterSort(rows []gwRow, s listState, now time.Time) []shown {
 	q := strings.ToLower(s.Q)
 	out := make([]shown, 0, len(rows))
@@ -293,6 +302,9 @@ func filterSort(rows []gwRow, s listState, now time.Time) []shown {
 			continue
 		}
 		out = append(out, shown{r, key})
+	}
+	if s.serverPaged() {
+		return out
 	}
 	by := func(a, b shown) int {
 		switch s.Sort {
@@ -349,30 +361,67 @@ func openRow(row vt.Row, d vt.Detail) vt.Row {
 	return row
 }
 
-// tableOf builds the panel for the rows at the viewer's clock.
-func (h *Handler) tableOf(rows []gwRow, s listState, v viewer, at time.Time) vt.Table {
-	list := filterSort(rows, s, v.now)
+// tableOf builds the panel for one page of the rows at the viewer's clock.
+// Rows Thing+ paged (d.paged) are that page already; otherwise the rows are
+// every gateway, filtered and sorted here, and s.Page is clamped to the
+// last page of what matched.
+func (h *Handler) tableOf(d listData, s *listState, v viewer, at time.Time) vt.Table {
+	s.Page = max(s.Page, 1)
+	list := filterSort(d.rows, *s, v.now)
+	matching, total := len(list), len(d.rows)
+	pages := pagesOf(matching)
+	if d.paged {
+		matching, total, pages = d.total, d.total, pagesOf(d.total)
+		if d.total == 0 { // Thing+ gave no total: pages unknown
+			pages = 0
+		}
+	} else {
+		if s.Page > pages {
+			s.Page, s.pageOK = pages, false
+		}
+		from := (s.Page - 1) * pageSize
+		list = list[from:min(from+pageSize, len(list))]
+	}
 	t := vt.Table{
-		URL: s.href(s.Sort, s.Dir), PollSec: int(h.poll / time.Second),
+		URL: s.pageHref(s.Page), PollSec: int(h.poll / time.Second),
 		SortBy: s.Sort, SortDir: s.Dir,
 		Columns: s.columns(v.ctx),
 		Rows:    make([]vt.Row, len(list)),
 		Updated: v.ago(thingplus.Millis(at.UnixMilli())),
+		Pager:   pagerOf(v.ctx, *s, pages, d.more),
 	}
 	for i, x := range list {
 		t.Rows[i] = v.rowView(x.r, x.key)
 	}
-	if len(list) == len(rows) {
-		t.Shown = fmt.Sprintf(text.T(v.ctx, "gw.shown.all"), len(rows))
-	} else {
-		t.Shown = fmt.Sprintf(text.T(v.ctx, "gw.shown"), len(list), len(rows))
-	}
-	if len(rows) == 0 {
+	t.Shown = shownText(v.ctx, s.Page, len(list), matching, total, pages)
+	switch {
+	case total == 0 && s.Page == 1:
 		t.Empty = text.T(v.ctx, "gw.empty.none")
-	} else if len(list) == 0 {
+	case len(list) == 0 && d.paged:
+		t.Empty = fmt.Sprintf(text.T(v.ctx, "gw.page.empty"), s.Page)
+	case len(list) == 0:
 		t.Empty = text.T(v.ctx, "gw.empty.nomatch")
 	}
 	return t
+}
+
+// shownText says which gateways the page shows: "120 gateways" on a single
+// page, "Gateways 51–100 of 120" (and how many matched) on one of several.
+func shownText(ctx context.Context, page, n, matching, total, pages int) string {
+	from, to := (page-1)*pageSize+1, (page-1)*pageSize+n
+	switch {
+	case pages == 1 && matching == total:
+		return text.N(ctx, "gw.shown.all", total)
+	case pages == 1:
+		return fmt.Sprintf(text.T(ctx, "gw.shown"), matching, total)
+	case n == 0:
+		return fmt.Sprintf(text.T(ctx, "gw.page.none"), page)
+	case pages == 0:
+		return fmt.Sprintf(text.T(ctx, "gw.page.rangeopen"), from, to)
+	case matching == total:
+		return fmt.Sprintf(text.T(ctx, "gw.page.range"), from, to, total)
+	}
+	return fmt.Sprintf(text.T(ctx, "gw.page.rangeof"), from, to, matching, total)
 }
 
 // typeIndex maps sensorType ids to their types.

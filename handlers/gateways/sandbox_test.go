@@ -206,13 +206,13 @@ func TestSandboxFaults(t *testing.T) {
 				if len(rowCells(r.doc)) != 3 || r.doc.Find(`[data-testid="gw-sensor"]`).Length() != 5 { // temperature, humidity and the 3 seeded actuators
 					t.Errorf("htmx=%v: last good rows/sensors missing", htmx)
 				}
-				if !strings.HasPrefix(r.doc.Find(`[data-testid="gw-notice"]`).Text(), "As of ") {
+				if !asOf(r.doc.Find(`[data-testid="gw-notice"]`).Text()) {
 					t.Errorf("notice = %q", r.doc.Find(`[data-testid="gw-notice"]`).Text())
 				}
 			}
 			r := s.get("/gateways/b827ebd0a002/sensors/b827ebd0a002-0-humidity", false)
 			if r.Code != http.StatusServiceUnavailable || r.doc.Find(`[data-testid="chart-line"]`).Length() == 0 ||
-				!strings.HasPrefix(r.doc.Find(`[data-testid="sensor-notice"]`).Text(), "As of ") {
+				!asOf(r.doc.Find(`[data-testid="sensor-notice"]`).Text()) {
 				t.Errorf("sensor page: %d, notice %q", r.Code, r.doc.Find(`[data-testid="sensor-notice"]`).Text())
 			}
 			if r := s.get("/gateways/b827ebd0a002/sensors/b827ebd0a002-0-humidity/series.csv", false); r.Code != http.StatusServiceUnavailable {

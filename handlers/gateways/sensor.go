@@ -188,10 +188,10 @@ func (v viewer) sensorPageOf(gwID, gwName string, d seriesData, cq chartQuery) v
 		in.format = func(x float64) string { return formatNumber(x, 0) }
 	}
 	p.Chart = v.buildChart(in)
-	p.Summary = fmt.Sprintf(text.T(v.ctx, "gw.summary"), st.n, stepText(v.ctx, r.Interval), text.T(v.ctx, "gw.func."+d.fn))
+	p.Summary = text.N(v.ctx, "gw.summary", st.n, stepText(v.ctx, r.Interval), text.T(v.ctx, "gw.func."+d.fn))
 	p.ValueHead = text.T(v.ctx, "gw.func.head."+d.fn)
 	if d.counter {
-		p.Summary = fmt.Sprintf(text.T(v.ctx, "gw.summary.counter"), st.n, stepText(v.ctx, r.Interval))
+		p.Summary = text.N(v.ctx, "gw.summary.counter", st.n, stepText(v.ctx, r.Interval))
 		p.ValueHead = text.T(v.ctx, "gw.col.event")
 	}
 	rows := d.points
@@ -356,11 +356,11 @@ func (h *Handler) sensor(c *gin.Context) {
 		slog.WarnContext(c.Request.Context(), "sensor: Thing+ unavailable", "err", err)
 		if last, at, ok := lastOf[vt.SensorPage](h.last, key); ok {
 			p = last
-			p.Notice = vt.Notice{Kind: "warn", Text: fmt.Sprintf(text.T(c, "gw.asof"), v.absolute(at))}
+			p.Notice = vt.Notice{Kind: "warn", Text: web.InPlaceAsOf(c, err, "gw.asof", v.absolute(at))}
 		} else {
 			start, end := cq.Range.window(v.now)
 			p = v.sensorShell(gwID, id, cq)
-			p.Notice = vt.Notice{Kind: "warn", Text: text.T(c, "gw.unavailable")}
+			p.Notice = vt.Notice{Kind: "warn", Text: web.InPlace(c, err, "gw.unavailable")}
 			p.Chart = v.buildChart(chartIn{start: start, end: end, r: cq.Range, title: id,
 				desc: fmt.Sprintf(text.T(c, "gw.chart.desc.empty"), v.absolute(start), v.absolute(end))})
 		}

@@ -32,7 +32,13 @@ func (h *Handler) optionalTags(g *errgroup.Group, ctx context.Context, token str
 	g.Go(func() error {
 		tags, err := h.tags.Tags(ctx, token)
 		if err != nil {
-			if ctx.Err() == nil {
+			switch {
+			case ctx.Err() != nil:
+			case thingplus.IsKind(err, thingplus.KindForbidden):
+				// A token granted without tag-read: expected on every
+				// poll, so not a warning each time.
+				slog.DebugContext(ctx, "tags not granted", "err", err)
+			default:
 				slog.WarnContext(ctx, "tags unavailable", "err", err)
 			}
 			return nil

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +50,14 @@ const (
 	// modeIgnorePage answers every page with the first one, as an upstream
 	// that ignores page would (count is still honoured).
 	modeIgnorePage = "ignorepage"
+	// modeIgnoreCount answers every list call with every gateway at once,
+	// as an upstream that ignores count would.
+	modeIgnoreCount = "ignorecount"
+	// modeBusySensors answers a gateway's sensors with 429 and
+	// Retry-After: 30 (more than any request budget); the rest as usual.
+	modeBusySensors = "busysensors"
+	// modeBusy answers every call with 429 and Retry-After: 30.
+	modeBusy = "busy"
 )
 
 func newUpstream(t testing.TB, n int, now time.Time) *upstream {
@@ -95,10 +104,14 @@ func (u *upstream) page(q url.Values, mode string) []byte {
 		count = thingplus.MaxCount
 	}
 	page, _ := strconv.Atoi(q.Get("page"))
-	if page < 0 || mode == modeIgnorePage {
+	if page < 0 || mode == modeIgnorePage || mode == modeIgnoreCount {
 		page = 0
 	}
-	key := fmt.Sprint(projected, count, page)
+	if mode == modeIgnoreCount {
+		count = len(u.list)
+	}
+	by, desc := q.Get("orderBy"), q.Get("orderDir") == "desc"
+	key := fmt.Sprint(projected, count, page, by, desc)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if b, ok := u.pages[key]; ok {
@@ -107,6 +120,16 @@ func (u *upstream) page(q url.Values, mode string) []byte {
 	all := u.list
 	if projected {
 		all = u.proj
+	}
+	if by == "name" || by == "id" { // as Thing+ does: by the field's value
+		all = slices.Clone(all)
+		slices.SortStableFunc(all, func(a, b map[string]any) int {
+			c := strings.Compare(fmt.Sprint(a[by]), fmt.Sprint(b[by]))
+			if desc {
+				return -c
+			}
+			return c
+		})
 	}
 	from := min(page*count, len(all))
 	to := min(from+count, len(all))
@@ -199,6 +222,11 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
 	u.mu.Lock()
 	mode := u.mode
 	u.mu.Unlock()
+	if mode == modeBusy || mode == modeBusySensors && strings.HasSuffix(r.URL.Path, "/sensors") {
+		w.Header().Set("Retry-After", "30")
+		v2err(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS")
+		return
+	}
 	switch mode {
 	case modeSlow:
 		select {

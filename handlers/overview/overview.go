@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/trains"
 	"github.com/thingplus/thingplus-webapp/views/home"
@@ -82,7 +83,7 @@ func (l *Loader) Overview(ctx context.Context, token string, loc *time.Location)
 
 func unavailable(ctx context.Context, what string, err error) string {
 	slog.WarnContext(ctx, "overview: panel unavailable", "panel", what, "err", err)
-	return text.T(ctx, "home.unavailable")
+	return web.InPlace(ctx, err, "home.unavailable")
 }
 
 func (l *Loader) gateways(ctx context.Context, token string) *home.GatewayCard {

@@ -98,6 +98,7 @@ func (h *Handler) dryRun(c *gin.Context, env formEnv, f views.Form) {
 		f.DryRun.Unjudgeable = unj.Reason
 	case thingplus.IsKind(err, thingplus.KindUnavailable):
 		f.DryRun.Unavailable, status = true, http.StatusServiceUnavailable
+		f.DryRun.Reason = web.Reason(c, err)
 	case errors.As(err, &te) && te.Kind != thingplus.KindUnauthorized:
 		f.DryRun.Unjudgeable = upstreamMessage(c, err) // e.g. a sensor Thing+ does not know
 	default:
@@ -207,6 +208,6 @@ func dryChart(ctx context.Context, pts []ruleeval.Point, firings []ruleeval.Firi
 		ch.Marks = append(ch.Marks, views.DryMark{X: f(x(fi.Time)), Y: f(yv),
 			Title: time.UnixMilli(fi.Time).In(loc).Format("01-02 15:04:05") + " = " + fi.Value})
 	}
-	ch.Label = fmt.Sprintf(text.T(ctx, "rules.dry.chart"), len(pts), len(firings))
+	ch.Label = text.N(ctx, "rules.dry.chart", len(firings), len(pts))
 	return ch
 }

@@ -71,7 +71,7 @@ func (h *Handler) events(c *gin.Context) {
 			return
 		}
 		status = http.StatusServiceUnavailable
-		vm.Stale = &views.Stale{}
+		vm.Stale = &views.Stale{Reason: web.Reason(c, err)}
 		vm.UpdatedMs = 0
 		if snap, ok := h.lastGood.get(key); ok {
 			page = snap.data.(eventsSnapshot).page

@@ -207,7 +207,7 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 			f.Upstream = &views.Upstream{Message: apperr.MessageOf(err)}
 			h.renderForm(c, http.StatusServiceUnavailable, env, f, "")
 		case thingplus.IsKind(err, thingplus.KindUnavailable):
-			f.Upstream = &views.Upstream{Message: text.T(c, "err.unavailable")}
+			f.Upstream = &views.Upstream{Message: web.InPlace(c, err, "err.unavailable")}
 			h.renderForm(c, http.StatusServiceUnavailable, env, f, "")
 		default:
 			web.Fail(c, err)

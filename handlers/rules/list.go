@@ -228,7 +228,7 @@ func (h *Handler) renderList(c *gin.Context, filter views.Filter, notice layout.
 			return
 		}
 		status = http.StatusServiceUnavailable
-		vm.Stale = &views.Stale{}
+		vm.Stale = &views.Stale{Reason: web.Reason(c, err)}
 		if snap, ok := h.lastGood.get(key); ok {
 			rules = snap.data.(listSnapshot).rules
 			vm.Stale.AsOfMs = snap.at.UnixMilli()

@@ -91,9 +91,9 @@ func View(ctx context.Context, d lastvisit.Digest, loc *time.Location, onHome bo
 	}
 	for _, r := range d.Fired {
 		if r.Failed > 0 {
-			add("failed", "/events", "since.failed", r.Name, r.Fired, r.Failed)
+			add("failed", "/events", "since.failed", r.Name, text.N(ctx, "since.times", r.Fired), r.Failed)
 		} else {
-			add("fired", "/events", "since.fired", r.Name, r.Fired)
+			add("fired", "/events", "since.fired", r.Name, text.N(ctx, "since.times", r.Fired))
 		}
 	}
 	for _, v := range d.Changes {
@@ -103,7 +103,7 @@ func View(ctx context.Context, d lastvisit.Digest, loc *time.Location, onHome bo
 		add("peak", "/trains#train-"+strconv.FormatInt(p.TrainID, 10), "since.peak", p.Train, p.Percent, p.Count, p.Capacity)
 	}
 	if d.Rejected > 0 {
-		add("rejected", "/trains/events", "since.rejected", d.Rejected)
+		vm.Lines = append(vm.Lines, home.SinceLine{Kind: "rejected", Href: "/trains/events", Text: text.N(ctx, "since.rejected", d.Rejected)})
 	}
 	return vm
 }

@@ -49,6 +49,7 @@ func (h *Handler) doorRules(c *gin.Context) {
 		rules, err := h.rules.ListRules(ctx, web.TokenOf(c))
 		if err != nil {
 			h.cfg.Log.WarnContext(ctx, "trains: list rules for door states", "car", car.ID, "err", err)
+			vm.Reason = web.Reason(c, err)
 		} else {
 			vm = h.carRules(ctx, principal(c).UserID, car.ID, car.Doors, rules)
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/metrics"
+	"github.com/thingplus/thingplus-webapp/rulehistory"
 	"github.com/thingplus/thingplus-webapp/trains"
 	vt "github.com/thingplus/thingplus-webapp/views/trains"
 )
@@ -112,8 +113,15 @@ type SensorSource interface {
 // skipping a direction whose rule already pushes to this app, and points
 // existing rules at a train's new push URL.
 type DoorWirer interface {
-	WireDoor(ctx context.Context, token, timezone, sensorID, inURL, outURL string) (WireResult, error)
-	Repoint(ctx context.Context, token string, newURL func(old string) (string, bool)) (int, error)
+	WireDoor(ctx context.Context, token, timezone, sensorID, inURL, outURL string, j Journal) (WireResult, error)
+	Repoint(ctx context.Context, token string, newURL func(old string) (string, bool), j Journal) (int, error)
+}
+
+// RuleHistory keeps the rules history (*rulehistory.Store; optional): the
+// rules this screen creates or re-points are recorded there like those
+// changed on the rules screen.
+type RuleHistory interface {
+	Record(ctx context.Context, v rulehistory.Version) (rulehistory.Version, error)
 }
 
 // SensorChecker says whether the signed-in user's Thing+ account has a
@@ -154,6 +162,7 @@ type Handler struct {
 	wirer   DoorWirer
 	checker SensorChecker
 	rules   RuleSource
+	ruleLog RuleHistory
 	cfg     Config
 	keySum  [32]byte
 	bc      *broadcaster
@@ -171,6 +180,7 @@ type Deps struct {
 	Wirer   DoorWirer
 	Checker SensorChecker
 	Rules   RuleSource
+	History RuleHistory
 }
 
 // New builds the handler and starts the live-update broadcaster, which runs
@@ -204,7 +214,7 @@ func New(d Deps, cfg Config) *Handler {
 	if cfg.Metrics != nil {
 		d.Store = countingStore{Store: d.Store, m: cfg.Metrics}
 	}
-	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, checker: d.Checker, rules: d.Rules, cfg: cfg,
+	h := &Handler{store: d.Store, sensors: d.Sensors, wirer: d.Wirer, checker: d.Checker, rules: d.Rules, ruleLog: d.History, cfg: cfg,
 		keySum: sha256.Sum256([]byte(cfg.WebhookKey)), epoch: d.Store.Epoch(),
 		limiter: newLimiter(cfg.RejectRate, cfg.Now), tarpits: make(chan struct{}, maxTarpits)}
 	h.bc = newBroadcaster(h)

@@ -51,14 +51,14 @@ type fakeWirer struct {
 	err   error
 }
 
-func (f *fakeWirer) WireDoor(_ context.Context, token, tz, sensor, in, out string) (WireResult, error) {
+func (f *fakeWirer) WireDoor(_ context.Context, token, tz, sensor, in, out string, _ Journal) (WireResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, strings.Join([]string{token, tz, sensor, in, out}, " "))
 	return WireResult{Created: []string{"IN", "OUT"}}, f.err
 }
 
-func (f *fakeWirer) Repoint(context.Context, string, func(string) (string, bool)) (int, error) {
+func (f *fakeWirer) Repoint(context.Context, string, func(string) (string, bool), Journal) (int, error) {
 	return 0, nil
 }
 

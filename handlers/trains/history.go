@@ -88,7 +88,7 @@ func historyVM(ctx context.Context, t trains.Train, st trains.Settings, hist tra
 				cell.Level = string(th.Level(count, ch.Capacity))
 				what = text.T(ctx, "trains.level."+cell.Level)
 			}
-			cell.Title = fmt.Sprintf(text.T(ctx, "trains.history.cell"), ch.Position, from.Format("15:04"), from.Add(hist.Bucket).Format("15:04"), max(count, 0), what)
+			cell.Title = fmt.Sprintf(text.T(ctx, "trains.history.cell"), ch.Position, from.Format("15:04"), from.Add(hist.Bucket).Format("15:04"), text.N(ctx, "trains.n.passengers", max(count, 0)), what)
 			row.Cells = append(row.Cells, cell)
 		}
 		vm.Rows = append(vm.Rows, row)

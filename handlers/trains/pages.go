@@ -318,7 +318,7 @@ func (h *Handler) setCapacity(c *gin.Context, id int64) (said, error) {
 		return said{}, err
 	}
 	err = h.store.SetCapacity(c.Request.Context(), id, n)
-	return say(text.T(c, "trains.ok.car.capacity"), h.carOf(c, id).Position, n), err
+	return say(text.T(c, "trains.ok.car.capacity"), h.carOf(c, id).Position, text.N(c, "trains.n.passengers", n)), err
 }
 
 func (h *Handler) correct(c *gin.Context, id int64) (said, error) {
@@ -334,7 +334,7 @@ func (h *Handler) correct(c *gin.Context, id int64) (said, error) {
 	if errors.Is(err, trains.ErrInvalid) && strings.HasPrefix(trains.MessageOf(err), "count") {
 		return said{}, fieldErr{"count", err}
 	}
-	return say(text.T(c, "trains.ok.car.corrected"), h.carOf(c, id).Position, n, reason), err
+	return say(text.T(c, "trains.ok.car.corrected"), h.carOf(c, id).Position, text.N(c, "trains.n.passengers", n), reason), err
 }
 
 func (h *Handler) resetCar(c *gin.Context, id int64) (said, error) {
@@ -461,12 +461,12 @@ func (h *Handler) wireDoor(c *gin.Context) {
 	// Rules of this door that push here with an older key (a rotated token
 	// or the legacy key) get the current URL first: a second rule would
 	// count every passenger twice while the old key still works.
-	_, err = h.wirer.Repoint(c.Request.Context(), web.TokenOf(c), h.repointURL(tok.Token, map[string]bool{sensor: true}))
+	_, err = h.wirer.Repoint(c.Request.Context(), web.TokenOf(c), h.repointURL(tok.Token, map[string]bool{sensor: true}), h.journal(c))
 	if err != nil && apperr.CodeOf(err) == apperr.Unauthorized {
 		web.Fail(c, err)
 		return
 	}
-	res, err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(tok.Token, sensor, "IN"), h.pushURL(tok.Token, sensor, "OUT"))
+	res, err := h.wirer.WireDoor(c.Request.Context(), web.TokenOf(c), tz, sensor, h.pushURL(tok.Token, sensor, "IN"), h.pushURL(tok.Token, sensor, "OUT"), h.journal(c))
 	switch code := apperr.CodeOf(err); {
 	case err == nil:
 		h.okText(c, form, wiredText(c, sensor, res))
@@ -477,6 +477,6 @@ func (h *Handler) wireDoor(c *gin.Context) {
 		h.done(c, http.StatusUnprocessableEntity, vt.Form{ID: form, Error: web.MessageOf(c, err)}, vt.Notice{})
 	default:
 		h.cfg.Log.ErrorContext(c.Request.Context(), "trains: wire door", "err", err)
-		h.done(c, http.StatusServiceUnavailable, vt.Form{ID: form, Error: text.T(c, "err.unavailable")}, vt.Notice{})
+		h.done(c, http.StatusServiceUnavailable, vt.Form{ID: form, Error: web.InPlace(c, err, "err.unavailable")}, vt.Notice{})
 	}
 }

@@ -138,7 +138,7 @@ func (h *Handler) repoint(c *gin.Context, id int64) (said, error) {
 			sensors[d.SensorID] = true
 		}
 	}
-	n, err := h.wirer.Repoint(ctx, web.TokenOf(c), h.repointURL(tok.Token, sensors))
+	n, err := h.wirer.Repoint(ctx, web.TokenOf(c), h.repointURL(tok.Token, sensors), h.journal(c))
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.Unauthorized {
 			return said{}, err

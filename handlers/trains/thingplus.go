@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/thingplus/thingplus-webapp/rulehistory"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/wiring"
 )
@@ -84,10 +85,23 @@ func pushesTo(r thingplus.Rule, url string) bool {
 	return false
 }
 
+// Journal records a rule as the rules history keeps it: after a create,
+// before an update. An error refuses the change (no change without a
+// version to go back to). A nil Journal records nothing.
+type Journal func(action string, r thingplus.Rule) error
+
+func (j Journal) note(action string, r thingplus.Rule) error {
+	if j == nil {
+		return nil
+	}
+	return j(action, r)
+}
+
 // WireDoor creates the door's IN and OUT rules, unless an activated rule
 // already pushes to that URL: a second rule would count every passenger
 // twice. If the OUT rule fails, the error says the IN rule was created.
-func (t Thingplus) WireDoor(ctx context.Context, token, timezone, sensorID, inURL, outURL string) (WireResult, error) {
+// Each created rule goes to j, so the rules history shows it.
+func (t Thingplus) WireDoor(ctx context.Context, token, timezone, sensorID, inURL, outURL string, j Journal) (WireResult, error) {
 	var res WireResult
 	existing, err := t.API.ListRules(ctx, token)
 	if err != nil {
@@ -102,13 +116,17 @@ func (t Thingplus) WireDoor(ctx context.Context, token, timezone, sensorID, inUR
 			res.Existing = append(res.Existing, d.dir)
 			continue
 		}
-		if _, err := t.API.CreateRule(ctx, token, d.rule); err != nil {
+		created, err := t.API.CreateRule(ctx, token, d.rule)
+		if err != nil {
 			if len(res.Created) > 0 {
 				err = errors.Join(fmt.Errorf("the %s rule was created, the %s rule was not", res.Created[0], d.dir), err)
 			}
 			return res, err
 		}
 		res.Created = append(res.Created, d.dir)
+		// The rule exists in Thing+ now: a failed snapshot is logged by
+		// the journal, it cannot undo the create.
+		_ = j.note(rulehistory.Create, created)
 	}
 	return res, nil
 }
@@ -133,14 +151,16 @@ func (t Thingplus) HasSensor(ctx context.Context, token, sensorID string) (bool,
 
 // Repoint changes the URL of every dataPush action for which newURL says
 // so (a train's rules after its token was rotated) and reports how many
-// rules it updated.
-func (t Thingplus) Repoint(ctx context.Context, token string, newURL func(old string) (string, bool)) (int, error) {
+// rules it updated. Each rule goes to j as it was before the change.
+func (t Thingplus) Repoint(ctx context.Context, token string, newURL func(old string) (string, bool), j Journal) (int, error) {
 	rules, err := t.API.ListRules(ctx, token)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, r := range rules {
+		before := r
+		before.Actions = cloneActions(r.Actions)
 		changed := false
 		for gi, group := range r.Actions {
 			for ai, a := range group {
@@ -156,10 +176,23 @@ func (t Thingplus) Repoint(ctx context.Context, token string, newURL func(old st
 		if !changed {
 			continue
 		}
+		if err := j.note(rulehistory.Update, before); err != nil {
+			return n, err
+		}
 		if _, err := t.API.UpdateRule(ctx, token, r); err != nil {
 			return n, err
 		}
 		n++
 	}
 	return n, nil
+}
+
+// cloneActions copies the action groups, so a rule's snapshot keeps its old
+// URLs while the rule itself is changed.
+func cloneActions(groups [][]thingplus.RuleItem) [][]thingplus.RuleItem {
+	out := make([][]thingplus.RuleItem, len(groups))
+	for i, g := range groups {
+		out[i] = slices.Clone(g)
+	}
+	return out
 }

@@ -10,11 +10,13 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/thingplus/thingplus-webapp/rulehistory"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/thingplus/sandbox"
 )
@@ -23,11 +25,12 @@ import (
 // app's PUBLIC_URL, and the real sandbox, whose seeded door rules push to it.
 type sandboxEnv struct {
 	*env
-	sb     *sandbox.Sandbox
-	sbURL  string
-	client *thingplus.Client
-	token  string
-	tp     Thingplus
+	sb      *sandbox.Sandbox
+	sbURL   string
+	client  *thingplus.Client
+	token   string
+	tp      Thingplus
+	history *rulehistory.Store
 }
 
 func newSandboxEnv(t *testing.T) *sandboxEnv {
@@ -63,7 +66,12 @@ func newSandboxEnv(t *testing.T) *sandboxEnv {
 	e.users["2"] = testUser{e.users["2"].user, tok2}
 	tp := Thingplus{API: client}
 	e.h.checker, e.h.wirer, e.h.sensors, e.h.rules = tp, tp, tp, tp
-	return &sandboxEnv{env: e, sb: sb, sbURL: srv.URL, client: client, token: tok, tp: tp}
+	history, err := rulehistory.Open(context.Background(), e.store.DB(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h.ruleLog = history
+	return &sandboxEnv{env: e, sb: sb, sbURL: srv.URL, client: client, token: tok, tp: tp, history: history}
 }
 
 // rulesPushingTo lists the ids of the user's rules with a dataPush to u.
@@ -156,7 +164,7 @@ func TestWireDoorAgainstSandbox(t *testing.T) {
 	}
 
 	// A seeded door is already wired: nothing is added.
-	res, err := s.tp.WireDoor(ctx, s.token, "+9.00", door, in, out)
+	res, err := s.tp.WireDoor(ctx, s.token, "+9.00", door, in, out, nil)
 	if err != nil || len(res.Created) != 0 || len(res.Existing) != 2 {
 		t.Fatalf("wire a wired door: %+v %v", res, err)
 	}
@@ -177,7 +185,12 @@ func TestWireDoorAgainstSandbox(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, err = s.tp.WireDoor(ctx, s.token, "+9.00", door, in, out)
+	var noted []string
+	journal := func(action string, r thingplus.Rule) error {
+		noted = append(noted, action+" "+r.ID)
+		return nil
+	}
+	res, err = s.tp.WireDoor(ctx, s.token, "+9.00", door, in, out, journal)
 	if err != nil || strings.Join(res.Created, ",") != "IN,OUT" || len(res.Existing) != 0 {
 		t.Fatalf("wire: %+v %v", res, err)
 	}
@@ -185,13 +198,16 @@ func TestWireDoorAgainstSandbox(t *testing.T) {
 	if len(ins) != 1 || len(outs) != 1 {
 		t.Fatalf("after wiring: IN %v OUT %v", ins, outs)
 	}
+	if want := []string{"create " + ins[0], "create " + outs[0]}; !slices.Equal(noted, want) {
+		t.Fatalf("journal %v, want %v", noted, want)
+	}
 	r, err := s.client.GetRule(ctx, s.token, ins[0])
 	if err != nil || r.Status != thingplus.RuleActivated || r.Trigger.Type != DoorSensorType ||
 		strings.Join(r.TriggerSensors(), ",") != door || r.Trigger.Method.ID != thingplus.MethodOver {
 		t.Fatalf("IN rule: %+v %v", r, err)
 	}
 	// Again: idempotent.
-	if res, err = s.tp.WireDoor(ctx, s.token, "+9.00", door, in, out); err != nil || len(res.Created) != 0 {
+	if res, err = s.tp.WireDoor(ctx, s.token, "+9.00", door, in, out, nil); err != nil || len(res.Created) != 0 {
 		t.Fatalf("wire again: %+v %v", res, err)
 	}
 	n := s.carCount(door)
@@ -204,7 +220,7 @@ func TestWireDoorAgainstSandbox(t *testing.T) {
 	if err := s.client.DeleteRule(ctx, s.token, outs[0]); err != nil {
 		t.Fatal(err)
 	}
-	res, err = s.tp.WireDoor(ctx, s.token, "+9.00", door, in, out)
+	res, err = s.tp.WireDoor(ctx, s.token, "+9.00", door, in, out, nil)
 	if err != nil || strings.Join(res.Created, ",") != "OUT" || strings.Join(res.Existing, ",") != "IN" {
 		t.Fatalf("wire OUT only: %+v %v", res, err)
 	}
@@ -256,6 +272,24 @@ func TestRepointAgainstSandbox(t *testing.T) {
 	in, out := s.h.pushURL(tok.Token, door, "IN"), s.h.pushURL(tok.Token, door, "OUT")
 	if len(s.rulesPushingTo(legacyIn)) != 0 || len(s.rulesPushingTo(in)) != 1 || len(s.rulesPushingTo(out)) != 1 {
 		t.Fatal("rules not re-pointed")
+	}
+	// Each re-pointed rule is in the rules history as it was before, so the
+	// rules screen can show and restore it.
+	versions, err := s.history.Latest(ctx, "1")
+	if err != nil || len(versions) != 24 {
+		t.Fatalf("history after repoint: %d versions, %v", len(versions), err)
+	}
+	old := 0
+	for _, v := range versions {
+		if v.Action != rulehistory.Update || v.Actor != "demo" {
+			t.Fatalf("version %+v", v)
+		}
+		if strings.Contains(string(v.Body), legacyIn) {
+			old++
+		}
+	}
+	if old != 1 {
+		t.Fatalf("%d snapshots hold the door's old IN URL, want 1", old)
 	}
 	n := s.carCount(door)
 	s.putValue(door, "1")

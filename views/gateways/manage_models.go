@@ -79,6 +79,9 @@ type Manage struct {
 	Notice  Notice
 	Page    bool   // on its own page: no heading of its own, deletes via the confirmation page
 	Confirm string // the question asked before deleting
+	// Retitle: this answer also replaces the gateway page's heading (an
+	// htmx rename from that page, which swaps only the panel).
+	Retitle bool
 }
 
 // Err is the message of a field ("" when it is fine).

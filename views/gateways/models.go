@@ -41,6 +41,30 @@ type Table struct {
 	Updated Ago    // when the data was fetched
 	Notice  Notice // "as of …, Thing+ unavailable, retrying"
 	Empty   string // text when there are no rows
+	Pager   Pager  // where the page stands among the pages of gateways
+}
+
+// Pager moves through the pages of gateways; every link keeps the
+// search, filters and sort.
+type Pager struct {
+	Page, Pages int    // 1-based; Pages 0 = unknown (Thing+ gave no total)
+	At          string // "Page 2 of 3"
+	Label       string // the nav's accessible name
+	PrevURL     string // "" on the first page
+	NextURL     string // "" on the last page
+	Links       []PageLink
+}
+
+// Shown reports whether there is more than one page to move through.
+func (p Pager) Shown() bool { return p.Pages > 1 || p.PrevURL != "" || p.NextURL != "" }
+
+// PageLink is one page number; N 0 is a gap ("…").
+type PageLink struct {
+	N       int
+	Label   string
+	Aria    string // "Page 3"
+	URL     string
+	Current bool
 }
 
 // Column is a sortable header cell.

@@ -8,6 +8,7 @@ type DryRun struct {
 
 	Unjudgeable string // why the rule cannot be judged ("" = it can)
 	Unavailable bool   // Thing+ did not answer
+	Reason      string // why, when more than unavailable (Thing+ busy, try again in n s)
 	Invalid     bool   // the form has errors: fix them first
 
 	Period    string // "2026-12-03 07:00 – 08:00"

@@ -90,6 +90,12 @@ func panelAttrs(url string, poll bool) templ.Attributes {
 }
 
 func staleText(ctx context.Context, s *Stale) string {
+	if s.Reason != "" && s.AsOf == "" {
+		return s.Reason
+	}
+	if s.Reason != "" {
+		return s.Reason + " " + tf(ctx, "err.asof", s.AsOf)
+	}
 	if s.AsOf == "" {
 		return text.T(ctx, "rules.stale.never")
 	}

@@ -61,6 +61,9 @@ func (f Filter) Active() bool {
 type Stale struct {
 	AsOfMs int64  // epoch ms of the data shown (0: never loaded)
 	AsOf   string // formatted time
+	// Reason is why, when more than "unavailable" (handlers/web.Reason:
+	// Thing+ busy, try again in n s; its answer too large).
+	Reason string
 }
 
 // Row is one rule or template in a table.

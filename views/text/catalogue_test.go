@@ -103,3 +103,30 @@ func TestPluralsAndFallbacks(t *testing.T) {
 		t.Error("lookups")
 	}
 }
+
+// TestEnglishCountsHavePlurals: an English text that puts a count before a
+// plural noun ("%d cars") reads "1 cars" for one; it must come in forms
+// ("%d car|%d cars", text.N) unless the count can never be 1 or the noun
+// belongs to another number (listed with the reason).
+func TestEnglishCountsHavePlurals(t *testing.T) {
+	allowed := map[string]string{
+		"rules.err.namelen":   "a fixed limit, never 1",
+		"rules.err.textlen":   "a fixed limit, never 1",
+		"rules.err.maxgroups": "a fixed limit, never 1",
+		"rules.count":         "the noun belongs to the total (\"of %d rules\")",
+		"rules.list.count":    "the noun belongs to the total",
+		"gw.shown":            "the noun belongs to the total",
+	}
+	countNoun := regexp.MustCompile(`%d [a-z]+s\b`)
+	for _, c := range catalogs {
+		for key, s := range c {
+			if strings.Contains(s, "|") || allowed[key] != "" || !countNoun.MatchString(s) {
+				continue
+			}
+			if m := countNoun.FindString(s); strings.HasSuffix(m, "ss") || strings.HasSuffix(m, " is") || strings.HasSuffix(m, " has") {
+				continue
+			}
+			t.Errorf("%s: %q needs plural forms (\"%%d … | %%d …s\" with text.N)", key, s)
+		}
+	}
+}

@@ -19,7 +19,7 @@ var screens = map[string]string{
 	"gw.func.head.average": "Average",
 	"gw.func.head.sum":     "Sum",
 	"gw.func.head.count":   "Count",
-	"gw.summary.counter":   "%d door events, counted in and out %s.",
+	"gw.summary.counter":   "%d door event, counted in and out %s.|%d door events, counted in and out %s.",
 	"gw.col.event":         "Event (+1 in, −1 out)",
 	"gw.stat.title":        "Statistics",
 	"gw.stat.net":          "Net (in − out)",

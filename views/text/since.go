@@ -9,9 +9,10 @@ var since = map[string]string{
 	"since.dismiss":  "Hide until my next visit",
 	"since.silent":   "Gateway %s went silent (%s).",
 	"since.back":     "Gateway %s is back.",
-	"since.fired":    "Rule “%s” fired %d times.",
-	"since.failed":   "Rule “%s” fired %d times, %d of them failed.",
+	"since.fired":    "Rule “%s” fired %s.",
+	"since.times":    "%d time|%d times",
+	"since.failed":   "Rule “%s” fired %s, %d of them failed.",
 	"since.change":   "Rule “%s” was %s by %s.",
 	"since.peak":     "%s peaked at %d %% (%d of %d in one car).",
-	"since.rejected": "%d pushes to the trains were refused.",
+	"since.rejected": "%d push to the trains was refused.|%d pushes to the trains were refused.",
 }

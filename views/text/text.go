@@ -11,7 +11,7 @@ import (
 )
 
 // catalogs lists the English maps of every feature, in lookup order.
-var catalogs = []map[string]string{core, gateways, rules, trains, bounds, ops, rulesTools, since, screens, trainsOps, homeTexts, shellTexts, trainsAccess, rulesList, doorRules, gatewayPage, addKinds, plainWords}
+var catalogs = []map[string]string{core, gateways, rules, trains, bounds, ops, rulesTools, since, screens, trainsOps, homeTexts, shellTexts, trainsAccess, rulesList, doorRules, gatewayPage, addKinds, plainWords, gwPaging}
 
 // Lang is a language the app speaks.
 type Lang string
@@ -77,12 +77,17 @@ func In(lang Lang, key string, args ...any) string {
 // otherwise, Korean has one form (with a counter: "%d칸"). n is the first
 // formatting argument, args follow.
 func N(ctx context.Context, key string, n int, args ...any) string {
+	return fmt.Sprintf(Form(ctx, key, n), append([]any{n}, args...)...)
+}
+
+// Form is the plural form of key for n, unformatted: for a count shown
+// apart from its words ("<strong>3</strong> times it would have fired").
+func Form(ctx context.Context, key string, n int) string {
 	forms := strings.Split(lookup(LangOf(ctx), key), "|")
-	s := forms[len(forms)-1]
 	if n == 1 {
-		s = forms[0]
+		return forms[0]
 	}
-	return fmt.Sprintf(s, append([]any{n}, args...)...)
+	return forms[len(forms)-1]
 }
 
 func lookup(lang Lang, key string) string {

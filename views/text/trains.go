@@ -16,7 +16,7 @@ var trains = map[string]string{
 	"trains.none":                   "No trains yet. Create your first train below, add its cars, then assign each door's Thing+ people-counter sensor and press \"Wire this door\".",
 	"trains.running":                "Running",
 	"trains.stopped":                "Stopped",
-	"trains.cars.n":                 "%d cars",
+	"trains.cars.n":                 "%d car|%d cars",
 	"trains.cars.none":              "No cars. Add one under “Manage”.",
 	"trains.cars.of":                "Cars of %s",
 	"trains.manage":                 "Manage %s",

@@ -29,7 +29,8 @@ type DoorRules struct {
 // CarRules is the door-rule check of a car's doors, shown in its panel.
 type CarRules struct {
 	CarID       int64
-	Unavailable bool // Thing+ was slow or down: nothing is known
+	Unavailable bool   // Thing+ was slow or down: nothing is known
+	Reason      string // why, when more than unavailable (Thing+ busy, try again in n s)
 	Doors       []DoorRules
 	Problems    int // door directions not ok
 }
