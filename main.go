@@ -158,7 +158,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		Log: log, Assets: assets.New(), Sessions: store, Metrics: m,
 		OAuth: &oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 			Endpoint: thingplus.Endpoint(cfg.ThingplusURL), RedirectURL: cfg.RedirectURI()},
-		HTTPClient: upstreamClient(m), Identity: tp, SignupURL: cfg.SignupURL,
+		HTTPClient: upstreamClient(m), Identity: tp, SignupURL: cfg.SignupURL, SignedIn: domain.SignedIn,
 		Secure: cfg.SecureCookies(), Sandbox: cfg.UsesSandbox() || cfg.ThingplusURL == cfg.SandboxURL(),
 		Ready: []handlers.Check{
 			{Name: "sessions", Required: true, Check: func(context.Context) error { return store.Ping() }},
@@ -375,6 +375,14 @@ func openDomain(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 // EndStreams closes every open live stream (they would hold a graceful
 // shutdown until its deadline).
 func (d *domain) EndStreams() { d.trains.Hub().Close() }
+
+// SignedIn records the Thing+ time zone of an account that signed in on the
+// trains it owns (their times follow it). A failure only costs a stale zone.
+func (d *domain) SignedIn(ctx context.Context, u thingplus.User) {
+	if err := d.trains.SetOwnerZone(ctx, u.ID, u.Timezone); err != nil {
+		d.log.WarnContext(ctx, "trains: record owner zone", "user", u.ID, "err", err)
+	}
+}
 
 // Close closes the database after the last commit.
 func (d *domain) Close() error { return d.trains.Close() }

@@ -8,14 +8,16 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
+
+	"github.com/thingplus/thingplus-webapp/views/text"
 )
 
 // latinWordsJS lists the Latin-letter words a person reads on the page
 // (text and the labels screen readers read) that do not come from data:
-// form values, code, ids and the names of the user's things (gateways,
+// form values, code, keys (<kbd>), ids and the names of the user's things (gateways,
 // sensors, rules, trains — marked by their test ids) are skipped.
 const latinWordsJS = `(() => {
-  const skip = (el) => el.closest('code, pre, script, style, textarea, select, datalist, svg, [data-testid*="name"], [data-testid*="sensor"], [data-testid*="rule"], [data-testid="whoami"], [data-testid*="gw-"], [data-testid*="id"], [data-testid*="value"], [lang="en"], [translate="no"], td, .crumbs');
+  const skip = (el) => el.closest('code, kbd, pre, script, style, textarea, select, datalist, svg, [data-testid*="name"], [data-testid*="sensor"], [data-testid*="rule"], [data-testid="whoami"], [data-testid*="gw-"], [data-testid*="id"], [data-testid*="value"], [lang="en"], [translate="no"], td, .crumbs');
   const out = new Set();
   const add = (s) => (s.replace(/\{\w+\}/g, "").match(/[A-Za-z][A-Za-z_+]*/g) || []).forEach(w => out.add(w));
   const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -32,6 +34,19 @@ const latinWordsJS = `(() => {
   document.querySelectorAll('[data-testid="whoami"], [data-testid*="name"], [translate="no"]').forEach(el =>
     (el.textContent.match(/[A-Za-z][A-Za-z_+]*/g) || []).forEach(w => data.add(w)));
   return JSON.stringify([...out].filter(w => !data.has(w)));
+})()`
+
+// tokensJS lists every dotted token on the page, table cells and select
+// options included (which the Latin-word check skips as data): one that is
+// a catalogue key is a text that was never written ("trains.outcome.x").
+const tokensJS = `(() => {
+  const out = new Set();
+  const add = (s) => (s.match(/[a-z][A-Za-z]*(?:\.[A-Za-z_]+)+/g) || []).forEach(w => out.add(w));
+  add(document.body.innerText);
+  document.querySelectorAll('option').forEach(o => add(o.textContent));
+  document.querySelectorAll('[aria-label], [title], [placeholder]').forEach(el =>
+    ['aria-label', 'title', 'placeholder'].forEach(a => el.hasAttribute(a) && add(el.getAttribute(a))));
+  return JSON.stringify([...out]);
 })()`
 
 // latinAllowed are the Latin words Korean pages may show: names and
@@ -57,6 +72,21 @@ func (b *browser) checkKoreanPage(where string) {
 	}
 	if len(bad) > 0 {
 		b.t.Errorf("%s: Latin words on a Korean page: %s", where, strings.Join(bad, " "))
+	}
+	b.checkNoKeys(where)
+}
+
+// checkNoKeys fails on a catalogue key shown instead of its text.
+func (b *browser) checkNoKeys(where string) {
+	b.t.Helper()
+	var toks []string
+	if err := json.Unmarshal([]byte(evalJS[string](b, tokensJS)), &toks); err != nil {
+		b.t.Fatal(err)
+	}
+	for _, k := range toks {
+		if text.LooksLikeKey(k) {
+			b.t.Errorf("%s: the catalogue key %q shows instead of its text", where, k)
+		}
 	}
 }
 
@@ -96,6 +126,11 @@ func TestLanguageTour(t *testing.T) {
 		{"/events", `[data-testid="events-panel"]`, "events"},
 		{"/trains", `[data-testid="trains-page"]`, "trains"},
 		{"/trains/events", `main`, "trains-events"},
+		{"/trains/1000/history", `[data-testid="heatmap"]`, "trains-history"},
+		{"/rules/history", `main`, "rules-history"},
+		{"/rules/wiring", `main`, "rules-wiring"},
+		{"/gateways/new", `main`, "gateway-new"},
+		{"/shortcuts", `main`, "shortcuts"},
 	}
 	for _, p := range pages {
 		b.visit(p.path)
@@ -120,6 +155,7 @@ func TestLanguageTour(t *testing.T) {
 		if lang := evalJS[string](b, `document.documentElement.lang`); lang != "en" {
 			t.Errorf("%s: lang %q after choosing English (the cookie beats Accept-Language)", p.path, lang)
 		}
+		b.checkNoKeys(p.path)
 		b.screenshot("en-" + p.name)
 	}
 }

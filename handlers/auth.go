@@ -55,6 +55,7 @@ type Auth struct {
 	signupURL string
 	log       *slog.Logger
 	now       func() time.Time
+	signedIn  func(ctx context.Context, u thingplus.User) // nil: nobody listens
 }
 
 // login starts the code flow: a fresh single-use state bound to the
@@ -136,6 +137,9 @@ func (a *Auth) callback(c *gin.Context) {
 		return
 	}
 	a.log.InfoContext(c.Request.Context(), "signed in", "user", me.ID, "login", me.LoginID)
+	if a.signedIn != nil {
+		a.signedIn(c.Request.Context(), me)
+	}
 	if next == "" {
 		next = "/"
 	}

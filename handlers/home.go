@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/thingplus/thingplus-webapp/handlers/web"
+	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/views/home"
 	"github.com/thingplus/thingplus-webapp/views/layout"
 	"github.com/thingplus/thingplus-webapp/views/text"
@@ -25,7 +26,7 @@ var homeMessages = map[string]layout.Notice{
 
 // Overview loads the signed-in home page's figures (handlers/overview).
 type Overview interface {
-	Overview(ctx context.Context, token string, loc *time.Location) home.Overview
+	Overview(ctx context.Context, token string, u thingplus.User) home.Overview
 }
 
 // homePage is the home page: the overview when signed in. After a Thing+
@@ -53,7 +54,7 @@ func renderHomeVM(c *gin.Context, status int, flash layout.Notice, vm home.Home,
 	if u, ok := web.UserOf(c); ok {
 		vm = home.Home{SignedIn: true, Name: u.DisplayName(), LoginID: u.LoginID, SignInURL: vm.SignInURL}
 		if ov != nil {
-			vm.Overview = ov.Overview(c.Request.Context(), web.TokenOf(c), u.Location())
+			vm.Overview = ov.Overview(c.Request.Context(), web.TokenOf(c), u)
 		}
 	}
 	web.Render(c, status, web.Page{Title: text.T(c, "home.title"), Flash: flash}, home.Page(vm))

@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/thingplus/thingplus-webapp/handlers/session"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/metrics"
+	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/views/layout"
 )
 
@@ -37,16 +39,19 @@ type Deps struct {
 	OAuth      *oauth2.Config
 	HTTPClient *http.Client // for the token exchange
 	Identity   Identity
-	SignupURL  string
-	Secure     bool // served over https
-	Sandbox    bool // the built-in sandbox stands in for Thing+
-	Ready      []Check
-	Features   []Feature
-	Overview   Overview // the signed-in home's figures; nil: a plain greeting
-	Public     []PublicFeature
-	Now        func() time.Time
-	Budget     time.Duration    // every request's deadline (DefaultBudget when 0)
-	Metrics    *metrics.Metrics // nil: no metrics
+	// SignedIn, if set, hears of every sign-in with the account as users/me
+	// gave it (the trains record their owner's time zone).
+	SignedIn  func(ctx context.Context, u thingplus.User)
+	SignupURL string
+	Secure    bool // served over https
+	Sandbox   bool // the built-in sandbox stands in for Thing+
+	Ready     []Check
+	Features  []Feature
+	Overview  Overview // the signed-in home's figures; nil: a plain greeting
+	Public    []PublicFeature
+	Now       func() time.Time
+	Budget    time.Duration    // every request's deadline (DefaultBudget when 0)
+	Metrics   *metrics.Metrics // nil: no metrics
 }
 
 // New builds the engine with the whole route table.
@@ -54,7 +59,7 @@ func New(d Deps) *gin.Engine {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	auth := &Auth{oauth: d.OAuth, http: d.HTTPClient, identity: d.Identity, signupURL: d.SignupURL, log: d.Log, now: d.Now}
+	auth := &Auth{oauth: d.OAuth, http: d.HTTPClient, identity: d.Identity, signupURL: d.SignupURL, log: d.Log, now: d.Now, signedIn: d.SignedIn}
 	r := gin.New()
 	r.ContextWithFallback = true
 	r.HandleMethodNotAllowed = true

@@ -20,6 +20,9 @@ import (
 type Owner struct {
 	ID    string // Thing+ user id (users/me "id")
 	Login string // loginId
+	// Zone is the account's Thing+ time zone as users/me gives it ("+9.00",
+	// decimal hours; "" unknown). Every reader sees the train's times in it.
+	Zone string
 }
 
 // DemoOwner is the built-in sandbox's demo account, owner of the seed.
@@ -305,7 +308,8 @@ func (s *Store) ClaimTrain(ctx context.Context, trainID int64, owner Owner) erro
 		return errf(ErrInvalid, "owner required")
 	}
 	_, err := s.manage(ctx, func(ctx context.Context, tx *sql.Tx, _ time.Time) (manageOut, error) {
-		r, err := tx.ExecContext(ctx, "UPDATE trains SET owner_id = ?, owner_login = ? WHERE id = ? AND owner_id = ''", owner.ID, owner.Login, trainID)
+		r, err := tx.ExecContext(ctx, "UPDATE trains SET owner_id = ?, owner_login = ?, owner_zone = ? WHERE id = ? AND owner_id = ''",
+			owner.ID, owner.Login, owner.Zone, trainID)
 		if err != nil {
 			return manageOut{}, err
 		}
@@ -318,6 +322,39 @@ func (s *Store) ClaimTrain(ctx context.Context, trainID int64, owner Owner) erro
 		return manageOut{structure: true, access: true}, nil
 	})
 	return err
+}
+
+// SetOwnerZone records an account's Thing+ time zone (users/me, at sign-in)
+// on the trains it owns, so their times follow a zone changed in Thing+.
+// Nothing is written when it is already current; a change redraws live views.
+func (s *Store) SetOwnerZone(ctx context.Context, ownerID, zone string) error {
+	if ownerID == "" {
+		return nil
+	}
+	var stale int
+	err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM trains WHERE owner_id = ? AND owner_zone <> ?", ownerID, zone).Scan(&stale)
+	if err != nil || stale == 0 {
+		return err
+	}
+	_, err = s.manage(ctx, func(ctx context.Context, tx *sql.Tx, _ time.Time) (manageOut, error) {
+		r, err := tx.ExecContext(ctx, "UPDATE trains SET owner_zone = ? WHERE owner_id = ? AND owner_zone <> ?", zone, ownerID, zone)
+		if err != nil {
+			return manageOut{}, err
+		}
+		n, _ := r.RowsAffected()
+		return manageOut{structure: n > 0, keep: n == 0}, nil
+	})
+	return err
+}
+
+// OwnerZone is the Thing+ time zone of a train's owner ("" unknown).
+func (s *Store) OwnerZone(ctx context.Context, trainID int64) (string, error) {
+	var zone string
+	err := s.rdb.QueryRowContext(ctx, "SELECT owner_zone FROM trains WHERE id = ?", trainID).Scan(&zone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errf(ErrNotFound, "train %d", trainID)
+	}
+	return zone, err
 }
 
 // SensorOwner is the owner of the train whose car holds sensorID ("" and

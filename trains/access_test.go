@@ -330,14 +330,18 @@ func TestMigrateOwnerless(t *testing.T) {
 	if res, _ := s.Apply(ctx, Push{SensorID: "gw-1-door1", Type: TypeIn, EventKey: "k1"}); res.Outcome != OutcomeDuplicate {
 		t.Fatal("dedupe key lost in the migration")
 	}
-	if err := s.ClaimTrain(ctx, 7, Owner{ID: "9", Login: "ops"}); err != nil {
+	if ts[0].OwnerZone != "" {
+		t.Fatalf("an old train knows its owner's zone: %q", ts[0].OwnerZone)
+	}
+	// The admin who claims it brings their Thing+ zone (users/me).
+	if err := s.ClaimTrain(ctx, 7, Owner{ID: "9", Login: "ops", Zone: "-5.00"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.ClaimTrain(ctx, 7, Owner{ID: "10", Login: "ops2"}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("claim twice: %v", err)
 	}
 	ts, _ = s.TrainsFor(ctx, admin)
-	if len(ts) != 1 || ts[0].Role != RoleOwner || ts[0].OwnerLogin != "ops" {
+	if len(ts) != 1 || ts[0].Role != RoleOwner || ts[0].OwnerLogin != "ops" || ts[0].OwnerZone != "-5.00" {
 		t.Fatalf("after claim: %+v", ts)
 	}
 	if ts, _ := s.TrainsFor(ctx, Principal{UserID: "11", LoginID: "ops"}); len(ts) != 0 {

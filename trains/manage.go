@@ -180,14 +180,15 @@ func (s *Store) CreateTrain(ctx context.Context, nt NewTrain) (Train, error) {
 				return manageOut{}, err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running, owner_id, owner_login) VALUES(?,?,?,?,?)",
-			id, name, nt.Running, nt.Owner.ID, nt.Owner.Login); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running, owner_id, owner_login, owner_zone) VALUES(?,?,?,?,?,?)",
+			id, name, nt.Running, nt.Owner.ID, nt.Owner.Login, nt.Owner.Zone); err != nil {
 			return manageOut{}, err
 		}
 		if err := s.insertToken(ctx, tx, id, now); err != nil {
 			return manageOut{}, err
 		}
-		return manageOut{value: Train{ID: id, Name: name, Running: nt.Running, OwnerID: nt.Owner.ID, OwnerLogin: nt.Owner.Login, Role: RoleOwner},
+		return manageOut{value: Train{ID: id, Name: name, Running: nt.Running, OwnerID: nt.Owner.ID, OwnerLogin: nt.Owner.Login,
+			OwnerZone: nt.Owner.Zone, Role: RoleOwner},
 			structure: true, access: true}, nil
 	})
 	if err != nil {

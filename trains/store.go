@@ -283,8 +283,8 @@ func seed(ctx context.Context, db *sql.DB, b backend, now time.Time, owner Owner
 		{2003, 1002, 1, 160, 0}, {2004, 1002, 2, 160, 0}, {2005, 1002, 3, 160, 0},
 	}
 	for _, t := range trains {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running, owner_id, owner_login) VALUES(?,?,?,?,?)",
-			t.id, t.name, t.running, owner.ID, owner.Login); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO trains(id, name, running, owner_id, owner_login, owner_zone) VALUES(?,?,?,?,?,?)",
+			t.id, t.name, t.running, owner.ID, owner.Login, owner.Zone); err != nil {
 			return fmt.Errorf("trains: seed: %w", err)
 		}
 	}
@@ -364,7 +364,7 @@ func (s *Store) readTrains(ctx context.Context, only int64, p *Principal) ([]Tra
 			return nil, err
 		}
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT id, name, running, owner_id, owner_login FROM trains"+where+" ORDER BY id", args...)
+	rows, err := tx.QueryContext(ctx, "SELECT id, name, running, owner_id, owner_login, owner_zone FROM trains"+where+" ORDER BY id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("trains: read: %w", err)
 	}
@@ -372,7 +372,7 @@ func (s *Store) readTrains(ctx context.Context, only int64, p *Principal) ([]Tra
 	idx := map[int64]int{}
 	for rows.Next() {
 		var t Train
-		if err := rows.Scan(&t.ID, &t.Name, &t.Running, &t.OwnerID, &t.OwnerLogin); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Running, &t.OwnerID, &t.OwnerLogin, &t.OwnerZone); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("trains: read: %w", err)
 		}

@@ -21,6 +21,7 @@ type Train struct {
 	Cars       []Car  // in order of Position
 	OwnerID    string // Thing+ user id of the owner; "" = not claimed yet
 	OwnerLogin string // the owner's loginId, for display
+	OwnerZone  string // the owner's Thing+ time zone ("+9.00"; "" unknown): the zone of its times
 	Role       Role   // what the reader may do (set by TrainsFor / TrainFor)
 }
 

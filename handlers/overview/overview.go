@@ -34,9 +34,9 @@ type Timelines interface {
 	Timelines(ctx context.Context, token string, q thingplus.TimelineQuery) (thingplus.TimelinePage, error)
 }
 
-// Trains reads the trains and their event log.
+// Trains reads the trains an account may see and their event log.
 type Trains interface {
-	Trains(ctx context.Context) ([]trains.Train, error)
+	TrainsFor(ctx context.Context, p trains.Principal) ([]trains.Train, error)
 	Events(ctx context.Context, f trains.EventFilter) ([]trains.Event, error)
 }
 
@@ -53,8 +53,10 @@ type Loader struct {
 // refused are the outcomes of pushes that did not count.
 var refused = []trains.Outcome{trains.OutcomeBadKey, trains.OutcomeInvalid, trains.OutcomeUnknownSensor}
 
-// Overview loads every panel concurrently.
-func (l *Loader) Overview(ctx context.Context, token string, loc *time.Location) home.Overview {
+// Overview loads every panel concurrently, for the signed-in user u: times
+// in u's zone, trains and refused pushes of the trains u may see.
+func (l *Loader) Overview(ctx context.Context, token string, u thingplus.User) home.Overview {
+	loc := u.Location()
 	now := time.Now()
 	if l.Now != nil {
 		now = l.Now()
@@ -76,7 +78,9 @@ func (l *Loader) Overview(ctx context.Context, token string, loc *time.Location)
 	run(l.Gateways != nil, func() { o.Gateways = l.gateways(ctx, token) })
 	run(l.Rules != nil, func() { o.Rules = l.rules(ctx, token) })
 	run(l.Timelines != nil, func() { o.Firings = l.firings(ctx, token, loc) })
-	run(l.Trains != nil, func() { o.Crowded, o.Refused = l.trains(ctx, now, loc) })
+	run(l.Trains != nil, func() {
+		o.Crowded, o.Refused = l.trains(ctx, now, loc, trains.Principal{UserID: u.ID, LoginID: u.LoginID})
+	})
 	wg.Wait()
 	return o
 }
@@ -136,12 +140,19 @@ func (l *Loader) firings(ctx context.Context, token string, loc *time.Location) 
 	return c
 }
 
-// trains finds the three fullest cars and counts today's refused pushes.
-func (l *Loader) trains(ctx context.Context, now time.Time, loc *time.Location) (*home.CrowdCard, *home.RefusedCard) {
+// trains finds the three fullest cars and counts today's refused pushes,
+// among the trains p may see (another account's trains never show here).
+func (l *Loader) trains(ctx context.Context, now time.Time, loc *time.Location, p trains.Principal) (*home.CrowdCard, *home.RefusedCard) {
 	crowd, ref := &home.CrowdCard{}, &home.RefusedCard{}
-	ts, err := l.Trains.Trains(ctx)
+	ts, err := l.Trains.TrainsFor(ctx, p)
 	if err != nil {
 		crowd.Problem = unavailable(ctx, "trains", err)
+		ref.Problem = crowd.Problem
+		return crowd, ref
+	}
+	ids := make([]int64, 0, len(ts))
+	for _, t := range ts {
+		ids = append(ids, t.ID)
 	}
 	type car struct {
 		train string
@@ -171,7 +182,7 @@ func (l *Loader) trains(ctx context.Context, now time.Time, loc *time.Location) 
 	y, m, d := now.In(loc).Date()
 	midnight := time.Date(y, m, d, 0, 0, 0, 0, loc)
 	for _, o := range refused {
-		evs, err := l.Trains.Events(ctx, trains.EventFilter{Outcome: o, Limit: 1000})
+		evs, err := l.Trains.Events(ctx, trains.EventFilter{Outcome: o, Trains: ids, Limit: 1000})
 		if err != nil {
 			ref.Problem = unavailable(ctx, "refused pushes", err)
 			return crowd, ref

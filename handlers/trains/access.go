@@ -22,9 +22,10 @@ func principal(c *gin.Context) trains.Principal {
 	return trains.Principal{UserID: u.ID, LoginID: u.LoginID}
 }
 
+// owner is the signed-in account as a train's owner, with its Thing+ zone.
 func owner(c *gin.Context) trains.Owner {
 	u, _ := web.UserOf(c)
-	return trains.Owner{ID: u.ID, Login: u.LoginID}
+	return trains.Owner{ID: u.ID, Login: u.LoginID, Zone: u.Timezone}
 }
 
 // scope finds the train a request is about, from its :id path parameter.

@@ -115,9 +115,11 @@ func (h *Handler) events(c *gin.Context) {
 		return
 	}
 	q := filterQuery(vf)
-	// the event log is in the viewer's Thing+ zone, as its CSV export is
-	loc := web.ZoneOf(c, h.cfg.Location)
-	e := vt.Events{Filter: vf, CSVURL: "/trains/events.csv", Zone: web.ZoneLabel(loc, time.Now())}
+	// Each event is in its train's owner's zone, as in its CSV export; the
+	// header names the zone when the page holds one, else every time does.
+	locs := zonesOf(ts)
+	now := h.cfg.Now()
+	e := vt.Events{Filter: vf, CSVURL: "/trains/events.csv", Zone: oneZone(evs, locs, now)}
 	if len(q) > 0 {
 		e.CSVURL += "?" + q.Encode()
 	}
@@ -136,8 +138,13 @@ func (h *Handler) events(c *gin.Context) {
 		e.Outcomes = append(e.Outcomes, string(o))
 	}
 	for _, ev := range evs {
+		loc := locs.of(ev.TrainID)
+		at := ev.Time.In(loc).Format(web.LogTimeLayout)
+		if e.Zone == "" {
+			at = zoned(ev.Time, loc, web.LogTimeLayout)
+		}
 		e.Rows = append(e.Rows, vt.EventRow{
-			ID: ev.ID, Time: ev.Time.In(loc).Format(web.LogTimeLayout), TimeISO: ev.Time.In(loc).Format(time.RFC3339), TimeMs: ev.Time.UnixMilli(),
+			ID: ev.ID, Time: at, TimeISO: ev.Time.In(loc).Format(time.RFC3339), TimeMs: ev.Time.UnixMilli(),
 			TrainID: ev.TrainID, CarID: ev.CarID, SensorID: ev.SensorID, Type: string(ev.Type), Outcome: string(ev.Outcome),
 			TrainName: names.train[ev.TrainID], CarName: names.car[ev.CarID], DoorLabel: names.door[ev.SensorID],
 			Delta: ev.Delta, CountAfter: ev.CountAfter, EventKey: ev.EventKey, Reason: ev.Reason,
@@ -187,10 +194,10 @@ func (h *Handler) eventsCSV(c *gin.Context) {
 	}
 	names := namesOf(c, ts)
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
-	loc := web.ZoneOf(c, h.cfg.Location)
+	locs := zonesOf(ts) // each event with its train's owner's offset
 	err = h.store.EachEvent(c.Request.Context(), f, func(e trains.Event) error {
 		w.Write([]string{
-			i64(e.ID), e.Time.In(loc).Format(web.CSVTimeLayout), i64(e.TrainID), i64(e.CarID), csvSafe(e.SensorID),
+			i64(e.ID), e.Time.In(locs.of(e.TrainID)).Format(web.CSVTimeLayout), i64(e.TrainID), i64(e.CarID), csvSafe(e.SensorID),
 			csvSafe(string(e.Type)), string(e.Outcome), strconv.Itoa(e.Delta), strconv.Itoa(e.CountAfter),
 			csvSafe(e.EventKey), csvSafe(e.Reason),
 			csvSafe(names.train[e.TrainID]), names.car[e.CarID], csvSafe(names.door[e.SensorID]),

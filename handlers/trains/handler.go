@@ -58,6 +58,7 @@ type Access interface {
 	ShareTrain(ctx context.Context, trainID int64, loginID string, role trains.Role) error
 	UnshareTrain(ctx context.Context, trainID int64, loginID string) error
 	ClaimTrain(ctx context.Context, trainID int64, o trains.Owner) error
+	OwnerZone(ctx context.Context, trainID int64) (string, error)
 	Token(ctx context.Context, trainID int64) (trains.TokenInfo, error)
 	RotateToken(ctx context.Context, trainID int64) (trains.TokenInfo, error)
 }
@@ -297,7 +298,8 @@ func (h *Handler) pushURL(token, sensorID, dir string) string {
 
 // carVM is a car card; token is the train's push token, given only for
 // its owner (the door push URLs carry it).
-func (h *Handler) carVM(ctx context.Context, c trains.Car, cars int, role trains.Role, token string) vt.Car {
+// Its times are in loc, the train's zone.
+func (h *Handler) carVM(ctx context.Context, c trains.Car, cars int, role trains.Role, token string, loc *time.Location) vt.Car {
 	th := h.store.ThresholdsOf(c.TrainID)
 	pct := trains.Percent(c.Count, c.Capacity)
 	v := vt.Car{
@@ -307,10 +309,11 @@ func (h *Handler) carVM(ctx context.Context, c trains.Car, cars int, role trains
 		CanEdit: role >= trains.RoleEditor, CanOwn: role >= trains.RoleOwner,
 	}
 	v.CheckRules = v.CanOwn && h.rules != nil
-	v.Flags = h.flagVMs(ctx, c)
+	v.Flags = h.flagVMs(ctx, c, loc)
 	if !c.UpdatedAt.IsZero() {
 		v.UpdatedMs = c.UpdatedAt.UnixMilli()
-		v.Updated = c.UpdatedAt.In(h.cfg.Location).Format("2006-01-02 15:04:05")
+		v.Updated = zoned(c.UpdatedAt, loc, web.LogTimeLayout)
+		v.UpdatedISO = c.UpdatedAt.In(loc).Format(time.RFC3339)
 	}
 	for _, d := range c.Doors {
 		door := vt.Door{SensorID: d.SensorID, Label: d.Label, Inverted: d.Inverted}

@@ -63,12 +63,13 @@ func (h *Handler) history(c *gin.Context) {
 }
 
 // historyVM lays the history out as a heatmap: one column per slot, one
-// row per car, an hour label every three hours.
+// row per car, an hour label every three hours. The service day is the
+// reset schedule's (its zone); the times are in the owner's zone, named.
 func historyVM(ctx context.Context, t trains.Train, st trains.Settings, hist trains.History, now time.Time) vt.History {
-	loc := st.Location()
+	loc := trainLoc(t)
 	th := hist.Thresholds
 	vm := vt.History{
-		TrainID: t.ID, TrainName: t.Name, Day: hist.Start.In(loc).Format(time.DateOnly),
+		TrainID: t.ID, TrainName: t.Name, Day: hist.Start.In(st.Location()).Format(time.DateOnly), TimeZone: web.ZoneLabel(loc, now),
 		StartMs: hist.Start.UnixMilli(), BucketMs: hist.Bucket.Milliseconds(),
 		From: st.ResetClock(), Zone: st.Zone, Live: !now.Before(hist.Start) && now.Before(hist.End),
 		Levels: vt.Levels{Spacious: th.Spacious, Normal: th.Normal, Caution: th.Caution},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/trains"
 	"github.com/thingplus/thingplus-webapp/views/text"
 	vt "github.com/thingplus/thingplus-webapp/views/trains"
@@ -39,19 +40,20 @@ type Operations interface {
 // gets the push token and sharing panel.
 func (h *Handler) trainVM(ctx context.Context, t trains.Train) vt.Train {
 	st := h.store.Settings(t.ID)
+	loc := trainLoc(t)
 	tv := vt.Train{
 		ID: t.ID, Name: t.Name, Running: t.Running,
 		Levels: vt.Levels{Spacious: st.Thresholds.Spacious, Normal: st.Thresholds.Normal, Caution: st.Thresholds.Caution},
 		Reset:  vt.Reset{On: st.ResetOn, Clock: st.ResetClock(), Zone: st.Zone},
-		Role:   t.Role.String(), Owner: t.OwnerLogin,
+		Role:   t.Role.String(), Owner: t.OwnerLogin, Zone: web.ZoneLabel(loc, h.cfg.Now()),
 		CanEdit: t.Role >= trains.RoleEditor, CanOwn: t.Role >= trains.RoleOwner, Claimable: t.OwnerID == "",
 	}
 	token := ""
 	if tv.CanOwn {
-		token = h.ownerPanel(ctx, &tv)
+		token = h.ownerPanel(ctx, &tv, loc)
 	}
 	for _, c := range t.Cars {
-		cv := h.carVM(ctx, c, len(t.Cars), t.Role, token)
+		cv := h.carVM(ctx, c, len(t.Cars), t.Role, token, loc)
 		tv.Cars = append(tv.Cars, cv)
 		tv.Flags = append(tv.Flags, cv.Flags...)
 		tv.Count += c.Count
@@ -61,8 +63,8 @@ func (h *Handler) trainVM(ctx context.Context, t trains.Train) vt.Train {
 	return tv
 }
 
-// flagVMs maps a car's open health flags.
-func (h *Handler) flagVMs(ctx context.Context, c trains.Car) []vt.Flag {
+// flagVMs maps a car's open health flags, their times in loc.
+func (h *Handler) flagVMs(ctx context.Context, c trains.Car, loc *time.Location) []vt.Flag {
 	var out []vt.Flag
 	for _, f := range h.store.FlagsOf(c.ID) {
 		short := text.T(ctx, "trains.flag."+f.Kind)
@@ -76,7 +78,7 @@ func (h *Handler) flagVMs(ctx context.Context, c trains.Car) []vt.Flag {
 			short = fmt.Sprintf(short, door)
 		}
 		out = append(out, vt.Flag{ID: f.ID, CarID: c.ID, Position: c.Position, Kind: f.Kind, Short: short, Text: f.Detail,
-			Since: f.Time.In(h.cfg.Location).Format("2006-01-02 15:04")})
+			Since: zoned(f.Time, loc, web.ListTimeLayout)})
 	}
 	return out
 }

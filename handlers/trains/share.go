@@ -27,7 +27,7 @@ const legacyWarnFor = 24 * time.Hour
 
 // ownerPanel fills the owner's part of tv and returns the train's token
 // ("" when it cannot be read; the panel then says so).
-func (h *Handler) ownerPanel(ctx context.Context, tv *vt.Train) string {
+func (h *Handler) ownerPanel(ctx context.Context, tv *vt.Train, loc *time.Location) string {
 	tok, err := h.store.Token(ctx, tv.ID)
 	if err != nil {
 		h.cfg.Log.WarnContext(ctx, "trains: read token", "train", tv.ID, "err", err)
@@ -38,7 +38,7 @@ func (h *Handler) ownerPanel(ctx context.Context, tv *vt.Train) string {
 	tv.PushIN = strings.Replace(tv.PushIN, url.PathEscape("{sensorId}"), "{sensorId}", 1)
 	tv.PushOUT = strings.Replace(tv.PushOUT, url.PathEscape("{sensorId}"), "{sensorId}", 1)
 	if !tok.GraceUntil.IsZero() {
-		tv.GraceUntil = tok.GraceUntil.In(h.cfg.Location).Format("2006-01-02 15:04")
+		tv.GraceUntil = zoned(tok.GraceUntil, loc, web.ListTimeLayout)
 	}
 	tv.LegacyInUse = h.legacy.since(tv.ID, h.cfg.Now().Add(-legacyWarnFor))
 	shares, err := h.store.Shares(ctx, tv.ID)
@@ -83,7 +83,8 @@ func (h *Handler) rotateToken(c *gin.Context, id int64) (said, error) {
 	if err != nil {
 		return said{}, err
 	}
-	return said{text: fmt.Sprintf(text.T(c, "trains.ok.rotated"), tok.GraceUntil.In(h.cfg.Location).Format("2006-01-02 15:04"))}, nil
+	loc := h.trainLocOf(c.Request.Context(), id)
+	return said{text: fmt.Sprintf(text.T(c, "trains.ok.rotated"), zoned(tok.GraceUntil, loc, web.ListTimeLayout))}, nil
 }
 
 // repointURL returns the push URL with the train's current token for a URL

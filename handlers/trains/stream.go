@@ -265,8 +265,9 @@ func (b *broadcaster) langs() []text.Lang {
 // strips, once per language of the open streams.
 func (b *broadcaster) renderCars(cars map[int64]trains.Car, seqs map[int64]uint64) ([]liveEvent, error) {
 	var out []liveEvent
+	locs := b.h.carLocs(cars)
 	for _, l := range b.langs() {
-		evs, err := b.renderCarsIn(text.WithLang(context.Background(), l), cars, seqs)
+		evs, err := b.renderCarsIn(text.WithLang(context.Background(), l), cars, seqs, locs)
 		if err != nil {
 			return nil, err
 		}
@@ -275,14 +276,14 @@ func (b *broadcaster) renderCars(cars map[int64]trains.Car, seqs map[int64]uint6
 	return out, nil
 }
 
-func (b *broadcaster) renderCarsIn(ctx context.Context, cars map[int64]trains.Car, seqs map[int64]uint64) ([]liveEvent, error) {
+func (b *broadcaster) renderCarsIn(ctx context.Context, cars map[int64]trains.Car, seqs map[int64]uint64, locs map[int64]*time.Location) ([]liveEvent, error) {
 	lang := text.LangOf(ctx)
 	out := make([]liveEvent, 0, len(cars)+4)
 	trainSeq := map[int64]uint64{}
 	for id, c := range cars {
 		var buf bytes.Buffer
 		// The live part has no manage controls: the same for every role.
-		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(id, 10), b.h.version(seqs[id]), vt.CarLive(b.h.carVM(ctx, c, 0, trains.RoleViewer, ""), false)); err != nil {
+		if err := writeEvent(ctx, &buf, "car-"+strconv.FormatInt(id, 10), b.h.version(seqs[id]), vt.CarLive(b.h.carVM(ctx, c, 0, trains.RoleViewer, "", locs[c.TrainID]), false)); err != nil {
 			return nil, err
 		}
 		out = append(out, liveEvent{key: "car-" + strconv.FormatInt(id, 10), lang: lang, train: c.TrainID, seq: seqs[id], data: buf.Bytes()})

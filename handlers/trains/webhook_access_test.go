@@ -81,11 +81,12 @@ func TestRotationGrace(t *testing.T) {
 		t.Fatal("token before rotation")
 	}
 	resp, body := e.do(req{method: "POST", path: "/trains/1000/token/rotate", user: true, htmx: true, ctype: formType})
-	if resp.StatusCode != 200 || !strings.Contains(body, "keeps working until 2026-03-02 08:00") {
+	// The grace's end is in the owner's zone (demo: Asia/Seoul), named.
+	if resp.StatusCode != 200 || !strings.Contains(body, "keeps working until 2026-03-02 17:00 KST") {
 		t.Fatalf("rotate: %d", resp.StatusCode)
 	}
 	d := doc(t, body)
-	if g := d.Find(`[data-train-id="1000"] [data-testid="token-grace"]`).Text(); !strings.Contains(g, "2026-03-02 08:00") {
+	if g := d.Find(`[data-train-id="1000"] [data-testid="token-grace"]`).Text(); !strings.Contains(g, "2026-03-02 17:00 KST") {
 		t.Fatalf("grace shown as %q", g)
 	}
 	nu, _ := e.store.Token(ctx, 1000)

@@ -14,9 +14,10 @@ import (
 const CSVTimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // ZoneOf is the time zone a request's times are shown in: the signed-in
-// user's Thing+ zone (users/me), else fallback.
+// user's Thing+ zone (users/me; Asia/Seoul when Thing+ has none for them),
+// else fallback.
 func ZoneOf(c *gin.Context, fallback *time.Location) *time.Location {
-	if u, ok := UserOf(c); ok && u.Timezone != "" {
+	if u, ok := UserOf(c); ok {
 		return u.Location()
 	}
 	return fallback

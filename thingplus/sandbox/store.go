@@ -81,6 +81,20 @@ func (s *Sandbox) CreateUser(loginID, email, nickname, password string) (*User, 
 		PasswordMD5: MD5Hex(password), Locale: "en", Timezone: "+9.00", Country: "kr", Ctime: now, Mtime: now}), nil
 }
 
+// SetTimezone changes an account's Thing+ time zone as users/me reports it
+// ("+9.00"; "" for an account that never set one). For tests and tools.
+func (s *Sandbox) SetTimezone(loginID, tz string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.users {
+		if u.LoginID == loginID {
+			u.Timezone, u.Mtime = tz, s.nowMs()
+			return nil
+		}
+	}
+	return errNotFound
+}
+
 // userByLogin checks a loginId and an MD5-hex password.
 func (s *Sandbox) userByLogin(loginID, passwordMD5 string) (*User, bool) {
 	s.mu.RLock()

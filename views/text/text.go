@@ -11,7 +11,7 @@ import (
 )
 
 // catalogs lists the English maps of every feature, in lookup order.
-var catalogs = []map[string]string{core, gateways, rules, trains, bounds, ops, rulesTools, since, screens, trainsOps, homeTexts, shellTexts, trainsAccess, rulesList, doorRules, gatewayPage, addKinds, plainWords, gwPaging}
+var catalogs = []map[string]string{core, gateways, rules, trains, bounds, ops, rulesTools, since, screens, trainsOps, homeTexts, shellTexts, trainsAccess, rulesList, doorRules, gatewayPage, addKinds, plainWords, gwPaging, trainsZone}
 
 // Lang is a language the app speaks.
 type Lang string

@@ -4,7 +4,7 @@ package text
 // has the same keys as its English twin (catalogue_test.go checks). Korean
 // follows the Thing+ Portal: 합니다체, and its terms (게이트웨이, 디바이스,
 // 센서, 규칙, 트리거, 조건, 액션, 타임라인).
-var catalogsKo = []map[string]string{coreKo, gatewaysKo, rulesKo, trainsKo, boundsKo, opsKo, rulesToolsKo, sinceKo, screensKo, trainsOpsKo, homeTextsKo, shellTextsKo, trainsAccessKo, rulesListKo, doorRulesKo, gatewayPageKo, addKindsKo, plainWordsKo, gwPagingKo}
+var catalogsKo = []map[string]string{coreKo, gatewaysKo, rulesKo, trainsKo, boundsKo, opsKo, rulesToolsKo, sinceKo, screensKo, trainsOpsKo, homeTextsKo, shellTextsKo, trainsAccessKo, rulesListKo, doorRulesKo, gatewayPageKo, addKindsKo, plainWordsKo, gwPagingKo, trainsZoneKo}
 
 var coreKo = map[string]string{
 	"app.name":           "Thing+ 웹앱",

@@ -144,6 +144,7 @@ type Train struct {
 
 	Role      string // the reader's role: viewer, editor, owner
 	Owner     string // the owner's loginId ("" = not claimed yet)
+	Zone      string // the zone of its times, the owner's Thing+ zone ("KST")
 	CanEdit   bool   // cars, doors, counts, running
 	CanOwn    bool   // rename, delete, share, token
 	Claimable bool   // no owner yet: an admin may claim it
@@ -187,22 +188,23 @@ func (t Train) IDString() string { return strconv.FormatInt(t.ID, 10) }
 
 // Car is one car card.
 type Car struct {
-	ID        int64
-	TrainID   int64
-	Position  int
-	Cars      int // cars in the train, for "move down"
-	Capacity  int
-	Count     int
-	Percent   int
-	Level     string // spacious, normal, caution, crowded
-	FillPct   int    // the bar's fill, percent of its width (= Percent, at most 100)
-	OverPct   int    // passengers beyond capacity, percent of capacity (at most 100 drawn)
-	UpdatedMs int64  // 0 = never
-	Updated   string // absolute time, for title and no-JS
-	Doors     []Door
-	Flags     []Flag // open door-sensor health flags
-	CanEdit   bool   // the reader may manage this car
-	CanOwn    bool   // the reader owns its train (wire doors, see push URLs)
+	ID         int64
+	TrainID    int64
+	Position   int
+	Cars       int // cars in the train, for "move down"
+	Capacity   int
+	Count      int
+	Percent    int
+	Level      string // spacious, normal, caution, crowded
+	FillPct    int    // the bar's fill, percent of its width (= Percent, at most 100)
+	OverPct    int    // passengers beyond capacity, percent of capacity (at most 100 drawn)
+	UpdatedMs  int64  // 0 = never
+	Updated    string // absolute time with its zone, for title and no-JS
+	UpdatedISO string // the same instant, RFC 3339 with the zone's offset
+	Doors      []Door
+	Flags      []Flag // open door-sensor health flags
+	CanEdit    bool   // the reader may manage this car
+	CanOwn     bool   // the reader owns its train (wire doors, see push URLs)
 	// CheckRules: the panel loads its doors' rule states (the owner, with
 	// Thing+ at hand).
 	CheckRules bool
@@ -332,6 +334,7 @@ type History struct {
 	MaxDay     string // the latest day the picker offers
 	From       string // the service day's start time, HH:MM
 	Zone       string
+	TimeZone   string // the zone of the slots' and peaks' times, the owner's ("KST")
 	Error      string // a bad day in the picker
 	Live       bool   // the current service day: refreshed every minute
 	RefreshURL string
