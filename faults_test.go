@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,9 +31,10 @@ import (
 // the API calls meet (sign-in and the sandbox's pages always pass): the
 // sandbox, a Thing+ that never answers, or one that answers late.
 type faultProxy struct {
-	mode  atomic.Int32 // 0 pass, 1 hang, 2 slow
-	delay time.Duration
-	srv   *httptest.Server
+	mode   atomic.Int32 // 0 pass, 1 hang, 2 slow
+	delay  time.Duration
+	active atomic.Int32 // requests being answered
+	srv    *httptest.Server
 }
 
 const (
@@ -41,6 +47,8 @@ func newFaultProxy(t *testing.T, backend http.Handler, delay time.Duration) *fau
 	p := &faultProxy{delay: delay}
 	pass := backend
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.active.Add(1)
+		defer p.active.Add(-1)
 		api := strings.HasPrefix(r.URL.Path, "/v2/") && !strings.HasPrefix(r.URL.Path, "/v2/oauth2/")
 		switch mode := p.mode.Load(); {
 		case api && mode == modeHang:
@@ -62,6 +70,12 @@ func newFaultProxy(t *testing.T, backend http.Handler, delay time.Duration) *fau
 // faultApp runs the whole app (the real wiring of run) against Thing+
 // behind a fault proxy, with a short request budget.
 func faultApp(t *testing.T, budget time.Duration) (appURL string, proxy *faultProxy, b *apptest.Browser) {
+	appURL, proxy, b, _ = faultAppLogs(t, budget)
+	return appURL, proxy, b
+}
+
+// faultAppLogs is faultApp that also returns the app's JSON log.
+func faultAppLogs(t *testing.T, budget time.Duration) (appURL string, proxy *faultProxy, b *apptest.Browser, logs *syncBuffer) {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	appAddr := apptest.FreeAddr(t)
@@ -78,10 +92,12 @@ func faultApp(t *testing.T, budget time.Duration) (appURL string, proxy *faultPr
 		"THINGPLUS_CLIENT_SECRET": "fault-secret-0123456789abcdef",
 		"SESSION_SECRET":          "fault-session-secret-0123456789abcdef",
 		"REQUEST_BUDGET":          budget.String(),
+		"LOG_FORMAT":              "json",
 	}
+	logs = &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
-	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, nil, io.Discard, io.Discard) }()
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, nil, io.Discard, logs) }()
 	t.Cleanup(func() { cancel(); <-done })
 	waitOK(t, appURL+"/healthz")
 
@@ -112,7 +128,7 @@ func faultApp(t *testing.T, budget time.Duration) (appURL string, proxy *faultPr
 	if home := b.Get(appURL + "/rules"); home.StatusCode != 200 {
 		t.Fatalf("not signed in: %d", home.StatusCode)
 	}
-	return appURL, proxy, b
+	return appURL, proxy, b, logs
 }
 
 // Every page and fragment that needs Thing+ (and /trains, which needs it
@@ -120,38 +136,70 @@ func faultApp(t *testing.T, budget time.Duration) (appURL string, proxy *faultPr
 var faultPaths = []string{"/", "/gateways", "/rules", "/rules/new", "/events", "/trains", "/trains/sensors", "/trains/list"}
 
 // With Thing+ hanging or slow, every page and fragment answers by the
-// request budget: those that waited for Thing+ answer at the budget plus
-// 100 ms (median; each within 400 ms, as the shared test machine delays
-// single requests), and the goroutines the requests started are gone again
-// within 10 s.
+// request budget plus 100 ms, and the goroutines the requests started are
+// gone again within 10 s.
+//
+// Each page and fragment is asked rounds times; a round's requests overlap
+// (to keep the test short) but start stagger apart, so that their
+// deadlines, and the renders that follow them, do not all fall on the same
+// instant of a 2-core machine. Times are taken by the app's own clock: the
+// "took" of its request log, from the request's arrival to the last byte
+// of its answer handed to the connection (what the test's client adds on
+// top — its goroutines waiting for a core — is not the app's).
+//
+// The bounds tell a cause in the app from a busy machine. Anything the
+// app does after its deadline — a retry, a second call made in sequence,
+// a wait for the body budget, a slow render — happens in every round, so
+// each page's best of the rounds must be within the budget + 100 ms, and
+// so must the median over all. A machine shared with other packages'
+// tests (and the race detector) delays single requests by tens of ms, up
+// to ~200 ms when a neighbour's test saturates both cores: the worst of
+// every page gets + 300 ms, and the client's clock (median + 100 ms, worst
+// + 400 ms) is checked too.
 func TestPagesHoldTheirDeadline(t *testing.T) {
-	const budget = time.Second
-	appURL, proxy, b := faultApp(t, budget)
+	const budget, rounds, stagger = time.Second, 3, 60 * time.Millisecond
+	appURL, proxy, b, logs := faultAppLogs(t, budget)
 	b.Client.CloseIdleConnections()
 	time.Sleep(200 * time.Millisecond)
 	base := runtime.NumGoroutine()
-	var waited []time.Duration // requests that ran into the budget
+	type result struct {
+		name   string
+		id     string
+		code   int
+		client time.Duration
+	}
+	var all []result
 	for _, mode := range []int32{modeHang, modeSlow} {
 		proxy.mode.Store(mode)
-		for _, path := range faultPaths {
-			for _, htmx := range []bool{false, true} {
-				var headers []string
-				if htmx {
-					headers = []string{"HX-Request", "true"}
+		for round := range rounds {
+			results := make(chan result, 2*len(faultPaths))
+			var wg sync.WaitGroup
+			for i, path := range faultPaths {
+				for j, htmx := range []bool{false, true} {
+					name := fmt.Sprintf("mode %d %s htmx=%v", mode, path, htmx)
+					id := fmt.Sprintf("deadline-%d-%d-%d-%v", mode, round, len(all)+len(results), htmx) + strings.ReplaceAll(path, "/", "-")
+					wg.Go(func() {
+						time.Sleep(time.Duration(2*i+j) * stagger)
+						req, _ := http.NewRequest(http.MethodGet, appURL+path, nil)
+						req.Header.Set("X-Request-Id", id)
+						if htmx {
+							req.Header.Set("HX-Request", "true")
+						}
+						start := time.Now()
+						code := -1
+						if resp, err := b.Client.Do(req); err == nil {
+							io.Copy(io.Discard, resp.Body)
+							resp.Body.Close()
+							code = resp.StatusCode
+						}
+						results <- result{name, id, code, time.Since(start)}
+					})
 				}
-				start := time.Now()
-				r := b.Get(appURL+path, headers...)
-				took := time.Since(start)
-				t.Logf("mode %d %s htmx=%v: %d in %v", mode, path, htmx, r.StatusCode, took.Round(time.Millisecond))
-				if took > budget+400*time.Millisecond {
-					t.Errorf("%s (htmx %v, mode %d) took %v", path, htmx, mode, took)
-				}
-				if took > budget/2 {
-					waited = append(waited, took)
-				}
-				if r.StatusCode >= 500 && r.StatusCode != http.StatusServiceUnavailable {
-					t.Errorf("%s: %d", path, r.StatusCode)
-				}
+			}
+			wg.Wait()
+			close(results)
+			for r := range results {
+				all = append(all, r)
 			}
 		}
 		// /trains never waits on Thing+: its counts come from the database.
@@ -160,19 +208,87 @@ func TestPagesHoldTheirDeadline(t *testing.T) {
 			t.Errorf("/trains with Thing+ down: %d in %v", r.StatusCode, time.Since(start))
 		}
 	}
+	server := serverTook(t, logs.String())
+	worst, best := map[string]time.Duration{}, map[string]time.Duration{}
+	var waited []time.Duration // by the client's clock, requests that ran into the budget
+	var app []time.Duration    // by the app's clock, the same
+	for _, r := range all {
+		took, ok := server[r.id]
+		if !ok {
+			t.Errorf("%s: no request log line", r.name)
+			continue
+		}
+		worst[r.name] = max(worst[r.name], took)
+		if b, ok := best[r.name]; !ok || took < b {
+			best[r.name] = took
+		}
+		if r.code < 0 || (r.code >= 500 && r.code != http.StatusServiceUnavailable) {
+			t.Errorf("%s: %d", r.name, r.code)
+		}
+		if r.client > budget/2 {
+			waited = append(waited, r.client)
+			app = append(app, took)
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(worst)) {
+		t.Logf("%s: best of %d %v, worst %v", n, rounds, best[n].Round(time.Millisecond), worst[n].Round(time.Millisecond))
+		if best[n] > budget+100*time.Millisecond || worst[n] > budget+300*time.Millisecond {
+			t.Errorf("%s: the app took %v at best, %v at worst", n, best[n], worst[n])
+		}
+	}
 	slices.Sort(waited)
-	if len(waited) == 0 || waited[len(waited)/2] > budget+100*time.Millisecond {
-		t.Errorf("median of %d requests that waited for Thing+: %v", len(waited), waited)
+	slices.Sort(app)
+	if len(waited) == 0 {
+		t.Fatal("no request waited for Thing+")
+	}
+	t.Logf("%d requests waited for Thing+: by the app's clock median %v, p99 %v, worst %v; by the client's median %v, worst %v",
+		len(app), app[len(app)/2], app[len(app)*99/100], app[len(app)-1], waited[len(waited)/2], waited[len(waited)-1])
+	if app[len(app)/2] > budget+100*time.Millisecond || waited[len(waited)/2] > budget+100*time.Millisecond || waited[len(waited)-1] > budget+400*time.Millisecond {
+		t.Errorf("app: %v\nclient: %v", app, waited)
 	}
 	proxy.mode.Store(modePass)
 	b.Client.CloseIdleConnections()
+	// Every Thing+ call the requests started ends (a hanging one when its
+	// last caller's deadline or its own cap ends it); then the app's idle
+	// keep-alive connections to Thing+ — a pool, not a leak, and larger
+	// than before since the requests ran at once — are closed, and the
+	// goroutines must be back to the baseline.
 	deadline := time.Now().Add(10 * time.Second)
+	for proxy.active.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := proxy.active.Load(); n > 0 {
+		t.Fatalf("%d Thing+ calls still running 10 s after their requests", n)
+	}
+	proxy.srv.CloseClientConnections()
 	for runtime.NumGoroutine() > base+5 {
 		if time.Now().After(deadline) {
-			t.Fatalf("goroutines %d, baseline %d", runtime.NumGoroutine(), base)
+			var dump strings.Builder
+			pprof.Lookup("goroutine").WriteTo(&dump, 1)
+			t.Fatalf("goroutines %d, baseline %d:\n%s", runtime.NumGoroutine(), base, dump.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// serverTook reads the request log: how long the app took for each
+// request id.
+func serverTook(t *testing.T, log string) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for line := range strings.Lines(log) {
+		var l struct {
+			Msg       string        `json:"msg"`
+			RequestID string        `json:"request_id"`
+			Took      time.Duration `json:"took"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "request" && l.RequestID != "" {
+			out[l.RequestID] = l.Took
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no request lines in the log:\n%.2000s", log)
+	}
+	return out
 }
 
 // A client that sends its form body a byte a second is dropped within

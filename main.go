@@ -139,6 +139,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		}
 		sb := sandbox.New(sandboxOptions(cfg, domain.PushURL, log))
 		defer sb.Close()
+		if err := seedMoreGateways(sb, cfg, log); err != nil {
+			return err
+		}
 		srv, err := listen(cfg.SandboxAddr, sb.Handler())
 		if err != nil {
 			return fmt.Errorf("SANDBOX_ADDR: %w", err)
@@ -202,6 +205,9 @@ func serveSandboxOnly(ctx context.Context, getenv func(string) string, stderr io
 	}
 	sb := sandbox.New(sandboxOptions(cfg, pushURL(cfg.PublicURL, key), log))
 	defer sb.Close()
+	if err := seedMoreGateways(sb, cfg, log); err != nil {
+		return err
+	}
 	srv, err := listen(cfg.SandboxAddr, sb.Handler())
 	if err != nil {
 		return fmt.Errorf("SANDBOX_ADDR: %w", err)
@@ -209,6 +215,19 @@ func serveSandboxOnly(ctx context.Context, getenv func(string) string, stderr io
 	log.Info("Thing+ sandbox running", "url", "http://"+cfg.SandboxAddr+"/v2", "demo_login", "demo", "demo_password", "demo")
 	<-ctx.Done()
 	return shutdown([]*http.Server{srv})
+}
+
+// seedMoreGateways gives the sandbox's demo account the extra gateways
+// SANDBOX_MORE_GATEWAYS asks for, so the gateway list's pages can be tried.
+func seedMoreGateways(sb *sandbox.Sandbox, cfg config.Config, log *slog.Logger) error {
+	if cfg.MoreGateways == 0 {
+		return nil
+	}
+	if _, err := sb.SeedGateways(sandbox.DemoUserID, cfg.MoreGateways); err != nil {
+		return fmt.Errorf("SANDBOX_MORE_GATEWAYS: %w", err)
+	}
+	log.Info("sandbox: more gateways for the demo account", "count", cfg.MoreGateways)
+	return nil
 }
 
 func sandboxOptions(cfg config.Config, push func(sensorID, dir string) string, log *slog.Logger) sandbox.Options {

@@ -31,6 +31,7 @@ type Config struct {
 	SandboxAddr      string        // host:port of the embedded sandbox
 	SimulatorPace    time.Duration // sandbox simulator tick; 0 = its default, negative = off
 	RushHour         bool          // SANDBOX_RUSH_HOUR: the simulator replays a morning peak at 10× speed
+	MoreGateways     int           // SANDBOX_MORE_GATEWAYS: extra reporting gateways for the demo account (to try paging)
 	DataDir          string
 	DatabaseURL      string // postgres://…: trains in PostgreSQL, shared by every instance; empty: SQLite in DataDir
 	WebhookKey       string // the legacy shared key; empty: generated once and kept in DataDir (sandbox)
@@ -98,6 +99,9 @@ func Load(getenv func(string) string) (Config, error) {
 		c.RushHour = true
 	default:
 		return c, &Error{"SANDBOX_RUSH_HOUR", fmt.Sprintf("%q is not \"on\" or \"off\"", v)}
+	}
+	if c.MoreGateways, err = moreGateways(getenv("SANDBOX_MORE_GATEWAYS")); err != nil {
+		return c, err
 	}
 	c.DataDir = first(getenv("DATA_DIR"), "./data")
 	c.WebhookKey = getenv("WEBHOOK_KEY")
@@ -267,4 +271,17 @@ func RandomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// moreGateways reads SANDBOX_MORE_GATEWAYS: 0 to 4000 (Thing+'s cap on a
+// listing), empty = 0.
+func moreGateways(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 4000 {
+		return 0, &Error{"SANDBOX_MORE_GATEWAYS", fmt.Sprintf("%q is not a number from 0 to 4000", v)}
+	}
+	return n, nil
 }

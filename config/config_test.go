@@ -67,6 +67,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"WEBHOOK_KEY": "short"}, "WEBHOOK_KEY"},
 		{map[string]string{"SANDBOX_SIMULATOR": "fast"}, "SANDBOX_SIMULATOR"},
 		{map[string]string{"SANDBOX_SIMULATOR": "1ms"}, "SANDBOX_SIMULATOR"},
+		{map[string]string{"SANDBOX_MORE_GATEWAYS": "many"}, "SANDBOX_MORE_GATEWAYS"},
+		{map[string]string{"SANDBOX_MORE_GATEWAYS": "4001"}, "SANDBOX_MORE_GATEWAYS"},
+		{map[string]string{"SANDBOX_MORE_GATEWAYS": "-1"}, "SANDBOX_MORE_GATEWAYS"},
 		{map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
 		{map[string]string{"METRICS_ADDR": "9090"}, "METRICS_ADDR"},
 		{map[string]string{"METRICS_ADDR": "a:1,b:2"}, "METRICS_ADDR"},
@@ -85,6 +88,15 @@ func TestSimulatorPace(t *testing.T) {
 		c, err := Load(env(map[string]string{"SANDBOX_SIMULATOR": v}))
 		if err != nil || c.SimulatorPace.String() != want {
 			t.Errorf("%q: %v %v", v, c.SimulatorPace, err)
+		}
+	}
+}
+
+func TestMoreGateways(t *testing.T) {
+	for v, want := range map[string]int{"": 0, "0": 0, "57": 57, "4000": 4000} {
+		c, err := Load(env(map[string]string{"SANDBOX_MORE_GATEWAYS": v}))
+		if err != nil || c.MoreGateways != want {
+			t.Errorf("%q: %d, %v; want %d", v, c.MoreGateways, err, want)
 		}
 	}
 }

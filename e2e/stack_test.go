@@ -41,6 +41,9 @@ type stackOptions struct {
 	// points the app at it, so the app can be restarted without the sandbox
 	// (which signs tokens with a per-process secret).
 	separateSandbox bool
+	// moreGateways gives the demo account this many extra gateways
+	// (SANDBOX_MORE_GATEWAYS), for the gateway list's pages.
+	moreGateways int
 }
 
 // startStack starts memcached, the sandbox and the app, and stops them when
@@ -63,6 +66,9 @@ func startStack(t *testing.T, o stackOptions) *stack {
 		"DATA_DIR=" + s.DataDir,
 		"MEMCACHED_SERVERS=" + mc.Addr,
 		"SESSION_SECRET=" + sessionSecret,
+	}
+	if o.moreGateways > 0 {
+		env = append(env, "SANDBOX_MORE_GATEWAYS="+strconv.Itoa(o.moreGateways))
 	}
 	if o.separateSandbox {
 		env = append(env, "THINGPLUS_CLIENT_ID=e2e-webapp", "THINGPLUS_CLIENT_SECRET=e2e-client-secret-0123456789abcdef")

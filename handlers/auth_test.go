@@ -19,6 +19,8 @@ import (
 	"github.com/thingplus/thingplus-webapp/apptest"
 	"github.com/thingplus/thingplus-webapp/assets"
 	"github.com/thingplus/thingplus-webapp/handlers"
+	"github.com/thingplus/thingplus-webapp/handlers/gateways"
+	"github.com/thingplus/thingplus-webapp/handlers/overview"
 	"github.com/thingplus/thingplus-webapp/handlers/session"
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/thingplus"
@@ -43,8 +45,10 @@ type env struct {
 }
 
 type envOpts struct {
-	tokenURL string // override the token endpoint (fault tests)
-	memory   bool   // in-process sessions instead of memcached
+	tokenURL string   // override the token endpoint (fault tests)
+	memory   bool     // in-process sessions instead of memcached
+	busy     []string // Thing+ answers GETs of these paths 429 + Retry-After: 30
+	overview bool     // the signed-in home shows the overview (gateways, rules, firings)
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -60,7 +64,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		App: sandbox.AppClient{ID: testClientID, Secret: testClientSecret, Name: "Test webapp",
 			RedirectURIs: []string{appURL + "/auth/callback"}, Scopes: []string{"user-profile-read", "gateway-read"}}})
 	t.Cleanup(e.sandbox.Close)
-	e.sb.Config.Handler = e.sandbox.Handler()
+	e.sb.Config.Handler = busyGate(o.busy, e.sandbox.Handler())
 	e.sb.Start()
 	t.Cleanup(e.sb.Close)
 
@@ -77,12 +81,16 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if o.tokenURL != "" {
 		endpoint.TokenURL = o.tokenURL
 	}
+	var ov handlers.Overview
+	if o.overview {
+		ov = &overview.Loader{Gateways: gateways.New(tp, gateways.Options{}), Rules: tp, Timelines: tp}
+	}
 	e.app.Config.Handler = handlers.New(handlers.Deps{
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Assets: assets.New(), Sessions: session.New(opts),
 		OAuth: &oauth2.Config{ClientID: testClientID, ClientSecret: testClientSecret, Endpoint: endpoint,
 			RedirectURL: appURL + "/auth/callback"},
 		HTTPClient: &http.Client{Timeout: 2 * time.Second}, Identity: tp, SignupURL: sbURL + "/signup",
-		Features: []handlers.Feature{probe{tp}}, Now: e.appClock.Now,
+		Features: []handlers.Feature{probe{tp}}, Now: e.appClock.Now, Overview: ov,
 	})
 	e.app.Start()
 	t.Cleanup(e.app.Close)

@@ -42,13 +42,22 @@ func AllowHEAD(h http.Handler) http.Handler {
 	})
 }
 
+// renderReserve is the part of the budget kept for answering: waits for
+// Thing+ end this much before the budget, so that rendering what arrived
+// (a few ms; tens of ms under the race detector or on a busy machine, with
+// several pages rendering at once) still fits in it. Without it every
+// page that waited for Thing+ answered after its deadline, by its render
+// time.
+const renderReserve = 50 * time.Millisecond
+
 // requestBudget gives every request one deadline: Thing+ calls made with
-// the request's context end by it, and the handler renders what arrived.
-// Live streams (skip) are exempt.
+// the request's context end by it (less renderReserve), and the handler
+// renders what arrived. Live streams (skip) are exempt.
 func requestBudget(d time.Duration, skip ...string) gin.HandlerFunc {
 	if d <= 0 {
 		d = DefaultBudget
 	}
+	d -= min(renderReserve, d/10)
 	return func(c *gin.Context) {
 		for _, p := range skip {
 			if strings.HasSuffix(c.Request.URL.Path, p) {

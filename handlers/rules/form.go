@@ -74,7 +74,7 @@ type formEnv struct {
 	zones  zones
 	now    time.Time
 	picker []GatewayChoice // nil when unavailable
-	down   bool            // the picker failed
+	down   string          // the picker failed: what the form says in its place
 }
 
 // sensor finds a sensor and its gateway in the picker.

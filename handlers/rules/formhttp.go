@@ -203,11 +203,12 @@ func (h *Handler) save(c *gin.Context, env formEnv, f views.Form) {
 			}
 			h.renderForm(c, http.StatusUnprocessableEntity, env, f, "")
 		case apperr.CodeOf(err) == apperr.Unavailable && apperr.MessageOf(err) != "":
-			// the snapshot could not be kept: nothing was changed
-			f.Upstream = &views.Upstream{Message: apperr.MessageOf(err)}
+			// the snapshot could not be kept: nothing was changed (and
+			// Thing+ refused nothing)
+			f.Upstream = &views.Upstream{Message: apperr.MessageOf(err), Unavailable: true}
 			h.renderForm(c, http.StatusServiceUnavailable, env, f, "")
 		case thingplus.IsKind(err, thingplus.KindUnavailable):
-			f.Upstream = &views.Upstream{Message: web.InPlace(c, err, "err.unavailable")}
+			f.Upstream = &views.Upstream{Message: web.InPlace(c, err, "err.unavailable"), Unavailable: true}
 			h.renderForm(c, http.StatusServiceUnavailable, env, f, "")
 		default:
 			web.Fail(c, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/thingplus/sandbox"
+	"github.com/thingplus/thingplus-webapp/views/text"
 )
 
 // webhookKey must never appear in a page.
@@ -36,7 +37,8 @@ type harness struct {
 	store   *flaky
 	hook    *httptest.Server
 	pushes  atomic.Int64
-	failing atomic.Bool // the webhook answers 500
+	failing atomic.Bool                              // the webhook answers 500
+	busy    atomic.Pointer[func(*http.Request) bool] // Thing+ answers these 429
 	push    func(sensorID, dir string) string
 }
 
@@ -92,7 +94,7 @@ func newHarness(t *testing.T) *harness {
 	hs.sb = sandbox.New(sandbox.Options{SimulatorPace: -1, PushURL: hs.push,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	t.Cleanup(hs.sb.Close)
-	api := httptest.NewServer(hs.sb.Handler())
+	api := httptest.NewServer(hs.gate(hs.sb.Handler()))
 	t.Cleanup(api.Close)
 	var err error
 	if hs.c, err = thingplus.New(api.URL + "/v2"); err != nil {
@@ -104,12 +106,16 @@ func newHarness(t *testing.T) *harness {
 	hs.store = &flaky{Client: hs.c}
 	hs.h = New(hs.store, hs.store, GatewayPicker(hs.c), hs.push)
 	hs.engine = gin.New()
+	hs.engine.ContextWithFallback = true // as the app's routes: the language rides on the request's context
 	cop := http.NewCrossOriginProtection()
 	user := thingplus.User{ID: "1", LoginID: "demo", Nickname: "Demo", Timezone: "+9.00"}
 	hs.engine.Use(func(c *gin.Context) {
 		if err := cop.Check(c.Request); err != nil {
 			c.AbortWithStatus(http.StatusForbidden)
 			return
+		}
+		if l, ok := text.ParseLang(c.GetHeader("X-Test-Lang")); ok { // as the language middleware would
+			c.Request = c.Request.WithContext(text.WithLang(c.Request.Context(), l))
 		}
 		web.SetSignedIn(c, user, hs.token)
 		c.Next()

@@ -37,32 +37,36 @@ const (
 const pickerTTL = time.Minute
 
 // picker returns the user's gateways and sensors, cached briefly. down
-// reports that the list could not be loaded (nil choices then).
-func (h *Handler) picker(c *gin.Context) (choices []GatewayChoice, down bool) {
+// is why the list could not be loaded (nil choices then).
+func (h *Handler) picker(c *gin.Context) (choices []GatewayChoice, down error) {
 	if h.sensors == nil {
-		return nil, false
+		return nil, nil
 	}
 	key := "picker:" + userKey(c)
 	snap, ok := h.lastGood.get(key)
 	if ok && h.now().Sub(snap.at) < pickerTTL {
-		return snap.data.([]GatewayChoice), false
+		return snap.data.([]GatewayChoice), nil
 	}
 	list, err := h.sensors.SensorChoices(c.Request.Context(), web.TokenOf(c))
 	if err != nil {
 		if ok {
-			return snap.data.([]GatewayChoice), false
+			return snap.data.([]GatewayChoice), nil
 		}
-		return nil, true
+		return nil, err
 	}
 	if list == nil {
 		list = []GatewayChoice{}
 	}
 	h.lastGood.put(key, h.now(), list)
-	return list, false
+	return list, nil
 }
 
 func (h *Handler) env(c *gin.Context) formEnv {
-	choices, down := h.picker(c)
+	choices, err := h.picker(c)
+	down := ""
+	if err != nil {
+		down = web.InPlace(c, err, "rules.picker.down") // Thing+ busy says for how long
+	}
 	push := h.push
 	if h.userPush != nil && push.build != nil {
 		ctx, user := c.Request.Context(), userKey(c)

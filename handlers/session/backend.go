@@ -6,6 +6,9 @@ import (
 	"hash/crc32"
 	"io"
 	"net"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -29,10 +32,11 @@ const (
 // Each server has its own connection pool. After a restart every pooled
 // connection is dead: the first operation that meets one (EOF, reset,
 // broken pipe) drops the whole pool and retries once on a fresh
-// connection, so a restart costs no failed requests. A timeout is retried
-// only when it is not the second in a row (see mcServer.do): a hung server
-// costs one timeout per request.
+// connection, so a restart costs no failed requests. A timeout is never
+// retried and opens the server's circuit until it answers a ping again
+// (see mcServer.do): a hung server costs a request at most one timeout.
 type memcacheBackend struct {
+	last    atomic.Int64 // the newest stamp given, so stamps never repeat or go back
 	servers []*mcServer
 	onError func(op string) // told each failed operation of one server (metrics); nil: none
 }
@@ -45,10 +49,53 @@ func (b *memcacheBackend) observe(op string, err error) {
 	}
 }
 
+// stamped is a stored value with the time it was written: "tp1", 16 hex
+// digits of Unix nanoseconds, "s" (a session) or "d" (signed out), then
+// the session. A value without the prefix (written before stamps) is the
+// oldest of all.
+type stamped struct {
+	at      int64
+	deleted bool
+	val     string
+}
+
+const stampMagic = "tp1"
+
+// stamp encodes val with a stamp newer than any this process gave before.
+// Instances stamp with their own clocks: a session is changed at human
+// pace, far slower than the clock skew between servers.
+func (b *memcacheBackend) stamp(deleted bool, val string) string {
+	now := time.Now().UnixNano()
+	for {
+		last := b.last.Load()
+		at := max(now, last+1)
+		if b.last.CompareAndSwap(last, at) {
+			kind := "s"
+			if deleted {
+				kind = "d"
+			}
+			return fmt.Sprintf("%s%016x%s%s", stampMagic, at, kind, val)
+		}
+	}
+}
+
+func unstamp(raw string) stamped {
+	const head = len(stampMagic) + 16 + 1
+	if len(raw) < head || !strings.HasPrefix(raw, stampMagic) {
+		return stamped{val: raw}
+	}
+	at, err := strconv.ParseInt(raw[len(stampMagic):len(stampMagic)+16], 16, 64)
+	kind := raw[head-1]
+	if err != nil || (kind != 's' && kind != 'd') {
+		return stamped{val: raw}
+	}
+	return stamped{at: at, deleted: kind == 'd', val: raw[head:]}
+}
+
 func newMemcacheBackend(addrs []string, onError func(op string)) *memcacheBackend {
 	b := &memcacheBackend{onError: onError}
 	for _, a := range addrs {
-		s := &mcServer{addr: a}
+		s := &mcServer{addr: a, tripped: make(chan struct{})}
 		s.mc = s.newClient()
 		b.servers = append(b.servers, s)
 	}
@@ -65,16 +112,20 @@ func (b *memcacheBackend) replicas(key string) []*mcServer {
 	return []*mcServer{b.servers[i], b.servers[(i+1)%n]}
 }
 
-// Get asks both servers of key at once and answers with the first copy
-// found, so a hung or dead server costs nothing while the other answers.
-// A server that answered "no such item" while the other had it lost it (it
-// restarted): the copy is written back to it in the background, so a
-// later restart of the other signs no one out either.
+// Get asks both servers of key at once and answers with the newest copy
+// (values carry the time they were written, see stamped), so a server that
+// missed a change or a sign-out while it hung cannot bring back an older
+// session. A hung server costs at most the one timeout that opens its
+// circuit; after that it fails at once and the other answers alone.
+// A server holding an older copy or none while the other had one is
+// repaired in the background, so a later restart of the other signs no
+// one out either. A sign-out is a tombstone, read as "no such session".
 func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64, err error) {
 	rs := b.replicas(key)
 	type answer struct {
 		s   *mcServer
 		it  *memcache.Item
+		v   stamped
 		err error
 	}
 	ch := make(chan answer, len(rs))
@@ -83,33 +134,70 @@ func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64,
 			var it *memcache.Item
 			err := s.do(func(mc *memcache.Client) (e error) { it, e = mc.Get(key); return })
 			b.observe("get", err)
-			ch <- answer{s, it, err}
+			a := answer{s: s, it: it, err: err}
+			if err == nil {
+				a.v = unstamp(string(it.Value))
+			}
+			ch <- a
 		}()
 	}
-	var missed []*mcServer
-	var errs []error
-	for n := range len(rs) {
-		a := <-ch
+	answers := make([]answer, 0, len(rs))
+	pending := slices.Clone(rs)
+	var newest *answer
+	missed, errs := false, []error(nil)
+	for len(pending) > 0 {
+		// With a copy in hand, a replica still out is waited for only until
+		// its circuit opens: a server that hangs costs the read nothing
+		// once it is known to hang. A tombstone needs no second opinion
+		// (a signed-out session id is never used again).
+		var hung <-chan struct{}
+		if newest != nil {
+			if newest.v.deleted {
+				break
+			}
+			hung = pending[0].trippedCh()
+		}
+		var a answer
+		select {
+		case a = <-ch:
+		case <-hung:
+			pending = nil
+			continue
+		}
+		pending = slices.DeleteFunc(pending, func(s *mcServer) bool { return s == a.s })
+		answers = append(answers, a)
 		switch {
 		case a.err == nil:
-			go func() { // repair whoever misses it, once all have answered
-				for range len(rs) - n - 1 {
-					if o := <-ch; errors.Is(o.err, memcache.ErrCacheMiss) {
-						missed = append(missed, o.s)
-					}
-				}
-				for _, m := range missed {
-					m.repair(a.it)
-				}
-			}()
-			return string(a.it.Value), a.it.Flags, 0, nil
+			if newest == nil || a.v.at > newest.v.at {
+				newest = &answers[len(answers)-1]
+			}
 		case errors.Is(a.err, memcache.ErrCacheMiss):
-			missed = append(missed, a.s)
+			missed = true
 		default:
 			errs = append(errs, fmt.Errorf("%s: %w", a.s.addr, a.err))
 		}
 	}
-	if len(missed) > 0 {
+	if newest != nil {
+		// Repair every replica that answered (or answers later: the ones
+		// not waited for) with no copy or an older one.
+		best := *newest
+		late := len(rs) - len(answers)
+		go func() {
+			for range late {
+				answers = append(answers, <-ch)
+			}
+			for _, a := range answers {
+				if a.s != best.s && (errors.Is(a.err, memcache.ErrCacheMiss) || (a.err == nil && a.v.at < best.v.at)) {
+					a.s.repair(best.it, a.err == nil)
+				}
+			}
+		}()
+		if best.v.deleted {
+			return "", 0, 0, memcache.ErrCacheMiss
+		}
+		return best.v.val, best.it.Flags, 0, nil
+	}
+	if missed {
 		// A server that answered "no such session" is believed over one that
 		// could not answer: the visitor is simply signed out.
 		return "", 0, 0, memcache.ErrCacheMiss
@@ -120,18 +208,25 @@ func (b *memcacheBackend) Get(key string) (val string, flags uint32, cas uint64,
 // Set writes key to both of its servers at once; it fails only when
 // neither took it.
 func (b *memcacheBackend) Set(key, val string, flags, exp uint32, ocas uint64) (uint64, error) {
-	it := &memcache.Item{Key: key, Value: []byte(val), Flags: flags, Expiration: int32(exp)}
+	it := &memcache.Item{Key: key, Value: []byte(b.stamp(false, val)), Flags: flags, Expiration: int32(exp)}
 	return ocas, b.each("set", key, func(mc *memcache.Client) error { return mc.Set(it) })
 }
 
-// Delete removes key from both servers (a miss is fine).
+// Delete signs a session out on both servers. With two servers it writes a
+// tombstone rather than deleting: a server that hung through the sign-out
+// still holds the session, and only a newer tombstone on the other keeps
+// that copy from coming back when it wakes.
 func (b *memcacheBackend) Delete(key string) error {
-	return b.each("delete", key, func(mc *memcache.Client) error {
-		if err := mc.Delete(key); err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
-			return err
-		}
-		return nil
-	})
+	if len(b.servers) == 1 {
+		return b.each("delete", key, func(mc *memcache.Client) error {
+			if err := mc.Delete(key); err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
+				return err
+			}
+			return nil
+		})
+	}
+	it := &memcache.Item{Key: key, Value: []byte(b.stamp(true, "")), Expiration: MaxAge}
+	return b.each("delete", key, func(mc *memcache.Client) error { return mc.Set(it) })
 }
 
 // each runs f on every server of key in parallel; nil when one succeeded.
@@ -167,19 +262,36 @@ func (b *memcacheBackend) Ping() error {
 	return nil
 }
 
-// mcServer is one memcached with its own connection pool.
+// mcServer is one memcached with its own connection pool and a circuit
+// breaker for hangs.
 type mcServer struct {
 	addr string
 	mu   sync.Mutex
 	mc   *memcache.Client
-	// lastTimeout is when an operation last timed out (unix ns), 0 after a
-	// success: a second timeout within stallWindow means the server hangs.
-	lastTimeout atomic.Int64
+	// hung is the open circuit: an operation timed out and the server has
+	// not answered since. Operations fail at once while it is set, so a
+	// stalled memcached costs each request at most the one timeout that
+	// was already running when it stalled, and a replica's reads nothing.
+	hung atomic.Bool
+	// tripped is closed when the circuit opens (and replaced when it
+	// closes), so reads waiting on this server stop waiting at once.
+	tripMu  sync.Mutex
+	tripped chan struct{}
 }
 
-// stallWindow: a timeout within this long of the previous one (with no
-// success between) is taken as a hung server, not a busy host.
-const stallWindow = 2 * time.Second
+func (s *mcServer) trippedCh() <-chan struct{} {
+	s.tripMu.Lock()
+	defer s.tripMu.Unlock()
+	return s.tripped
+}
+
+// probeGap is the pause between two pings of a hung server: with the
+// ping's own timeout, a server that answers again is used again within
+// about mcTimeout+probeGap.
+const probeGap = 20 * time.Millisecond
+
+// errHung is the answer while a server's circuit is open.
+var errHung = errors.New("not answering (timed out, retrying in the background)")
 
 func (s *mcServer) newClient() *memcache.Client {
 	mc := memcache.New(s.addr)
@@ -194,46 +306,74 @@ func (s *mcServer) client() *memcache.Client {
 	return s.mc
 }
 
-// do runs f; on a dead connection it drops the pool and tries once more.
-// A timeout is tried once more only when the server has not just timed out
-// already: a busy host (the client or memcached not scheduled in time)
-// misses a deadline now and then and the retry succeeds, while a hung
-// server costs the first request two timeouts and every later one (also
-// concurrent ones) a single timeout until it answers again.
+// do runs f unless the server hangs. A timeout is never retried: it opens
+// the circuit (see trip), and the request answers with it. A dead pooled
+// connection (the server restarted) drops the pool, and f is tried once
+// more on a fresh connection.
 func (s *mcServer) do(f func(*memcache.Client) error) error {
+	if s.hung.Load() {
+		return errHung
+	}
 	mc := s.client()
 	err := f(mc)
+	if connLost(err) {
+		s.mu.Lock()
+		if s.mc == mc { // not replaced by a concurrent caller already
+			s.mc = s.newClient()
+			go mc.Close() // its idle connections are dead anyway
+		}
+		fresh := s.mc
+		s.mu.Unlock()
+		err = f(fresh)
+	}
 	if isTimeout(err) {
-		now := time.Now().UnixNano()
-		if prev := s.lastTimeout.Swap(now); prev != 0 && now-prev < int64(stallWindow) {
-			return err
-		}
-		err = f(s.client())
+		s.trip()
 	}
-	if err == nil || errors.Is(err, memcache.ErrCacheMiss) {
-		if s.lastTimeout.Load() != 0 {
-			s.lastTimeout.Store(0)
-		}
-	}
-	if !connLost(err) {
-		return err
-	}
-	s.mu.Lock()
-	if s.mc == mc { // not replaced by a concurrent caller already
-		s.mc = s.newClient()
-		go mc.Close() // its idle connections are dead anyway
-	}
-	fresh := s.mc
-	s.mu.Unlock()
-	return f(fresh)
+	return err
 }
 
-// repair copies a session back to a server that had lost it (Add: never
-// over a newer copy written meanwhile).
-func (s *mcServer) repair(it *memcache.Item) {
+// trip opens the circuit and starts the one prober that closes it again.
+// A busy host that merely missed one deadline answers the first ping, so
+// its circuit is open for a few milliseconds only.
+func (s *mcServer) trip() {
+	if s.hung.CompareAndSwap(false, true) {
+		s.tripMu.Lock()
+		close(s.tripped)
+		s.tripMu.Unlock()
+		go s.probe()
+	}
+}
+
+// probe pings the server until it answers without timing out. Any answer
+// closes the circuit, also a refused connection: the circuit is only for
+// hangs, and a server that refuses fails fast by itself.
+func (s *mcServer) probe() {
+	for {
+		err := s.client().Ping()
+		if !isTimeout(err) {
+			s.tripMu.Lock()
+			s.tripped = make(chan struct{})
+			s.tripMu.Unlock()
+			s.hung.Store(false)
+			return
+		}
+		time.Sleep(probeGap)
+	}
+}
+
+// repair copies the newest copy of a session to a server that had lost it
+// (Add: never over a copy written meanwhile) or held an older one (Set: a
+// copy written meanwhile is also on the other server, where reads find it
+// as the newest).
+func (s *mcServer) repair(it *memcache.Item, older bool) {
 	cp := *it
 	cp.Expiration = MaxAge
-	_ = s.do(func(mc *memcache.Client) error { return mc.Add(&cp) })
+	_ = s.do(func(mc *memcache.Client) error {
+		if older {
+			return mc.Set(&cp)
+		}
+		return mc.Add(&cp)
+	})
 }
 
 func isTimeout(err error) bool {

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -182,76 +184,204 @@ func TestIdleRestartThenSequential(t *testing.T) {
 	}
 }
 
-// A memcached that stalls (SIGSTOP 3 s) under 8 concurrent visitors: the
-// first request to meet it pays two timeouts (a busy host's timeout is
-// retried once), every later one a single timeout before its 503 — p50
-// ≤ 130 ms; p99 ≤ 150 ms on a quiet machine (this test allows 210 ms, as
-// the shared test machine delays single requests by tens of ms) — and
-// nobody is signed out.
-func TestStalledMemcachedCostsOneTimeout(t *testing.T) {
-	mc := apptest.StartMemcached(t)
-	srv := httptest.NewServer(engine(session.New(session.Options{Servers: []string{mc.Addr}, Secret: []byte("0123456789abcdef0123456789abcdef")})))
-	defer srv.Close()
-	users := newUsers(t, srv.URL, 8)
-	mc.Pause()
-	end := time.Now().Add(3 * time.Second)
-	tl := tally{servers: []string{mc.Addr}}
-	var mu sync.Mutex
-	var took []time.Duration
-	var wg sync.WaitGroup
-	for _, u := range users {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(end) {
-				start := time.Now()
-				code, body := u.get(srv.URL + "/get")
-				d := time.Since(start)
-				mu.Lock()
-				took = append(took, d)
-				mu.Unlock()
-				tl.add(u, code, body)
-			}
-		}()
-	}
-	wg.Wait()
-	mc.Resume()
-	slices.Sort(took)
-	p99 := took[len(took)*99/100]
-	t.Logf("stalled 3 s: %d requests, p50 %v, p99 %v, max %v; %s", len(took), took[len(took)/2], p99, took[len(took)-1], &tl)
-	// p50 shows the one timeout (100 ms) a request pays; two would put it
-	// past 200 ms. The p99 bound leaves room for a busy 2-core machine
-	// running other test packages beside this one (the 150 ms was
-	// seen only on a quieter machine).
-	if p50 := took[len(took)/2]; p50 > 130*time.Millisecond || p99 > 300*time.Millisecond || tl.signedOut.Load() != 0 || tl.other.Load() != 0 {
-		t.Fatalf("p50 %v, p99 %v; %s", p50, p99, &tl)
-	}
-	time.Sleep(50 * time.Millisecond)
-	for _, u := range users {
-		if code, body := u.get(srv.URL + "/get"); code != 200 || body != u.want {
-			t.Fatalf("after the stall: %d %q", code, body)
-		}
+// timed serves h and records how long each request took by the server's
+// own clock, from the handler's start to its return with the answer
+// written: the app's latency, without the test clients' scheduling on a
+// busy machine (32 client goroutines, the HTTP client and the server share
+// two cores with other packages' tests).
+type timed struct {
+	h    http.Handler
+	mu   sync.Mutex
+	took []time.Duration
+	on   atomic.Bool
+}
+
+func (t *timed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	t.h.ServeHTTP(w, r)
+	if t.on.Load() {
+		d := time.Since(start)
+		t.mu.Lock()
+		t.took = append(t.took, d)
+		t.mu.Unlock()
 	}
 }
 
-// With two servers, a hung one costs nothing: the other answers.
+// sorted returns the recorded durations, shortest first.
+func (t *timed) sorted() []time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := slices.Clone(t.took)
+	slices.Sort(s)
+	return s
+}
+
+// hammer runs 32 concurrent visitors until end; what they saw goes to tl.
+func hammer(users []*user, url string, end time.Time, tl *tally) {
+	var wg sync.WaitGroup
+	for w := range 32 {
+		wg.Go(func() {
+			for i := w; time.Now().Before(end); i += 32 {
+				u := users[i%len(users)]
+				code, body := u.get(url)
+				tl.add(u, code, body)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// A memcached that stalls (SIGSTOP 3 s) under 32 concurrent visitors
+// costs each request at most one 100 ms timeout before its 503: the
+// requests in flight when it stalls pay that timeout, which opens the
+// server's circuit, and every later one fails at once until a background
+// ping gets an answer. The bound, p99 ≤ 150 ms, is asserted on the
+// server's own clock (see timed) over thousands of requests, so it holds
+// on a busy machine by design rather than by slack; nobody is signed out,
+// and everyone is served again soon after the server wakes.
+func TestStalledMemcachedCostsOneTimeout(t *testing.T) {
+	mc := apptest.StartMemcached(t)
+	app := &timed{h: engine(session.New(session.Options{Servers: []string{mc.Addr}, Secret: []byte("0123456789abcdef0123456789abcdef")}))}
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	users := newUsers(t, srv.URL, 64)
+	// Warm the pool so that the stall meets pooled connections too.
+	hammer(users, srv.URL+"/get", time.Now().Add(200*time.Millisecond), &tally{servers: []string{mc.Addr}})
+	mc.Pause()
+	app.on.Store(true)
+	tl := tally{servers: []string{mc.Addr}}
+	hammer(users, srv.URL+"/get", time.Now().Add(3*time.Second), &tl)
+	app.on.Store(false)
+	mc.Resume()
+	took := app.sorted()
+	n := len(took)
+	p50, p99, slow := took[n/2], took[n*99/100], n-sort.Search(n, func(i int) bool { return took[i] > 50*time.Millisecond })
+	t.Logf("stalled 3 s, 32 visitors: %d requests, p50 %v, p99 %v, max %v, %d over 50 ms; %s", n, p50, p99, took[n-1], slow, &tl)
+	// Enough requests (ten times the 32 that met the stall while in
+	// flight) that p99 is about the stall, not about those few.
+	if n < 10*32 || (!raceEnabled && p99 > 150*time.Millisecond) || tl.signedOut.Load() != 0 || tl.other.Load() != 0 || tl.ok.Load() != 0 {
+		t.Fatalf("%d requests, p50 %v, p99 %v; %s", n, p50, p99, &tl)
+	}
+	// Back within a second of waking (one ping: at most ~120 ms on a quiet machine).
+	woke := time.Now()
+	for _, u := range users {
+		for {
+			code, body := u.get(srv.URL + "/get")
+			if code == 200 && body == u.want {
+				break
+			}
+			if code != 503 || time.Since(woke) > time.Second {
+				t.Fatalf("after the stall: %d %q", code, body)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	t.Logf("every visitor served again %v after the server woke", time.Since(woke).Round(time.Millisecond))
+}
+
+// With two servers, a hung one costs reads nothing (both are asked at
+// once and the other answers), and writes only until its circuit opens:
+// under 32 concurrent visitors nine in ten requests take well under one
+// timeout (if reads waited for the hung server, all would take one), and
+// every session written during the stall reads back. On a machine so busy
+// that the live server misses its own 100 ms deadline now and then, those
+// requests pay that one timeout (p99 ≤ 150 ms, the single-server bound)
+// and a few may get a 503 naming both servers (≤ 1 %, as in
+// TestKillOneOfTwoUnderLoad); nobody is signed out.
 func TestStalledOneOfTwo(t *testing.T) {
-	a, _, base := twoServers(t)
-	users := newUsers(t, base, 16)
+	a, b := apptest.StartMemcached(t), apptest.StartMemcached(t)
+	app := &timed{h: engine(session.New(session.Options{
+		Servers: []string{a.Addr, b.Addr}, Secret: []byte("0123456789abcdef0123456789abcdef")}))}
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	users := newUsers(t, srv.URL, 64)
 	a.Pause()
 	defer a.Resume()
-	var took []time.Duration
-	var tl tally
-	for i := 0; i < 100; i++ {
-		u := users[i%len(users)]
-		start := time.Now()
-		code, body := u.get(base + "/get")
-		took = append(took, time.Since(start))
-		tl.add(u, code, body)
+	app.on.Store(true)
+	tl := tally{servers: []string{a.Addr, b.Addr}}
+	hammer(users, srv.URL+"/get", time.Now().Add(time.Second), &tl)
+	for i, u := range users { // writes go to both servers
+		u.want = fmt.Sprintf("user-%d-again", i)
+		if code, _ := u.get(srv.URL + "/set?v=" + u.want); code != 200 {
+			t.Fatalf("set during the stall: %d", code)
+		}
 	}
-	slices.Sort(took)
-	t.Logf("one of two stalled: p99 %v; %s", took[98], &tl)
-	if tl.ok.Load() != 100 || took[98] > 50*time.Millisecond {
-		t.Fatalf("p99 %v; %s", took[98], &tl)
+	hammer(users, srv.URL+"/get", time.Now().Add(500*time.Millisecond), &tl)
+	app.on.Store(false)
+	took := app.sorted()
+	n := len(took)
+	p90, p99 := took[n*9/10], took[n*99/100]
+	t.Logf("one of two stalled, 32 visitors: %d requests, p50 %v, p90 %v, p99 %v, max %v; %s", n, took[n/2], p90, p99, took[n-1], &tl)
+	if tl.signedOut.Load() != 0 || tl.other.Load() != 0 || tl.unavailable.Load()*100 > tl.ok.Load() ||
+		(!raceEnabled && (p90 > 50*time.Millisecond || p99 > 150*time.Millisecond)) {
+		t.Fatalf("p90 %v, p99 %v; %s", p90, p99, &tl)
+	}
+}
+
+// A server that hangs through a sign-out or a change must not bring the
+// older session back when it wakes: reads take the newest copy (values
+// carry their write time, a sign-out is a tombstone) and repair the server
+// that held the older one, so it is still right after the other dies.
+func TestWokenServerKeepsNoOldSession(t *testing.T) {
+	a, b, base := twoServers(t)
+	users := newUsers(t, base, 4)
+	u, _ := url.Parse(base)
+	oldCookies := make([][]*http.Cookie, len(users))
+	for i, us := range users {
+		oldCookies[i] = us.c.Jar.Cookies(u)
+	}
+	b.Pause()
+	for i, us := range users {
+		path := "/destroy"
+		if i >= 2 {
+			us.want = fmt.Sprintf("changed-%d", i)
+			path = "/set?v=" + us.want
+		}
+		if code, body := retry503(func() (int, string) { return us.get(base + path) }); code != 200 {
+			t.Fatalf("user %d %s while one server hangs: %d %q", i, path, code, body)
+		}
+	}
+	b.Resume()
+	time.Sleep(400 * time.Millisecond) // the prober closes the circuit within ~120 ms
+	// Signed-out users replay their old cookie; changed users read on.
+	read := func(i int) (int, string) {
+		if i < 2 {
+			jar, _ := cookiejar.New(nil)
+			jar.SetCookies(u, oldCookies[i])
+			return (&user{c: &http.Client{Jar: jar, Timeout: 5 * time.Second}}).get(base + "/get")
+		}
+		return users[i].get(base + "/get")
+	}
+	check := func(when string) {
+		t.Helper()
+		for i := range users {
+			want := ""
+			if i >= 2 {
+				want = users[i].want
+			}
+			for range 10 { // both servers answer each read: any order must give the newest
+				if code, body := retry503(func() (int, string) { return read(i) }); code != 200 || body != want {
+					t.Fatalf("%s: user %d read %d %q, want %q", when, i, code, body, want)
+				}
+			}
+		}
+	}
+	check("after the hung server woke")
+	time.Sleep(200 * time.Millisecond) // background repairs
+	a.Kill()
+	check("with only the repaired server left")
+}
+
+// retry503 repeats f while it answers 503 (a server so starved on a busy
+// machine that it missed its 100 ms deadline: unavailable, never wrong),
+// for at most two seconds.
+func retry503(f func() (int, string)) (int, string) {
+	end := time.Now().Add(2 * time.Second)
+	for {
+		code, body := f()
+		if code != 503 || time.Now().After(end) {
+			return code, body
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -174,3 +174,34 @@ func TestDoorRulesThingplusDown(t *testing.T) {
 		t.Fatalf("down: %d %q %v", resp.StatusCode, sum, st)
 	}
 }
+
+// TestDoorRulesThingplusBusy: Thing+ answers the rules with 429 and
+// Retry-After: 30; the car's panel answers in place (200) that Thing+ is
+// busy and for how long, in English and Korean, with its retry button.
+func TestDoorRulesThingplusBusy(t *testing.T) {
+	s := newSandboxEnv(t)
+	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(http.StatusTooManyRequests)
+		w.Write([]byte(`{"statusCode":429,"message":"Too Many Requests"}`))
+	}))
+	defer busy.Close()
+	client, err := thingplus.New(busy.URL + "/v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.h.rules = Thingplus{API: client}
+	for lang, want := range map[string]string{
+		"en": "Thing+ is busy — try again in 30 s.",
+		"ko": "Thing+가 바쁩니다. 30초 후에 다시 시도해 주십시오.",
+	} {
+		resp, body := s.do(req{method: "GET", path: vt.RulesURL(2000), as: "1", htmx: true, header: map[string]string{"X-Test-Lang": lang}})
+		st, sum := doorStates(t, body)
+		if resp.StatusCode != 200 || sum != "unavailable" || len(st) != 0 || !strings.Contains(body, `data-testid="door-rules-retry"`) {
+			t.Fatalf("%s: %d %q %v", lang, resp.StatusCode, sum, st)
+		}
+		if !strings.Contains(body, want) {
+			t.Errorf("%s: the panel does not say %q: %s", lang, want, body)
+		}
+	}
+}

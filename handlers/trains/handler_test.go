@@ -99,6 +99,7 @@ func newEnvStore(t testing.TB, mod func(*Deps, *Config), timeout time.Duration, 
 	}
 	h := New(d, cfg)
 	r := gin.New()
+	r.ContextWithFallback = true // as the app's routes: the language rides on the request's context
 	// A signed-in session is simulated by a header, as the auth layer
 	// would set the user from the session cookie.
 	loadUser := func(c *gin.Context) {

@@ -69,6 +69,10 @@ type sseClient struct {
 	mu      sync.Mutex
 	pending map[string]liveEvent // the newest event per car and strip
 	closed  bool
+	// taken and out are take's scratch space, reused so that a stream
+	// allocates nothing per write (only the stream's goroutine calls take).
+	taken []liveEvent
+	out   []byte
 }
 
 // offer records newer states for the stream.
@@ -99,24 +103,30 @@ func (c *sseClient) close() {
 
 // take empties the pending events, returning those newer than after,
 // oldest first (so the last event id is the newest version). closed
-// reports that the stream must end.
+// reports that the stream must end. The bytes are valid until the next
+// take: the stream writes them before it takes again.
 func (c *sseClient) take(after uint64) (out []byte, seq uint64, closed bool) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	seq = after
-	evs := make([]liveEvent, 0, len(c.pending))
-	for k, ev := range c.pending {
+	evs := c.taken[:0]
+	for _, ev := range c.pending {
 		if ev.seq > after {
 			evs = append(evs, ev)
 		}
-		delete(c.pending, k)
 	}
+	clear(c.pending)
+	closed = c.closed
+	c.mu.Unlock()
+	// Sorting and copying happen outside the lock, so the broadcaster's
+	// offer does not wait for them.
 	slices.SortFunc(evs, func(a, b liveEvent) int { return cmp.Compare(a.seq, b.seq) })
-	for _, ev := range evs {
+	seq, out = after, c.out[:0]
+	for i, ev := range evs {
 		out = append(out, ev.data...)
 		seq = max(seq, ev.seq)
+		evs[i] = liveEvent{} // do not keep the rendered bytes alive
 	}
-	return out, seq, c.closed
+	c.taken, c.out = evs[:0], out
+	return out, seq, closed
 }
 
 // drop forgets what is pending (a resync sends a snapshot instead).

@@ -52,6 +52,9 @@ func MessageOf(ctx context.Context, err error) string {
 			return m
 		}
 	}
+	if r := Reason(ctx, err); r != "" {
+		return r // Thing+ busy says for how long, as in the panels
+	}
 	if key := apperr.KeyOf(err); key != "" {
 		return text.T(ctx, key)
 	}

@@ -27,11 +27,16 @@ func failWith(err error, ctx context.Context) *httptest.ResponseRecorder {
 	return w
 }
 
-// Thing+'s 429 is a 503 that says Thing+ is busy and passes Retry-After on.
+// Thing+'s 429 is a 503 that says Thing+ is busy and for how long (as the
+// panels do), and passes Retry-After on; without one, busy "in a moment".
 func TestFailBusy(t *testing.T) {
 	w := failWith(&thingplus.Error{Kind: thingplus.KindUnavailable, Status: 429, RetryAfter: 1500 * time.Millisecond}, context.Background())
-	if w.Code != 503 || w.Header().Get("Retry-After") != "2" || !strings.Contains(w.Body.String(), text.T(context.Background(), "err.busy")) {
+	if w.Code != 503 || w.Header().Get("Retry-After") != "2" || !strings.Contains(w.Body.String(), "Thing+ is busy — try again in 2 s.") {
 		t.Fatalf("%d %v %s", w.Code, w.Header(), w.Body)
+	}
+	w = failWith(&thingplus.Error{Kind: thingplus.KindUnavailable, Status: 429}, context.Background())
+	if w.Code != 503 || w.Header().Get("Retry-After") != "" || !strings.Contains(w.Body.String(), text.T(context.Background(), "err.busy")) {
+		t.Fatalf("no Retry-After: %d %v %s", w.Code, w.Header(), w.Body)
 	}
 }
 

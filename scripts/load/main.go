@@ -19,6 +19,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -344,8 +345,23 @@ func ingestWith(ctx context.Context, s *server, client *http.Client, o opts, rou
 
 var errStop = errors.New("stop")
 
+// dataCount reads the first data-count="N" of a line.
+func dataCount(line []byte) (int, bool) {
+	const attr = `data-count="`
+	i := bytes.Index(line, []byte(attr))
+	if i < 0 {
+		return 0, false
+	}
+	rest := line[i+len(attr):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(rest[:j]))
+	return n, err == nil
+}
+
 var (
-	countRe    = regexp.MustCompile(`data-count="(\d+)"`)
 	carCountRe = regexp.MustCompile(`id="car-(\d+)-live"[^>]*?data-count="(\d+)"`)
 )
 
@@ -382,36 +398,46 @@ func latency(ctx context.Context, s *server, client *http.Client, o opts, round 
 				return
 			}
 			defer resp.Body.Close()
-			sc := bufio.NewScanner(resp.Body)
-			sc.Buffer(make([]byte, 1<<20), 1<<20)
-			event, gotSnapshot := "", false
-			for sc.Scan() {
-				line := sc.Text()
+			// The reader shares the machine with the server it measures:
+			// lines are parsed in place (no string per line, no regexp for
+			// car events), so the client's own cost stays small.
+			br := bufio.NewReaderSize(resp.Body, 64<<10)
+			var event []byte
+			gotSnapshot := false
+			for {
+				line, err := br.ReadSlice('\n')
+				if err == bufio.ErrBufferFull {
+					return // no line of ours is this long
+				}
+				if err != nil {
+					break
+				}
+				line = bytes.TrimRight(line, "\r\n")
 				switch {
-				case strings.HasPrefix(line, "event: "):
-					event = line[len("event: "):]
-				case strings.HasPrefix(line, "data: ") && strings.HasPrefix(event, "car-"):
-					if m := countRe.FindStringSubmatch(line); m != nil {
-						n, _ := strconv.Atoi(m[1])
-						last[i][event[len("car-"):]] = n
-						if event == "car-2002" {
+				case bytes.HasPrefix(line, []byte("event: ")):
+					event = append(event[:0], line[len("event: "):]...)
+				case bytes.HasPrefix(line, []byte("data: ")) && bytes.HasPrefix(event, []byte("car-")):
+					if n, ok := dataCount(line); ok {
+						car := string(event[len("car-"):])
+						last[i][car] = n
+						if car == "2002" {
 							arrivals[i] = append(arrivals[i], arrival{n, time.Now()})
 						}
 					}
-				case strings.HasPrefix(line, "data: ") && event == "snapshot":
-					for _, m := range carCountRe.FindAllStringSubmatch(line, -1) {
-						n, _ := strconv.Atoi(m[2])
-						last[i][m[1]] = n
-						if m[1] == "2002" && gotSnapshot {
+				case bytes.HasPrefix(line, []byte("data: ")) && string(event) == "snapshot":
+					for _, m := range carCountRe.FindAllSubmatch(line, -1) {
+						n, _ := strconv.Atoi(string(m[2]))
+						last[i][string(m[1])] = n
+						if string(m[1]) == "2002" && gotSnapshot {
 							arrivals[i] = append(arrivals[i], arrival{n, time.Now()})
 						}
 					}
-				case line == "":
-					if event == "snapshot" && !gotSnapshot {
+				case len(line) == 0:
+					if string(event) == "snapshot" && !gotSnapshot {
 						gotSnapshot = true
 						ready.Done()
 					}
-					event = ""
+					event = event[:0]
 				}
 			}
 			if !gotSnapshot {

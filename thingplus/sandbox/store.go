@@ -50,6 +50,9 @@ func MD5Hex(plain string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// DemoUserID is the id of the seeded demo account (login demo, password demo).
+const DemoUserID = "1"
+
 func (s *Sandbox) seedUsers() {
 	now := s.nowMs()
 	s.addUserLocked(&User{LoginID: "demo", Email: "demo@example.com", Nickname: "Demo",

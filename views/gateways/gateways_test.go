@@ -292,3 +292,30 @@ func TestEveryTextKeyExists(t *testing.T) {
 		t.Errorf("only %d keys found: the pattern is broken", n)
 	}
 }
+
+// The pager's links are plain links whose URL is their whole state: the
+// panel's hx-include (open rows, for the poll) is unset on the pager, so an
+// open row's id cannot ride into the pushed URL of another page (the
+// browser proof is e2e TestGatewayPager).
+func TestPagerIncludesNothing(t *testing.T) {
+	tb := sampleTable()
+	tb.Rows[0].Open = true
+	tb.Pager = Pager{Page: 1, Pages: 2, At: "Page 1 of 2", Label: "Pages", NextURL: "/gateways?page=2",
+		Links: []PageLink{{N: 1, Label: "1", URL: "/gateways", Current: true}, {N: 2, Label: "2", URL: "/gateways?page=2"}}}
+	_, doc := render(t, GatewaysTable(tb))
+	if v, _ := byID(doc, "gw-panel").Attr("hx-include"); !strings.Contains(v, "[name=open]") {
+		t.Fatalf("the panel's poll no longer includes open rows: %q", v)
+	}
+	nav := byID(doc, "gw-pager")
+	if v, _ := nav.Attr("hx-include"); v != "unset" {
+		t.Errorf("pager hx-include = %q, want unset", v)
+	}
+	if v, _ := nav.Attr("hx-push-url"); v != "true" {
+		t.Errorf("pager hx-push-url = %q", v)
+	}
+	nav.Find("a[hx-get]").Each(func(_ int, a *goquery.Selection) {
+		if a.AttrOr("hx-get", "") != a.AttrOr("href", "") || strings.Contains(a.AttrOr("href", ""), "open=") {
+			t.Errorf("pager link href %q hx-get %q", a.AttrOr("href", ""), a.AttrOr("hx-get", ""))
+		}
+	})
+}

@@ -113,7 +113,7 @@ type Form struct {
 	Zones        []Option
 	Gateways     []Option
 	Templates    []Option // "start from template" choices (new rules only)
-	PickerDown   bool     // the sensor list could not be loaded
+	PickerDown   string   // the sensor list could not be loaded: why, in words ("" = loaded)
 	PushHint     string   // what an "app" action does, e.g. "POSTs to this app's webhook for the trigger's door"
 	TriggerLabel string   // the trigger sensor's name, for "for this door"
 	MaxItems     int      // 5: items per group
@@ -137,6 +137,9 @@ func (f Form) Invalid(field string) string {
 // Upstream is a Thing+ rejection shown in place.
 type Upstream struct {
 	Code, Message string
+	// Unavailable: Thing+ did not answer (down, busy), so the message is
+	// shown alone, not as Thing+ refusing the rule.
+	Unavailable bool
 }
 
 // Sensorish is a sensorValue trigger or condition: a sensor and a method.
