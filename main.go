@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 	_ "time/tzdata" // rule time zones resolve on machines without zoneinfo
@@ -476,14 +478,26 @@ func runTrains(ctx context.Context, args []string, getenv func(string) string, s
 	if dir == "" {
 		dir = "./data"
 	}
+	// Rule history and last visits live in the same database: they move too.
+	shared := trains.Shared{
+		Tables: slices.Concat(rulehistory.Tables, lastvisit.Tables),
+		Create: func(ctx context.Context, db *sql.DB) error {
+			if _, err := rulehistory.Open(ctx, db, nil); err != nil {
+				return err
+			}
+			_, err := lastvisit.Open(ctx, db, nil)
+			return err
+		},
+	}
 	var err error
 	switch {
 	case len(args) == 1 && args[0] == "export":
-		err = trains.Export(ctx, dir, stdout)
+		err = trains.Export(ctx, dir, stdout, shared)
 	case len(args) == 1 && args[0] == "import":
 		var n trains.Imported
-		if n, err = trains.Import(ctx, getenv("DATABASE_URL"), stdin); err == nil {
-			fmt.Fprintf(stderr, "imported: %d trains, %d cars, %d doors, %d events\n", n["trains"], n["cars"], n["doors"], n["events"])
+		if n, err = trains.Import(ctx, getenv("DATABASE_URL"), stdin, shared); err == nil {
+			fmt.Fprintf(stderr, "imported: %d trains, %d cars, %d doors, %d events, %d rule versions, %d last visits\n",
+				n["trains"], n["cars"], n["doors"], n["events"], n["rule_versions"], n["last_visits"])
 		}
 	default:
 		fmt.Fprintf(stderr, "usage: thingplus-webapp trains export > trains.jsonl   (reads DATA_DIR)\n       thingplus-webapp trains import < trains.jsonl   (writes DATABASE_URL)\n")

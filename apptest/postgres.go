@@ -138,3 +138,14 @@ func (p *Postgres) Stop() {
 	os.RemoveAll(p.dir)
 	p.dir = ""
 }
+
+// ServerPID is the postmaster's process id (0 when unknown), for load
+// scripts that measure the server's CPU.
+func (p *Postgres) ServerPID() int {
+	b, err := os.ReadFile(filepath.Join(p.dir, "data", "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	return pid
+}

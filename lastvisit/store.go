@@ -33,6 +33,10 @@ type Visit struct {
 	Gateways map[string][2]string
 }
 
+// Tables are the tables this package keeps in the app's database (moved
+// with the trains by export and import).
+var Tables = []string{"last_visits"}
+
 // Open creates the table if needed. now may be nil.
 func Open(ctx context.Context, db *sql.DB, now func() time.Time) (*Store, error) {
 	if now == nil {

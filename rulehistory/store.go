@@ -49,6 +49,10 @@ type Store struct {
 	now func() time.Time
 }
 
+// Tables are the tables this package keeps in the app's database (moved
+// with the trains by export and import).
+var Tables = []string{"rule_versions"}
+
 var migrations = []string{
 	`CREATE TABLE rule_versions (
 		id        INTEGER PRIMARY KEY,

@@ -303,7 +303,7 @@ func TestMigrateOwnerless(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{first[0], "PRAGMA user_version = 1",
+	for _, q := range []string{first[0].sql, "PRAGMA user_version = 1",
 		"INSERT INTO trains(id, name, running) VALUES(7, 'old line', 1)",
 		"INSERT INTO cars(id, train_id, position, capacity, count) VALUES(70, 7, 1, 10, 4)",
 		"INSERT INTO doors(sensor_id, car_id) VALUES('gw-1-door1', 70)",

@@ -50,51 +50,78 @@ func (*pgBackend) lockVersion(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
-// pushes sends the whole run to trains_push in one round trip: the
-// function does, push by push, what sqliteBackend.pushes does.
-func (*pgBackend) pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs int64) ([]pushOut, error) {
+// alone is true: trains_push_batch takes the version lock, counts, bumps
+// the version and notifies, so a batch is one statement — its own
+// transaction, committed before the answer's last message (ReadyForQuery),
+// which pgx reads before the rows report their end. One round trip instead
+// of six (BEGIN, lock, push, version, notify, COMMIT): with PostgreSQL on
+// the same busy cores, every round trip is a wait for the scheduler.
+func (*pgBackend) alone() bool { return true }
+
+// pushes sends the whole run to trains_push_batch in one round trip: the
+// function does, push by push, what sqliteBackend.count does, then versions
+// and announces the change.
+func (*pgBackend) pushes(ctx context.Context, db *sql.DB, tx *sql.Tx, in []Push, nowMs int64) ([]pushOut, uint64, error) {
 	sensors, types, keys := make([]string, len(in)), make([]string, len(in)), make([]string, len(in))
 	want := make([]int64, len(in))
 	for i, p := range in {
 		sensors[i], types[i], keys[i], want[i] = p.SensorID, string(p.Type), p.EventKey, p.TrainID
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT event_id, outcome, train_id, car_id, delta, count_after, reason FROM trains_push(?, ?, ?, ?, ?)", sensors, types, keys, want, nowMs)
+	var q querier = db
+	if tx != nil {
+		q = tx
+	}
+	rows, err := q.QueryContext(ctx, "SELECT event_id, outcome, train_id, car_id, delta, count_after, reason, version FROM trains_push_batch(?, ?, ?, ?, ?)", sensors, types, keys, want, nowMs)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	out := make([]pushOut, 0, len(in))
+	var version int64
 	for rows.Next() {
 		var o pushOut
 		var oc string
-		if err := rows.Scan(&o.eventID, &oc, &o.trainID, &o.carID, &o.delta, &o.countAfter, &o.reason); err != nil {
-			return nil, err
+		if err := rows.Scan(&o.eventID, &oc, &o.trainID, &o.carID, &o.delta, &o.countAfter, &o.reason, &version); err != nil {
+			return nil, 0, err
 		}
 		o.outcome = Outcome(oc)
 		out = append(out, o)
 	}
+	// Err is nil only once the server said ReadyForQuery: without tx, after
+	// the commit.
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(out) != len(in) {
-		return nil, fmt.Errorf("trains_push answered %d of %d pushes", len(out), len(in))
+		return nil, 0, fmt.Errorf("trains_push_batch answered %d of %d pushes", len(out), len(in))
 	}
-	return out, nil
+	return out, uint64(version), nil
 }
 
-// notify sends "version structure id:count:updated,…": the counts as this
+// Notification kinds, the second field of a payload "version kind cars".
+const (
+	noticeCounts    = "0" // cars' counts changed (pushes): the rest of each car is as it was
+	noticeStructure = "1" // trains, cars or doors changed: streams take a snapshot
+	noticeCars      = "2" // cars changed in other ways too (capacity, reset): read them
+	noticeAccess    = "3" // owners or shares changed (always with structure)
+)
+
+// notify sends "version kind id:count:updated,…": the counts as this
 // transaction committed them (a later change has its own notification), so
-// every instance shows every version, not just the newest. Receivers read
-// the rest of each car (capacity, doors) themselves.
+// every instance shows every version, not just the newest. trains_push_batch
+// sends the counts-only kind for pushes; the writer's changes here may have
+// changed a car's capacity, so receivers read those cars again. (An instance
+// of the previous version takes any kind but 0 as structure: a snapshot.)
 func (*pgBackend) notify(ctx context.Context, tx *sql.Tx, u Update) error {
 	var b strings.Builder
 	b.WriteString(strconv.FormatUint(u.Seq, 10))
-	if u.Access { // owners or shares changed (always with structure)
-		b.WriteString(" 3 ")
-	} else if u.Structure || len(u.Cars) > maxNotifyCars {
-		b.WriteString(" 1 ")
-	} else {
-		b.WriteString(" 0 ")
+	switch {
+	case u.Access:
+		b.WriteString(" " + noticeAccess + " ")
+	case u.Structure || len(u.Cars) > maxNotifyCars:
+		b.WriteString(" " + noticeStructure + " ")
+	default:
+		b.WriteString(" " + noticeCars + " ")
 		for i, c := range u.Cars {
 			if i > 0 {
 				b.WriteByte(',')
@@ -106,16 +133,32 @@ func (*pgBackend) notify(ctx context.Context, tx *sql.Tx, u Update) error {
 	return err
 }
 
+// notice is one parsed notification.
+type notice struct {
+	seq               uint64
+	structure, access bool
+	reread            bool  // the cars' capacity may have changed too
+	cars              []Car // id, count, updated
+}
+
 // parseNotice reads a notification payload.
-func parseNotice(s string) (seq uint64, structure, access bool, cars []Car, err error) {
+func parseNotice(s string) (n notice, err error) {
 	f := strings.SplitN(s, " ", 3)
 	if len(f) != 3 {
-		return 0, false, false, nil, fmt.Errorf("bad notification %q", s)
+		return n, fmt.Errorf("bad notification %q", s)
 	}
-	if seq, err = strconv.ParseUint(f[0], 10, 64); err != nil {
-		return 0, false, false, nil, err
+	if n.seq, err = strconv.ParseUint(f[0], 10, 64); err != nil {
+		return n, err
 	}
-	structure, access = f[1] != "0", f[1] == "3"
+	switch f[1] {
+	case noticeCounts:
+	case noticeCars:
+		n.reread = true
+	case noticeAccess:
+		n.structure, n.access = true, true
+	default:
+		n.structure = true
+	}
 	for item := range strings.SplitSeq(f[2], ",") {
 		if item == "" {
 			continue
@@ -123,12 +166,12 @@ func parseNotice(s string) (seq uint64, structure, access bool, cars []Car, err 
 		var c Car
 		var upd int64
 		if _, err := fmt.Sscanf(item, "%d:%d:%d", &c.ID, &c.Count, &upd); err != nil {
-			return 0, false, false, nil, fmt.Errorf("bad notification %q: %w", s, err)
+			return n, fmt.Errorf("bad notification %q: %w", s, err)
 		}
 		c.UpdatedAt = msTime(upd)
-		cars = append(cars, c)
+		n.cars = append(n.cars, c)
 	}
-	return seq, structure, access, cars, nil
+	return n, nil
 }
 
 // listen carries every instance's committed changes (this one's included,
@@ -180,6 +223,7 @@ func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, connected f
 		return err
 	}
 	s.raiseSeq(uint64(v))
+	s.shapes = nil // changes may have been missed: read every car again
 	s.hub.Publish(Update{Seq: uint64(v), Structure: true})
 	connected(nil)
 	for {
@@ -192,39 +236,35 @@ func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, connected f
 }
 
 // deliver publishes one notification: the changed cars as they are now.
+// The rest of each car (train, position, capacity, doors) comes from
+// shapes, read from the database when missing or possibly changed; only
+// the listening goroutine touches shapes.
 func (s *Store) deliver(ctx context.Context, payload string) {
-	seq, structure, access, changed, err := parseNotice(payload)
+	n, err := parseNotice(payload)
 	if err != nil {
 		s.log.Error("trains: notification", "err", err)
 		return
 	}
-	u := Update{Seq: seq, Structure: structure, Access: access}
-	if access {
+	u := Update{Seq: n.seq, Structure: n.structure, Access: n.access}
+	if n.access {
 		s.tokens.invalidate() // a train (and its tokens) may be gone
 	}
-	if len(changed) > 0 {
-		ph := strings.TrimSuffix(strings.Repeat("?,", len(changed)), ",")
-		args := make([]any, len(changed))
-		for i, c := range changed {
-			args[i] = c.ID
-		}
-		cars, err := queryCars(ctx, s.rdb, " WHERE id IN ("+ph+")", args...)
-		if err != nil {
+	if n.structure || s.shapes == nil {
+		s.shapes = map[int64]Car{} // doors may have moved, cars gone
+	}
+	if len(n.cars) > 0 {
+		if err := s.readShapes(ctx, n.cars, n.reread); err != nil {
 			s.log.Error("trains: read notified cars", "err", err)
 			u.Structure = true // the streams take a snapshot instead
 		}
-		byID := make(map[int64]Car, len(cars))
-		for _, c := range cars {
-			byID[c.ID] = c
-		}
-		for _, n := range changed {
-			if c, ok := byID[n.ID]; ok { // a car deleted since is left out
-				c.Count, c.UpdatedAt = n.Count, n.UpdatedAt
+		for _, nc := range n.cars {
+			if c, ok := s.shapes[nc.ID]; ok { // a car deleted since is left out
+				c.Count, c.UpdatedAt = nc.Count, nc.UpdatedAt
 				u.Cars = append(u.Cars, c)
 			}
 		}
 	}
-	if structure { // settings or flags may have changed on another instance
+	if n.structure { // settings or flags may have changed on another instance
 		if err := s.settings.load(ctx, s.rdb); err != nil {
 			s.log.Error("trains: reload settings", "err", err)
 		}
@@ -232,8 +272,32 @@ func (s *Store) deliver(ctx context.Context, payload string) {
 			s.log.Error("trains: reload flags", "err", err)
 		}
 	}
-	s.raiseSeq(seq)
+	s.raiseSeq(n.seq)
 	s.hub.Publish(u)
+}
+
+// readShapes reads into s.shapes the cars it lacks (all of them with
+// reread): a push notification then costs no query.
+func (s *Store) readShapes(ctx context.Context, cars []Car, reread bool) error {
+	var args []any
+	for _, c := range cars {
+		if _, ok := s.shapes[c.ID]; reread || !ok {
+			args = append(args, c.ID)
+			delete(s.shapes, c.ID)
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(args)), ",")
+	read, err := queryCars(ctx, s.rdb, " WHERE id IN ("+ph+")", args...)
+	if err != nil {
+		return err
+	}
+	for _, c := range read {
+		s.shapes[c.ID] = c
+	}
+	return nil
 }
 
 // raiseSeq moves the known version forward (never back).

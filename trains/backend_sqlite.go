@@ -106,8 +106,8 @@ func (b *sqliteBackend) loadDoors(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// pushes counts a run of pushes in order, with the rules of the PostgreSQL
-// function trains_push (migrations/postgres/0004.sql): an unknown sensor is
+// count counts a run of pushes in order, with the rules of the PostgreSQL
+// function trains_push_batch (migrations/postgres/0006.sql): an unknown sensor is
 // logged, another train's sensor refused without a row, a key seen before
 // is a duplicate, otherwise the count moves by one, never below zero. One
 // process owns the file and the writer is its only writer, so the counts
@@ -115,7 +115,16 @@ func (b *sqliteBackend) loadDoors(ctx context.Context, tx *sql.Tx) error {
 // since are the database's; each changed car is written once per
 // transaction. The maps are forgotten after any other change and after a
 // failed transaction.
-func (b *sqliteBackend) pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs int64) ([]pushOut, error) {
+func (b *sqliteBackend) pushes(ctx context.Context, _ *sql.DB, tx *sql.Tx, in []Push, nowMs int64) ([]pushOut, uint64, error) {
+	out, err := b.count(ctx, tx, in, nowMs)
+	return out, 0, err // the writer versions the change (bump)
+}
+
+// alone is false: the write lock is BEGIN IMMEDIATE's, and the statements
+// of a batch are many (prepared, no round trips: SQLite is in process).
+func (*sqliteBackend) alone() bool { return false }
+
+func (b *sqliteBackend) count(ctx context.Context, tx *sql.Tx, in []Push, nowMs int64) ([]pushOut, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}

@@ -27,8 +27,14 @@ type backend interface {
 	// lock, so concurrent writers (other instances) commit one after the
 	// other and never deadlock on cars locked in different orders.
 	lockVersion(ctx context.Context, tx *sql.Tx) error
-	// pushes counts a run of valid pushes inside tx, in order.
-	pushes(ctx context.Context, tx *sql.Tx, in []Push, nowMs int64) ([]pushOut, error)
+	// pushes counts a run of valid pushes in order, inside tx, or when tx
+	// is nil (only where alone) as one statement on db that is its own
+	// transaction. A backend that also gives the change its version and
+	// announces it returns that version; 0 leaves it to the writer (bump).
+	pushes(ctx context.Context, db *sql.DB, tx *sql.Tx, in []Push, nowMs int64) ([]pushOut, uint64, error)
+	// alone reports whether pushes can run without a transaction around it
+	// (one round trip per batch instead of BEGIN … COMMIT).
+	alone() bool
 	// notify tells the other instances about a committed change (inside tx:
 	// delivered on commit, never for a rolled-back change).
 	notify(ctx context.Context, tx *sql.Tx, u Update) error
@@ -136,23 +142,33 @@ func redactURL(cfg *pgx.ConnConfig) string {
 
 // ---- migrations: versioned SQL files embedded in the binary ----
 
-// migrationFiles lists the backend's migrations in version order.
-func migrationFiles(dialect string) ([]string, error) {
+// migration is one numbered file of a backend's migrations.
+type migration struct {
+	version int // the number in its name: NNNN.sql
+	sql     string
+}
+
+// migrationFiles lists the backend's migrations in version order. Numbers
+// must rise but may skip (engineers reserve numbers on parallel branches);
+// a database at version v gets every file numbered above v.
+func migrationFiles(dialect string) ([]migration, error) {
 	names, err := fs.Glob(migrationFS, "migrations/"+dialect+"/*.sql")
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(names)
-	out := make([]string, len(names))
+	out := make([]migration, len(names))
 	for i, n := range names {
 		b, err := migrationFS.ReadFile(n)
 		if err != nil {
 			return nil, err
 		}
-		if want := fmt.Sprintf("%04d.sql", i+1); filepath.Base(n) != want {
-			return nil, fmt.Errorf("trains: migration %s out of sequence (want %s)", n, want)
+		var v int
+		if _, err := fmt.Sscanf(filepath.Base(n), "%04d.sql", &v); err != nil || v < 1 || fmt.Sprintf("%04d.sql", v) != filepath.Base(n) ||
+			(i > 0 && v <= out[i-1].version) {
+			return nil, fmt.Errorf("trains: migration %s: want NNNN.sql, numbers rising", n)
 		}
-		out[i] = string(b)
+		out[i] = migration{version: v, sql: string(b)}
 	}
 	return out, nil
 }
@@ -175,7 +191,7 @@ func migrate(ctx context.Context, db *sql.DB, b backend) error {
 	}
 }
 
-func migrateStep(ctx context.Context, db *sql.DB, b backend, files []string) (done bool, err error) {
+func migrateStep(ctx context.Context, db *sql.DB, b backend, files []migration) (done bool, err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("trains: migrate: %w", err)
@@ -199,24 +215,30 @@ func migrateStep(ctx context.Context, db *sql.DB, b backend, files []string) (do
 	if err != nil {
 		return false, fmt.Errorf("trains: schema version: %w", err)
 	}
-	if v > len(files) {
-		return false, fmt.Errorf("trains: database schema version %d is newer than this binary (%d)", v, len(files))
+	last := 0
+	if len(files) > 0 {
+		last = files[len(files)-1].version
 	}
-	if v == len(files) {
+	if v > last {
+		return false, fmt.Errorf("trains: database schema version %d is newer than this binary (%d)", v, last)
+	}
+	i := sort.Search(len(files), func(i int) bool { return files[i].version > v })
+	if i == len(files) {
 		return true, nil
 	}
-	if _, err := tx.ExecContext(ctx, files[v]); err != nil {
-		return false, fmt.Errorf("trains: migration %d: %w", v+1, err)
+	m := files[i]
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return false, fmt.Errorf("trains: migration %d: %w", m.version, err)
 	}
-	set := fmt.Sprintf("PRAGMA user_version = %d", v+1)
+	set := fmt.Sprintf("PRAGMA user_version = %d", m.version)
 	if b.name() == "postgres" {
-		set = fmt.Sprintf("UPDATE schema_version SET v = %d", v+1)
+		set = fmt.Sprintf("UPDATE schema_version SET v = %d", m.version)
 	}
 	if _, err := tx.ExecContext(ctx, set); err != nil {
-		return false, fmt.Errorf("trains: migration %d: %w", v+1, err)
+		return false, fmt.Errorf("trains: migration %d: %w", m.version, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("trains: migration %d: %w", v+1, err)
+		return false, fmt.Errorf("trains: migration %d: %w", m.version, err)
 	}
 	return false, nil
 }

@@ -156,3 +156,54 @@ func TestInstancesNotificationConnectionDrops(t *testing.T) {
 		}
 	}
 }
+
+// A push's notification carries only counts: the other instance keeps the
+// rest of each car and reads it again only when it may have changed — a
+// capacity change, a door moved — so its streams never show a stale car.
+func TestInstancesCarChangesReachOthers(t *testing.T) {
+	dir := t.TempDir()
+	tb := testBackend{"postgres"}
+	needPostgres(t)
+	a, b := tb.openTest(t, dir), tb.openTest(t, dir)
+	ctx := context.Background()
+	sub := b.Hub().Subscribe(0)
+	defer sub.Close()
+	sensor := SeedSensorID(2, 1) // car 2001
+	next := func(what string, ok func(c Car) bool) {
+		t.Helper()
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case u := <-sub.Updates():
+				for _, c := range u.Cars {
+					if c.ID == 2001 && ok(c) {
+						return
+					}
+				}
+			case <-deadline:
+				t.Fatalf("%s: never reached the other instance", what)
+			}
+		}
+	}
+	push := func() int {
+		t.Helper()
+		r, err := a.Apply(ctx, Push{SensorID: sensor, Type: TypeIn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Car.Count
+	}
+	n := push()
+	next("first push", func(c Car) bool { return c.Count == n && c.Capacity == 160 && len(c.Doors) == 4 })
+	if err := a.SetCapacity(ctx, 2001, 200); err != nil {
+		t.Fatal(err)
+	}
+	next("capacity", func(c Car) bool { return c.Capacity == 200 })
+	n = push()
+	next("push after capacity", func(c Car) bool { return c.Count == n && c.Capacity == 200 })
+	if err := a.AssignDoor(ctx, 2001, Door{SensorID: "extra-door", Label: "Door 5"}); err != nil {
+		t.Fatal(err)
+	}
+	n = push()
+	next("push after a new door", func(c Car) bool { return c.Count == n && len(c.Doors) == 5 })
+}

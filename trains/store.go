@@ -71,6 +71,7 @@ type Store struct {
 	epoch      string
 	stopListen context.CancelFunc // nil on SQLite
 	listenDone chan struct{}
+	shapes     map[int64]Car // PostgreSQL: cars as the notifications left them; the listener's own
 
 	settings settingsCache // per-train settings, refreshed after each change
 	flags    flagCache     // open door-sensor health flags
@@ -103,7 +104,7 @@ type Store struct {
 type Stats struct {
 	Commits    int64         // push transactions committed (one fsync each)
 	Ops        int64         // pushes and rejections in them
-	CommitTime time.Duration // total time spent in COMMIT
+	CommitTime time.Duration // total time spent in COMMIT (a batch that is one statement, its own transaction: all of it)
 }
 
 // Stats returns the writer's counters.

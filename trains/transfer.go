@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -15,7 +16,8 @@ import (
 // (`thingplus-webapp trains export | thingplus-webapp trains import`): the
 // export is JSON lines, a header {"table", "columns"} before each table's
 // rows (one JSON array per row), so a big event log streams through
-// without being held in memory. Only the trains' own tables travel; the
+// without being held in memory. The trains' own tables travel, and the
+// tables other packages keep in the same database (Shared); the
 // version counter and its epoch are the new database's, so open tabs take
 // a fresh snapshot.
 
@@ -30,10 +32,19 @@ type transferHeader struct {
 	Columns []string `json:"columns"`
 }
 
+// Shared names the tables other packages keep in the trains database (rule
+// history, last visits): export and import carry them after the trains'.
+type Shared struct {
+	Tables []string
+	// Create makes those tables in the new database before the import
+	// (nil: they exist).
+	Create func(ctx context.Context, db *sql.DB) error
+}
+
 // Export writes the trains in the SQLite database in dir to w (an older
-// file is migrated first). Run it with the app stopped: pushes after the
-// export are not in it.
-func Export(ctx context.Context, dir string, w io.Writer) error {
+// file is migrated first), and the shared tables that exist there. Run it
+// with the app stopped: pushes after the export are not in it.
+func Export(ctx context.Context, dir string, w io.Writer, shared Shared) error {
 	wdb, rdb, _, _, err := openDB(ctx, dir, "") // migrates an older file first
 	if err != nil {
 		return err
@@ -48,6 +59,18 @@ func Export(ctx context.Context, dir string, w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	for _, t := range transferTables {
+		if err := exportTable(ctx, tx, t, enc); err != nil {
+			return fmt.Errorf("trains: export %s: %w", t, err)
+		}
+	}
+	for _, t := range shared.Tables {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", t).Scan(&n); err != nil {
+			return fmt.Errorf("trains: export %s: %w", t, err)
+		}
+		if n == 0 { // that part of the app never ran on this file
+			continue
+		}
 		if err := exportTable(ctx, tx, t, enc); err != nil {
 			return fmt.Errorf("trains: export %s: %w", t, err)
 		}
@@ -95,7 +118,7 @@ type Imported map[string]int
 // Import reads an export into the PostgreSQL database at dbURL, which must
 // hold no trains yet (a fresh database: the schema is created first). It
 // is one transaction: on any error nothing is imported.
-func Import(ctx context.Context, dbURL string, r io.Reader) (Imported, error) {
+func Import(ctx context.Context, dbURL string, r io.Reader, shared Shared) (Imported, error) {
 	if dbURL == "" {
 		return nil, errors.New("trains: import needs DATABASE_URL")
 	}
@@ -105,6 +128,11 @@ func Import(ctx context.Context, dbURL string, r io.Reader) (Imported, error) {
 	}
 	defer wdb.Close()
 	defer rdb.Close()
+	if shared.Create != nil {
+		if err := shared.Create(ctx, wdb); err != nil {
+			return nil, fmt.Errorf("trains: import: %w", err)
+		}
+	}
 	tx, err := wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -136,7 +164,7 @@ func Import(ctx context.Context, dbURL string, r io.Reader) (Imported, error) {
 			if err := json.Unmarshal(raw, &h); err != nil {
 				return nil, fmt.Errorf("trains: import: %w", err)
 			}
-			if cur, err = newImportTable(ctx, tx, h); err != nil {
+			if cur, err = newImportTable(ctx, tx, h, shared.Tables); err != nil {
 				return nil, err
 			}
 			got[h.Table] += 0
@@ -174,11 +202,8 @@ type importTable struct {
 	bools []bool // columns that are BOOLEAN here and 0/1 in SQLite
 }
 
-func newImportTable(ctx context.Context, tx *sql.Tx, h transferHeader) (*importTable, error) {
-	known := false
-	for _, t := range transferTables {
-		known = known || t == h.Table
-	}
+func newImportTable(ctx context.Context, tx *sql.Tx, h transferHeader, shared []string) (*importTable, error) {
+	known := slices.Contains(transferTables, h.Table) || slices.Contains(shared, h.Table)
 	if !known || len(h.Columns) == 0 {
 		return nil, fmt.Errorf("trains: import: unknown table %q", h.Table)
 	}

@@ -40,18 +40,18 @@ func TestExportImport(t *testing.T) {
 	src.Close()
 
 	var buf bytes.Buffer
-	if err := Export(ctx, dir, &buf); err != nil {
+	if err := Export(ctx, dir, &buf, Shared{}); err != nil {
 		t.Fatal(err)
 	}
 	url := pgDatabase(t, t.TempDir())
-	n, err := Import(ctx, url, bytes.NewReader(buf.Bytes()))
+	n, err := Import(ctx, url, bytes.NewReader(buf.Bytes()), Shared{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n["trains"] != 3 || n["events"] != len(wantEvents)+1 || n["event_keys"] != 30 { // +1: the seed marker
 		t.Fatalf("imported %v", n)
 	}
-	if _, err := Import(ctx, url, bytes.NewReader(buf.Bytes())); err == nil {
+	if _, err := Import(ctx, url, bytes.NewReader(buf.Bytes()), Shared{}); err == nil {
 		t.Fatal("imported twice")
 	}
 	dst, err := Open(ctx, t.TempDir(), Options{DatabaseURL: url, TokenSecret: secret})

@@ -194,6 +194,19 @@ func (w *writer) runPushes(ops []*op) {
 	now := s.now()
 	nowMs := now.UnixMilli()
 	results := make([]opResult, len(ops))
+	// Valid pushes go to the database in one run; rejections and malformed
+	// pushes are only logged.
+	var valid []Push
+	var validAt, logged []int
+	for i, o := range ops {
+		e, res, ok := checkOp(o, now)
+		if ok {
+			valid, validAt = append(valid, o.push), append(validAt, i)
+			continue
+		}
+		res.result.Event = e
+		results[i], logged = res, append(logged, i)
+	}
 	var tx *sql.Tx
 	fail := func(err error) {
 		if tx != nil {
@@ -204,37 +217,36 @@ func (w *writer) runPushes(ops []*op) {
 			o.res <- opResult{err: fmt.Errorf("trains: commit: %w", err)}
 		}
 	}
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		tx = nil
-		fail(err)
-		return
-	}
-	if err := s.backend.lockVersion(ctx, tx); err != nil {
-		fail(err)
-		return
-	}
-	// Valid pushes go to the database in one run; rejections and malformed
-	// pushes are only logged.
-	var valid []Push
-	var validAt []int
-	for i, o := range ops {
-		e, res, ok := checkOp(o, now)
-		if ok {
-			valid, validAt = append(valid, o.push), append(validAt, i)
-			continue
-		}
-		if e.ID, e.TrainID, e.CarID, err = logEvent(ctx, tx, e, o.kind == opReject); err != nil {
+	t0 := time.Now()
+	// Only valid pushes, where the backend can: one statement, its own
+	// transaction. Otherwise BEGIN, the version lock, … COMMIT.
+	if len(logged) > 0 || !s.backend.alone() {
+		var err error
+		if tx, err = s.wdb.BeginTx(ctx, nil); err != nil {
+			tx = nil
 			fail(err)
 			return
 		}
-		res.result.Event = e
-		results[i] = res
+		if err := s.backend.lockVersion(ctx, tx); err != nil {
+			fail(err)
+			return
+		}
+		for _, i := range logged {
+			e := &results[i].result.Event
+			if e.ID, e.TrainID, e.CarID, err = logEvent(ctx, tx, *e, ops[i].kind == opReject); err != nil {
+				fail(err)
+				return
+			}
+		}
 	}
-	outs, err := s.backend.pushes(ctx, tx, valid, nowMs)
-	if err != nil {
-		fail(err)
-		return
+	var outs []pushOut
+	var seq uint64
+	if len(valid) > 0 {
+		var err error
+		if outs, seq, err = s.backend.pushes(ctx, s.wdb, tx, valid, nowMs); err != nil {
+			fail(err)
+			return
+		}
 	}
 	var changed []int64
 	seen := map[int64]bool{}
@@ -246,16 +258,21 @@ func (w *writer) runPushes(ops []*op) {
 			changed = append(changed, o.carID)
 		}
 	}
-	u, err := w.bump(ctx, tx, changed, s.backend.pushedCars(changed, outs, now), false, false)
-	if err != nil {
-		fail(err)
-		return
-	}
-	t0 := time.Now()
-	if err := tx.Commit(); err != nil {
-		tx = nil
-		fail(err)
-		return
+	u := Update{Seq: seq} // versioned and announced by the database already, if seq > 0
+	if tx != nil {
+		if seq == 0 {
+			var err error
+			if u, err = w.bump(ctx, tx, changed, s.backend.pushedCars(changed, outs, now), false, false); err != nil {
+				fail(err)
+				return
+			}
+		}
+		t0 = time.Now()
+		if err := tx.Commit(); err != nil {
+			tx = nil
+			fail(err)
+			return
+		}
 	}
 	took := time.Since(t0)
 	s.statCommitNs.Add(int64(took))

@@ -61,6 +61,7 @@ type opts struct {
 	compare                           bool          // ingest with the legacy key vs per-train tokens
 	flood                             time.Duration // phase length of the flood measurement (0: off)
 	flooders                          int           // concurrent bad-key senders during the flood
+	instances                         int           // postgres: stores (instances) on the one database, senders spread over them
 }
 
 func main() {
@@ -79,11 +80,13 @@ func main() {
 	flag.BoolVar(&o.compare, "compare", false, "compare ingest with the legacy shared key and with per-train tokens, alternating rounds")
 	flag.DurationVar(&o.flood, "flood", 0, "measure valid ingest without and with a bad-key flood, each phase this long (e.g. 10s)")
 	flag.IntVar(&o.flooders, "flooders", 16, "concurrent bad-key senders of the flood")
+	flag.IntVar(&o.instances, "instances", 1, "postgres: instances (stores with their own writer, pools and webhook server, in this process) on the one database; senders take them in turn")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if o.runs < 1 || o.runs > 20 || o.n < 1 || o.n > 2_000_000 || o.senders < 1 || o.senders > 1024 ||
 		o.clients < 1 || o.clients > 2000 || o.probes < 1 || o.probes > 100_000 || o.rate < 0 || o.rate > 100_000 ||
-		o.flood < 0 || o.flood > 2*time.Minute || o.flooders < 1 || o.flooders > 256 {
+		o.flood < 0 || o.flood > 2*time.Minute || o.flooders < 1 || o.flooders > 256 || o.instances < 1 || o.instances > 8 ||
+		(o.instances > 1 && o.backend != "postgres") {
 		fmt.Fprintln(os.Stderr, "load: a flag is out of range")
 		os.Exit(2)
 	}
@@ -114,6 +117,8 @@ func main() {
 }
 
 type server struct {
+	peers []*server // the other instances (postgres -instances)
+	cpu   cpuMeter
 	store *trains.Store
 	h     *trainsh.Handler
 	url   string
@@ -161,12 +166,14 @@ func run(ctx context.Context, o opts) error {
 	}
 	defer os.RemoveAll(dir)
 	var dbURL string
+	var cpu cpuMeter
 	if o.backend == "postgres" {
 		pg, err := apptest.StartPostgres()
 		if err != nil {
 			return err
 		}
 		defer pg.Stop()
+		cpu.pgPID = pg.ServerPID()
 		if dbURL, err = pg.NewDatabase(ctx); err != nil {
 			return err
 		}
@@ -177,6 +184,15 @@ func run(ctx context.Context, o opts) error {
 		return err
 	}
 	defer s.stop()
+	s.cpu = cpu
+	for range o.instances - 1 {
+		p, err := start(ctx, dir, dbURL)
+		if err != nil {
+			return err
+		}
+		defer p.stop()
+		s.peers = append(s.peers, p)
+	}
 
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: o.senders * 2, MaxIdleConnsPerHost: o.senders * 2, DisableCompression: true,
@@ -187,8 +203,8 @@ func run(ctx context.Context, o opts) error {
 	case o.flood > 0:
 		return flood(ctx, s, client, o, dir)
 	}
-	fmt.Printf("trains load: %d rounds; ingest %d pushes with %d senders; latency %d probes with %d SSE clients and %d pushes/s in the background; GOMAXPROCS=%d\n",
-		o.runs, o.n, o.senders, o.probes, o.clients, o.rate, runtime.GOMAXPROCS(0))
+	fmt.Printf("trains load: %d instance(s); %d rounds; ingest %d pushes with %d senders; latency %d probes with %d SSE clients and %d pushes/s in the background; GOMAXPROCS=%d\n",
+		o.instances, o.runs, o.n, o.senders, o.probes, o.clients, o.rate, runtime.GOMAXPROCS(0))
 	var rates, p50s, p99s, maxs []float64
 	for i := 1; i <= o.runs; i++ {
 		rate, err := ingest(ctx, s, client, o, i)
@@ -234,8 +250,18 @@ func ingestWith(ctx context.Context, s *server, client *http.Client, o opts, rou
 	}
 	var next, inOK, outOK, failed atomic.Int64
 	var wg sync.WaitGroup
+	cpu0 := s.cpu.read()
 	start := time.Now()
+	all := append([]*server{s}, s.peers...)
+	stats := func() (st trains.Stats) {
+		for _, x := range all {
+			xs := x.store.Stats()
+			st.Commits, st.Ops, st.CommitTime = st.Commits+xs.Commits, st.Ops+xs.Ops, st.CommitTime+xs.CommitTime
+		}
+		return st
+	}
 	for w := range o.senders {
+		base := all[w%len(all)].url // senders take the instances in turn
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				i := next.Add(1)
@@ -246,7 +272,7 @@ func ingestWith(ctx context.Context, s *server, client *http.Client, o opts, rou
 				if i%10 == 0 {
 					typ = "OUT"
 				}
-				url := fmt.Sprintf("%s/api/trigger/%s/%s?key=%s", s.url, trains.SeedSensorID(int(i%3)+1, w%4+1), typ, pushKey)
+				url := fmt.Sprintf("%s/api/trigger/%s/%s?key=%s", base, trains.SeedSensorID(int(i%3)+1, w%4+1), typ, pushKey)
 				body := fmt.Sprintf(`{"event":"r%d-%d"}`, round, i)
 				resp, err := client.Post(url, "application/json", strings.NewReader(body))
 				if err != nil {
@@ -266,13 +292,15 @@ func ingestWith(ctx context.Context, s *server, client *http.Client, o opts, rou
 			}
 		})
 	}
-	st0 := s.store.Stats()
+	st0 := stats()
 	wg.Wait()
 	took := time.Since(start)
-	st := s.store.Stats()
+	st := stats()
+	cpu1 := s.cpu.read()
 	if commits := st.Commits - st0.Commits; commits > 0 {
-		fmt.Printf("  ingest round %d: %d commits, %.1f pushes per commit, %.2f ms per COMMIT (fsync)\n", round, commits,
+		fmt.Printf("  ingest round %d: %d commits, %.1f pushes per commit, %.2f ms per COMMIT (fsync; where a batch is one statement, all of it)\n", round, commits,
 			float64(st.Ops-st0.Ops)/float64(commits), float64((st.CommitTime-st0.CommitTime).Microseconds())/1000/float64(commits))
+		fmt.Printf("  ingest round %d: %s\n", round, perPush(cpu0, cpu1, inOK.Load()+outOK.Load()))
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("timed out during ingest: %w", err)

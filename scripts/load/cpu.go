@@ -1,0 +1,69 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// clockTick is Linux's USER_HZ, the unit of the times in /proc/*/stat.
+const clockTick = 10 * time.Millisecond
+
+// cpuMeter reads the CPU time used so far by this process (server and
+// senders alike) and by a PostgreSQL server's processes: on two shared
+// cores, CPU per push says more than pushes/s on a busy machine.
+type cpuMeter struct{ pgPID int } // 0: no PostgreSQL
+
+type cpuTimes struct{ self, pg time.Duration }
+
+func (m cpuMeter) read() cpuTimes {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	t := cpuTimes{self: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
+	if m.pgPID == 0 {
+		return t
+	}
+	// The postmaster and its children (backends, WAL writer, …): the
+	// app's connections stay open, so their times only grow.
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid … utime stime: fields 4, 14 and 15.
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		fs := strings.Fields(s[i+1:])
+		if len(fs) < 13 {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+		if ppid, _ := strconv.Atoi(fs[1]); pid != m.pgPID && ppid != m.pgPID {
+			continue
+		}
+		u, _ := strconv.ParseInt(fs[11], 10, 64)
+		st, _ := strconv.ParseInt(fs[12], 10, 64)
+		t.pg += time.Duration(u+st) * clockTick
+	}
+	return t
+}
+
+// perPush formats the CPU used between a and b per push, in microseconds.
+func perPush(a, b cpuTimes, pushes int64) string {
+	if pushes == 0 {
+		return ""
+	}
+	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(pushes) }
+	s := "CPU per push: load process (server and senders) " + strconv.FormatFloat(us(b.self-a.self), 'f', 0, 64) + " µs"
+	if b.pg > 0 {
+		s += ", PostgreSQL " + strconv.FormatFloat(us(b.pg-a.pg), 'f', 0, 64) + " µs"
+	}
+	return s
+}
