@@ -25,8 +25,7 @@ type Options struct {
 	// MaxBatch caps how many queued operations one transaction takes (default 2048).
 	MaxBatch int
 	// MaxDelay is the longest the writer holds a batch open to let it grow to
-	// the size of recent batches (default 1 ms on SQLite, none on PostgreSQL;
-	// negative disables).
+	// the size of recent batches (default 1 ms; negative disables).
 	MaxDelay time.Duration
 	// Now replaces time.Now (tests).
 	Now func() time.Time
@@ -149,13 +148,6 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		s.maxBatch = 2048
 	}
 	switch s.maxDelay = opt.MaxDelay; {
-	case s.maxDelay == 0 && b.alone():
-		// A batch that is one statement is latency-bound (the version lock
-		// serialises it, fsync included): senders answered by it queue up
-		// while the next one runs, and holding the writer idle only adds to
-		// every push's wait. Measured (load script, postgres, 5 alternating
-		// rounds): 9,097 pushes/s median with 1 ms, 10,153 without.
-		s.maxDelay = 0
 	case s.maxDelay == 0:
 		s.maxDelay = time.Millisecond
 	case s.maxDelay < 0:
