@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,6 +54,7 @@ type envOpts struct {
 	// tests run under -race beside the whole suite (the outage tests set
 	// the production 100 ms).
 	mcTimeout time.Duration
+	signedIn  func(ctx context.Context, u thingplus.User) // Deps.SignedIn
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -97,7 +99,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		OAuth: &oauth2.Config{ClientID: testClientID, ClientSecret: testClientSecret, Endpoint: endpoint,
 			RedirectURL: appURL + "/auth/callback"},
 		HTTPClient: &http.Client{Timeout: 2 * time.Second}, Identity: tp, SignupURL: sbURL + "/signup",
-		Features: []handlers.Feature{probe{tp}}, Now: e.appClock.Now, Overview: ov,
+		Features: []handlers.Feature{probe{tp}}, Now: e.appClock.Now, Overview: ov, SignedIn: o.signedIn,
 	})
 	e.app.Start()
 	t.Cleanup(e.app.Close)
@@ -681,5 +683,23 @@ func BenchmarkSignIn(b *testing.B) {
 		if r := e.signIn(apptest.NewBrowser(b), ""); r.StatusCode != http.StatusOK {
 			b.Fatalf("final page %d", r.StatusCode)
 		}
+	}
+}
+
+// Every sign-in tells the app who signed in, with users/me as Thing+ gives
+// it (the trains store keeps the owner's time zone from it).
+func TestSignInTellsTheApp(t *testing.T) {
+	var mu sync.Mutex
+	var heard []thingplus.User
+	e := newEnv(t, envOpts{signedIn: func(_ context.Context, u thingplus.User) {
+		mu.Lock()
+		defer mu.Unlock()
+		heard = append(heard, u)
+	}})
+	e.signIn(apptest.NewBrowser(t), "")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(heard) != 1 || heard[0].LoginID != "demo" || heard[0].ID == "" || heard[0].Timezone == "" {
+		t.Fatalf("heard %+v", heard)
 	}
 }

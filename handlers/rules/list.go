@@ -84,7 +84,7 @@ func userKey(c *gin.Context) string {
 	return "token:" + hex.EncodeToString(sum[:8])
 }
 
-// userLoc is the signed-in user's Thing+ time zone ("+9.00"), UTC if unknown.
+// userLoc is the signed-in user's Thing+ time zone ("+9.00"), Asia/Seoul if unknown.
 func userLoc(c *gin.Context) *time.Location {
 	u, _ := web.UserOf(c)
 	return u.Location()
