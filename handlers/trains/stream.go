@@ -143,12 +143,16 @@ type broadcaster struct {
 	tabs    map[string]int // open streams per tab id
 	closed  bool
 	sub     *trains.Subscription
+	// zones are the trains' owner zones, read once and kept until a
+	// structure change (which a changed owner zone is) or a resync: a
+	// push costs no query for them. Only run's goroutine touches it.
+	zones map[int64]*time.Location
 }
 
 func newBroadcaster(h *Handler) *broadcaster {
 	return &broadcaster{
 		h: h, clients: map[*sseClient]struct{}{}, tabs: map[string]int{},
-		sub: h.store.Hub().Subscribe(4096),
+		sub: h.store.Hub().Subscribe(4096), zones: map[int64]*time.Location{},
 	}
 }
 
@@ -193,6 +197,7 @@ func (b *broadcaster) run() {
 				}
 				u = next
 			case <-b.sub.Resync():
+				clear(b.zones)
 				b.resync()
 				continue
 			}
@@ -227,6 +232,7 @@ func (b *broadcaster) run() {
 			}
 		}
 		if structure || access {
+			clear(b.zones)
 			b.restructureAll(access)
 		}
 		if len(cars) == 0 {
@@ -275,7 +281,7 @@ func (b *broadcaster) langs() []text.Lang {
 // strips, once per language of the open streams.
 func (b *broadcaster) renderCars(cars map[int64]trains.Car, seqs map[int64]uint64) ([]liveEvent, error) {
 	var out []liveEvent
-	locs := b.h.carLocs(cars)
+	locs := b.carLocs(cars)
 	for _, l := range b.langs() {
 		evs, err := b.renderCarsIn(text.WithLang(context.Background(), l), cars, seqs, locs)
 		if err != nil {

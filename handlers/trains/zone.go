@@ -33,16 +33,15 @@ func zoned(at time.Time, loc *time.Location, layout string) string {
 	return at.In(loc).Format(layout) + " " + web.ZoneLabel(loc, at)
 }
 
-// carLocs is the zone of each changed car's train, read once per change
-// for all the languages it is rendered in.
-func (h *Handler) carLocs(cars map[int64]trains.Car) map[int64]*time.Location {
-	locs := map[int64]*time.Location{}
+// carLocs is the zone of each changed car's train, for all the languages
+// it is rendered in, from the broadcaster's zones (read on first need).
+func (b *broadcaster) carLocs(cars map[int64]trains.Car) map[int64]*time.Location {
 	for _, c := range cars {
-		if locs[c.TrainID] == nil {
-			locs[c.TrainID] = h.trainLocOf(context.Background(), c.TrainID)
+		if b.zones[c.TrainID] == nil {
+			b.zones[c.TrainID] = b.h.trainLocOf(context.Background(), c.TrainID)
 		}
 	}
-	return locs
+	return b.zones
 }
 
 // trainZones are the zones of a set of trains, by id.
