@@ -14,16 +14,9 @@ import (
 // busyGate answers GETs of the given paths as a busy Thing+ does (429,
 // Retry-After: 30) and passes everything else to the sandbox.
 func busyGate(paths []string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && slices.Contains(paths, r.URL.Path) {
-			w.Header().Set("Retry-After", "30")
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusTooManyRequests)
-			w.Write([]byte(`{"statusCode":429,"message":"Too Many Requests"}`))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return apptest.BusyGate(func(r *http.Request) bool {
+		return r.Method == http.MethodGet && slices.Contains(paths, r.URL.Path)
+	}, next)
 }
 
 // Thing+ answers the overview's three calls (gateways, rules, firings) with

@@ -14,10 +14,7 @@ import (
 // Pushes spread over two instances are counted exactly: the counts equal
 // the applied INs minus the applied OUTs both instances reported.
 func TestInstancesCountExactly(t *testing.T) {
-	dir := t.TempDir()
-	tb := testBackend{"postgres"}
-	needPostgres(t)
-	a, b := tb.openTest(t, dir), tb.openTest(t, dir)
+	a, b := twoInstances(t)
 	ctx := context.Background()
 	var mu sync.Mutex
 	applied := map[int64]int{}
@@ -57,10 +54,7 @@ func TestInstancesCountExactly(t *testing.T) {
 // The same Thing+ event delivered to two instances is counted once, even
 // when both arrive at the same moment.
 func TestInstancesDuplicateAcrossInstances(t *testing.T) {
-	dir := t.TempDir()
-	tb := testBackend{"postgres"}
-	needPostgres(t)
-	a, b := tb.openTest(t, dir), tb.openTest(t, dir)
+	a, b := twoInstances(t)
 	ctx := context.Background()
 	for i := range 50 {
 		p := Push{SensorID: SeedSensorID(1, 1), Type: TypeIn, EventKey: fmt.Sprintf("evt-%d", i)}
@@ -81,10 +75,7 @@ func TestInstancesDuplicateAcrossInstances(t *testing.T) {
 // A change committed by one instance reaches the live subscribers of the
 // other, with the database's version and the committed count, in order.
 func TestInstancesLiveUpdates(t *testing.T) {
-	dir := t.TempDir()
-	tb := testBackend{"postgres"}
-	needPostgres(t)
-	a, b := tb.openTest(t, dir), tb.openTest(t, dir)
+	a, b := twoInstances(t)
 	ctx := context.Background()
 	sub := b.Hub().Subscribe(0)
 	defer sub.Close()
@@ -121,10 +112,7 @@ func TestInstancesLiveUpdates(t *testing.T) {
 // When the notification connection drops, the store reconnects and tells
 // every stream to take a snapshot; later changes flow again.
 func TestInstancesNotificationConnectionDrops(t *testing.T) {
-	dir := t.TempDir()
-	tb := testBackend{"postgres"}
-	needPostgres(t)
-	a, b := tb.openTest(t, dir), tb.openTest(t, dir)
+	a, b := twoInstances(t)
 	ctx := context.Background()
 	sub := b.Hub().Subscribe(0)
 	defer sub.Close()
@@ -161,10 +149,7 @@ func TestInstancesNotificationConnectionDrops(t *testing.T) {
 // rest of each car and reads it again only when it may have changed — a
 // capacity change, a door moved — so its streams never show a stale car.
 func TestInstancesCarChangesReachOthers(t *testing.T) {
-	dir := t.TempDir()
-	tb := testBackend{"postgres"}
-	needPostgres(t)
-	a, b := tb.openTest(t, dir), tb.openTest(t, dir)
+	a, b := twoInstances(t)
 	ctx := context.Background()
 	sub := b.Hub().Subscribe(0)
 	defer sub.Close()
@@ -206,4 +191,14 @@ func TestInstancesCarChangesReachOthers(t *testing.T) {
 	}
 	n = push()
 	next("push after a new door", func(c Car) bool { return c.Count == n && len(c.Doors) == 5 })
+}
+
+// twoInstances opens two stores on one fresh PostgreSQL database, as two
+// instances of the app would.
+func twoInstances(t *testing.T) (a, b *Store) {
+	t.Helper()
+	dir := t.TempDir()
+	tb := testBackend{"postgres"}
+	needPostgres(t)
+	return tb.openTest(t, dir), tb.openTest(t, dir)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/thingplus/thingplus-webapp/apptest"
 	"github.com/thingplus/thingplus-webapp/rulehistory"
 )
 
@@ -15,16 +16,10 @@ import (
 // Retry-After: 30, and passes the rest to the sandbox: a busy Thing+ on
 // loopback, one endpoint at a time.
 func (hs *harness) gate(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f := hs.busy.Load(); f != nil && (*f)(r) {
-			w.Header().Set("Retry-After", "30")
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusTooManyRequests)
-			w.Write([]byte(`{"statusCode":429,"message":"Too Many Requests"}`))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return apptest.BusyGate(func(r *http.Request) bool {
+		f := hs.busy.Load()
+		return f != nil && (*f)(r)
+	}, next)
 }
 
 // busyOn makes Thing+ busy for one method and path (a trailing "*" takes

@@ -9,6 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/thingplus/thingplus-webapp/apptest"
 	"github.com/thingplus/thingplus-webapp/thingplus"
 	"github.com/thingplus/thingplus-webapp/trains"
 	vt "github.com/thingplus/thingplus-webapp/views/trains"
@@ -180,11 +181,7 @@ func TestDoorRulesThingplusDown(t *testing.T) {
 // busy and for how long, in English and Korean, with its retry button.
 func TestDoorRulesThingplusBusy(t *testing.T) {
 	s := newSandboxEnv(t)
-	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Retry-After", "30")
-		w.WriteHeader(http.StatusTooManyRequests)
-		w.Write([]byte(`{"statusCode":429,"message":"Too Many Requests"}`))
-	}))
+	busy := httptest.NewServer(apptest.BusyGate(func(*http.Request) bool { return true }, nil))
 	defer busy.Close()
 	client, err := thingplus.New(busy.URL + "/v2")
 	if err != nil {
