@@ -130,3 +130,28 @@ var literalAllowed = map[string]bool{
 	"body is not a JSON object": true,
 	"body is not a form":        true,
 }
+
+// Every key the code asks for by name exists: a missing key would show as
+// itself ("nav.home") on the page. Keys built at run time ("gw.func."+fn)
+// are not seen here; the language tour checks the pages for those.
+func TestEveryNamedKeyExists(t *testing.T) {
+	call := regexp.MustCompile(`\b(?:text\.)?(?:T|N|Form|In|tf)\([^,()]+(?:\([^()]*\))?, "([a-z0-9_]+(?:\.[a-z0-9_]+)+)"[,)]`)
+	seen := 0
+	for _, where := range [][2]string{{"handlers", ".go"}, {"views", ".go"}, {"views", ".templ"}, {"thingplus/sandbox", ".go"}} {
+		for _, f := range repoFiles(t, where[0], where[1]) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range call.FindAllStringSubmatch(string(b), -1) {
+				seen++
+				if !Has(m[1]) {
+					t.Errorf("%s asks for %q, which the catalogue lacks", f, m[1])
+				}
+			}
+		}
+	}
+	if seen < 500 {
+		t.Fatalf("only %d named keys found: the pattern no longer matches the calls", seen)
+	}
+}

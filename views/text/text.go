@@ -119,6 +119,7 @@ func Has(key string) bool {
 
 var core = map[string]string{
 	"app.name":           "Thing+ webapp",
+	"nav.home":           "Home",
 	"nav.gateways":       "Gateways",
 	"nav.rules":          "Rules",
 	"nav.events":         "Events",

@@ -8,6 +8,7 @@ var catalogsKo = []map[string]string{coreKo, gatewaysKo, rulesKo, trainsKo, boun
 
 var coreKo = map[string]string{
 	"app.name":           "Thing+ 웹앱",
+	"nav.home":           "홈",
 	"nav.gateways":       "게이트웨이",
 	"nav.rules":          "규칙",
 	"nav.events":         "이벤트",
