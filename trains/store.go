@@ -194,11 +194,18 @@ func (s *Store) Backend() string { return s.backend.name() }
 // the database, so a version seen on one instance means the same on all.
 func (s *Store) Epoch() string { return s.epoch }
 
-// DB is the database's write pool. Sibling packages (rule history) keep
+// DB is the pool sibling packages (rule history, last visits) use for
 // their own tables in the same database: one file to back up, and the same
-// engine when PostgreSQL replaces SQLite. Their writes queue behind the
-// writer's commits on its single connection.
-func (s *Store) DB() *sql.DB { return s.wdb }
+// engine when PostgreSQL replaces SQLite. On SQLite it is the write pool
+// (one writer per file: their writes queue behind the writer's commits);
+// on PostgreSQL the shared pool, so they never wait behind push batches on
+// the writer's one connection.
+func (s *Store) DB() *sql.DB {
+	if s.backend.name() == "postgres" {
+		return s.rdb
+	}
+	return s.wdb
+}
 
 // Path is the database file path (or the PostgreSQL database, without password).
 func (s *Store) Path() string { return s.path }
