@@ -93,7 +93,7 @@ func (s *Store) Retain(ctx context.Context) (Retained, error) {
 	now := s.now()
 	if s.maint.events > 0 {
 		n, err := s.deleteBatches(ctx, `DELETE FROM events WHERE id IN
-			(SELECT id FROM events WHERE time < ? AND type <> 'SEED' ORDER BY time LIMIT ?)`, now.Add(-s.maint.events).UnixMilli())
+			(SELECT id FROM events WHERE time < ? AND type <> 'SEED' LIMIT ?)`, now.Add(-s.maint.events).UnixMilli())
 		if r.Events = n; err != nil {
 			return r, err
 		}

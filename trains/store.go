@@ -146,6 +146,11 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	}
 	if s.maxBatch <= 0 {
 		s.maxBatch = 2048
+		if b.name() == "postgres" {
+			// trains_push_batch looks keys up linearly within a batch
+			// (migration 8); 256 keeps that small beside the batch's writes.
+			s.maxBatch = 256
+		}
 	}
 	switch s.maxDelay = opt.MaxDelay; {
 	case s.maxDelay == 0:

@@ -62,6 +62,7 @@ type opts struct {
 	flood                             time.Duration // phase length of the flood measurement (0: off)
 	flooders                          int           // concurrent bad-key senders during the flood
 	instances                         int           // postgres: stores (instances) on the one database, senders spread over them
+	client                            string        // raw (hand-written HTTP/1.1, like wrk) or std (net/http) senders
 }
 
 func main() {
@@ -81,6 +82,7 @@ func main() {
 	flag.DurationVar(&o.flood, "flood", 0, "measure valid ingest without and with a bad-key flood, each phase this long (e.g. 10s)")
 	flag.IntVar(&o.flooders, "flooders", 16, "concurrent bad-key senders of the flood")
 	flag.IntVar(&o.instances, "instances", 1, "postgres: instances (stores with their own writer, pools and webhook server, in this process) on the one database; senders take them in turn")
+	flag.StringVar(&o.client, "client", "raw", "ingest senders: raw (hand-written HTTP/1.1 on kept-alive connections, like wrk) or std (net/http's client)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if o.runs < 1 || o.runs > 20 || o.n < 1 || o.n > 2_000_000 || o.senders < 1 || o.senders > 1024 ||
@@ -263,6 +265,9 @@ func ingestWith(ctx context.Context, s *server, client *http.Client, o opts, rou
 	for w := range o.senders {
 		base := all[w%len(all)].url // senders take the instances in turn
 		wg.Go(func() {
+			raw := newRawSender(base)
+			defer raw.close()
+			var path []byte
 			for ctx.Err() == nil {
 				i := next.Add(1)
 				if (dur == 0 && i > int64(o.n)) || (dur > 0 && time.Since(start) >= dur) {
@@ -272,17 +277,28 @@ func ingestWith(ctx context.Context, s *server, client *http.Client, o opts, rou
 				if i%10 == 0 {
 					typ = "OUT"
 				}
-				url := fmt.Sprintf("%s/api/trigger/%s/%s?key=%s", base, trains.SeedSensorID(int(i%3)+1, w%4+1), typ, pushKey)
 				body := fmt.Sprintf(`{"event":"r%d-%d"}`, round, i)
-				resp, err := client.Post(url, "application/json", strings.NewReader(body))
-				if err != nil {
-					failed.Add(1)
-					continue
+				var code int
+				if o.client == "raw" {
+					path = fmt.Appendf(path[:0], "/api/trigger/%s/%s?key=%s", trains.SeedSensorID(int(i%3)+1, w%4+1), typ, pushKey)
+					var err error
+					if code, err = raw.post(string(path), body); err != nil {
+						failed.Add(1)
+						continue
+					}
+				} else {
+					url := fmt.Sprintf("%s/api/trigger/%s/%s?key=%s", base, trains.SeedSensorID(int(i%3)+1, w%4+1), typ, pushKey)
+					resp, err := client.Post(url, "application/json", strings.NewReader(body))
+					if err != nil {
+						failed.Add(1)
+						continue
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					code = resp.StatusCode
 				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
 				switch {
-				case resp.StatusCode != http.StatusNoContent:
+				case code != http.StatusNoContent:
 					failed.Add(1)
 				case typ == "IN":
 					inOK.Add(1)
