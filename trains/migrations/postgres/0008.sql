@@ -12,6 +12,7 @@
 --   is counted twice) instead of being skipped;
 -- - event ids drawn in the loop (the sequence resolved once per call, not
 --   pg_get_serial_sequence per row), none for a refused push;
+-- - the keys, the cars and the events written by one statement;
 -- - the rows returned from the loop, not from a query over seven arrays.
 -- The writer caps a PostgreSQL batch at 256 pushes, which bounds the loop's
 -- linear look-ups in the keys seen so far.
@@ -89,12 +90,11 @@ BEGIN
 			o_id[i] := nextval(seq);
 		END IF;
 	END LOOP;
-	IF array_length(new_keys, 1) > 0 THEN
-		INSERT INTO event_keys(key, at) SELECT u.key, now_ms FROM unnest(new_keys) u(key);
-	END IF;
-	-- Each changed car written once, with the count its last push left.
-	UPDATE cars c SET count = u.count, updated_at = now_ms
-		FROM unnest(c_ids, c_counts, c_changed) u(id, count, changed) WHERE u.changed AND c.id = u.id;
+	-- The writes in one statement: the fresh keys, each changed car once
+	-- (with the count its last push left), the events.
+	WITH k AS (INSERT INTO event_keys(key, at) SELECT u.key, now_ms FROM unnest(new_keys) u(key)),
+	     c AS (UPDATE cars c SET count = u.count, updated_at = now_ms
+		FROM unnest(c_ids, c_counts, c_changed) u(id, count, changed) WHERE u.changed AND c.id = u.id)
 	INSERT INTO events(id, time, train_id, car_id, sensor_id, type, outcome, delta, count_after, event_key, reason)
 		SELECT e.id, now_ms, e.train, e.car, e.sensor, e.type, e.outcome, e.delta, e.count, e.key, e.reason
 		FROM unnest(o_id, o_train, o_car, sensors, types, o_outcome, o_delta, o_count, keys, o_reason)
