@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/thingplus/thingplus-webapp/handlers/web"
 	"github.com/thingplus/thingplus-webapp/metrics"
 )
 
@@ -134,4 +137,39 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(b)
+}
+
+// A request its handler marks quiet (a counted push) leaves the info log
+// alone but is still counted; the same route failing is logged.
+func TestQuietRequestsLogOnlyFailures(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))
+	m := metrics.New()
+	r := gin.New()
+	r.Use(requestLog(log, m))
+	r.POST("/push/:status", func(c *gin.Context) {
+		web.Quiet(c)
+		code, _ := strconv.Atoi(c.Param("status"))
+		c.Status(code)
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	for _, code := range []string{"204", "204", "400"} {
+		resp, err := http.Post(srv.URL+"/push/"+code, "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	srv.Close()
+	got := logs.String()
+	if strings.Contains(got, "status=204") || strings.Count(got, "status=400") != 1 {
+		t.Fatalf("log:\n%s", got)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if !regexp.MustCompile(`code="204".*} 2\n`).MatchString(rec.Body.String()) {
+		t.Fatalf("the quiet requests were not counted:\n%s", rec.Body.String())
+	}
 }

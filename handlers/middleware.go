@@ -42,13 +42,17 @@ func requestLog(log *slog.Logger, m *metrics.Metrics) gin.HandlerFunc {
 			status = web.StatusClientGone
 		}
 		m.Request(c.FullPath(), c.Request.Method, status, took)
+		level := slog.LevelInfo
+		if web.IsQuiet(c) && status < 400 {
+			level = slog.LevelDebug
+		}
 		if c.GetBool(sessionOutageKey) {
 			m.SessionOutage()
 		}
 		if c.Request.URL.Path == "/healthz" {
 			return
 		}
-		log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
+		log.LogAttrs(c.Request.Context(), level, "request",
 			slog.String("method", c.Request.Method),
 			slog.String("path", c.Request.URL.Path), slog.Int("status", status),
 			slog.Duration("took", took))
@@ -94,16 +98,11 @@ func securityHeaders(hsts bool) gin.HandlerFunc {
 
 // csrf refuses cross-origin state-changing requests (Go's
 // CrossOriginProtection: Sec-Fetch-Site / Origin checks). The webhook is
-// exempt: Thing+ is not a browser and the webhook has its own key.
-func csrf(exempt ...string) gin.HandlerFunc {
+// not behind it (a machine route, see PublicFeature): Thing+ is not a
+// browser and the webhook has its own key.
+func csrf() gin.HandlerFunc {
 	cop := http.NewCrossOriginProtection()
 	return func(c *gin.Context) {
-		for _, p := range exempt {
-			if strings.HasPrefix(c.Request.URL.Path, p) {
-				c.Next()
-				return
-			}
-		}
 		if err := cop.Check(c.Request); err != nil {
 			c.Header("Vary", web.HeaderRequest)
 			if web.IsFragment(c) {

@@ -26,9 +26,13 @@ type Feature interface {
 	Register(authed gin.IRouter)
 }
 
-// PublicFeature also has routes for callers without a session (webhooks).
+// PublicFeature also has routes for callers without a session. Machine
+// routes (webhooks) get only the engine's own middleware (recovery, request
+// log, deadline, security headers): no language, session, CSRF check or
+// user, which a push from Thing+ has no use for and would pay for at
+// thousands a second. Public routes get the optional-user group.
 type PublicFeature interface {
-	Register(public, authed gin.IRouter)
+	Register(machine, public, authed gin.IRouter)
 }
 
 // Deps is everything the HTTP layer is built from.
@@ -80,7 +84,7 @@ func New(d Deps) *gin.Engine {
 		func(c *gin.Context) { c.Request = session.TrackOutage(c.Request); c.Next() },
 		sessions.Sessions(session.Name, d.Sessions),
 		web.WithShell(shell), web.WithSignInAgain(auth.signInAgain),
-		csrf("/api/trigger")}
+		csrf()}
 	app := r.Group("/", appChain...)
 	// An unknown address gets the app's own 404 page, with the shell (and
 	// the user, when signed in) like any other page.
@@ -100,11 +104,12 @@ func New(d Deps) *gin.Engine {
 	for _, f := range d.Features {
 		f.Register(authed)
 	}
-	// Public features get the optional-user group: the webhook ignores the
-	// session (Thing+ sends no cookie), the compatibility API accepts either
-	// a signed-in user or the webhook key.
+	// Public features get the bare engine for the webhook (Thing+ sends no
+	// cookie) and the optional-user group for the compatibility API, which
+	// accepts either a signed-in user or the webhook key.
+	machine := r.Group("/")
 	for _, f := range d.Public {
-		f.Register(public, authed)
+		f.Register(machine, public, authed)
 	}
 	return r
 }

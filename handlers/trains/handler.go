@@ -225,9 +225,9 @@ func New(d Deps, cfg Config) *Handler {
 
 // Register mounts the routes: the webhook (and the key-or-session JSON API)
 // on public, the pages and forms on authed.
-func (h *Handler) Register(public, authed gin.IRouter) {
-	public.POST("/api/trigger/:sensorId/:type", h.trigger)
-	public.POST("/api/trigger", h.trigger)
+func (h *Handler) Register(machine, public, authed gin.IRouter) {
+	machine.POST("/api/trigger/:sensorId/:type", h.trigger)
+	machine.POST("/api/trigger", h.trigger)
 
 	api := public.Group("/api")
 	if h.cfg.OptionalUser != nil {

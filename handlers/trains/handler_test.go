@@ -122,7 +122,7 @@ func newEnvStore(t testing.TB, mod func(*Deps, *Config), timeout time.Duration, 
 	public := r.Group("/")
 	authed := r.Group("/", loadUser, requireUser)
 	h.cfg.OptionalUser = loadUser
-	h.Register(public, authed)
+	h.Register(r, public, authed)
 	srv := httptest.NewUnstartedServer(r)
 	srv.Config.ReadTimeout, srv.Config.WriteTimeout, srv.Config.IdleTimeout = timeout, timeout, time.Minute
 	srv.Start()

@@ -115,6 +115,7 @@ func (h *Handler) trigger(c *gin.Context) {
 		// What the database did (applied, clamped, duplicate): senders and
 		// tests can add up the counts without reading the event log.
 		c.Header("X-Push-Outcome", string(res.Outcome))
+		web.Quiet(c) // the event log has it
 		c.Status(http.StatusNoContent)
 	case errors.Is(err, trains.ErrWrongTrain):
 		h.cfg.Log.WarnContext(ctx, "trains: push token of another train", "train", train, "sensor", p.SensorID, "addr", c.RemoteIP())

@@ -109,3 +109,14 @@ func ThemeOf(c *gin.Context) string {
 	v, _ := c.Cookie(ThemeCookie)
 	return layout.ThemeOf(v)
 }
+
+const quietKey = "web.quiet"
+
+// Quiet keeps a successful request out of the info-level request log (it
+// goes at debug): a machine's routine call, such as a counted push, that
+// would arrive thousands of times a second and has its own record (the
+// trains event log). Failures are logged as usual.
+func Quiet(c *gin.Context) { c.Set(quietKey, true) }
+
+// IsQuiet reports whether the handler asked for Quiet.
+func IsQuiet(c *gin.Context) bool { return c.GetBool(quietKey) }

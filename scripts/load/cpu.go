@@ -15,14 +15,20 @@ const clockTick = 10 * time.Millisecond
 // cpuMeter reads the CPU time used so far by this process (server and
 // senders alike) and by a PostgreSQL server's processes: on two shared
 // cores, CPU per push says more than pushes/s on a busy machine.
-type cpuMeter struct{ pgPID int } // 0: no PostgreSQL
+type cpuMeter struct {
+	pgPID  int // 0: no PostgreSQL
+	appPID int // the app's own process (-binary), 0: the app runs in this one
+}
 
-type cpuTimes struct{ self, pg time.Duration }
+type cpuTimes struct{ self, app, pg time.Duration }
 
 func (m cpuMeter) read() cpuTimes {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	t := cpuTimes{self: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
+	if m.appPID != 0 {
+		t.app = procTime(m.appPID)
+	}
 	if m.pgPID == 0 {
 		return t
 	}
@@ -55,6 +61,26 @@ func (m cpuMeter) read() cpuTimes {
 	return t
 }
 
+// procTime is a process's user and system time so far.
+func procTime(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	fs := strings.Fields(s[i+1:])
+	if len(fs) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(fs[11], 10, 64)
+	st, _ := strconv.ParseInt(fs[12], 10, 64)
+	return time.Duration(u+st) * clockTick
+}
+
 // perPush formats the CPU used between a and b per push, in microseconds.
 func perPush(a, b cpuTimes, pushes int64) string {
 	if pushes == 0 {
@@ -62,6 +88,10 @@ func perPush(a, b cpuTimes, pushes int64) string {
 	}
 	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(pushes) }
 	s := "CPU per push: load process (server and senders) " + strconv.FormatFloat(us(b.self-a.self), 'f', 0, 64) + " µs"
+	if b.app > 0 {
+		s = "CPU per push: app process " + strconv.FormatFloat(us(b.app-a.app), 'f', 0, 64) + " µs, load process (senders) " +
+			strconv.FormatFloat(us(b.self-a.self), 'f', 0, 64) + " µs"
+	}
 	if b.pg > 0 {
 		s += ", PostgreSQL " + strconv.FormatFloat(us(b.pg-a.pg), 'f', 0, 64) + " µs"
 	}

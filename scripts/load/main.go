@@ -63,6 +63,7 @@ type opts struct {
 	flooders                          int           // concurrent bad-key senders during the flood
 	instances                         int           // postgres: stores (instances) on the one database, senders spread over them
 	client                            string        // raw (hand-written HTTP/1.1, like wrk) or std (net/http) senders
+	binary                            string        // postgres: push to this app binary (whole middleware) instead of an in-process webhook
 }
 
 func main() {
@@ -83,12 +84,13 @@ func main() {
 	flag.IntVar(&o.flooders, "flooders", 16, "concurrent bad-key senders of the flood")
 	flag.IntVar(&o.instances, "instances", 1, "postgres: instances (stores with their own writer, pools and webhook server, in this process) on the one database; senders take them in turn")
 	flag.StringVar(&o.client, "client", "raw", "ingest senders: raw (hand-written HTTP/1.1 on kept-alive connections, like wrk) or std (net/http's client)")
+	flag.StringVar(&o.binary, "binary", "", "postgres: run this app binary (e.g. one built by `go build -o /tmp/app .`) on the database and push to it, every middleware included; ingest only")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if o.runs < 1 || o.runs > 20 || o.n < 1 || o.n > 2_000_000 || o.senders < 1 || o.senders > 1024 ||
 		o.clients < 1 || o.clients > 2000 || o.probes < 1 || o.probes > 100_000 || o.rate < 0 || o.rate > 100_000 ||
 		o.flood < 0 || o.flood > 2*time.Minute || o.flooders < 1 || o.flooders > 256 || o.instances < 1 || o.instances > 8 ||
-		(o.instances > 1 && o.backend != "postgres") {
+		(o.instances > 1 && o.backend != "postgres") || (o.binary != "" && (o.backend != "postgres" || o.instances > 1)) {
 		fmt.Fprintln(os.Stderr, "load: a flag is out of range")
 		os.Exit(2)
 	}
@@ -142,7 +144,7 @@ func start(ctx context.Context, dir, dbURL string) (*server, error) {
 		web.SetSignedIn(c, thingplus.User{ID: "1", LoginID: "load"}, "")
 		c.Next()
 	}
-	h.Register(r.Group("/"), r.Group("/", signedIn))
+	h.Register(r, r.Group("/"), r.Group("/", signedIn))
 	ln, err := net.Listen("tcp", "127.0.0.1:0") // loopback only
 	if err != nil {
 		st.Close()
@@ -159,6 +161,13 @@ func (s *server) stop() {
 	s.srv.Shutdown(ctx)
 	s.srv.Close()
 	s.store.Close()
+}
+
+// newClient is the net/http client of the std senders and the probes.
+func newClient(o opts) *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: o.senders * 2, MaxIdleConnsPerHost: o.senders * 2, DisableCompression: true,
+	}}
 }
 
 func run(ctx context.Context, o opts) error {
@@ -181,6 +190,9 @@ func run(ctx context.Context, o opts) error {
 		}
 	}
 	fmt.Printf("backend %s\n", o.backend)
+	if o.binary != "" {
+		return runBinary(ctx, o, dir, dbURL, cpu)
+	}
 	s, err := start(ctx, dir, dbURL)
 	if err != nil {
 		return err
@@ -196,9 +208,7 @@ func run(ctx context.Context, o opts) error {
 		s.peers = append(s.peers, p)
 	}
 
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: o.senders * 2, MaxIdleConnsPerHost: o.senders * 2, DisableCompression: true,
-	}}
+	client := newClient(o)
 	switch {
 	case o.compare:
 		return compare(ctx, s, client, o)
@@ -316,7 +326,9 @@ func ingestWith(ctx context.Context, s *server, client *http.Client, o opts, rou
 	if commits := st.Commits - st0.Commits; commits > 0 {
 		fmt.Printf("  ingest round %d: %d commits, %.1f pushes per commit, %.2f ms per COMMIT (fsync; where a batch is one statement, all of it)\n", round, commits,
 			float64(st.Ops-st0.Ops)/float64(commits), float64((st.CommitTime-st0.CommitTime).Microseconds())/1000/float64(commits))
-		fmt.Printf("  ingest round %d: %s\n", round, perPush(cpu0, cpu1, inOK.Load()+outOK.Load()))
+	}
+	if line := perPush(cpu0, cpu1, inOK.Load()+outOK.Load()); line != "" {
+		fmt.Printf("  ingest round %d: %s\n", round, line)
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("timed out during ingest: %w", err)
