@@ -177,6 +177,10 @@ func (h *Handler) list(c *gin.Context) {
 	rows := data.rows
 	table := h.tableOf(data, &st, v, at)
 	table.Notice = notice
+	// Open rows belong to the page they are on: a sort or a change can move
+	// one to another page, and its id must not stay in this page's address.
+	// (Not while Thing+ is away: rows may be missing then, not moved.)
+	pruned := status == http.StatusOK && st.keepOpen(table.Rows)
 	if !st.pageOK && status == http.StatusOK && !web.IsFragment(c) {
 		c.Redirect(http.StatusSeeOther, st.canonical())
 		return
@@ -196,11 +200,14 @@ func (h *Handler) list(c *gin.Context) {
 	}
 	if web.IsFragment(c) {
 		c.Header("Vary", web.HeaderRequest)
-		if c.GetHeader("HX-Trigger") == "gw-filter" {
-			// The form pushes its raw query (status=&sort=name…): push
-			// the canonical URL of the same state instead.
+		switch trigger := c.GetHeader("HX-Trigger"); {
+		case trigger == "gw-filter" || trigger == "" && pruned:
+			// The form pushes its raw query (status=&sort=name…), a sort
+			// link its open rows of the old order: push the canonical URL
+			// of the state shown instead.
 			c.Header("HX-Push-Url", st.canonical())
-		} else if !st.pageOK {
+		case !st.pageOK || pruned:
+			// The poll and the refresher push nothing: correct the address.
 			c.Header("HX-Replace-Url", st.canonical())
 		}
 		web.Component(c, status, vt.GatewaysTable(table))

@@ -210,6 +210,20 @@ func parseListState(q url.Values, maxOpen int) listState {
 	return s
 }
 
+// keepOpen drops the open ids whose rows are not shown; it reports whether
+// it dropped any.
+func (s *listState) keepOpen(rows []vt.Row) bool {
+	kept := s.Open[:0:0]
+	for _, id := range s.Open {
+		if slices.ContainsFunc(rows, func(r vt.Row) bool { return r.ID == id }) {
+			kept = append(kept, id)
+		}
+	}
+	dropped := len(kept) < len(s.Open)
+	s.Open = kept
+	return dropped
+}
+
 // href is the canonical URL of the state with another sort (open rows are
 // not part of it: they ride along from the page).
 func (s listState) href(sort, dir string) string {

@@ -1,10 +1,13 @@
 package gateways
 
 import (
-	"github.com/PuerkitoBio/goquery"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 // pageIDs is the ids of the rows shown, in order.
@@ -176,5 +179,58 @@ func TestUpstreamIgnoringPaging(t *testing.T) {
 				t.Errorf("%d gateways over 3 pages, want 120", len(seen))
 			}
 		})
+	}
+}
+
+// getAs is get for htmx with the HX-Trigger an element of the page sends
+// ("" for a link without an id, such as a sort link).
+func (hs *harness) getAs(path, trigger string) resp {
+	hs.t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set("HX-Request", "true")
+	if trigger != "" {
+		req.Header.Set("HX-Trigger", trigger)
+	}
+	rec := httptest.NewRecorder()
+	hs.eng.ServeHTTP(rec, req)
+	return parse(hs.t, rec)
+}
+
+// An open row belongs to its page. A sort link sends the open rows of the
+// old order: the ones not on the new page leave the pushed address; the
+// poll and the refresher, which push nothing, get the address corrected;
+// an open row still shown stays open and in the address. The refresher
+// keeps the page (the table carries it).
+func TestOpenRowsFollowTheirPage(t *testing.T) {
+	s := newSandboxHarness(t, true)
+	if _, err := s.sb.SeedGateways("1", 117); err != nil {
+		t.Fatal(err)
+	}
+	first, second := pageIDs(s.get("/gateways", true)), pageIDs(s.get("/gateways?page=2", true))
+	on1, on2 := first[0], second[0]
+	q := "open=" + url.QueryEscape(on1) + "&open=" + url.QueryEscape(on2)
+
+	r := s.getAs("/gateways?"+q, "") // a sort link's request, page 1
+	if got := r.Header().Get("HX-Push-Url"); got != "/gateways?open="+url.QueryEscape(on1) {
+		t.Errorf("sort link: HX-Push-Url %q, want only the row shown", got)
+	}
+	if r.doc.Find(`input[name=open][value="`+on1+`"]`).Length() != 1 || r.doc.Find(`input[name=open][value="`+on2+`"]`).Length() != 0 {
+		t.Errorf("open inputs: %v", r.doc.Find(`input[name=open]`).Map(func(_ int, x *goquery.Selection) string { v, _ := x.Attr("value"); return v }))
+	}
+
+	r = s.getAs("/gateways?page=2&"+q, "gateways") // the poll of page 2
+	if got := r.Header().Get("HX-Replace-Url"); got != "/gateways?page=2&open="+url.QueryEscape(on2) || r.Header().Get("HX-Push-Url") != "" {
+		t.Errorf("poll: HX-Replace-Url %q, HX-Push-Url %q", got, r.Header().Get("HX-Push-Url"))
+	}
+	if page, _ := r.doc.Find(`#gateways input[name=page]`).Attr("value"); page != "2" {
+		t.Errorf("the table does not carry its page for the refresher: %q", page)
+	}
+
+	r = s.getAs("/gateways?open="+url.QueryEscape(on1), "") // nothing to drop
+	if r.Header().Get("HX-Push-Url") != "" || r.Header().Get("HX-Replace-Url") != "" {
+		t.Errorf("nothing dropped, yet HX-Push-Url %q HX-Replace-Url %q", r.Header().Get("HX-Push-Url"), r.Header().Get("HX-Replace-Url"))
+	}
+	if s.get("/gateways", true).doc.Find(`#gateways input[name=page]`).Length() != 0 {
+		t.Error("page 1 carries a page input")
 	}
 }

@@ -13,7 +13,7 @@ import "github.com/thingplus/thingplus-webapp/views/text"
 
 // ManageBar is the management part of /gateways, below the table: a status
 // line that announces changes, the hidden element that reloads the table
-// (in its current search, sort and open rows) when a change happened
+// (in its current search, sort, page and open rows) when a change happened
 // (the "gw-changed" event a response triggers), and the add section.
 func ManageBar() templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
@@ -32,7 +32,7 @@ func ManageBar() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<p id=\"gw-changes\" class=\"gw-changes\" role=\"status\" data-testid=\"gw-changes\"></p><div id=\"gw-refresher\" hidden data-testid=\"gw-refresher\" hx-get=\"/gateways\" hx-trigger=\"gw-changed from:body\" hx-target=\"#gateways\" hx-swap=\"outerHTML\" hx-push-url=\"false\" hx-include=\"#gw-filter, #gateways [name=sort], #gateways [name=dir], [name=open]\"></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<p id=\"gw-changes\" class=\"gw-changes\" role=\"status\" data-testid=\"gw-changes\"></p><div id=\"gw-refresher\" hidden data-testid=\"gw-refresher\" hx-get=\"/gateways\" hx-trigger=\"gw-changed from:body\" hx-target=\"#gateways\" hx-swap=\"outerHTML\" hx-push-url=\"false\" hx-include=\"#gw-filter, #gateways [name=sort], #gateways [name=dir], #gateways [name=page], [name=open]\"></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
