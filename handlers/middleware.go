@@ -81,16 +81,23 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 func securityHeaders(hsts bool) gin.HandlerFunc {
 	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	// The values are built once and shared by every response (net/http
+	// only reads them): six header slices less to allocate per request.
+	fixed := http.Header{
+		"Content-Security-Policy":    {csp},
+		"X-Content-Type-Options":     {"nosniff"},
+		"X-Frame-Options":            {"DENY"},
+		"Referrer-Policy":            {"same-origin"},
+		"Cross-Origin-Opener-Policy": {"same-origin"},
+		"Permissions-Policy":         {"camera=(), microphone=(), geolocation=()"},
+	}
+	if hsts {
+		fixed["Strict-Transport-Security"] = []string{"max-age=31536000"}
+	}
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		if hsts {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+		for k, v := range fixed {
+			h[k] = v[:1:1] // capped: an Add by a handler copies instead of writing into the shared array
 		}
 		c.Next()
 	}
