@@ -119,6 +119,11 @@ func (b *browser) checkNarrow(where string) {
 		}
 		lum[scheme] = luminance(r.Background)
 	}
+	// The header's theme switch applies on change: no Apply button left to
+	// wrap onto a line of its own.
+	if evalJS[bool](b, `(() => { const b = document.querySelector('[data-testid=theme-apply]'); return !!b && b.offsetParent !== null })()`) {
+		b.t.Errorf("%s: the theme form still shows its Apply button with script on", where)
+	}
 	if !(lum["dark"] < 0.4 && lum["light"] > 0.6) {
 		b.t.Errorf("%s: background luminance light %.2f, dark %.2f: the dark theme does not apply", where, lum["light"], lum["dark"])
 	}

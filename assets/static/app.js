@@ -288,9 +288,15 @@
 })();
 
 // Theme: the header's form works without script; with it, choosing applies
-// at once (the form is still sent, so the cookie is set by the server).
+// at once (the form is still sent, so the cookie is set by the server), so
+// its Apply button goes (it wrapped to a line of its own on a phone).
 (function () {
   "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-theme-form]").forEach(function (f) {
+      f.setAttribute("data-applies-on-change", "");
+    });
+  });
   document.addEventListener("change", function (e) {
     var f = e.target.closest && e.target.closest("form[data-theme-form]");
     if (f) f.requestSubmit ? f.requestSubmit() : f.submit();
