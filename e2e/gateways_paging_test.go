@@ -96,6 +96,24 @@ func TestGatewayPager(t *testing.T) {
 	if !evalJS[bool](b, `window.__e2eNoReload === 1`) {
 		t.Errorf("paging reloaded the page; it should swap the table in place")
 	}
+	// A change made from this page (what a rename or delete announces)
+	// reloads the table where it was: page 2, not page 1.
+	b.exec(`document.querySelector("#gateways").setAttribute("data-e2e-before-refresh", "1")`)
+	b.exec(`htmx.trigger(document.body, "gw-changed")`)
+	deadline := time.Now().Add(step)
+	for b.count(`#gateways[data-e2e-before-refresh]`) != 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.waitHtmxIdle()
+	if b.count(`#gateways[data-e2e-before-refresh]`) != 0 {
+		t.Errorf("the refresher did not reload the table")
+	}
+	if got := ids(b.gatewayRows()); !slices.Equal(got, page2) {
+		t.Errorf("after a change the table shows %d other rows than page 2 (page 1 again?)", len(got))
+	}
+	if p, _ := b.pageOf(); p != "2" {
+		t.Errorf("after a change the address is on page %q", p)
+	}
 	b.assertClean("page number")
 	b.checkAxe("gateways page 2", string(axe))
 
