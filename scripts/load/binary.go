@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/thingplus/thingplus-webapp/trains"
@@ -28,13 +30,18 @@ func startBinary(ctx context.Context, bin, dir, dbURL string) (*server, func(), 
 	if err != nil {
 		return nil, nil, err
 	}
+	metricsPort, err := freePort()
+	if err != nil {
+		return nil, nil, err
+	}
 	logf, err := os.Create(filepath.Join(dir, "app.log"))
 	if err != nil {
 		return nil, nil, err
 	}
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "PORT="+strconv.Itoa(port), "DATA_DIR="+dir,
-		"WEBHOOK_KEY="+key, "WEBHOOK_TOKEN_SECRET=load-test-token-secret-0123456789abcdef", "SESSION_SECRET=load-test-session-secret-0123456789abcdef", "SANDBOX_ADDR=127.0.0.1:"+strconv.Itoa(sandbox), "THINGPLUS_URL=", "MEMCACHED_SERVERS=", "SANDBOX_SIMULATOR=off") // the simulator would push to the same train
+		"WEBHOOK_KEY="+key, "WEBHOOK_TOKEN_SECRET=load-test-token-secret-0123456789abcdef", "SESSION_SECRET=load-test-session-secret-0123456789abcdef", "SANDBOX_ADDR=127.0.0.1:"+strconv.Itoa(sandbox), "THINGPLUS_URL=", "MEMCACHED_SERVERS=", "SANDBOX_SIMULATOR=off", // the simulator would push to the same train
+		"METRICS_ADDR=127.0.0.1:"+strconv.Itoa(metricsPort))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -57,6 +64,7 @@ func startBinary(ctx context.Context, bin, dir, dbURL string) (*server, func(), 
 		return nil, nil, err
 	}
 	s := &server{store: st, url: url}
+	s.commits = func() trains.Stats { return scrapeCommits(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)) }
 	s.cpu.appPID = cmd.Process.Pid
 	return s, func() { st.Close(); stop() }, nil
 }
@@ -107,4 +115,34 @@ func runBinary(ctx context.Context, o opts, dir, dbURL string, cpu cpuMeter) err
 	}
 	fmt.Printf("median of %d rounds: ingest %.0f pushes/s\n", o.runs, median(rates))
 	return nil
+}
+
+// scrapeCommits reads the app's ingest commit counters from its metrics:
+// commits, operations and time spent committing, as trains.Stats has them.
+func scrapeCommits(url string) (st trains.Stats) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return st
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok || strings.HasPrefix(name, "#") {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			continue
+		}
+		switch {
+		case strings.HasSuffix(name, "_ingest_commit_batch_size_count"):
+			st.Commits = int64(v)
+		case strings.HasSuffix(name, "_ingest_commit_batch_size_sum"):
+			st.Ops = int64(v)
+		case strings.HasSuffix(name, "_ingest_commit_duration_seconds_sum"):
+			st.CommitTime = time.Duration(v * float64(time.Second))
+		}
+	}
+	return st
 }

@@ -127,6 +127,9 @@ type server struct {
 	h     *trainsh.Handler
 	url   string
 	srv   *http.Server
+	// commits, when set, reads the commit counters from elsewhere (the
+	// app binary's metrics) instead of the store's.
+	commits func() trains.Stats
 }
 
 func start(ctx context.Context, dir, dbURL string) (*server, error) {
@@ -268,6 +271,9 @@ func ingestWith(ctx context.Context, s *server, client *http.Client, o opts, rou
 	stats := func() (st trains.Stats) {
 		for _, x := range all {
 			xs := x.store.Stats()
+			if x.commits != nil {
+				xs = x.commits()
+			}
 			st.Commits, st.Ops, st.CommitTime = st.Commits+xs.Commits, st.Ops+xs.Ops, st.CommitTime+xs.CommitTime
 		}
 		return st
