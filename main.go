@@ -156,7 +156,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return &config.Error{Var: "THINGPLUS_URL", Msg: err.Error()}
 	}
 	store := session.New(session.Options{Servers: cfg.MemcachedServers, Secret: cfg.SessionSecret, Timeout: cfg.MemcachedTimeout,
-		Secure: cfg.SecureCookies(), OnError: m.MemcachedError})
+		Secure: cfg.SecureCookies(), OnError: m.MemcachedError, Log: log})
 	engine := handlers.New(handlers.Deps{
 		Log: log, Assets: assets.New(), Sessions: store, Metrics: m,
 		OAuth: &oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"log/slog"
 	"net"
 	"slices"
 	"strconv"
@@ -39,6 +40,7 @@ type memcacheBackend struct {
 	last    atomic.Int64 // the newest stamp given, so stamps never repeat or go back
 	servers []*mcServer
 	onError func(op string) // told each failed operation of one server (metrics); nil: none
+	log     *slog.Logger    // resyncs after a restart (resync.go)
 }
 
 // observe reports one server's failed operation; a miss is an answer, not
@@ -92,14 +94,18 @@ func unstamp(raw string) stamped {
 	return stamped{at: at, deleted: kind == 'd', val: raw[head:]}
 }
 
-func newMemcacheBackend(addrs []string, timeout time.Duration, onError func(op string)) *memcacheBackend {
+func newMemcacheBackend(addrs []string, timeout time.Duration, onError func(op string), log *slog.Logger) *memcacheBackend {
 	if timeout <= 0 {
 		timeout = mcTimeout
 	}
-	b := &memcacheBackend{onError: onError}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &memcacheBackend{onError: onError, log: log}
 	for _, a := range addrs {
-		s := &mcServer{addr: a, timeout: timeout, tripped: make(chan struct{})}
+		s := &mcServer{addr: a, timeout: timeout, tripped: make(chan struct{}), alive: func(*mcServer) {}}
 		s.mc = s.newClient()
+		s.alive = b.alive
 		b.servers = append(b.servers, s)
 	}
 	return b
@@ -292,6 +298,10 @@ type mcServer struct {
 	// closes), so reads waiting on this server stop waiting at once.
 	tripMu  sync.Mutex
 	tripped chan struct{}
+	// alive is told each operation the server answered (resync.go), and
+	// watch is what it keeps.
+	alive func(*mcServer)
+	watch watch
 }
 
 func (s *mcServer) trippedCh() <-chan struct{} {
@@ -343,6 +353,9 @@ func (s *mcServer) do(f func(*memcache.Client) error) error {
 	}
 	if isTimeout(err) {
 		s.trip()
+	}
+	if err == nil || errors.Is(err, memcache.ErrCacheMiss) || errors.Is(err, memcache.ErrNotStored) {
+		s.alive(s)
 	}
 	return err
 }

@@ -13,6 +13,7 @@ package session
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -61,13 +62,16 @@ type Options struct {
 	// OnError is told each failed memcached operation ("get", "set",
 	// "delete", "ping"); for metrics.
 	OnError func(op string)
+	// Log hears of a restarted memcached and the sessions copied back to
+	// it; nil: nowhere.
+	Log *slog.Logger
 }
 
 // New builds the store.
 func New(o Options) *Store {
 	var b backend
 	if len(o.Servers) > 0 {
-		b = newMemcacheBackend(o.Servers, o.Timeout, o.OnError)
+		b = newMemcacheBackend(o.Servers, o.Timeout, o.OnError, o.Log)
 	} else {
 		b = newMemoryBackend()
 	}
