@@ -103,9 +103,9 @@ func newMemcacheBackend(addrs []string, timeout time.Duration, onError func(op s
 	}
 	b := &memcacheBackend{onError: onError, log: log}
 	for _, a := range addrs {
-		s := &mcServer{addr: a, timeout: timeout, tripped: make(chan struct{}), alive: func(*mcServer) {}}
+		s := &mcServer{addr: a, timeout: timeout, tripped: make(chan struct{})}
 		s.mc = s.newClient()
-		s.alive = b.alive
+		s.alive, s.woke = b.alive, b.woke
 		b.servers = append(b.servers, s)
 	}
 	return b
@@ -299,9 +299,12 @@ type mcServer struct {
 	tripMu  sync.Mutex
 	tripped chan struct{}
 	// alive is told each operation the server answered (resync.go), and
-	// watch is what it keeps.
-	alive func(*mcServer)
-	watch watch
+	// watch is what it keeps; woke is told when the circuit closes, with
+	// how long it was open.
+	alive     func(*mcServer)
+	watch     watch
+	woke      func(*mcServer, time.Duration)
+	trippedAt time.Time // when the circuit last opened (under tripMu)
 }
 
 func (s *mcServer) trippedCh() <-chan struct{} {
@@ -367,6 +370,7 @@ func (s *mcServer) trip() {
 	if s.hung.CompareAndSwap(false, true) {
 		s.tripMu.Lock()
 		close(s.tripped)
+		s.trippedAt = time.Now()
 		s.tripMu.Unlock()
 		go s.probe()
 	}
@@ -381,8 +385,10 @@ func (s *mcServer) probe() {
 		if !isTimeout(err) {
 			s.tripMu.Lock()
 			s.tripped = make(chan struct{})
+			hung := time.Since(s.trippedAt)
 			s.tripMu.Unlock()
 			s.hung.Store(false)
+			s.woke(s, hung)
 			return
 		}
 		time.Sleep(probeGap)

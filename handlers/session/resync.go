@@ -30,6 +30,18 @@ import (
 // identityEvery is how often, at most, a server in use is asked who it is.
 var identityEvery = 5 * time.Second
 
+// A server that hung (its circuit open) missed the writes of that time; the
+// other server has them. After a hang this long it gets them back at once,
+// like a restarted one; a blip of a few milliseconds is left to the reads.
+var resyncAfterHang = time.Second
+
+// woke is told by a server whose circuit closed after hung.
+func (b *memcacheBackend) woke(s *mcServer, hung time.Duration) {
+	if len(b.servers) >= 2 && hung >= resyncAfterHang {
+		go b.resync(s, "memcached answers again after a hang: sessions copied back")
+	}
+}
+
 // resyncTimeout bounds one listing of a server's keys.
 const resyncTimeout = time.Minute
 
@@ -80,14 +92,14 @@ func (b *memcacheBackend) alive(s *mcServer) {
 		}
 		w.mu.Unlock()
 		if restarted {
-			b.resync(s)
+			b.resync(s, "memcached restarted: sessions copied back")
 		}
 	}()
 }
 
 // resync copies to s the newest copy of every session s should hold that
-// another server has.
-func (b *memcacheBackend) resync(s *mcServer) {
+// another server has, and logs msg with how many.
+func (b *memcacheBackend) resync(s *mcServer, msg string) {
 	start := time.Now()
 	copied, seen := 0, 0
 	var errs []error
@@ -109,7 +121,7 @@ func (b *memcacheBackend) resync(s *mcServer) {
 			}
 		}
 	}
-	b.log.Info("memcached restarted: sessions copied back", "server", s.addr, "sessions", seen, "copied", copied,
+	b.log.Info(msg, "server", s.addr, "sessions", seen, "copied", copied,
 		"took", time.Since(start), "err", errors.Join(errs...))
 }
 

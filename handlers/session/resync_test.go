@@ -79,3 +79,38 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// A server that hung a while missed the writes made meanwhile (the other
+// server took them): when it answers again it gets them at once, so the
+// other server can then fail without losing them.
+func TestWokenServerGetsTheWritesOfItsHang(t *testing.T) {
+	defer func(d time.Duration) { resyncAfterHang = d }(resyncAfterHang)
+	resyncAfterHang = 100 * time.Millisecond
+	a, b := apptest.StartMemcached(t), apptest.StartMemcached(t)
+	be := newMemcacheBackend([]string{a.Addr, b.Addr}, 300*time.Millisecond, nil, nil)
+	key := func(i int) string { return fmt.Sprintf("%sh%03d", keyPrefix, i) }
+	a.Pause()
+	const n = 20
+	for i := range n { // the first times out and opens a's circuit; all reach b
+		if _, err := be.Set(key(i), fmt.Sprintf("v%d", i), 0, MaxAge, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(2 * resyncAfterHang)
+	a.Resume()
+	direct := memcache.New(a.Addr)
+	waitFor(t, "the writes of the hang copied to the woken server", func() bool {
+		for i := range n {
+			if _, err := direct.Get(key(i)); err != nil {
+				return false
+			}
+		}
+		return true
+	})
+	b.Kill()
+	for i := range n {
+		if v, _, _, err := be.Get(key(i)); err != nil || v != fmt.Sprintf("v%d", i) {
+			t.Fatalf("session %d after the other server died: %q, %v", i, v, err)
+		}
+	}
+}
