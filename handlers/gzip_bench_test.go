@@ -15,14 +15,16 @@ import (
 	"github.com/thingplus/thingplus-webapp/handlers/session"
 )
 
-// benchEngine is the real route table with in-process sessions.
-func benchEngine(b *testing.B) (*gin.Engine, *assets.Assets) {
+// benchEngine is the real route table with in-process sessions and the
+// given public features.
+func benchEngine(b *testing.B, public ...handlers.PublicFeature) (*gin.Engine, *assets.Assets) {
 	gin.SetMode(gin.ReleaseMode)
 	a := assets.New()
 	return handlers.New(handlers.Deps{
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Assets: a,
 		Sessions: session.New(session.Options{Secret: []byte(testSecret)}),
 		OAuth:    &oauth2.Config{ClientID: "x", Endpoint: oauth2.Endpoint{AuthURL: "http://127.0.0.1:1/a", TokenURL: "http://127.0.0.1:1/t"}},
+		Public:   public,
 	}), a
 }
 

@@ -3,7 +3,6 @@ package handlers_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,12 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/gin-gonic/gin"
-	"golang.org/x/oauth2"
-
-	"github.com/thingplus/thingplus-webapp/assets"
-	"github.com/thingplus/thingplus-webapp/handlers"
-	"github.com/thingplus/thingplus-webapp/handlers/session"
 	trainsh "github.com/thingplus/thingplus-webapp/handlers/trains"
 	"github.com/thingplus/thingplus-webapp/trains"
 )
@@ -26,21 +19,15 @@ import (
 // 64 at a time as Thing+ rules would; allocations per push are what the
 // garbage collector pays for at thousands a second.
 func BenchmarkWebhookPush(b *testing.B) {
-	gin.SetMode(gin.ReleaseMode)
 	st, err := trains.Open(context.Background(), b.TempDir(), trains.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
 	const key = "bench-webhook-key-0123456789abcdef"
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := trainsh.New(trainsh.Deps{Store: st}, trainsh.Config{PublicURL: "http://127.0.0.1", WebhookKey: key, Log: log})
-	engine := handlers.New(handlers.Deps{
-		Log: log, Assets: assets.New(),
-		Sessions: session.New(session.Options{Secret: []byte(testSecret)}),
-		OAuth:    &oauth2.Config{ClientID: "x", Endpoint: oauth2.Endpoint{AuthURL: "http://127.0.0.1:1/a", TokenURL: "http://127.0.0.1:1/t"}},
-		Public:   []handlers.PublicFeature{h},
-	})
+	h := trainsh.New(trainsh.Deps{Store: st}, trainsh.Config{PublicURL: "http://127.0.0.1", WebhookKey: key,
+		Log: slog.New(slog.DiscardHandler)})
+	engine, _ := benchEngine(b, h)
 	var n atomic.Int64
 	b.ReportAllocs()
 	b.SetParallelism(32) // 64 senders on 2 cores

@@ -36,49 +36,41 @@ func (m cpuMeter) read() cpuTimes {
 	// app's connections stay open, so their times only grow.
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, f := range stats {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid … utime stime: fields 4, 14 and 15.
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		fs := strings.Fields(s[i+1:])
-		if len(fs) < 13 {
-			continue
-		}
 		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
-		if ppid, _ := strconv.Atoi(fs[1]); pid != m.pgPID && ppid != m.pgPID {
-			continue
+		if ppid, cpu, ok := procStat(f); ok && (pid == m.pgPID || ppid == m.pgPID) {
+			t.pg += cpu
 		}
-		u, _ := strconv.ParseInt(fs[11], 10, 64)
-		st, _ := strconv.ParseInt(fs[12], 10, 64)
-		t.pg += time.Duration(u+st) * clockTick
 	}
 	return t
 }
 
 // procTime is a process's user and system time so far.
 func procTime(pid int) time.Duration {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	_, cpu, _ := procStat("/proc/" + strconv.Itoa(pid) + "/stat")
+	return cpu
+}
+
+// procStat reads a /proc/<pid>/stat file: the parent's pid and the user and
+// system time so far ("pid (comm) state ppid … utime stime": fields 4, 14
+// and 15; comm may hold spaces, hence the last ')').
+func procStat(path string) (ppid int, cpu time.Duration, ok bool) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0
+		return 0, 0, false
 	}
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0
+		return 0, 0, false
 	}
 	fs := strings.Fields(s[i+1:])
 	if len(fs) < 13 {
-		return 0
+		return 0, 0, false
 	}
+	ppid, _ = strconv.Atoi(fs[1])
 	u, _ := strconv.ParseInt(fs[11], 10, 64)
 	st, _ := strconv.ParseInt(fs[12], 10, 64)
-	return time.Duration(u+st) * clockTick
+	return ppid, time.Duration(u+st) * clockTick, true
 }
 
 // perPush formats the CPU used between a and b per push, in microseconds.
