@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
@@ -61,6 +62,7 @@ func (i identity) same(o identity) bool {
 
 // watch is the part of an mcServer that watches its process.
 type watch struct {
+	next     atomic.Int64 // Unix nanoseconds before which nobody looks (no lock on every operation)
 	mu       sync.Mutex
 	known    identity // zero: not looked at yet
 	lookedAt time.Time
@@ -75,6 +77,9 @@ func (b *memcacheBackend) alive(s *mcServer) {
 		return
 	}
 	w := &s.watch
+	if time.Now().UnixNano() < w.next.Load() {
+		return
+	}
 	w.mu.Lock()
 	if w.looking || time.Since(w.lookedAt) < identityEvery {
 		w.mu.Unlock()
@@ -86,6 +91,7 @@ func (b *memcacheBackend) alive(s *mcServer) {
 		id, err := serverIdentity(s.addr, s.timeout)
 		w.mu.Lock()
 		w.looking, w.lookedAt = false, time.Now()
+		w.next.Store(w.lookedAt.Add(identityEvery).UnixNano())
 		restarted := err == nil && w.known != (identity{}) && !w.known.same(id)
 		if err == nil {
 			w.known = id
@@ -219,7 +225,8 @@ func command(addr, cmd string, timeout time.Duration, line func(string)) error {
 		switch {
 		case l == "END":
 			return nil
-		case strings.HasPrefix(l, "ERROR"), strings.HasPrefix(l, "CLIENT_ERROR"), strings.HasPrefix(l, "SERVER_ERROR"):
+		case strings.HasPrefix(l, "ERROR"), strings.HasPrefix(l, "CLIENT_ERROR"), strings.HasPrefix(l, "SERVER_ERROR"),
+			strings.HasPrefix(l, "BUSY"): // the crawler is busy with another listing
 			return fmt.Errorf("%s: %s", cmd, l)
 		}
 		line(l)
