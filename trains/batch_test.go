@@ -128,3 +128,18 @@ func applyOneBatch(t *testing.T, s *Store, pushes []Push) []batchResult {
 	}
 	return out
 }
+
+// A writer waits for fuller batches only while other instances commit
+// between its changes (a version skipped); alone it never waits.
+func TestWriterNoticesOtherWriters(t *testing.T) {
+	var w writer
+	for _, step := range []struct {
+		v      uint64
+		shared bool
+	}{{5, false}, {6, false}, {0, false}, {7, false}, {10, true}, {0, true}, {12, true}, {13, false}} {
+		w.noteVersion(step.v)
+		if w.shared != step.shared {
+			t.Fatalf("after version %d: shared %v, want %v", step.v, w.shared, step.shared)
+		}
+	}
+}

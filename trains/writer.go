@@ -93,6 +93,20 @@ func (s *Store) manage(ctx context.Context, fn manageFunc) (any, error) {
 type writer struct {
 	s   *Store
 	ctx context.Context
+	// lastSeq is the version of this writer's last change; shared says
+	// that other instances committed between its last two (a version was
+	// skipped), so batches wait up to sharedDelay to fill.
+	lastSeq uint64
+	shared  bool
+}
+
+// noteVersion records the version a change of this writer got.
+func (w *writer) noteVersion(v uint64) {
+	if v == 0 {
+		return
+	}
+	w.shared = w.lastSeq != 0 && v > w.lastSeq+1
+	w.lastSeq = v
 }
 
 func newWriter(ctx context.Context, s *Store) (*writer, error) {
@@ -141,8 +155,12 @@ func (w *writer) run() {
 		// so the estimate is capped by the recent peak of callers inside
 		// Apply, which never exceeds N.
 		peak = max(int(s.inflight.Load()), peak*7/8)
-		if target := min(min(prev+len(batch), peak)*3/4, s.maxBatch); len(batch) < target && s.maxDelay > 0 {
-			timer.Reset(s.maxDelay)
+		delay := s.maxDelay
+		if w.shared && s.sharedDelay > 0 {
+			delay = s.sharedDelay
+		}
+		if target := min(min(prev+len(batch), peak)*3/4, s.maxBatch); len(batch) < target && delay > 0 {
+			timer.Reset(delay)
 		wait:
 			for len(batch) < target {
 				select {
@@ -258,6 +276,7 @@ func (w *writer) runPushes(ops []*op) {
 			changed = append(changed, o.carID)
 		}
 	}
+	w.noteVersion(seq)
 	u := Update{Seq: seq} // versioned and announced by the database already, if seq > 0
 	if tx != nil {
 		if seq == 0 {
@@ -418,6 +437,7 @@ func (w *writer) runManage(o *op) {
 		o.res <- opResult{err: fmt.Errorf("trains: commit: %w", err)}
 		return
 	}
+	w.noteVersion(u.Seq)
 	if !out.keep {
 		w.s.backend.forget()
 	}

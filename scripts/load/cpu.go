@@ -16,18 +16,22 @@ const clockTick = 10 * time.Millisecond
 // senders alike) and by a PostgreSQL server's processes: on two shared
 // cores, CPU per push says more than pushes/s on a busy machine.
 type cpuMeter struct {
-	pgPID  int // 0: no PostgreSQL
-	appPID int // the app's own process (-binary), 0: the app runs in this one
+	pgPID    int   // 0: no PostgreSQL
+	appPIDs  []int // the app's own processes (-binary); none: the app runs in this one
+	proxyPID int   // HAProxy in front of them, 0: none
 }
 
-type cpuTimes struct{ self, app, pg time.Duration }
+type cpuTimes struct{ self, app, proxy, pg time.Duration }
 
 func (m cpuMeter) read() cpuTimes {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	t := cpuTimes{self: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
-	if m.appPID != 0 {
-		t.app = procTime(m.appPID)
+	for _, pid := range m.appPIDs {
+		t.app += procTime(pid)
+	}
+	if m.proxyPID != 0 {
+		t.proxy = procTime(m.proxyPID)
 	}
 	if m.pgPID == 0 {
 		return t
@@ -81,8 +85,11 @@ func perPush(a, b cpuTimes, pushes int64) string {
 	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(pushes) }
 	s := "CPU per push: load process (server and senders) " + strconv.FormatFloat(us(b.self-a.self), 'f', 0, 64) + " µs"
 	if b.app > 0 {
-		s = "CPU per push: app process " + strconv.FormatFloat(us(b.app-a.app), 'f', 0, 64) + " µs, load process (senders) " +
+		s = "CPU per push: app process(es) " + strconv.FormatFloat(us(b.app-a.app), 'f', 0, 64) + " µs, load process (senders) " +
 			strconv.FormatFloat(us(b.self-a.self), 'f', 0, 64) + " µs"
+	}
+	if b.proxy > 0 {
+		s += ", HAProxy " + strconv.FormatFloat(us(b.proxy-a.proxy), 'f', 0, 64) + " µs"
 	}
 	if b.pg > 0 {
 		s += ", PostgreSQL " + strconv.FormatFloat(us(b.pg-a.pg), 'f', 0, 64) + " µs"

@@ -84,13 +84,13 @@ func main() {
 	flag.IntVar(&o.flooders, "flooders", 16, "concurrent bad-key senders of the flood")
 	flag.IntVar(&o.instances, "instances", 1, "postgres: instances (stores with their own writer, pools and webhook server, in this process) on the one database; senders take them in turn")
 	flag.StringVar(&o.client, "client", "raw", "ingest senders: raw (hand-written HTTP/1.1 on kept-alive connections, like wrk) or std (net/http's client)")
-	flag.StringVar(&o.binary, "binary", "", "postgres: run this app binary (e.g. one built by `go build -o /tmp/app .`) on the database and push to it, every middleware included; ingest only")
+	flag.StringVar(&o.binary, "binary", "", "postgres: run this app binary (e.g. one built by `go build -o /tmp/app .`) on the database and push to it, every middleware included; with -instances N, N of them behind HAProxy (deploy/haproxy.cfg); ingest only")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if o.runs < 1 || o.runs > 20 || o.n < 1 || o.n > 2_000_000 || o.senders < 1 || o.senders > 1024 ||
 		o.clients < 1 || o.clients > 2000 || o.probes < 1 || o.probes > 100_000 || o.rate < 0 || o.rate > 100_000 ||
 		o.flood < 0 || o.flood > 2*time.Minute || o.flooders < 1 || o.flooders > 256 || o.instances < 1 || o.instances > 8 ||
-		(o.instances > 1 && o.backend != "postgres") || (o.binary != "" && (o.backend != "postgres" || o.instances > 1)) {
+		(o.instances > 1 && o.backend != "postgres") || (o.binary != "" && o.backend != "postgres") {
 		fmt.Fprintln(os.Stderr, "load: a flag is out of range")
 		os.Exit(2)
 	}
