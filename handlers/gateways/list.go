@@ -201,7 +201,7 @@ func (h *Handler) list(c *gin.Context) {
 	if web.IsFragment(c) {
 		c.Header("Vary", web.HeaderRequest)
 		switch trigger := c.GetHeader("HX-Trigger"); {
-		case trigger == "gw-filter" || trigger == "" && pruned:
+		case trigger == "gw-filter" || (trigger == "" && pruned):
 			// The form pushes its raw query (status=&sort=name…), a sort
 			// link its open rows of the old order: push the canonical URL
 			// of the state shown instead.
