@@ -287,9 +287,11 @@
   });
 })();
 
-// Theme: the header's form works without script; with it, choosing applies
-// at once (the form is still sent, so the cookie is set by the server), so
-// its Apply button goes (it wrapped to a line of its own on a phone).
+// Theme: the header's form works without script (a POST, then back to the
+// page). With script a choice applies at once, without leaving the page:
+// <html> gets the theme and the form is sent in the background, so the
+// server still sets the cookie. The Apply button goes (it wrapped to a line
+// of its own on a phone).
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
@@ -299,7 +301,16 @@
   });
   document.addEventListener("change", function (e) {
     var f = e.target.closest && e.target.closest("form[data-theme-form]");
-    if (f) f.requestSubmit ? f.requestSubmit() : f.submit();
+    if (!f) return;
+    var v = e.target.value;
+    if (v === "light" || v === "dark") document.documentElement.setAttribute("data-theme", v);
+    else document.documentElement.removeAttribute("data-theme");
+    // The answer is a redirect back to this page: not followed. A failed
+    // send leaves the theme for this page only.
+    fetch(f.action, {
+      method: "POST", body: new URLSearchParams(new FormData(f)),
+      credentials: "same-origin", redirect: "manual"
+    }).catch(function () {});
   });
 })();
 
