@@ -127,8 +127,12 @@ func (b *memcacheBackend) resync(s *mcServer, msg string) {
 			}
 		}
 	}
-	b.log.Info(msg, "server", s.addr, "sessions", seen, "copied", copied,
-		"took", time.Since(start), "err", errors.Join(errs...))
+	attrs := []any{"server", s.addr, "sessions", seen, "copied", copied, "took", time.Since(start)}
+	if len(errs) > 0 { // a server that could not list its sessions: those stay to read repair
+		b.log.Warn(msg, append(attrs, "err", errors.Join(errs...))...)
+		return
+	}
+	b.log.Info(msg, attrs...)
 }
 
 // handOff gives s the newest copy of key among its other servers when s
