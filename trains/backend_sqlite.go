@@ -124,6 +124,13 @@ func (b *sqliteBackend) pushes(ctx context.Context, _ *sql.DB, tx *sql.Tx, in []
 // of a batch are many (prepared, no round trips: SQLite is in process).
 func (*sqliteBackend) alone() bool { return false }
 
+// batching: the commit's fsync is most of a batch's cost, so a batch waits
+// up to 1 ms to grow to the size of recent ones; this process is the only
+// writer.
+func (*sqliteBackend) batching() batching {
+	return batching{maxBatch: 2048, maxDelay: time.Millisecond}
+}
+
 func (b *sqliteBackend) count(ctx context.Context, tx *sql.Tx, in []Push, nowMs int64) ([]pushOut, error) {
 	if len(in) == 0 {
 		return nil, nil

@@ -18,6 +18,13 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
+// batching is how the writer groups pushes into one commit by default.
+type batching struct {
+	maxBatch    int           // operations in one transaction at most
+	maxDelay    time.Duration // the longest a batch is held open to grow
+	sharedDelay time.Duration // maxDelay while other instances commit between this one's batches
+}
+
 // backend is what differs between the two databases. Everything else —
 // queries, the writer, the rules — is shared, so behaviour cannot drift;
 // the contract tests run the same test functions against both.
@@ -35,6 +42,8 @@ type backend interface {
 	// alone reports whether pushes can run without a transaction around it
 	// (one round trip per batch instead of BEGIN … COMMIT).
 	alone() bool
+	// batching is the writer's default group commit for this database.
+	batching() batching
 	// notify tells the other instances about a committed change (inside tx:
 	// delivered on commit, never for a rolled-back change).
 	notify(ctx context.Context, tx *sql.Tx, u Update) error

@@ -149,28 +149,13 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		ops: make(chan *op, 4096), maxBatch: opt.MaxBatch,
 		quit: make(chan struct{}), done: make(chan struct{}), maintDone: make(chan struct{}), onCommit: opt.OnCommit,
 	}
+	d := b.batching()
 	if s.maxBatch <= 0 {
-		s.maxBatch = 2048
-		if b.name() == "postgres" {
-			// trains_push_batch looks keys up linearly within a batch
-			// (migration 8); 256 keeps that small beside the batch's writes.
-			s.maxBatch = 256
-		}
+		s.maxBatch = d.maxBatch
 	}
 	switch s.maxDelay = opt.MaxDelay; {
-	case s.maxDelay == 0 && b.name() == "postgres":
-		// Alone, a batch statement's cost is nearly all per push: waiting
-		// for a bigger batch leaves the database idle while the answered
-		// senders come back (in the load script's same-run pairs, 64
-		// senders, the real binary made 12,071 / 13,044 / 11,392 pushes/s
-		// without the wait against 9,195 / 11,570 / 11,896 with 1 ms).
-		// Beside other instances the batches are a fraction of the size
-		// and queue for the version lock anyway: there the wait is kept
-		// (three binaries behind HAProxy, same-run pairs: 3,890 and 4,751
-		// with it while others write, 3,882 and 3,956 never waiting).
-		s.maxDelay, s.sharedDelay = 0, time.Millisecond
 	case s.maxDelay == 0:
-		s.maxDelay = time.Millisecond
+		s.maxDelay, s.sharedDelay = d.maxDelay, d.sharedDelay
 	case s.maxDelay < 0:
 		s.maxDelay = 0
 	}
